@@ -1,0 +1,205 @@
+"""Settings for every environment, driven by environment variables.
+
+Secure by default: a deployment must provide MES_SECRET_KEY and MES_MASTER_KEY (or a key file);
+only the demo and the tests set MES_DEBUG or use generated keys under var/.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("MES_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("MES_DEBUG")
+# The demo mode shows one-time codes on a demo outbox page; never on in production.
+MES_DEMO = env_bool("MES_DEMO")
+SECRET_KEY = os.environ.get("MES_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not (DEBUG or MES_DEMO):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("MES_SECRET_KEY doit être défini (variable d'environnement).")
+    SECRET_KEY = "insecure-demo-only-" + "x" * 40
+
+ALLOWED_HOSTS = env_list("MES_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("MES_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
+    "mes.identity",
+    "mes.enrolment",
+    "mes.access",
+    "mes.audit",
+    "mes.vault",
+    "mes.records",
+    "mes.notifications",
+    "mes.portal",
+    "mes.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "mes.portal.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mes.portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'mes.sqlite3'}",
+        conn_max_age=int(os.environ.get("MES_DB_CONN_MAX_AGE", "0")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers work while one writer commits; IMMEDIATE avoids lock upgrades deadlocking.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
+        "timeout": 20,
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "identity.User"
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "mes.identity.passwords.MesPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français")]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "media")},
+    },
+    # Encrypted blobs only: everything written here is AES-256-GCM ciphertext (mes.vault).
+    "vault": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": os.environ.get("MES_VAULT_DIR", str(VAR_DIR / "vault"))},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
+
+EMAIL_BACKEND = os.environ.get("MES_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("MES_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("MES_EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "MES_FROM_EMAIL", "Mon espace santé <ne-pas-repondre@localhost>"
+)
+# SMS go through a pluggable backend: a dotted path to a callable (phone, text) -> None.
+MES_SMS_BACKEND = os.environ.get("MES_SMS_BACKEND", "mes.notifications.sms.console_backend")
+
+# --- Keys -----------------------------------------------------------------------------------
+# The master key wraps every patient data key (mes.vault). Base64 of 32 random bytes, or a file.
+MES_MASTER_KEY = os.environ.get("MES_MASTER_KEY", "")
+MES_MASTER_KEY_FILE = os.environ.get("MES_MASTER_KEY_FILE", "")
+
+# --- Security -------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(os.environ.get("MES_SESSION_SECONDS", str(30 * 60)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if not (DEBUG or MES_DEMO):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("MES_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("MES_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Domain timers and limits (each with its spec reference) --------------------------------
+# One-time login code: 6 digits, valid 15 minutes, single use (mes-spec §3.3 [SEED]).
+MES_OTP_DIGITS = 6
+MES_OTP_VALIDITY = timedelta(minutes=15)
+# Wrong passwords or codes before the account is locked, and for how long ([GAP]: decided here).
+MES_LOGIN_MAX_FAILURES = 5
+MES_LOGIN_LOCK_DURATION = timedelta(minutes=15)
+# INVISIBLE_PATIENT: patient alerted at 2 weeks, released automatically at 1 month (R1111-53,
+# mes-spec §4.6). "1 month" is taken as 30 days ([GAP] on calendar months).
+MES_HIDDEN_FROM_PATIENT_ALERT_AFTER = timedelta(weeks=2)
+MES_HIDDEN_FROM_PATIENT_RELEASE_AFTER = timedelta(days=30)
+# Patient uploads: 5 Mo, the real service's limit (portal.md §3.2).
+MES_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+# Bris de glace lasts one encounter, bounded at 24 hours per patient ([GAP], mes-spec §5.4).
+MES_BREAK_GLASS_DURATION = timedelta(hours=24)
+# Multi-select delete limit (portal.md §3.1).
+MES_BULK_DELETE_MAX = 10
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("MES_LOG_LEVEL", "INFO")},
+}

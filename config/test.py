@@ -1,0 +1,29 @@
+"""Test settings: SQLite in a temporary folder unless DATABASE_URL is set (CI runs both)."""
+
+import os
+import tempfile
+
+os.environ.setdefault("MES_DEBUG", "false")
+os.environ.setdefault("MES_SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
+os.environ.setdefault("MES_VAR_DIR", tempfile.mkdtemp(prefix="mes-test-"))
+
+from config.base import *  # noqa: F403
+from config.base import STORAGES, VAR_DIR
+
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; prod uses argon2
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MES_SMS_BACKEND = "mes.notifications.sms.memory_backend"
+MES_MASTER_KEY = "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE="  # 32 bytes, tests only
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    **STORAGES,
+    "vault": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "vault")},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,259 @@
+"""The single place where access to a patient's dossier is decided (DESIGN.md §4, spec §6.4).
+
+`standing(actor, patient)` says what this actor may do on this dossier and which documents they
+may see; `decide(actor, action, patient, document)` applies it to one action. The document query
+used for lists (`document_filter`) is built from the same Standing, next to `document_allowed`,
+so that a list never shows what a direct read would refuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from mes.enrolment.models import LegalRepresentation
+from mes.identity.models import Citizen, Organisation
+
+from . import matrix
+from .actors import AccessMode, Actor, ActorKind
+from .models import PrivacySettings, ProfessionalAccess
+
+if TYPE_CHECKING:
+    from mes.records.models import Document
+
+
+class Action(StrEnum):
+    READ = "read"  # list the dossier, open a document
+    DEPOSIT = "deposit"  # add a document
+    MANAGE = "manage"  # the holder's own choices: settings, masking, pins, folders, blocking
+    EDIT_OWN = "edit_own"  # edit or delete a document the citizen side deposited
+    READ_TRACES = "read_traces"
+
+
+class Role(StrEnum):
+    NONE = "none"
+    HOLDER = "holder"
+    REPRESENTATIVE = "representative"
+    PROFESSIONAL = "professional"
+    INSURER = "insurer"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What one actor may do on one dossier, computed once per request."""
+
+    role: Role
+    reason: str  # why access is refused (empty when some access is possible)
+    may_read: bool
+    may_deposit: bool
+    may_manage: bool
+    readable_types: frozenset[str] | None  # None: every type
+    sees_masked: bool
+    sees_hidden_from_patient: bool
+    sees_hidden_from_representatives: bool
+    professional_id: object = None  # for "the author still sees what is masked"
+    matrix_version: str = ""
+
+    @property
+    def is_citizen_side(self) -> bool:
+        return self.role in (Role.HOLDER, Role.REPRESENTATIVE)
+
+
+def _refused(role: Role, reason: str) -> Standing:
+    return Standing(
+        role=role,
+        reason=reason,
+        may_read=False,
+        may_deposit=False,
+        may_manage=False,
+        readable_types=frozenset(),
+        sees_masked=False,
+        sees_hidden_from_patient=False,
+        sees_hidden_from_representatives=False,
+    )
+
+
+def _citizen_standing(actor: Actor, patient: Citizen) -> Standing:
+    if actor.citizen_id == patient.id:
+        role = Role.HOLDER
+    elif (
+        LegalRepresentation.objects.current()
+        .filter(representative_id=actor.citizen_id, represented_id=patient.id)
+        .exists()
+    ):
+        role = Role.REPRESENTATIVE
+    else:
+        return _refused(Role.NONE, "ni titulaire ni représentant légal")
+    return Standing(
+        role=role,
+        reason="",
+        may_read=True,
+        may_deposit=True,
+        may_manage=True,
+        readable_types=None,
+        sees_masked=True,
+        sees_hidden_from_patient=False,  # R1111-53
+        sees_hidden_from_representatives=role is Role.HOLDER,  # R1111-50
+    )
+
+
+def _is_samu(actor: Actor) -> bool:
+    if actor.organisation_id is None:
+        return False
+    return Organisation.objects.filter(
+        pk=actor.organisation_id, kind=Organisation.Kind.SAMU
+    ).exists()
+
+
+def _professional_standing(actor: Actor, patient: Citizen) -> Standing:
+    assert actor.professional_id is not None
+    the_matrix = matrix.current()
+    privacy = PrivacySettings.objects.filter(patient=patient).first() or PrivacySettings()
+    access = ProfessionalAccess.objects.filter(
+        patient=patient, professional_id=actor.professional_id
+    ).first()
+    if access is not None and access.status == ProfessionalAccess.Status.BLOCKED:
+        # A blocked professional neither reads nor writes (mes-spec §5.2 [INF]).
+        return _refused(Role.PROFESSIONAL, "professionnel bloqué par l'usager")
+    is_treating = bool(access and access.is_treating_physician)
+    is_admin = bool(access and access.is_administrator)
+    authorised = bool(
+        access
+        and access.status == ProfessionalAccess.Status.AUTHORISED
+        and (access.expires_at is None or access.expires_at > timezone.now())
+    )
+    emergency = actor.mode in (AccessMode.BREAK_GLASS, AccessMode.CENTRE_15)
+
+    may_read = True
+    reason = ""
+    if privacy.mask_everything and not (is_admin or is_treating):
+        may_read, reason = False, "l'usager a tout masqué, y compris en cas d'urgence"
+    elif actor.mode is AccessMode.BREAK_GLASS:
+        if privacy.oppose_break_glass:
+            may_read, reason = False, "l'usager s'est opposé au bris de glace"
+        elif not actor.justification.strip():
+            may_read, reason = False, "justification du bris de glace manquante"
+    elif actor.mode is AccessMode.CENTRE_15:
+        if privacy.oppose_centre_15:
+            may_read, reason = False, "l'usager s'est opposé à l'accès du Centre 15"
+        elif actor.profession != "10" or not _is_samu(actor):
+            may_read, reason = False, "réservé au médecin régulateur d'un SAMU"
+    elif not (authorised or is_treating):
+        may_read, reason = False, "aucune autorisation d'accès"
+
+    # L1111-16: the médecin traitant reads everything, bypassing the matrix and the masking.
+    readable = None if is_treating else the_matrix.readable_types(actor.profession)
+    sees_masked = is_treating or is_admin or (emergency and privacy.emergency_reveals_masked)
+    return Standing(
+        role=Role.PROFESSIONAL,
+        reason=reason,
+        may_read=may_read,
+        # Without consent a professional may still send their documents (mes-spec §5.2).
+        may_deposit=True,
+        may_manage=False,
+        readable_types=readable,
+        sees_masked=sees_masked,
+        sees_hidden_from_patient=True,
+        sees_hidden_from_representatives=True,
+        professional_id=actor.professional_id,
+        matrix_version=the_matrix.version,
+    )
+
+
+def standing(actor: Actor, patient: Citizen) -> Standing:
+    """Everything this actor may do on this patient's dossier."""
+    if actor.kind is ActorKind.CITIZEN and actor.citizen_id is not None:
+        return _citizen_standing(actor, patient)
+    if actor.kind is ActorKind.PROFESSIONAL and actor.professional_id is not None:
+        return _professional_standing(actor, patient)
+    if actor.kind is ActorKind.INSURER:
+        # The Assurance Maladie feeds reimbursements and never reads (mes-spec §1.2).
+        refused = _refused(Role.INSURER, "l'Assurance Maladie ne lit pas le dossier")
+        return Standing(**{**refused.__dict__, "may_deposit": True, "readable_types": frozenset()})
+    return _refused(Role.NONE, "acteur sans droit sur les dossiers")
+
+
+def document_allowed(st: Standing, doc: Document, now: datetime | None = None) -> tuple[bool, str]:
+    """May the actor of this standing read this document?"""
+    now = now or timezone.now()
+    if not st.may_read:
+        return False, st.reason
+    if doc.status == doc.Status.DELETED:
+        return False, "document supprimé"
+    if not st.sees_hidden_from_patient and not doc.released_to_patient(now):
+        return False, "document non encore visible par le patient (R1111-53)"
+    if not st.sees_hidden_from_representatives and doc.hidden_from_representatives:
+        return False, "document non visible par les représentants légaux (R1111-50)"
+    if st.readable_types is not None and doc.type_code not in st.readable_types:
+        return False, "type de document hors de la matrice d'habilitations"
+    if (
+        doc.masked_from_professionals
+        and not st.sees_masked
+        and not (st.professional_id and doc.author_professional_id == st.professional_id)
+    ):
+        return False, "document masqué aux professionnels"
+    return True, ""
+
+
+def document_filter(st: Standing, now: datetime | None = None) -> Q:
+    """The same rule as document_allowed, as a query condition (for lists and searches)."""
+    now = now or timezone.now()
+    if not st.may_read:
+        return Q(pk__in=[])
+    q = ~Q(status="deleted")
+    if not st.sees_hidden_from_patient:
+        release_cutoff = now - settings.MES_HIDDEN_FROM_PATIENT_RELEASE_AFTER
+        q &= (
+            Q(hidden_from_patient=False)
+            | Q(hidden_from_patient_released_at__isnull=False)
+            | Q(deposited_at__lte=release_cutoff)
+        )
+    if not st.sees_hidden_from_representatives:
+        q &= Q(hidden_from_representatives=False)
+    if st.readable_types is not None:
+        q &= Q(type_code__in=sorted(st.readable_types))
+    if not st.sees_masked:
+        visible = Q(masked_from_professionals=False)
+        if st.professional_id:
+            visible |= Q(author_professional_id=st.professional_id)
+        q &= visible
+    return q
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    standing: Standing
+
+
+def decide(
+    actor: Actor, action: Action, patient: Citizen, document: Document | None = None
+) -> Decision:
+    """Allow or refuse one action. Pure: the caller writes the trace (see the policies)."""
+    st = standing(actor, patient)
+    if document is not None and document.patient_id != patient.id:
+        return Decision(False, "document d'un autre dossier", st)
+    if action is Action.READ:
+        if document is None:
+            return Decision(st.may_read, st.reason, st)
+        ok, why = document_allowed(st, document)
+        return Decision(ok, why, st)
+    if action is Action.DEPOSIT:
+        return Decision(st.may_deposit, st.reason or "", st)
+    if action in (Action.MANAGE, Action.READ_TRACES):
+        return Decision(st.may_manage, st.reason or "réservé au titulaire", st)
+    if action is Action.EDIT_OWN:
+        if not st.is_citizen_side or document is None:
+            return Decision(False, "réservé au titulaire", st)
+        ok, why = document_allowed(st, document)
+        if ok and not document.deposited_by_citizen:
+            return Decision(False, "document déposé par un professionnel : non modifiable", st)
+        return Decision(ok, why, st)
+    return Decision(False, "action inconnue", st)

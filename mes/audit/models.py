@@ -1,0 +1,104 @@
+"""The access trace: append-only, hash-chained per patient (DESIGN.md §5, mes-spec §5.8)."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+
+class TraceAction(models.TextChoices):
+    LOGIN = "CONNEXION", "Connexion"
+    CONSULT_DOSSIER = "CONSULT_DOSSIER", "Consultation de la liste des documents"
+    CONSULT_DOC = "CONSULT_DOC", "Consultation d'un document"
+    DOWNLOAD_DOC = "TELECHARGEMENT_DOC", "Téléchargement d'un document"
+    DEPOSIT_DOC = "DEPOT_DOC", "Ajout d'un document"
+    REPLACE_DOC = "REMPLACEMENT_DOC", "Remplacement d'un document"
+    UPDATE_DOC = "MODIF_DOC", "Modification d'un document"
+    DELETE_DOC = "SUPPRESSION_DOC", "Suppression d'un document"
+    MASK_DOC = "MASQUAGE_DOC", "Masquage d'un document aux professionnels"
+    UNMASK_DOC = "DEMASQUAGE_DOC", "Démasquage d'un document"
+    PIN_DOC = "EPINGLAGE_DOC", "Épinglage d'un document"
+    UNPIN_DOC = "DESEPINGLAGE_DOC", "Retrait de l'épingle d'un document"
+    REPORT_DOC = "SIGNALEMENT_DOC", "Signalement d'un problème sur un document"
+    FOLDER = "MODIF_DOSSIERS", "Organisation des dossiers"
+    BLOCK_PRO = "BLOCAGE_PS", "Blocage d'un professionnel"
+    UNBLOCK_PRO = "DEBLOCAGE_PS", "Déblocage d'un professionnel"
+    GRANT_PRO = "AUTORISATION_PS", "Autorisation d'un professionnel"
+    REVOKE_PRO = "RETRAIT_AUTORISATION_PS", "Retrait de l'autorisation d'un professionnel"
+    SET_ADMIN = "ATTRIBUTION_STATUT_MEDECIN_ADMIN", "Désignation de l'administrateur"
+    UNSET_ADMIN = "RETRAIT_STATUT_MEDECIN_ADMIN", "Retrait de l'administrateur"
+    EMERGENCY_SETTINGS = "MODIF_PARAM_ACCESS_URGENCE", "Modification des accès en cas d'urgence"
+    PRIVACY_SETTINGS = "MODIF_CONFIDENTIALITE", "Modification de la confidentialité par défaut"
+    CONSULT_HISTORY = "CONSULT_HISTORIQUE", "Consultation de l'historique d'activité"
+    CONSULT_ACCESS = "CONSULT_RUBRIQUE_ACCES", "Consultation des accès des professionnels"
+    BREAK_GLASS = "ACCES_BRIS_GLACE", "Accès en mode bris de glace"
+
+
+class TraceOutcome(models.TextChoices):
+    ALLOWED = "allowed", "Autorisé"
+    REFUSED = "refused", "Refusé"
+
+
+class AppendOnlyQuerySet(models.QuerySet["Trace"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("La trace d'accès ne se modifie pas.")
+
+    def delete(self) -> NoReturn:
+        raise PermissionError("La trace d'accès ne se supprime pas.")
+
+
+class Trace(models.Model):
+    """One access or action on a patient's dossier, allowed or refused.
+
+    `chain` is the patient's id (or "system" for actions on no dossier); `seq` numbers the rows
+    of a chain from 1, and `hash` covers every field plus the previous row's hash.
+    """
+
+    chain = models.CharField(max_length=36)
+    seq = models.PositiveBigIntegerField()
+    at = models.DateTimeField()
+    patient_id = models.UUIDField(null=True, db_index=True)
+    action = models.CharField(max_length=40, choices=TraceAction.choices)
+    outcome = models.CharField(max_length=8, choices=TraceOutcome.choices)
+    actor_kind = models.CharField(max_length=16)
+    actor_id = models.CharField(max_length=64)  # idNat, INS, or a system name
+    actor_name = models.CharField(max_length=200)
+    # The citizen account that acted, when a legal representative acted for the patient.
+    acting_citizen_id = models.UUIDField(null=True)
+    profession = models.CharField(max_length=8, blank=True)
+    specialty = models.CharField(max_length=8, blank=True)
+    organisation_name = models.CharField(max_length=200, blank=True)
+    access_mode = models.CharField(max_length=16)
+    justification = models.TextField(blank=True)
+    document_id = models.UUIDField(null=True)
+    document_title = models.CharField(max_length=255, blank=True)
+    software = models.CharField(max_length=200, blank=True)
+    matrix_version = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=200, blank=True)  # why refused, for operators
+    # Secret care of a minor (R1111-50): never shown to the legal representatives.
+    hidden_from_representatives = models.BooleanField(default=False)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="trace_chain_seq")]
+        indexes = [models.Index(fields=["patient_id", "-at"])]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("La trace d'accès ne se modifie pas.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("La trace d'accès ne se supprime pas.")
+
+
+class ChainHead(models.Model):
+    """The last row of each chain, locked while a row is appended (serialises one chain)."""
+
+    chain = models.CharField(max_length=36, primary_key=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)

@@ -1,0 +1,197 @@
+"""The named cast every test tells its story with (DESIGN.md §7).
+
+camille: the patient; louis: her son (she represents him); dr_martin: her médecin traitant;
+dr_durand: a doctor she never saw; ide_bernard: a nurse she authorised; podo_petit: a
+pédicure-podologue she authorised; pharmacie_centre: a pharmacy; regulateur_samu: a SAMU doctor;
+assurance_maladie: the insurer; bob: another patient.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+import pytest
+from reportlab.pdfgen import canvas
+
+from mes.access.actors import Actor, ActorKind, citizen_actor, professional_actor
+from mes.access.models import PrivacySettings, ProfessionalAccess
+from mes.enrolment.models import LegalRepresentation
+from mes.identity.models import Citizen, Organisation, Professional, User
+from mes.lib.ins import with_key
+
+PASSWORD = "Motdepasse-solide-2026!"
+
+
+def make_pdf(text: str = "Compte rendu de consultation") -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(72, 720, text)
+    c.save()
+    return buf.getvalue()
+
+
+def make_citizen(
+    username: str | None,
+    *,
+    first13: str,
+    first_name: str,
+    birth_name: str,
+    birth_date: date,
+    sex: str,
+    email: str = "",
+) -> Citizen:
+    user = None
+    if username:
+        user = User.objects.create_user(username=username, password=PASSWORD, email=email)
+    citizen = Citizen.objects.create(
+        user=user,
+        ins=with_key(first13),
+        birth_name=birth_name,
+        first_names=first_name,
+        first_name=first_name,
+        birth_date=birth_date,
+        sex=sex,
+        birth_place_insee=first13[5:10],
+        email=email,
+    )
+    PrivacySettings.objects.create(patient=citizen)
+    return citizen
+
+
+def make_professional(
+    rpps: str,
+    first_name: str,
+    last_name: str,
+    profession: str,
+    specialty: str = "",
+    organisation: Organisation | None = None,
+) -> Professional:
+    user = User.objects.create_user(username=rpps, password=PASSWORD, kind=User.Kind.PROFESSIONAL)
+    return Professional.objects.create(
+        user=user,
+        rpps=rpps,
+        first_name=first_name,
+        last_name=last_name,
+        profession=profession,
+        specialty=specialty,
+        organisation=organisation,
+    )
+
+
+def authorise(patient: Citizen, professional: Professional, **extra: Any) -> ProfessionalAccess:
+    return ProfessionalAccess.objects.create(
+        patient=patient,
+        professional=professional,
+        status=ProfessionalAccess.Status.AUTHORISED,
+        **extra,
+    )
+
+
+@pytest.fixture
+def camille(db: Any) -> Citizen:
+    return make_citizen(
+        "camille",
+        first13="2850575056012",
+        first_name="Camille",
+        birth_name="Lefèvre",
+        birth_date=date(1985, 5, 14),
+        sex="F",
+        email="camille@example.org",
+    )
+
+
+@pytest.fixture
+def louis(camille: Citizen) -> Citizen:
+    child = make_citizen(
+        None,
+        first13="1150375056034",
+        first_name="Louis",
+        birth_name="Lefèvre",
+        birth_date=date(2015, 3, 2),
+        sex="M",
+    )
+    LegalRepresentation.objects.create(
+        representative=camille, represented=child, role=LegalRepresentation.Role.MOTHER
+    )
+    return child
+
+
+@pytest.fixture
+def bob(db: Any) -> Citizen:
+    return make_citizen(
+        "bob",
+        first13="1700169123045",
+        first_name="Bob",
+        birth_name="Moreau",
+        birth_date=date(1970, 1, 20),
+        sex="M",
+        email="bob@example.org",
+    )
+
+
+@pytest.fixture
+def cabinet(db: Any) -> Organisation:
+    return Organisation.objects.create(
+        finess="750000001", name="Cabinet médical République", kind=Organisation.Kind.PRACTICE
+    )
+
+
+@pytest.fixture
+def dr_martin(camille: Citizen, cabinet: Organisation) -> Professional:
+    pro = make_professional("10000000001", "Anne", "Martin", "10", "SM54", cabinet)
+    authorise(camille, pro, is_treating_physician=True)
+    return pro
+
+
+@pytest.fixture
+def dr_durand(db: Any) -> Professional:
+    return make_professional("10000000002", "Paul", "Durand", "10", "SM04")
+
+
+@pytest.fixture
+def ide_bernard(camille: Citizen) -> Professional:
+    pro = make_professional("10000000003", "Julie", "Bernard", "60")
+    authorise(camille, pro)
+    return pro
+
+
+@pytest.fixture
+def podo_petit(camille: Citizen) -> Professional:
+    pro = make_professional("10000000004", "Marc", "Petit", "80")
+    authorise(camille, pro)
+    return pro
+
+
+@pytest.fixture
+def pharmacie_centre(db: Any) -> Organisation:
+    return Organisation.objects.create(
+        finess="750000002", name="Pharmacie du Centre", kind=Organisation.Kind.PHARMACY
+    )
+
+
+@pytest.fixture
+def samu(db: Any) -> Organisation:
+    return Organisation.objects.create(
+        finess="750000003", name="SAMU de Paris", kind=Organisation.Kind.SAMU
+    )
+
+
+@pytest.fixture
+def regulateur_samu(samu: Organisation) -> Professional:
+    return make_professional("10000000005", "Hélène", "Roux", "10", "SM53", samu)
+
+
+@pytest.fixture
+def camille_actor(camille: Citizen) -> Actor:
+    return citizen_actor(camille)
+
+
+@pytest.fixture
+def assurance_maladie() -> Actor:
+    return Actor(kind=ActorKind.INSURER, display_name="Assurance Maladie", national_id="CNAM")
+
+
+def pro(professional: Professional, **kwargs: Any) -> Actor:
+    return professional_actor(professional, **kwargs)

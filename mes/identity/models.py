@@ -1,0 +1,170 @@
+"""People and organisations: users who log in, citizens (INS), professionals (RPPS), FINESS."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from mes.lib import codes, rpps
+from mes.lib.ins import OID_INS_NIA, OID_INS_NIR
+
+
+class User(AbstractUser):
+    """A login. Citizens log in with an identifiant, professionals with their RPPS."""
+
+    class Kind(models.TextChoices):
+        CITIZEN = "citizen", "Usager"
+        PROFESSIONAL = "professional", "Professionnel de santé"
+        OPERATOR = "operator", "Opérateur"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CITIZEN)
+    phone = models.CharField("téléphone mobile", max_length=20, blank=True)
+    failed_logins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+
+class Citizen(models.Model):
+    """A person who has (or could have) an espace: identified by the INS and its traits.
+
+    A child has no login of their own: their legal representatives act for them.
+    """
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", "Féminin"
+        MALE = "M", "Masculin"
+        OTHER = "I", "Indéterminé"
+
+    class InsKind(models.TextChoices):
+        NIR = "NIR", "NIR"
+        NIA = "NIA", "NIA"
+
+    class IdentityStatus(models.TextChoices):
+        PROV = "PROV", "Identité provisoire"
+        RECUP = "RECUP", "Identité récupérée"
+        VALI = "VALI", "Identité validée"
+        QUAL = "QUAL", "Identité qualifiée"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="citizen"
+    )
+    ins = models.CharField("matricule INS", max_length=15, unique=True)
+    ins_kind = models.CharField(max_length=3, choices=InsKind.choices, default=InsKind.NIR)
+    identity_status = models.CharField(
+        max_length=5, choices=IdentityStatus.choices, default=IdentityStatus.QUAL
+    )
+    birth_name = models.CharField("nom de naissance", max_length=100)
+    used_name = models.CharField("nom utilisé", max_length=100, blank=True)
+    first_names = models.CharField("prénom(s) de naissance", max_length=200)
+    first_name = models.CharField("premier prénom de naissance", max_length=100)
+    used_first_name = models.CharField("prénom utilisé", max_length=100, blank=True)
+    birth_date = models.DateField("date de naissance")
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    birth_place_insee = models.CharField("lieu de naissance (code INSEE)", max_length=5)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "usager"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.used_first_name or self.first_name} {self.used_name or self.birth_name}"
+
+    @property
+    def ins_oid(self) -> str:
+        return OID_INS_NIR if self.ins_kind == self.InsKind.NIR else OID_INS_NIA
+
+    def age_on(self, day: date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
+class Organisation(models.Model):
+    """A structure known by its FINESS (établissement, pharmacie, laboratoire, cabinet)."""
+
+    class Kind(models.TextChoices):
+        HOSPITAL = "hospital", "Établissement de santé"
+        PHARMACY = "pharmacy", "Pharmacie"
+        LABORATORY = "laboratory", "Laboratoire de biologie"
+        PRACTICE = "practice", "Cabinet"
+        SAMU = "samu", "SAMU – Centre 15"
+        INSURER = "insurer", "Assurance Maladie"
+        SOCIAL = "social", "Structure sociale ou médico-sociale"
+
+    finess = models.CharField("FINESS", max_length=9, unique=True)
+    name = models.CharField("nom", max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    city = models.CharField("ville", max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def national_id(self) -> str:
+        return "1" + self.finess
+
+
+class Professional(models.Model):
+    """A health (or social) professional known by RPPS, with profession and specialty."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="professional"
+    )
+    rpps = models.CharField("RPPS", max_length=11, unique=True)
+    last_name = models.CharField("nom", max_length=100)
+    first_name = models.CharField("prénom", max_length=100)
+    profession = models.CharField("profession (TRE_G15)", max_length=8)
+    specialty = models.CharField("spécialité (TRE_R38)", max_length=8, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        verbose_name = "professionnel"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def national_id(self) -> str:
+        return rpps.national_id(self.rpps)
+
+    @property
+    def profession_label(self) -> str:
+        return codes.professions().get(self.profession, self.profession)
+
+    @property
+    def specialty_label(self) -> str:
+        return codes.specialties().get(self.specialty, self.specialty)
+
+    @property
+    def display_name(self) -> str:
+        title = "Dr " if self.profession in {"10", "40"} else ""
+        return f"{title}{self.first_name} {self.last_name}"
+
+
+class OneTimeCode(models.Model):
+    """A 6-digit login code; only its hash is stored. Single use, 15 minutes."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "e-mail"
+        SMS = "sms", "SMS"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_codes")
+    code_hash = models.CharField(max_length=128)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"])]

@@ -1,0 +1,49 @@
+"""What a file really is, judged by its first bytes (never by its name or declared type).
+
+The accepted formats are those of the real service (portal.md §3.2): PDF, JPEG, PNG, TIFF, RTF and
+plain text.
+"""
+
+from __future__ import annotations
+
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"{\\rtf", "application/rtf"),
+)
+
+EXTENSIONS = {
+    "application/pdf": "pdf",
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/tiff": "tiff",
+    "application/rtf": "rtf",
+    "text/plain": "txt",
+}
+
+ACCEPTED_LABEL = "PDF, JPEG, PNG, TIFF, RTF ou texte"
+
+
+def _is_plain_text(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    head = text.lstrip()[:64].lower()
+    # Markup would be rendered by some browsers: refused even when it is "text".
+    if head.startswith(("<", "\ufeff<")):
+        return False
+    return all(ch.isprintable() or ch in "\t\r\n\f" for ch in text)
+
+
+def sniff(data: bytes) -> str | None:
+    """The MIME type recognised from the content, or None when it is not an accepted format."""
+    for signature, mime in _SIGNATURES:
+        if data.startswith(signature):
+            return mime
+    if data and _is_plain_text(data):
+        return "text/plain"
+    return None

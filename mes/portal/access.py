@@ -1,0 +1,96 @@
+"""Who may call each portal view. Every view declares one of these; a test walks every URL and
+fails on a view that declares nothing (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+
+from mes.access.actors import Actor, citizen_actor
+from mes.enrolment.models import LegalRepresentation
+from mes.identity.models import Citizen
+
+View = Callable[..., HttpResponse]
+PROFILE_SESSION_KEY = "mes_profile_id"
+
+
+class PortalRequest(HttpRequest):
+    actor: Actor
+    citizen: Citizen  # the logged-in person
+    profile: Citizen  # the dossier being viewed: the citizen, or a represented person
+
+    @property
+    def is_own_profile(self) -> bool:
+        return self.profile.pk == self.citizen.pk
+
+
+def profiles_of(citizen: Citizen) -> list[Citizen]:
+    """The citizen's own profile first, then the persons they legally represent."""
+    represented = Citizen.objects.filter(
+        pk__in=LegalRepresentation.objects.current()
+        .filter(representative=citizen)
+        .values("represented_id")
+    ).order_by("birth_date")
+    return [citizen, *represented]
+
+
+def _current_profile(request: HttpRequest, citizen: Citizen) -> Citizen:
+    raw = request.session.get(PROFILE_SESSION_KEY)
+    if raw:
+        try:
+            wanted = uuid.UUID(raw)
+        except ValueError:
+            wanted = citizen.pk
+        for profile in profiles_of(citizen):
+            if profile.pk == wanted:
+                return profile
+    request.session[PROFILE_SESSION_KEY] = str(citizen.pk)
+    return citizen
+
+
+def public_view(view: View) -> View:
+    """Anyone, logged in or not (login pages, legal notices)."""
+    view = login_not_required(view)
+    view.mes_access = "public"  # type: ignore[attr-defined]
+    return view
+
+
+def patient_view(view: View) -> View:
+    """A logged-in citizen acting on their current profile (own or represented)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        citizen = getattr(request.user, "citizen", None) if request.user.is_authenticated else None
+        if citizen is None:
+            if request.user.is_authenticated:
+                raise Http404("Introuvable.")
+            return redirect_to_login(request.get_full_path())
+        preq: PortalRequest = request  # type: ignore[assignment]
+        preq.citizen = citizen
+        preq.profile = _current_profile(request, citizen)
+        preq.actor = citizen_actor(citizen)
+        return view(preq, *args, **kwargs)
+
+    wrapper.mes_access = "patient"  # type: ignore[attr-defined]
+    return wrapper
+
+
+def demo_view(view: View) -> View:
+    """Exists only in demo mode (MES_DEMO); a 404 everywhere else."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.MES_DEMO:
+            raise Http404("Introuvable.")
+        return view(request, *args, **kwargs)
+
+    wrapped = login_not_required(wrapper)
+    wrapped.mes_access = "demo"  # type: ignore[attr-defined]
+    return wrapped

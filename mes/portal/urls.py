@@ -1,0 +1,56 @@
+from django.urls import path
+
+from . import views, views_account, views_documents
+
+app_name = "portal"
+
+urlpatterns = [
+    # Shell
+    path("", views.home, name="home"),
+    path("profil/changer/", views.switch_profile, name="switch_profile"),
+    # Login (identifiant + mot de passe + code à usage unique)
+    path("connexion/", views_account.login_view, name="login"),
+    path("connexion/code/", views_account.login_code, name="login_code"),
+    path("deconnexion/", views_account.logout_view, name="logout"),
+    path("bienvenue/", views_account.onboarding, name="onboarding"),
+    path("demo/boite-d-envoi/", views_account.demo_outbox, name="demo_outbox"),
+    # Documents
+    path("documents/", views_documents.document_list, name="documents"),
+    path("documents/ajouter/", views_documents.document_add, name="document_add"),
+    path("documents/<uuid:document_id>/", views_documents.document_detail, name="document"),
+    path(
+        "documents/<uuid:document_id>/telecharger/",
+        views_documents.document_download,
+        name="document_download",
+    ),
+    path(
+        "documents/<uuid:document_id>/modifier/",
+        views_documents.document_edit,
+        name="document_edit",
+    ),
+    path(
+        "documents/<uuid:document_id>/supprimer/",
+        views_documents.document_delete,
+        name="document_delete",
+    ),
+    path(
+        "documents/<uuid:document_id>/confidentialite/",
+        views_documents.document_confidentiality,
+        name="document_confidentiality",
+    ),
+    path(
+        "documents/<uuid:document_id>/epingle/", views_documents.document_pin, name="document_pin"
+    ),
+    path(
+        "documents/<uuid:document_id>/signaler/",
+        views_documents.document_report,
+        name="document_report",
+    ),
+    path("documents/dossiers/", views_documents.folders, name="folders"),
+    # Settings, traces, notifications
+    path("mon-compte/acces-professionnels/", views_account.access, name="access"),
+    path("mon-compte/acces-cas-urgence/", views_account.emergency, name="emergency"),
+    path("mon-compte/confidentialite/", views_account.confidentiality, name="confidentiality"),
+    path("mon-compte/historique-activite/", views_account.history, name="history"),
+    path("notifications/", views_account.notifications, name="notifications"),
+]

@@ -1,0 +1,367 @@
+"""Every change to documents and folders. Each action checks its policy and writes its trace."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date, datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from mes.access.actors import Actor, ActorKind
+from mes.access.decision import Action, Role
+from mes.access.models import PrivacySettings
+from mes.audit import trace
+from mes.audit.guard import traced_action
+from mes.audit.models import TraceAction
+from mes.lib import codes, filetypes
+from mes.lib.errors import InvalidInput, NotFound
+from mes.notifications.actions import notify
+from mes.notifications.models import Notification
+from mes.vault import store
+
+from .models import Document, Folder
+from .policies import access_document, access_dossier
+
+# portal.md §1.7: characters refused in names.
+FORBIDDEN_NAME_CHARS = set("@<>?:/€*#|%~+£$!§¤")
+TITLE_MAX = 255
+FOLDER_NAME_MAX = 50
+
+
+def check_name(value: str, *, label: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"Le champ « {label} » est obligatoire.", field="title")
+    if len(value) > max_length:
+        raise InvalidInput(
+            f"Le champ « {label} » ne doit pas dépasser {max_length} caractères.", field="title"
+        )
+    refused = sorted(set(value) & FORBIDDEN_NAME_CHARS)
+    if refused:
+        raise InvalidInput(
+            f"Caractères refusés dans « {label} » : {' '.join(refused)}", field="title"
+        )
+    return value
+
+
+def _check_type_for_author(type_code: str, role: Role, actor: Actor) -> codes.TypeCode:
+    t = codes.type_code(type_code, for_deposit=True)
+    patient_types = t.class_code == "90" or t.code.startswith("DOCPAT")
+    if role in (Role.HOLDER, Role.REPRESENTATIVE) and not patient_types:
+        raise InvalidInput("Ce type de document ne peut pas être déposé par l'usager.", "type")
+    if actor.kind is ActorKind.INSURER and t.code != "REMB":
+        raise InvalidInput("L'Assurance Maladie ne dépose que des données de remboursement.")
+    if actor.kind is ActorKind.PROFESSIONAL and (patient_types or t.code == "REMB"):
+        raise InvalidInput("Ce type de document est réservé à l'usager ou à l'Assurance Maladie.")
+    return t
+
+
+def _check_content(content: bytes, max_bytes: int) -> str:
+    if not content:
+        raise InvalidInput("Le fichier est vide.", field="file")
+    if len(content) > max_bytes:
+        raise InvalidInput(
+            f"Le fichier dépasse la taille maximale de {max_bytes // (1024 * 1024)} Mo.",
+            field="file",
+        )
+    mime = filetypes.sniff(content)
+    if mime is None:
+        raise InvalidInput(
+            f"Format de fichier non accepté : seuls les fichiers {filetypes.ACCEPTED_LABEL} "
+            "sont acceptés.",
+            field="file",
+        )
+    return mime
+
+
+def _new_unique_id() -> str:
+    # OID under the deployment's root (2.25 = UUID-derived OIDs, ITU-T X.667).
+    return f"2.25.{uuid.uuid4().int}"
+
+
+@traced_action
+def document_deposit(
+    *,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    content: bytes,
+    title: str,
+    type_code: str | None = None,
+    category: str | None = None,
+    service_date: date | None = None,
+    created_at: datetime | None = None,
+    description: str = "",
+    masked: bool | None = None,
+    hidden_from_patient: bool = False,
+    hidden_from_representatives: bool = False,
+    replaces_id: uuid.UUID | None = None,
+    folder_id: int | None = None,
+    max_bytes: int | None = None,
+) -> Document:
+    """Store a new document in the patient's dossier.
+
+    Precondition: the actor may deposit (holder or representative, any non-blocked professional,
+    the Assurance Maladie for REMB). Citizens choose a category (mapped to a DOCPAT type);
+    others give a type code. Side effects: encrypted blob, DEPOT_DOC trace, a notification to
+    the patient when someone else deposited. Bad input raises InvalidInput and stores nothing.
+    """
+    patient, st = access_dossier(actor, patient_id, action=Action.DEPOSIT, trace_action=None)
+    now = timezone.now()
+    title = check_name(title, label="Nom du document", max_length=TITLE_MAX)
+    if st.is_citizen_side:
+        cat = codes.categories().get(category or "")
+        if cat is None or not cat.choosable:
+            raise InvalidInput("Choisissez une catégorie de document.", field="category")
+        type_code = cat.type_code
+        if hidden_from_patient or hidden_from_representatives:
+            raise InvalidInput("Ces restrictions de visibilité sont réservées aux professionnels.")
+    if not type_code:
+        raise InvalidInput("Le type de document est obligatoire.", field="type")
+    t = _check_type_for_author(type_code, st.role, actor)
+    if hidden_from_representatives and patient.age_on(now.date()) >= 18:
+        raise InvalidInput("Seul le document d'un mineur peut être caché à ses représentants.")
+    mime = _check_content(content, max_bytes or settings.MES_UPLOAD_MAX_BYTES)
+    if service_date and service_date > now.date():
+        raise InvalidInput("La date du document ne peut pas être dans le futur.", "service_date")
+
+    replaced = None
+    if replaces_id is not None:
+        replaced = (
+            Document.objects.select_for_update()
+            .filter(pk=replaces_id, patient=patient, status=Document.Status.CURRENT)
+            .first()
+        )
+        if replaced is None or not _is_author(actor, replaced):
+            raise NotFound()
+    folder = None
+    if folder_id is not None:
+        folder = Folder.objects.filter(pk=folder_id, patient=patient).first()
+        if folder is None:
+            raise InvalidInput("Ce dossier n'existe pas.", field="folder")
+
+    if masked is None:
+        privacy = PrivacySettings.objects.filter(patient=patient).first()
+        masked = bool(privacy and privacy.mask_new_documents)
+    doc = Document(
+        patient=patient,
+        unique_id=_new_unique_id(),
+        type_code=t.code,
+        class_code=t.class_code,
+        format_code=codes.format_for_mime().get(mime, "urn:ihe:iti:xds-sd:pdf:2008"),
+        category=category if st.is_citizen_side and category else codes.category_for_type(t.code),
+        title=title,
+        description=description,
+        mime_type=mime,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        service_date=service_date or now.date(),
+        created_at=created_at or now,
+        deposited_at=now,
+        masked_from_professionals=masked,
+        hidden_from_patient=hidden_from_patient,
+        hidden_from_representatives=hidden_from_representatives,
+        replaces=replaced,
+        folder=folder,
+        **_author_fields(actor, st.role),
+    )
+    doc.save()
+    if replaced is not None:
+        Document.objects.filter(pk=replaced.pk).update(status=Document.Status.SUPERSEDED)
+    store.put(patient.pk, doc.pk, content)
+    trace.record(
+        actor=actor,
+        action=TraceAction.REPLACE_DOC if replaced else TraceAction.DEPOSIT_DOC,
+        patient_id=patient.pk,
+        document_id=doc.pk,
+        document_title=doc.title,
+        matrix_version=st.matrix_version,
+        hidden_from_representatives=hidden_from_representatives,
+    )
+    if not st.is_citizen_side and not hidden_from_patient:
+        notify(
+            profile=patient,
+            code=Notification.Code.UPDATED_DOCUMENT if replaced else Notification.Code.NEW_DOCUMENT,
+            label=f"{doc.author_label} vous a ajouté le document « {doc.title} »",
+            url=reverse("portal:document", args=[doc.pk]),
+            link_label="Voir le document",
+            hidden_from_representatives=hidden_from_representatives,
+        )
+    return doc
+
+
+def _author_fields(actor: Actor, role: Role) -> dict[str, object]:
+    if role in (Role.HOLDER, Role.REPRESENTATIVE):
+        return {
+            "author_kind": Document.AuthorKind.PATIENT,
+            "author_citizen_id": actor.citizen_id,
+            "author_label": actor.display_name,
+        }
+    if actor.kind is ActorKind.PROFESSIONAL:
+        return {
+            "author_kind": Document.AuthorKind.PROFESSIONAL,
+            "author_professional_id": actor.professional_id,
+            "author_organisation_id": actor.organisation_id,
+            "author_label": actor.display_name,
+        }
+    if actor.kind is ActorKind.INSURER:
+        return {"author_kind": Document.AuthorKind.INSURER, "author_label": "Assurance Maladie"}
+    return {"author_kind": Document.AuthorKind.SYSTEM, "author_label": "Mon espace santé"}
+
+
+def _is_author(actor: Actor, doc: Document) -> bool:
+    if actor.kind is ActorKind.PROFESSIONAL:
+        return doc.author_professional_id == actor.professional_id
+    return doc.deposited_by_citizen and actor.kind is ActorKind.CITIZEN
+
+
+def document_content(*, actor: Actor, document_id: uuid.UUID) -> tuple[Document, bytes]:
+    """The decrypted bytes of a document the actor may read (TELECHARGEMENT_DOC trace)."""
+    doc = access_document(
+        actor, document_id, action=Action.READ, trace_action=TraceAction.DOWNLOAD_DOC
+    )
+    return doc, store.get(doc.patient_id, doc.pk)
+
+
+@traced_action
+def document_set_masked(*, actor: Actor, document_id: uuid.UUID, masked: bool) -> Document:
+    """The holder (or a representative) masks or unmasks a document from professionals."""
+    action = TraceAction.MASK_DOC if masked else TraceAction.UNMASK_DOC
+    doc = access_document(actor, document_id, action=Action.MANAGE, trace_action=action)
+    Document.objects.filter(pk=doc.pk).update(masked_from_professionals=masked)
+    doc.masked_from_professionals = masked
+    return doc
+
+
+@traced_action
+def document_set_pinned(*, actor: Actor, document_id: uuid.UUID, pinned: bool) -> Document:
+    action = TraceAction.PIN_DOC if pinned else TraceAction.UNPIN_DOC
+    doc = access_document(actor, document_id, action=Action.MANAGE, trace_action=action)
+    doc.pinned_at = timezone.now() if pinned else None
+    Document.objects.filter(pk=doc.pk).update(pinned_at=doc.pinned_at)
+    return doc
+
+
+@traced_action
+def document_update(
+    *,
+    actor: Actor,
+    document_id: uuid.UUID,
+    title: str,
+    service_date: date,
+    category: str,
+    folder_id: int | None,
+) -> Document:
+    """Edit what the citizen side deposited: name, date, category, folder."""
+    doc = access_document(
+        actor, document_id, action=Action.EDIT_OWN, trace_action=TraceAction.UPDATE_DOC
+    )
+    title = check_name(title, label="Nom du document", max_length=TITLE_MAX)
+    cat = codes.categories().get(category)
+    if cat is None or not cat.choosable:
+        raise InvalidInput("Choisissez une catégorie de document.", field="category")
+    if service_date > timezone.now().date():
+        raise InvalidInput("La date du document ne peut pas être dans le futur.", "service_date")
+    folder = None
+    if folder_id is not None:
+        folder = Folder.objects.filter(pk=folder_id, patient_id=doc.patient_id).first()
+        if folder is None:
+            raise InvalidInput("Ce dossier n'existe pas.", field="folder")
+    t = codes.type_code(cat.type_code)
+    Document.objects.filter(pk=doc.pk).update(
+        title=title,
+        service_date=service_date,
+        category=cat.code,
+        type_code=t.code,
+        class_code=t.class_code,
+        folder=folder,
+    )
+    doc.refresh_from_db()
+    return doc
+
+
+@traced_action
+def document_delete(*, actor: Actor, document_id: uuid.UUID) -> None:
+    """The citizen deletes a document they deposited. The row and its trace stay; the status
+    says deleted and nobody can read it any more."""
+    doc = access_document(
+        actor, document_id, action=Action.EDIT_OWN, trace_action=TraceAction.DELETE_DOC
+    )
+    Document.objects.filter(pk=doc.pk).update(status=Document.Status.DELETED, folder=None)
+
+
+@traced_action
+def document_report(*, actor: Actor, document_id: uuid.UUID, description: str) -> Document:
+    """« Signaler un problème »: the document is flagged for the support desk."""
+    description = (description or "").strip()
+    if not description:
+        raise InvalidInput("Décrivez le problème constaté.", field="description")
+    if len(description) > 3000:
+        raise InvalidInput("La description ne doit pas dépasser 3000 caractères.", "description")
+    doc = access_document(
+        actor, document_id, action=Action.MANAGE, trace_action=TraceAction.REPORT_DOC
+    )
+    doc.reported_at = timezone.now()
+    Document.objects.filter(pk=doc.pk).update(reported_at=doc.reported_at)
+    return doc
+
+
+@traced_action
+def folder_create(*, actor: Actor, patient_id: uuid.UUID, name: str) -> Folder:
+    patient, _ = access_dossier(
+        actor, patient_id, action=Action.MANAGE, trace_action=TraceAction.FOLDER
+    )
+    name = check_name(name, label="Nom du dossier", max_length=FOLDER_NAME_MAX)
+    if Folder.objects.filter(patient=patient, name__iexact=name).exists():
+        raise InvalidInput("Un dossier porte déjà ce nom.", field="name")
+    return Folder.objects.create(patient=patient, name=name)
+
+
+@traced_action
+def folder_rename(*, actor: Actor, patient_id: uuid.UUID, folder_id: int, name: str) -> Folder:
+    patient, _ = access_dossier(
+        actor, patient_id, action=Action.MANAGE, trace_action=TraceAction.FOLDER
+    )
+    folder = Folder.objects.filter(pk=folder_id, patient=patient).first()
+    if folder is None:
+        raise NotFound()
+    name = check_name(name, label="Nom du dossier", max_length=FOLDER_NAME_MAX)
+    if Folder.objects.filter(patient=patient, name__iexact=name).exclude(pk=folder.pk).exists():
+        raise InvalidInput("Un dossier porte déjà ce nom.", field="name")
+    folder.name = name
+    folder.save(update_fields=["name"])
+    return folder
+
+
+@traced_action
+def folder_delete(*, actor: Actor, patient_id: uuid.UUID, folder_id: int) -> None:
+    """Deleting a folder keeps its documents (portal.md §3.1)."""
+    patient, _ = access_dossier(
+        actor, patient_id, action=Action.MANAGE, trace_action=TraceAction.FOLDER
+    )
+    deleted, _ = Folder.objects.filter(pk=folder_id, patient=patient).delete()
+    if not deleted:
+        raise NotFound()
+
+
+@traced_action
+def document_move(*, actor: Actor, document_id: uuid.UUID, folder_id: int | None) -> Document:
+    """Put a document in a folder, or take it out (folder_id None)."""
+    doc = access_document(actor, document_id, action=Action.MANAGE, trace_action=None)
+    folder = None
+    if folder_id is not None:
+        folder = Folder.objects.filter(pk=folder_id, patient_id=doc.patient_id).first()
+        if folder is None:
+            raise NotFound()
+    trace.record(
+        actor=actor,
+        action=TraceAction.FOLDER,
+        patient_id=doc.patient_id,
+        document_id=doc.pk,
+        document_title=doc.title,
+    )
+    Document.objects.filter(pk=doc.pk).update(folder=folder)
+    doc.folder = folder
+    return doc

@@ -1,0 +1,114 @@
+"""Who may reach which dossier and document. Every outcome is traced (DESIGN.md §4).
+
+Refusals raise NotFound, exactly as for what does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from mes.access.actors import Actor, ActorKind
+from mes.access.decision import Action, Standing, decide, document_filter, standing
+from mes.audit import trace
+from mes.audit.guard import Refused, traced_action
+from mes.audit.models import TraceAction, TraceOutcome
+from mes.identity.models import Citizen
+
+from .models import Document
+
+
+def _refuse(
+    actor: Actor,
+    action: TraceAction,
+    patient_id: uuid.UUID | None,
+    reason: str,
+    matrix_version: str = "",
+    document: Document | None = None,
+) -> Refused:
+    # Written by @traced_action after the interrupted work is rolled back.
+    return Refused(
+        {
+            "actor": actor,
+            "action": action,
+            "outcome": TraceOutcome.REFUSED,
+            "patient_id": patient_id,
+            "document_id": document.pk if document else None,
+            "reason": reason,
+            "matrix_version": matrix_version,
+            "hidden_from_representatives": bool(document and document.hidden_from_representatives),
+        }
+    )
+
+
+@traced_action
+def access_dossier(
+    actor: Actor, patient_id: uuid.UUID, *, action: Action, trace_action: TraceAction | None
+) -> tuple[Citizen, Standing]:
+    """The patient and the actor's standing, or NotFound (traced).
+
+    trace_action: the trace written when allowed (None: the caller traces its own action).
+    """
+    patient = Citizen.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise _refuse(actor, trace_action or TraceAction.CONSULT_DOSSIER, None, "dossier inconnu")
+    decision = decide(actor, action, patient)
+    st = decision.standing
+    if not decision.allowed:
+        raise _refuse(
+            actor,
+            trace_action or TraceAction.CONSULT_DOSSIER,
+            patient.pk,
+            decision.reason,
+            st.matrix_version,
+        )
+    if trace_action is not None:
+        trace.record(
+            actor=actor,
+            action=trace_action,
+            patient_id=patient.pk,
+            matrix_version=st.matrix_version,
+        )
+    return patient, st
+
+
+@traced_action
+def access_document(
+    actor: Actor, document_id: uuid.UUID, *, action: Action, trace_action: TraceAction | None
+) -> Document:
+    """One document the actor may reach for this action, or NotFound (traced)."""
+    doc = Document.objects.select_related("patient").filter(pk=document_id).first()
+    if doc is None:
+        raise _refuse(actor, trace_action or TraceAction.CONSULT_DOC, None, "document inconnu")
+    decision = decide(actor, action, doc.patient, doc)
+    if not decision.allowed:
+        raise _refuse(
+            actor,
+            trace_action or TraceAction.CONSULT_DOC,
+            doc.patient_id,
+            decision.reason,
+            decision.standing.matrix_version,
+            doc,
+        )
+    if trace_action is not None:
+        trace.record(
+            actor=actor,
+            action=trace_action,
+            patient_id=doc.patient_id,
+            document_id=doc.pk,
+            document_title=doc.title,
+            matrix_version=decision.standing.matrix_version,
+            hidden_from_representatives=doc.hidden_from_representatives,
+        )
+    return doc
+
+
+def documents_visible_to(actor: Actor, patient: Citizen) -> QuerySet[Document]:
+    """The patient's documents this actor may see; lists never show what a read would refuse."""
+    st = standing(actor, patient)
+    qs = Document.objects.filter(patient=patient).filter(document_filter(st))
+    if actor.kind is ActorKind.CITIZEN:
+        # The citizen's lists show the current version of each document only.
+        qs = qs.filter(status=Document.Status.CURRENT)
+    return qs

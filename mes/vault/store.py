@@ -1,0 +1,122 @@
+"""Encrypted blob store: AES-256-GCM with a per-patient data key (DESIGN.md §5).
+
+Blob layout: b"MES1" | 12-byte nonce | ciphertext+tag; the associated data is the blob id (the
+document id), so a blob moved onto another document fails to decrypt. Destroying a patient's key
+makes every blob of theirs unreadable (crypto-shredding).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from functools import cache
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+
+from .models import PatientKey
+
+MAGIC = b"MES1"
+NONCE_BYTES = 12
+
+
+class VaultError(Exception):
+    """A blob could not be read back: tampered, moved, or its key destroyed."""
+
+
+@cache
+def _master_key() -> bytes:
+    raw = settings.MES_MASTER_KEY
+    if not raw and settings.MES_MASTER_KEY_FILE:
+        raw = Path(settings.MES_MASTER_KEY_FILE).read_text().strip()
+    if not raw:
+        raise ImproperlyConfigured(
+            "MES_MASTER_KEY (ou MES_MASTER_KEY_FILE) doit contenir 32 octets en base64."
+        )
+    key = base64.b64decode(raw)
+    if len(key) != 32:
+        raise ImproperlyConfigured("La clé maîtresse doit faire 32 octets (256 bits).")
+    return key
+
+
+def _wrap(patient_id: uuid.UUID, data_key: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(_master_key()).encrypt(nonce, data_key, patient_id.bytes)
+
+
+def _unwrap(patient_id: uuid.UUID, wrapped: bytes) -> bytes:
+    try:
+        return AESGCM(_master_key()).decrypt(
+            wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], patient_id.bytes
+        )
+    except InvalidTag as exc:
+        raise VaultError("La clé du dossier est illisible (clé maîtresse erronée ?).") from exc
+
+
+def _data_key(patient_id: uuid.UUID, *, create: bool) -> bytes:
+    row = PatientKey.objects.filter(patient_id=patient_id).first()
+    if row is None:
+        if not create:
+            raise VaultError("Aucune clé pour ce dossier.")
+        data_key = AESGCM.generate_key(bit_length=256)
+        with transaction.atomic():
+            row, created = PatientKey.objects.get_or_create(
+                patient_id=patient_id, defaults={"wrapped_key": _wrap(patient_id, data_key)}
+            )
+        if created:
+            return data_key
+    if row.destroyed_at or row.wrapped_key is None:
+        raise VaultError("La clé de ce dossier a été détruite : ses documents sont illisibles.")
+    return _unwrap(patient_id, bytes(row.wrapped_key))
+
+
+def _blob_name(patient_id: uuid.UUID, blob_id: uuid.UUID) -> str:
+    # Names carry no filename from the user; two levels of fan-out keep directories small.
+    p = patient_id.hex
+    return f"{p[:2]}/{p}/{blob_id.hex}.bin"
+
+
+def put(patient_id: uuid.UUID, blob_id: uuid.UUID, data: bytes) -> str:
+    """Encrypt and store; returns the storage name."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = (
+        MAGIC
+        + nonce
+        + AESGCM(_data_key(patient_id, create=True)).encrypt(nonce, data, blob_id.bytes)
+    )
+    name = _blob_name(patient_id, blob_id)
+    storage = storages["vault"]
+    if storage.exists(name):
+        storage.delete(name)
+    return storage.save(name, ContentFile(sealed))
+
+
+def get(patient_id: uuid.UUID, blob_id: uuid.UUID) -> bytes:
+    """Read and decrypt, or raise VaultError: a changed byte never goes unnoticed."""
+    with storages["vault"].open(_blob_name(patient_id, blob_id), "rb") as f:
+        sealed = f.read()
+    if not sealed.startswith(MAGIC):
+        raise VaultError("Ce fichier chiffré n'a pas le format attendu.")
+    nonce, ciphertext = (
+        sealed[len(MAGIC) : len(MAGIC) + NONCE_BYTES],
+        sealed[len(MAGIC) + NONCE_BYTES :],
+    )
+    try:
+        return AESGCM(_data_key(patient_id, create=False)).decrypt(nonce, ciphertext, blob_id.bytes)
+    except InvalidTag as exc:
+        raise VaultError("Le contenu chiffré a été altéré : lecture refusée.") from exc
+
+
+def destroy_key(patient_id: uuid.UUID) -> None:
+    """Crypto-shredding: the wrapped key is erased; blobs stay but can never be decrypted."""
+    PatientKey.objects.filter(patient_id=patient_id).update(
+        wrapped_key=None, destroyed_at=timezone.now()
+    )
