@@ -203,3 +203,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("MES_LOG_LEVEL", "INFO")},
 }
+
+if MES_DEMO:
+    # Demo: messages go to the demo outbox (and the console), never to a real mailbox.
+    EMAIL_BACKEND = "mes.demo.mail.OutboxBackend"
+    MES_SMS_BACKEND = "mes.demo.mail.sms_backend"
