@@ -17,10 +17,10 @@ class OutboxBackend(BaseEmailBackend):
                 OutboxMessage.objects.create(
                     channel="email", to=to, subject=message.subject, body=str(message.body)
                 )
-                print(f"[démo] e-mail à {to} : {message.subject}\n{message.body}\n", flush=True)  # noqa: T201
+                print(f"[démo] e-mail à {to} : {message.subject}\n{message.body}\n", flush=True)
         return len(email_messages)
 
 
 def sms_backend(phone: str, text: str) -> None:
     OutboxMessage.objects.create(channel="sms", to=phone, body=text)
-    print(f"[démo] SMS à {phone} : {text}", flush=True)  # noqa: T201
+    print(f"[démo] SMS à {phone} : {text}", flush=True)
