@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_account, views_documents
+from . import views, views_account, views_documents, views_settings
 
 app_name = "portal"
 
@@ -48,9 +48,9 @@ urlpatterns = [
     ),
     path("documents/dossiers/", views_documents.folders, name="folders"),
     # Settings, traces, notifications
-    path("mon-compte/acces-professionnels/", views_account.access, name="access"),
-    path("mon-compte/acces-cas-urgence/", views_account.emergency, name="emergency"),
-    path("mon-compte/confidentialite/", views_account.confidentiality, name="confidentiality"),
-    path("mon-compte/historique-activite/", views_account.history, name="history"),
-    path("notifications/", views_account.notifications, name="notifications"),
+    path("mon-compte/acces-professionnels/", views_settings.access, name="access"),
+    path("mon-compte/acces-cas-urgence/", views_settings.emergency, name="emergency"),
+    path("mon-compte/confidentialite/", views_settings.confidentiality, name="confidentiality"),
+    path("mon-compte/historique-activite/", views_settings.history, name="history"),
+    path("notifications/", views_settings.notifications, name="notifications"),
 ]

@@ -31,25 +31,5 @@ def demo_outbox(request, *args, **kwargs):
 
 
 @patient_view
-def access(request, *args, **kwargs):
-    raise Http404
-
-
-@patient_view
-def emergency(request, *args, **kwargs):
-    raise Http404
-
-
-@patient_view
-def confidentiality(request, *args, **kwargs):
-    raise Http404
-
-
-@patient_view
-def history(request, *args, **kwargs):
-    raise Http404
-
-
-@patient_view
 def notifications(request, *args, **kwargs):
     raise Http404
