@@ -25,10 +25,7 @@ class PortalRequest(HttpRequest):
     actor: Actor
     citizen: Citizen  # the logged-in person
     profile: Citizen  # the dossier being viewed: the citizen, or a represented person
-
-    @property
-    def is_own_profile(self) -> bool:
-        return self.profile.pk == self.citizen.pk
+    is_own_profile: bool  # False: a representative acting for a represented person
 
 
 def profiles_of(citizen: Citizen) -> list[Citizen]:
@@ -75,6 +72,7 @@ def patient_view(view: View) -> View:
         preq: PortalRequest = request  # type: ignore[assignment]
         preq.citizen = citizen
         preq.profile = _current_profile(request, citizen)
+        preq.is_own_profile = preq.profile.pk == citizen.pk
         preq.actor = citizen_actor(citizen)
         return view(preq, *args, **kwargs)
 
