@@ -6,7 +6,10 @@ only the demo and the tests set MES_DEBUG or use generated keys under var/.
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -208,3 +211,32 @@ if MES_DEMO:
     # Demo: messages go to the demo outbox (and the console), never to a real mailbox.
     EMAIL_BACKEND = "mes.demo.mail.OutboxBackend"
     MES_SMS_BACKEND = "mes.demo.mail.sms_backend"
+
+    def _demo_key_file(name: str, make: Callable[[], str]) -> Path:
+        """A key generated once under VAR_DIR, readable by its owner only (chmod 600).
+
+        O_EXCL makes concurrent first starts agree on one key: the loser reads the winner's.
+        """
+        path = VAR_DIR / name
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path
+        with os.fdopen(fd, "w") as f:
+            f.write(make() + "\n")
+        return path
+
+    # Keys of this demo installation only: generated on first start, never the same twice, so
+    # no key is shared between demo installations (and none is written in the code).
+    if not os.environ.get("MES_SECRET_KEY"):
+        SECRET_KEY = (
+            _demo_key_file("demo-secret.key", lambda: secrets.token_urlsafe(50))
+            .read_text()
+            .strip()
+        )
+    if not (MES_MASTER_KEY or MES_MASTER_KEY_FILE):
+        MES_MASTER_KEY_FILE = str(
+            _demo_key_file(
+                "demo-master.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+            )
+        )
