@@ -1,0 +1,54 @@
+"""The password rule of the real service (portal.md §5.7): at least 9 characters with one
+lowercase letter, one uppercase letter, one digit and one special character.
+
+Plugged in through settings.AUTH_PASSWORD_VALIDATORS, so every password change and every
+`validate_password()` call applies it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+MIN_LENGTH = 9  # portal.md §5.7
+
+
+class MesPasswordValidator:
+    """Refuses a password that misses any part of the rule, and names every missing part."""
+
+    def __init__(self, min_length: int = MIN_LENGTH) -> None:
+        self.min_length = min_length
+
+    def missing(self, password: str) -> list[str]:
+        """What the password lacks, in the order the rule states it (empty when it complies)."""
+        missing: list[str] = []
+        if len(password) < self.min_length:
+            missing.append(f"au moins {self.min_length} caractères (il en a {len(password)})")
+        if not any(ch.islower() for ch in password):
+            missing.append("une lettre minuscule")
+        if not any(ch.isupper() for ch in password):
+            missing.append("une lettre majuscule")
+        if not any(ch.isdecimal() for ch in password):
+            missing.append("un chiffre")
+        if all(ch.isalnum() for ch in password):
+            missing.append("un caractère spécial (par exemple ! ? @ # - _)")
+        return missing
+
+    def validate(self, password: str, user: Any = None) -> None:
+        missing = self.missing(password)
+        if missing:
+            listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1])
+            if len(missing) > 1:
+                listed += f" et {missing[-1]}"
+            raise ValidationError(
+                "Ce mot de passe n'est pas assez sûr. Il lui manque : %(missing)s.",
+                code="password_not_strong_enough",
+                params={"missing": listed},
+            )
+
+    def get_help_text(self) -> str:
+        return (
+            f"Choisissez un mot de passe d'au moins {self.min_length} caractères, avec au moins "
+            "une lettre minuscule, une lettre majuscule, un chiffre et un caractère spécial."
+        )
