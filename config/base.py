@@ -230,9 +230,7 @@ if MES_DEMO:
     # no key is shared between demo installations (and none is written in the code).
     if not os.environ.get("MES_SECRET_KEY"):
         SECRET_KEY = (
-            _demo_key_file("demo-secret.key", lambda: secrets.token_urlsafe(50))
-            .read_text()
-            .strip()
+            _demo_key_file("demo-secret.key", lambda: secrets.token_urlsafe(50)).read_text().strip()
         )
     if not (MES_MASTER_KEY or MES_MASTER_KEY_FILE):
         MES_MASTER_KEY_FILE = str(
@@ -240,3 +238,7 @@ if MES_DEMO:
                 "demo-master.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
             )
         )
+    # The demo serves static files without the hashed manifest: the vendored Bootstrap files end
+    # with a sourceMappingURL to .map files that are not shipped, which the manifest storage
+    # refuses at collectstatic. Whitenoise still serves (and compresses) everything.
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}

@@ -132,7 +132,11 @@ def _professional_standing(actor: Actor, patient: Citizen) -> Standing:
 
     may_read = True
     reason = ""
-    if privacy.mask_everything and not (is_admin or is_treating):
+    # « Masquer tous vos documents, y compris en cas d'urgence »: the administrator and the
+    # médecin traitant still read in normal mode, but no emergency access opens the dossier,
+    # theirs included (mes-spec §6.4 refuses bris de glace and Centre 15 on mask_all; they need
+    # no emergency mode to read, and an emergency access would notify and trace as one).
+    if privacy.mask_everything and (emergency or not (is_admin or is_treating)):
         may_read, reason = False, "l'usager a tout masqué, y compris en cas d'urgence"
     elif actor.mode is AccessMode.BREAK_GLASS:
         if privacy.oppose_break_glass:
