@@ -63,7 +63,7 @@ AUTHOR_NOTICES = {
 
 
 def _own(request: PortalRequest) -> bool:
-    return request.profile.pk == request.citizen.pk
+    return bool(request.profile.pk == request.citizen.pk)
 
 
 def _show_profile_of(request: PortalRequest, doc: Document) -> None:
@@ -73,6 +73,7 @@ def _show_profile_of(request: PortalRequest, doc: Document) -> None:
     """
     if doc.patient_id != request.profile.pk:
         request.profile = doc.patient
+        request.is_own_profile = _own(request)
         request.session[PROFILE_SESSION_KEY] = str(doc.patient_id)
 
 
