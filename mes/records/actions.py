@@ -295,14 +295,14 @@ def document_delete(*, actor: Actor, document_id: uuid.UUID) -> None:
 @traced_action
 def document_report(*, actor: Actor, document_id: uuid.UUID, description: str) -> Document:
     """« Signaler un problème »: the document is flagged for the support desk."""
+    doc = access_document(
+        actor, document_id, action=Action.MANAGE, trace_action=TraceAction.REPORT_DOC
+    )
     description = (description or "").strip()
     if not description:
         raise InvalidInput("Décrivez le problème constaté.", field="description")
     if len(description) > 3000:
         raise InvalidInput("La description ne doit pas dépasser 3000 caractères.", "description")
-    doc = access_document(
-        actor, document_id, action=Action.MANAGE, trace_action=TraceAction.REPORT_DOC
-    )
     doc.reported_at = timezone.now()
     Document.objects.filter(pk=doc.pk).update(reported_at=doc.reported_at)
     return doc
