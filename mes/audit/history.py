@@ -86,7 +86,20 @@ class HistoryPage:
     has_previous: bool
 
 
-def _as_row(t: Trace) -> HistoryRow:
+HIDDEN_TITLE = "Document en attente de remise par un professionnel"
+
+
+def _titles_hidden_from_patient(traces: list[Trace]) -> set[uuid.UUID]:
+    """Documents of these rows still INVISIBLE_PATIENT: their titles must not show (R1111-53)."""
+    from mes.records.models import Document
+
+    ids = {t.document_id for t in traces if t.document_id}
+    now = timezone.now()
+    candidates = Document.objects.filter(pk__in=ids, hidden_from_patient=True)
+    return {d.pk for d in candidates if not d.released_to_patient(now)}
+
+
+def _as_row(t: Trace, hidden_titles: set[uuid.UUID]) -> HistoryRow:
     try:
         action_label = str(TraceAction(t.action).label)
     except ValueError:
@@ -104,7 +117,7 @@ def _as_row(t: Trace) -> HistoryRow:
         access_mode_label=ACCESS_MODE_LABELS.get(t.access_mode, t.access_mode),
         is_emergency=t.access_mode != AccessMode.NORMAL.value,
         action_label=action_label,
-        document_title=t.document_title,
+        document_title=HIDDEN_TITLE if t.document_id in hidden_titles else t.document_title,
         refused=t.outcome == TraceOutcome.REFUSED,
     )
 
@@ -159,8 +172,10 @@ def history_page(
             end=end,
         )[offset : offset + per_page + 1]
     )
+    shown = traces[:per_page]
+    hidden_titles = _titles_hidden_from_patient(shown)
     return HistoryPage(
-        rows=[_as_row(t) for t in traces[:per_page]],
+        rows=[_as_row(t, hidden_titles) for t in shown],
         page=page,
         has_next=len(traces) > per_page,
         has_previous=page > 1,

@@ -33,6 +33,7 @@ class TraceAction(models.TextChoices):
     CONSULT_HISTORY = "CONSULT_HISTORIQUE", "Consultation de l'historique d'activité"
     CONSULT_ACCESS = "CONSULT_RUBRIQUE_ACCES", "Consultation des accès des professionnels"
     BREAK_GLASS = "ACCES_BRIS_GLACE", "Accès en mode bris de glace"
+    NOTIFICATIONS = "MODIF_NOTIFICATIONS", "Gestion des notifications"
 
 
 class TraceOutcome(models.TextChoices):

@@ -20,10 +20,8 @@ from mes.identity.models import Citizen
 
 from .models import Notification
 
-# TraceAction has no member for the notification centre yet (asked of the lead: a
-# « MODIF_NOTIFICATIONS » action). Until then a refused attempt is written as a refused
-# access to the dossier, its reason naming the notification centre.
-REFUSAL_TRACE_ACTION = TraceAction.CONSULT_DOSSIER
+# A refused attempt on the notification centre is traced like any refused access.
+REFUSAL_TRACE_ACTION = TraceAction.NOTIFICATIONS
 
 
 def _refused(actor: Actor, patient_id: uuid.UUID | None, reason: str) -> Refused:

@@ -96,6 +96,16 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["patient", "status", "-service_date"]),
             models.Index(fields=["patient", "type_code"]),
+            # The INVISIBLE_PATIENT sweep reads only the documents still waiting (R1111-53).
+            models.Index(
+                fields=["deposited_at"],
+                condition=models.Q(
+                    status="current",
+                    hidden_from_patient=True,
+                    hidden_from_patient_released_at__isnull=True,
+                ),
+                name="records_doc_hidden_waiting",
+            ),
         ]
 
     def __str__(self) -> str:

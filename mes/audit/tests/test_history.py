@@ -127,3 +127,26 @@ def test_other_patients_rows_never_mix(camille, bob, dr_martin):
     assert not history_traces(
         patient_id=camille.pk, for_representative=False, tab=HistoryTab.PROFESSIONALS
     ).exists()
+
+
+def test_title_of_a_document_hidden_from_the_patient_never_shows_in_her_history(
+    camille, dr_martin
+):
+    from mes.audit.history import HIDDEN_TITLE, HistoryTab, history_page
+    from mes.conftest import make_pdf, pro
+    from mes.records.actions import document_deposit
+
+    document_deposit(
+        actor=pro(dr_martin),
+        patient_id=camille.pk,
+        content=make_pdf(),
+        title="Résultat d'anatomopathologie",
+        type_code="60568-3",
+        hidden_from_patient=True,
+    )
+    page = history_page(
+        patient_id=camille.pk, for_representative=False, tab=HistoryTab.PROFESSIONALS
+    )
+    titles = [row.document_title for row in page.rows]
+    assert HIDDEN_TITLE in titles
+    assert "Résultat d'anatomopathologie" not in titles
