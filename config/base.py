@@ -238,7 +238,3 @@ if MES_DEMO:
                 "demo-master.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
             )
         )
-    # The demo serves static files without the hashed manifest: the vendored Bootstrap files end
-    # with a sourceMappingURL to .map files that are not shipped, which the manifest storage
-    # refuses at collectstatic. Whitenoise still serves (and compresses) everything.
-    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}

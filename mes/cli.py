@@ -17,6 +17,8 @@ from pathlib import Path
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.base")
     args = sys.argv[1:]
+    if args[:1] == ["demo"]:
+        os.environ.setdefault("MES_DEMO", "1")
     if args[:1] == ["serve"]:
         bind = os.environ.get("MES_BIND", "0.0.0.0:8000")
         workers = os.environ.get("MES_WEB_WORKERS", "4")

@@ -15,7 +15,7 @@ class OutboxBackend(BaseEmailBackend):
         for message in email_messages:
             for to in message.to:
                 OutboxMessage.objects.create(
-                    channel="email", to=to, subject=message.subject, body=str(message.body)
+                    channel="email", to=to, subject=str(message.subject), body=str(message.body)
                 )
                 print(f"[démo] e-mail à {to} : {message.subject}\n{message.body}\n", flush=True)
         return len(email_messages)

@@ -1,0 +1,143 @@
+"""`mes demo`: prepare everything on this machine and serve it on localhost.
+
+First run: migrate the SQLite database under var/, keys generated under var/ (by the demo block
+of config/base.py, before anything else reads them), demo dataset, static files. Every later run
+finds all of it in place and changes nothing. Then the web server and the task worker run as
+child processes until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from mes.demo import dataset
+
+STOP_GRACE_SECONDS = 10
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = "Prépare la démonstration (base, clés, jeu de données) et la sert sur localhost."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--load-only",
+            action="store_true",
+            help="préparer seulement (base, jeu de données, fichiers statiques), sans servir",
+        )
+        parser.add_argument("--port", type=int, default=8000, help="port HTTP (8000)")
+
+    def handle(self, *args: Any, load_only: bool, port: int, **options: Any) -> None:
+        if not settings.MES_DEMO and not load_only:
+            raise CommandError("La démonstration se lance avec MES_DEMO=1 (ou : make demo).")
+        if not (settings.MES_MASTER_KEY or settings.MES_MASTER_KEY_FILE):
+            raise CommandError(
+                "Aucune clé maîtresse : lancez la démonstration avec MES_DEMO=1 (la clé est "
+                "alors créée dans var/demo-master.key)."
+            )
+        self.stdout.write("Base de données : migrations…")
+        call_command("migrate", interactive=False, verbosity=0)
+        started = time.monotonic()
+        report = dataset.load()
+        elapsed = time.monotonic() - started
+        if report.nothing_new:
+            self.stdout.write("Jeu de démonstration : déjà en place, rien à ajouter.")
+        else:
+            detail = ", ".join(f"{n} {what}" for what, n in report.created.items() if n)
+            self.stdout.write(f"Jeu de démonstration chargé en {elapsed:.1f} s : {detail}.")
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if load_only:
+            self.stdout.write(self.style.SUCCESS("Démonstration prête (--load-only)."))
+            return
+        self._check_port_free(port)
+        self._serve(port)
+
+    def _check_port_free(self, port: int) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise CommandError(
+                    f"Le port {port} est déjà utilisé : arrêtez l'autre serveur ou choisissez "
+                    f"un autre port (mes demo --port {port + 1})."
+                ) from exc
+
+    def _serve(self, port: int) -> None:
+        env = {
+            **os.environ,
+            "MES_DEMO": "1",
+            "MES_BIND": f"127.0.0.1:{port}",
+            "MES_WEB_WORKERS": os.environ.get("MES_WEB_WORKERS", "2"),
+        }
+        env.setdefault("DJANGO_SETTINGS_MODULE", "config.base")
+        mes = [sys.executable, "-m", "mes.cli"]
+        # gunicorn (`mes serve`) serves the collected static files through whitenoise, exactly
+        # as in production; the worker runs the background tasks.
+        children = {
+            "serveur web": subprocess.Popen([*mes, "serve"], env=env),  # noqa: S603
+            "worker": subprocess.Popen([*mes, "worker"], env=env),  # noqa: S603
+        }
+        self._banner(port)
+        # A `kill` (SIGTERM) stops the demo as cleanly as Ctrl-C: the children go down with it.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        try:
+            while True:
+                for name, child in children.items():
+                    code = child.poll()
+                    if code is not None:
+                        raise CommandError(f"Le {name} s'est arrêté (code {code}).")
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            self.stdout.write("\nArrêt de la démonstration…")
+        finally:
+            self._stop(list(children.values()))
+
+    def _stop(self, children: list[subprocess.Popen[bytes]]) -> None:
+        # Ctrl-C reaches us twice under `uv run` (from the terminal and forwarded by uv): the
+        # stop, once begun, is not interrupted; a child that hangs is killed after the grace.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+    def _banner(self, port: int) -> None:
+        base = f"http://127.0.0.1:{port}"
+        out = self.stdout.write
+        out("")
+        out(self.style.SUCCESS("Mon espace santé – démonstration"))
+        out(f"  Portail de l'usager : {base}/")
+        out(f"  Connexion           : {base}/connexion/")
+        out(f"  Boîte d'envoi démo  : {base}/demo/boite-d-envoi/")
+        out("")
+        out(f"Identifiants (mot de passe commun : {dataset.DEMO_PASSWORD}) :")
+        for login in dataset.logins():
+            out(f"  {login.username:<12} {login.who}")
+        out("")
+        out(
+            "Après le mot de passe, un code à usage unique est envoyé : il s'affiche dans "
+            f"cette console et sur {base}/demo/boite-d-envoi/."
+        )
+        out("Le worker des tâches de fond tourne aussi. Ctrl-C arrête tout.")
+        out("")
