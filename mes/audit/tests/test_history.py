@@ -129,9 +129,7 @@ def test_other_patients_rows_never_mix(camille, bob, dr_martin):
     ).exists()
 
 
-def test_title_of_a_document_hidden_from_the_patient_never_shows_in_her_history(
-    camille, dr_martin
-):
+def test_title_of_a_document_hidden_from_the_patient_never_shows_in_her_history(camille, dr_martin):
     from mes.audit.history import HIDDEN_TITLE, HistoryTab, history_page
     from mes.conftest import make_pdf, pro
     from mes.records.actions import document_deposit
