@@ -186,6 +186,8 @@ if not (DEBUG or MES_DEMO):
 # One-time login code: 6 digits, valid 15 minutes, single use (mes-spec §3.3 [SEED]).
 MES_OTP_DIGITS = 6
 MES_OTP_VALIDITY = timedelta(minutes=15)
+# A new code cannot be asked for within a minute of the previous one ([GAP]: decided here).
+MES_OTP_RESEND_INTERVAL = timedelta(minutes=1)
 # Wrong passwords or codes before the account is locked, and for how long ([GAP]: decided here).
 MES_LOGIN_MAX_FAILURES = 5
 MES_LOGIN_LOCK_DURATION = timedelta(minutes=15)

@@ -206,6 +206,12 @@ def one_time_code_send(*, user: User, channel: str) -> OneTimeCode:
     else:
         raise LoginRefused("Choisissez de recevoir le code par e-mail ou par SMS.")
 
+    last = OneTimeCode.objects.filter(user=user).order_by("-created_at").first()
+    if last is not None and now - last.created_at < settings.MES_OTP_RESEND_INTERVAL:
+        # Knowing the password must not let anyone flood a phone or a mailbox with codes.
+        raise LoginRefused(
+            "Un code vient de vous être envoyé. Patientez une minute avant d'en demander un autre."
+        )
     digits = settings.MES_OTP_DIGITS
     code = f"{secrets.randbelow(10**digits):0{digits}d}"
     with transaction.atomic():

@@ -123,6 +123,9 @@ def login_code(request: HttpRequest) -> HttpResponse:
             try:
                 one_time_code_send(user=user, channel=channel)
             except LoginRefused as refused:
+                if not refused.locked:
+                    messages.error(request, str(refused))
+                    return redirect("portal:login_code")
                 return _refused_at_code_step(request, refused, form, resend_form, user, channel)
             request.session[PENDING_LOGIN_KEY] = {**pending, "channel": channel}
             messages.success(
@@ -177,7 +180,8 @@ def _refused_at_code_step(
         request.session.pop(PENDING_LOGIN_KEY, None)
         messages.error(request, str(refused))
         return redirect("portal:login")
-    form.add_error(None, str(refused))
+    if form.is_bound:
+        form.add_error(None, str(refused))
     return _code_page(request, form, resend_form, user, channel)
 
 

@@ -189,7 +189,8 @@ def test_a_code_works_only_once(camille):
     assert _login_traces(camille).filter(outcome=TraceOutcome.ALLOWED).count() == 1
 
 
-def test_a_new_code_cancels_the_previous_one(camille):
+def test_a_new_code_cancels_the_previous_one(camille, settings):
+    settings.MES_OTP_RESEND_INTERVAL = timedelta(0)
     user = camille.user
     one_time_code_send(user=user, channel=OneTimeCode.Channel.EMAIL)
     first = _code_from_mail()
@@ -237,3 +238,17 @@ def test_no_sms_without_a_mobile_number(camille):
     with pytest.raises(LoginRefused, match="numéro de téléphone"):
         one_time_code_send(user=camille.user, channel=OneTimeCode.Channel.SMS)
     assert sms.outbox == []
+
+
+def test_a_new_code_cannot_be_asked_for_within_a_minute(camille):
+    import time_machine
+    from django.utils import timezone
+
+    from mes.identity.actions import LoginRefused, one_time_code_send
+
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        one_time_code_send(user=camille.user, channel="email")
+        with pytest.raises(LoginRefused, match="Patientez une minute"):
+            one_time_code_send(user=camille.user, channel="email")
+        traveller.shift(61)
+        one_time_code_send(user=camille.user, channel="email")

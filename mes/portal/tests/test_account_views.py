@@ -4,6 +4,7 @@ logs out; the demo outbox exists only in the demo."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -14,7 +15,7 @@ from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import PASSWORD
 from mes.demo.models import OutboxMessage
 from mes.notifications import sms
-from mes.portal.views_account import PENDING_LOGIN_KEY
+from mes.portal.views_account import PENDING_LOGIN_KEY, RESEND_ACTION
 
 LOGIN = reverse("portal:login")
 CODE = reverse("portal:login_code")
@@ -133,7 +134,8 @@ def test_wrong_code_is_refused_and_she_stays_logged_out(client, camille):
     assert "_auth_user_id" not in client.session
 
 
-def test_resend_sends_a_new_code_and_the_old_one_stops_working(client, camille):
+def test_resend_sends_a_new_code_and_the_old_one_stops_working(client, camille, settings):
+    settings.MES_OTP_RESEND_INTERVAL = timedelta(0)
     _onboarded(camille)
     _password_step(client)
     first = _last_code()
@@ -283,3 +285,16 @@ def test_demo_outbox_lists_messages_newest_first(client, db, settings):
     assert "n'existe que dans la démonstration" in html
     assert html.index("Code 654321") < html.index("Premier")
     assert "0612345678" in html and "a@example.org" in html
+
+
+def test_asking_again_within_a_minute_says_to_wait_and_sends_nothing(client, camille):
+    _onboarded(camille)
+    _password_step(client)
+    sent = len(mail.outbox)
+    response = client.post(
+        reverse("portal:login_code"), {"action": RESEND_ACTION, "channel": "email"}
+    )
+    assert response.status_code == 302
+    assert len(mail.outbox) == sent
+    page = client.get(reverse("portal:login_code"))
+    assert "Patientez une minute" in page.content.decode()
