@@ -28,7 +28,8 @@ def notify(
 
 
 def unread_count(*, profile: Citizen, for_representative: bool) -> int:
-    qs = Notification.objects.filter(profile=profile, read_at__isnull=True)
-    if for_representative:
-        qs = qs.filter(hidden_from_representatives=False)
-    return qs.count()
+    return (
+        Notification.objects.filter(profile=profile, read_at__isnull=True)
+        .shown_to(representative=for_representative)
+        .count()
+    )

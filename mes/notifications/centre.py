@@ -18,7 +18,7 @@ from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Citizen
 
-from .models import Notification
+from .models import Notification, NotificationQuerySet
 
 # A refused attempt on the notification centre is traced like any refused access.
 REFUSAL_TRACE_ACTION = TraceAction.NOTIFICATIONS
@@ -53,10 +53,8 @@ def _managed_profile(actor: Actor, profile_id: uuid.UUID) -> tuple[Citizen, Role
     return profile, role
 
 
-def _visible(qs: QuerySet[Notification], role: Role) -> QuerySet[Notification]:
-    if role is not Role.HOLDER:
-        qs = qs.filter(hidden_from_representatives=False)
-    return qs
+def _visible(qs: NotificationQuerySet, role: Role) -> NotificationQuerySet:
+    return qs.shown_to(representative=role is not Role.HOLDER)
 
 
 def _access_notification(actor: Actor, notification_id: int) -> Notification:

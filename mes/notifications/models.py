@@ -7,6 +7,13 @@ from django.db import models
 from mes.identity.models import Citizen
 
 
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def shown_to(self, *, representative: bool) -> NotificationQuerySet:
+        """What a viewer of the profile sees: a legal representative never sees the
+        notifications about a minor's secret care (R1111-50)."""
+        return self.filter(hidden_from_representatives=False) if representative else self
+
+
 class Notification(models.Model):
     class Code(models.TextChoices):
         NEW_DOCUMENT = "AJOUT_DOCUMENT", "Nouveau document"
@@ -26,6 +33,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     # Notifications about a minor's secret care are never shown to the representatives.
     hidden_from_representatives = models.BooleanField(default=False)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

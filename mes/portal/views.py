@@ -28,9 +28,9 @@ def home(request: PortalRequest) -> HttpResponse:
     ):
         return redirect("portal:onboarding")
     documents = documents_visible_to(request.actor, request.profile)
-    notifications = Notification.objects.filter(profile=request.profile, read_at__isnull=True)
-    if not request.is_own_profile:
-        notifications = notifications.filter(hidden_from_representatives=False)
+    notifications = Notification.objects.filter(
+        profile=request.profile, read_at__isnull=True
+    ).shown_to(representative=not request.is_own_profile)
     return render(
         request,
         "portal/home.html",

@@ -28,7 +28,7 @@ from mes.lib.codes import UnknownCode
 from mes.lib.errors import InvalidInput, NotFound
 from mes.records import actions
 from mes.records.models import Document, Folder
-from mes.records.policies import access_document, access_dossier, documents_visible_to
+from mes.records.policies import access_document, documents_visible_to, folders_of
 from mes.vault.store import VaultError
 
 from .access import PROFILE_SESSION_KEY, PortalRequest, patient_view
@@ -78,8 +78,7 @@ def _show_profile_of(request: PortalRequest, doc: Document) -> None:
 
 
 def _folders_of(request: PortalRequest, patient_id: uuid.UUID) -> list[Folder]:
-    patient, _ = access_dossier(request.actor, patient_id, action=Action.MANAGE, trace_action=None)
-    return list(Folder.objects.filter(patient=patient))
+    return list(folders_of(request.actor, patient_id))
 
 
 def _default_visibility(profile: Citizen) -> str:

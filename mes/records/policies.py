@@ -16,7 +16,7 @@ from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Citizen
 
-from .models import Document
+from .models import Document, Folder
 
 
 def _refuse(
@@ -102,6 +102,12 @@ def access_document(
             hidden_from_representatives=doc.hidden_from_representatives,
         )
     return doc
+
+
+def folders_of(actor: Actor, patient_id: uuid.UUID) -> QuerySet[Folder]:
+    """The folders of a dossier the actor manages (holder or representative), or NotFound."""
+    patient, _ = access_dossier(actor, patient_id, action=Action.MANAGE, trace_action=None)
+    return Folder.objects.filter(patient=patient)
 
 
 def documents_visible_to(actor: Actor, patient: Citizen) -> QuerySet[Document]:
