@@ -16,11 +16,10 @@ from django.template.defaultfilters import filesizeformat
 
 from mes.lib import codes
 from mes.lib.errors import InvalidInput
-from mes.records.actions import FOLDER_NAME_MAX, TITLE_MAX, check_name
+from mes.records.actions import FOLDER_NAME_MAX, REPORT_MAX, TITLE_MAX, check_name
 from mes.records.models import Document, Folder
 
 ACCEPT = ".pdf,.txt,.rtf,.jpg,.jpeg,.png,.tif,.tiff"
-FORMATS_HINT = "Formats acceptés : PDF, JPEG, PNG, TIFF, RTF, texte. Taille maximale : 5 Mo"
 NO_FOLDER = ""
 VISIBLE, MASKED = "visible", "masked"
 
@@ -146,7 +145,6 @@ class DocumentAddForm(_DocumentFieldsForm):
     confidentiality = forms.ChoiceField(label="Qui a accès à mes documents ?", widget=_radios())
     file = forms.FileField(
         label="Fichier",
-        help_text=FORMATS_HINT,
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ACCEPT}),
         error_messages={
             "required": "Choisissez le fichier à ajouter.",
@@ -158,6 +156,13 @@ class DocumentAddForm(_DocumentFieldsForm):
 
     def __init__(self, *args: Any, own: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The hint follows the setting, so it never promises a limit the server does not apply.
+        max_mb = settings.MES_UPLOAD_MAX_BYTES // (1024 * 1024)
+        self.fields[
+            "file"
+        ].help_text = (
+            f"Formats acceptés : PDF, JPEG, PNG, TIFF, RTF, texte. Taille maximale : {max_mb} Mo"
+        )
         self.fields["service_date"].required = False
         self.fields["service_date"].help_text = "Laissez vide pour utiliser la date du jour."
         self.choice_field("confidentiality").choices = visibility_choices(own)
@@ -226,8 +231,8 @@ class ReportForm(MesForm):
 
     description = forms.CharField(
         label="Description du problème",
-        max_length=3000,
-        help_text="3000 caractères au maximum.",
+        max_length=REPORT_MAX,
+        help_text=f"{REPORT_MAX} caractères au maximum.",
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 6}),
         error_messages={"required": "Décrivez le problème constaté."},
     )

@@ -29,6 +29,8 @@ from .policies import access_document, access_dossier
 FORBIDDEN_NAME_CHARS = set("@<>?:/€*#|%~+£$!§¤")
 TITLE_MAX = 255
 FOLDER_NAME_MAX = 50
+# « Informations complémentaires » and other free texts: 3000 characters (portal.md §1.7).
+REPORT_MAX = 3000
 
 
 def check_name(value: str, *, label: str, max_length: int) -> str:
@@ -301,8 +303,10 @@ def document_report(*, actor: Actor, document_id: uuid.UUID, description: str) -
     description = (description or "").strip()
     if not description:
         raise InvalidInput("Décrivez le problème constaté.", field="description")
-    if len(description) > 3000:
-        raise InvalidInput("La description ne doit pas dépasser 3000 caractères.", "description")
+    if len(description) > REPORT_MAX:
+        raise InvalidInput(
+            f"La description ne doit pas dépasser {REPORT_MAX} caractères.", "description"
+        )
     doc.reported_at = timezone.now()
     Document.objects.filter(pk=doc.pk).update(reported_at=doc.reported_at)
     return doc
