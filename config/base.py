@@ -57,7 +57,14 @@ INSTALLED_APPS = [
     "mes.vault",
     "mes.records",
     "mes.notifications",
+    "mes.medical_profile",
+    "mes.measures",
+    "mes.vaccinations",
+    "mes.prevention",
+    "oauth2_provider",
+    "mes.fhir",
     "mes.portal",
+    "mes.pro",
     "mes.demo",
 ]
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_account, views_documents, views_settings
 
@@ -53,4 +53,9 @@ urlpatterns = [
     path("mon-compte/confidentialite/", views_settings.confidentiality, name="confidentiality"),
     path("mon-compte/historique-activite/", views_settings.history, name="history"),
     path("notifications/", views_settings.notifications, name="notifications"),
+    # Profil médical (issue 4): rubrics, measures, vaccinations, directives and synthesis.
+    path("profil-medical/", include("mes.portal.urls_profile")),
+    path("profil-medical/mesures/", include("mes.portal.urls_measures")),
+    path("profil-medical/vaccinations/", include("mes.portal.urls_vaccinations")),
+    path("profil-medical/", include("mes.portal.urls_directives")),
 ]

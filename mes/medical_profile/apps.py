@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MedicalProfileConfig(AppConfig):
+    name = "mes.medical_profile"
+    label = "medical_profile"

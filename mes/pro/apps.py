@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProConfig(AppConfig):
+    name = "mes.pro"
+    label = "pro"
