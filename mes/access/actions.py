@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from mes.audit import trace
-from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.guard import Refused, RefusedForbidden, traced_action
+from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.identity.models import Citizen, Professional
 from mes.lib.errors import InvalidInput, NotFound
+from mes.notifications.actions import notify
+from mes.notifications.models import Notification
 
-from .actors import Actor
-from .decision import Action, decide
-from .models import PrivacySettings, ProfessionalAccess
+from .actors import AccessMode, Actor, ActorKind
+from .decision import Action, decide, emergency_refusal
+from .models import BreakGlassSession, PrivacySettings, ProfessionalAccess
 
 
 def _managed_patient(actor: Actor, patient_id: uuid.UUID, trace_action: TraceAction) -> Citizen:
@@ -170,3 +178,275 @@ def professional_set_administrator(
         document_title=row.professional.display_name,
     )
     return row
+
+
+# --- The professional's side (TD0.2 / TD0.3, emergency modes) -------------------------------
+
+
+def _professional_patient(
+    actor: Actor, patient_id: uuid.UUID, trace_action: TraceAction
+) -> tuple[Citizen, uuid.UUID]:
+    """The patient of a professional-side action, and the professional's id; anyone else, or an
+    unknown patient, gets NotFound (traced)."""
+    patient = Citizen.objects.filter(pk=patient_id).first()
+    professional_id = actor.professional_id
+    if actor.kind is not ActorKind.PROFESSIONAL or professional_id is None or not patient:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": trace_action,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": patient.pk if patient else None,
+                "reason": "réservé à un professionnel de santé identifié",
+            }
+        )
+    return patient, professional_id
+
+
+def _forbidden(actor: Actor, patient: Citizen, action: TraceAction, message: str) -> Exception:
+    return RefusedForbidden(
+        message,
+        {
+            "actor": actor,
+            "action": action,
+            "outcome": TraceOutcome.REFUSED,
+            "patient_id": patient.pk,
+            "reason": message[:200],
+        },
+    )
+
+
+@traced_action
+def authorisation_declare(
+    *, actor: Actor, patient_id: uuid.UUID, treating_physician: bool = False
+) -> ProfessionalAccess:
+    """The professional declares that the patient consented to their access (TD0.3 « Add »,
+    R1111-46 « par tout moyen »), and optionally that they are the patient's médecin traitant
+    (the patient agreeing, as declared to the Assurance Maladie).
+
+    Precondition: a professional in normal mode, not blocked by the patient (a blocked
+    professional gets Forbidden: they already know their status from TD0.2). Only a médecin may
+    be médecin traitant; declaring oneself replaces the previous one. Side effects: an
+    AUTORISATION_PS trace (and DECLARATION_MEDECIN_TRAITANT), visible to the patient.
+    """
+    patient, professional_id = _professional_patient(actor, patient_id, TraceAction.GRANT_PRO)
+    if actor.mode is not AccessMode.NORMAL:
+        raise _forbidden(
+            actor,
+            patient,
+            TraceAction.GRANT_PRO,
+            "Un accès en urgence ne permet pas de déclarer le consentement du patient.",
+        )
+    row = _access_row(patient, professional_id)
+    if row.status == ProfessionalAccess.Status.BLOCKED:
+        raise _forbidden(
+            actor,
+            patient,
+            TraceAction.GRANT_PRO,
+            "Le patient a bloqué votre accès à son dossier : vous pouvez seulement y déposer "
+            "des documents.",
+        )
+    if treating_physician and actor.profession != "10":
+        raise _forbidden(
+            actor,
+            patient,
+            TraceAction.DECLARE_TREATING,
+            "Seul un médecin peut être déclaré médecin traitant.",
+        )
+    row.status = ProfessionalAccess.Status.AUTHORISED
+    row.source = ProfessionalAccess.Source.DECLARED_BY_PROFESSIONAL
+    row.since = timezone.now()
+    row.expires_at = None
+    if treating_physician and not row.is_treating_physician:
+        ProfessionalAccess.objects.filter(patient=patient, is_treating_physician=True).update(
+            is_treating_physician=False
+        )
+        row.is_treating_physician = True
+    row.save()
+    trace.record(
+        actor=actor,
+        action=TraceAction.GRANT_PRO,
+        patient_id=patient.pk,
+        document_title=row.professional.display_name,
+    )
+    if treating_physician:
+        trace.record(actor=actor, action=TraceAction.DECLARE_TREATING, patient_id=patient.pk)
+    return row
+
+
+@traced_action
+def authorisation_withdraw(*, actor: Actor, patient_id: uuid.UUID) -> ProfessionalAccess:
+    """The professional removes their own authorisation (TD0.3 « Remove »); a médecin traitant
+    stops being one on this dossier. InvalidInput when they held none."""
+    patient, professional_id = _professional_patient(actor, patient_id, TraceAction.REVOKE_PRO)
+    row = ProfessionalAccess.objects.filter(
+        patient=patient, professional_id=professional_id
+    ).first()
+    if row is None or row.status != ProfessionalAccess.Status.AUTHORISED:
+        raise InvalidInput("Vous n'avez pas d'autorisation d'accès à ce dossier.")
+    row.status = ProfessionalAccess.Status.REVOKED
+    row.is_treating_physician = False
+    row.is_administrator = False
+    row.since = timezone.now()
+    row.save()
+    trace.record(
+        actor=actor,
+        action=TraceAction.REVOKE_PRO,
+        patient_id=patient.pk,
+        document_title=row.professional.display_name,
+    )
+    return row
+
+
+@traced_action
+def emergency_access_open(*, actor: Actor, patient_id: uuid.UUID) -> BreakGlassSession:
+    """Open (or go on with) an emergency access: bris de glace (L1111-17 I: any professional,
+    the patient unable to consent, a justification required) or Centre 15 (the médecin
+    régulateur of a SAMU). Bounded by MES_BREAK_GLASS_DURATION; no lasting authorisation.
+
+    Refused (not found, traced) when the patient opposed it or masked everything. Side effects
+    on opening: an ACCES_BRIS_GLACE / ACCES_CENTRE_15 trace with the justification, a
+    notification to the patient and an e-mail to the médecin traitant, a posteriori (R1111-48).
+    """
+    action = (
+        TraceAction.CENTRE_15 if actor.mode is AccessMode.CENTRE_15 else TraceAction.BREAK_GLASS
+    )
+    patient, professional_id = _professional_patient(actor, patient_id, action)
+    access = ProfessionalAccess.objects.filter(
+        patient=patient, professional_id=professional_id
+    ).first()
+    reason = emergency_refusal(actor, patient)
+    if access is not None and access.status == ProfessionalAccess.Status.BLOCKED:
+        reason = "professionnel bloqué par l'usager"
+    if reason:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": action,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": patient.pk,
+                "reason": reason,
+            }
+        )
+    now = timezone.now()
+    session = BreakGlassSession.objects.filter(
+        patient=patient,
+        professional_id=professional_id,
+        mode=actor.mode.value,
+        expires_at__gt=now,
+    ).first()
+    if session is not None:
+        return session
+    session = BreakGlassSession.objects.create(
+        patient=patient,
+        professional_id=professional_id,
+        mode=actor.mode.value,
+        justification=actor.justification.strip(),
+        opened_at=now,
+        expires_at=now + settings.MES_BREAK_GLASS_DURATION,
+    )
+    trace.record(actor=actor, action=action, patient_id=patient.pk)
+    _tell_of_emergency_access(actor, patient, session)
+    return session
+
+
+def _tell_of_emergency_access(actor: Actor, patient: Citizen, session: BreakGlassSession) -> None:
+    when = timezone.localtime(session.opened_at).strftime("%d/%m/%Y à %H:%M")
+    how = "par le Centre 15 (SAMU)" if session.mode == AccessMode.CENTRE_15 else "en urgence"
+    notify(
+        profile=patient,
+        code=Notification.Code.BREAK_GLASS,
+        label=f"{actor.display_name} a accédé à votre dossier {how} le {when}.",
+        url=reverse("portal:history"),
+        link_label="Voir l'historique d'activité",
+    )
+    treating = (
+        ProfessionalAccess.objects.filter(patient=patient, is_treating_physician=True)
+        .select_related("professional")
+        .first()
+    )
+    if treating is None or not treating.professional.email:
+        return
+    if treating.professional_id == actor.professional_id:
+        return
+    subject = f"Accès en urgence au dossier de {patient.display_name}"
+    body = (
+        f"Bonjour,\n\nEn tant que médecin traitant, vous êtes informé(e) que {actor.display_name}"
+        f" ({actor.organisation_name or 'structure non renseignée'}) a accédé {how} au Dossier "
+        f"Médical Partagé de {patient.display_name} le {when}.\nJustification : "
+        f"{session.justification or '—'}\n\nCet accès est tracé dans l'historique du patient.\n"
+    )
+    address = treating.professional.email
+    transaction.on_commit(lambda: send_mail(subject, body, None, [address]))
+
+
+def notify_first_access(actor: Actor, patient: Citizen) -> None:
+    """Warn the patient the first time a professional opens their dossier (mes-spec §5.8,
+    [S:108]). Call before writing the access trace: "first" means no earlier allowed read."""
+    if actor.kind is not ActorKind.PROFESSIONAL:
+        return
+    seen = Trace.objects.filter(
+        patient_id=patient.pk,
+        actor_id=actor.national_id,
+        outcome=TraceOutcome.ALLOWED,
+        action__in=FIRST_ACCESS_ACTIONS,
+    ).exists()
+    if seen:
+        return
+    notify(
+        profile=patient,
+        code=Notification.Code.PRO_ACCESS,
+        label=f"{actor.display_name} a consulté votre dossier pour la première fois.",
+        url=reverse("portal:access"),
+        link_label="Gérer les accès des professionnels",
+    )
+
+
+FIRST_ACCESS_ACTIONS = (
+    TraceAction.CONSULT_DOSSIER,
+    TraceAction.CONSULT_DOC,
+    TraceAction.DOWNLOAD_DOC,
+)
+
+
+@dataclass(frozen=True)
+class ProfessionalStanding:
+    """What a professional may know of a dossier before opening it (TD0.2)."""
+
+    patient: Citizen
+    dossier_status: str  # "exists" (closure is not modelled yet)
+    authorisation: str  # "authorised" | "expired" | "blocked" | "none"
+    is_treating_physician: bool
+    web_access_open: bool
+    emergency_until: datetime | None
+
+
+def professional_standing(*, professional_id: uuid.UUID, patient: Citizen) -> ProfessionalStanding:
+    """The professional's own status on a dossier (TD0.2); reveals nothing of its content."""
+    now = timezone.now()
+    row = ProfessionalAccess.objects.filter(
+        patient=patient, professional_id=professional_id
+    ).first()
+    authorisation = "none"
+    if row is not None:
+        if row.status == ProfessionalAccess.Status.BLOCKED:
+            authorisation = "blocked"
+        elif row.status == ProfessionalAccess.Status.AUTHORISED:
+            authorisation = (
+                "expired" if row.expires_at is not None and row.expires_at <= now else "authorised"
+            )
+    session = (
+        BreakGlassSession.objects.filter(
+            patient=patient, professional_id=professional_id, expires_at__gt=now
+        )
+        .order_by("-expires_at")
+        .first()
+    )
+    return ProfessionalStanding(
+        patient=patient,
+        dossier_status="exists",
+        authorisation=authorisation,
+        is_treating_physician=bool(row and row.is_treating_physician),
+        web_access_open=patient.user_id is not None,
+        emergency_until=session.expires_at if session else None,
+    )

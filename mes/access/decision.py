@@ -22,7 +22,7 @@ from mes.identity.models import Citizen, Organisation
 
 from . import matrix
 from .actors import AccessMode, Actor, ActorKind
-from .models import PrivacySettings, ProfessionalAccess
+from .models import BreakGlassSession, PrivacySettings, ProfessionalAccess
 
 if TYPE_CHECKING:
     from mes.records.models import Document
@@ -34,6 +34,8 @@ class Action(StrEnum):
     MANAGE = "manage"  # the holder's own choices: settings, masking, pins, folders, blocking
     EDIT_OWN = "edit_own"  # edit or delete a document the citizen side deposited
     READ_TRACES = "read_traces"
+    # TD3.3: the author (or the médecin traitant) changes a document's visibility or status.
+    PRO_MANAGE = "pro_manage"
 
 
 class Role(StrEnum):
@@ -59,6 +61,7 @@ class Standing:
     sees_hidden_from_representatives: bool
     professional_id: object = None  # for "the author still sees what is masked"
     matrix_version: str = ""
+    is_treating_physician: bool = False
 
     @property
     def is_citizen_side(self) -> bool:
@@ -136,18 +139,13 @@ def _professional_standing(actor: Actor, patient: Citizen) -> Standing:
     # médecin traitant still read in normal mode, but no emergency access opens the dossier,
     # theirs included (mes-spec §6.4 refuses bris de glace and Centre 15 on mask_all; they need
     # no emergency mode to read, and an emergency access would notify and trace as one).
-    if privacy.mask_everything and (emergency or not (is_admin or is_treating)):
+    if privacy.mask_everything and not emergency and not (is_admin or is_treating):
         may_read, reason = False, "l'usager a tout masqué, y compris en cas d'urgence"
-    elif actor.mode is AccessMode.BREAK_GLASS:
-        if privacy.oppose_break_glass:
-            may_read, reason = False, "l'usager s'est opposé au bris de glace"
-        elif not actor.justification.strip():
-            may_read, reason = False, "justification du bris de glace manquante"
-    elif actor.mode is AccessMode.CENTRE_15:
-        if privacy.oppose_centre_15:
-            may_read, reason = False, "l'usager s'est opposé à l'accès du Centre 15"
-        elif actor.profession != "10" or not _is_samu(actor):
-            may_read, reason = False, "réservé au médecin régulateur d'un SAMU"
+    elif emergency:
+        reason = emergency_refusal(actor, patient, privacy)
+        if not reason and not emergency_session_open(actor, patient):
+            reason = "aucun accès en urgence ouvert pour ce dossier, ou il a expiré"
+        may_read = not reason
     elif not (authorised or is_treating):
         may_read, reason = False, "aucune autorisation d'accès"
 
@@ -167,7 +165,46 @@ def _professional_standing(actor: Actor, patient: Citizen) -> Standing:
         sees_hidden_from_representatives=True,
         professional_id=actor.professional_id,
         matrix_version=the_matrix.version,
+        is_treating_physician=is_treating,
     )
+
+
+def emergency_refusal(
+    actor: Actor, patient: Citizen, privacy: PrivacySettings | None = None
+) -> str:
+    """Why this emergency access may not be opened ("" when it may): the patient's oppositions
+    (L1111-17 I, ZFA-6/7), « tout masquer », the justification of a bris de glace, and the
+    Centre 15 reserved to the médecin régulateur of a SAMU (mes-spec §5.4, §5.5)."""
+    if privacy is None:
+        privacy = PrivacySettings.objects.filter(patient=patient).first() or PrivacySettings()
+    if privacy.mask_everything:
+        return "l'usager a tout masqué, y compris en cas d'urgence"
+    if actor.mode is AccessMode.BREAK_GLASS:
+        if privacy.oppose_break_glass:
+            return "l'usager s'est opposé au bris de glace"
+        if not actor.justification.strip():
+            return "justification du bris de glace manquante"
+        return ""
+    if actor.mode is AccessMode.CENTRE_15:
+        if privacy.oppose_centre_15:
+            return "l'usager s'est opposé à l'accès du Centre 15"
+        if actor.profession != "10" or not _is_samu(actor):
+            return "réservé au médecin régulateur d'un SAMU"
+        return ""
+    return "mode d'accès normal : pas d'accès en urgence"
+
+
+def emergency_session_open(actor: Actor, patient: Citizen) -> bool:
+    """An emergency access is bounded in time (MES_BREAK_GLASS_DURATION, mes-spec §5.4 [INF]):
+    it reads only while the session opened by `emergency_access_open` lasts."""
+    if actor.professional_id is None:
+        return False
+    return BreakGlassSession.objects.filter(
+        patient=patient,
+        professional_id=actor.professional_id,
+        mode=actor.mode.value,
+        expires_at__gt=timezone.now(),
+    ).exists()
 
 
 def standing(actor: Actor, patient: Citizen) -> Standing:
@@ -253,6 +290,14 @@ def decide(
         return Decision(st.may_deposit, st.reason or "", st)
     if action in (Action.MANAGE, Action.READ_TRACES):
         return Decision(st.may_manage, st.reason or "réservé au titulaire", st)
+    if action is Action.PRO_MANAGE:
+        if st.role is not Role.PROFESSIONAL or document is None:
+            return Decision(False, "réservé à l'auteur ou au médecin traitant", st)
+        ok, why = document_allowed(st, document)
+        is_author = document.author_professional_id == st.professional_id
+        if ok and not (is_author or st.is_treating_physician):
+            return Decision(False, "réservé à l'auteur ou au médecin traitant", st)
+        return Decision(ok, why, st)
     if action is Action.EDIT_OWN:
         if not st.is_citizen_side or document is None:
             return Decision(False, "réservé au titulaire", st)

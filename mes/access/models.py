@@ -92,3 +92,6 @@ class BreakGlassSession(models.Model):
     justification = models.TextField()
     opened_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "professional", "mode", "expires_at"])]

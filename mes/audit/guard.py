@@ -15,7 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
 
-from mes.lib.errors import NotFound
+from mes.lib.errors import Forbidden, NotFound
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,6 +29,14 @@ class Refused(NotFound):
         self.trace_kwargs = trace_kwargs
 
 
+class RefusedForbidden(Forbidden):
+    """A refusal the actor may be told about (403), traced like Refused."""
+
+    def __init__(self, message: str, trace_kwargs: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.trace_kwargs = trace_kwargs
+
+
 def traced_action(fn: Callable[P, R]) -> Callable[P, R]:
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -36,7 +44,7 @@ def traced_action(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             with transaction.atomic():
                 return fn(*args, **kwargs)
-        except Refused as refused:
+        except (Refused, RefusedForbidden) as refused:
             if _depth.get() == 1:
                 from . import trace
 

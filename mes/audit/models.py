@@ -34,6 +34,29 @@ class TraceAction(models.TextChoices):
     CONSULT_ACCESS = "CONSULT_RUBRIQUE_ACCES", "Consultation des accès des professionnels"
     BREAK_GLASS = "ACCES_BRIS_GLACE", "Accès en mode bris de glace"
     NOTIFICATIONS = "MODIF_NOTIFICATIONS", "Gestion des notifications"
+    # Professionals (issue 3)
+    DECLARE_TREATING = "DECLARATION_MEDECIN_TRAITANT", "Déclaration comme médecin traitant"
+    CENTRE_15 = "ACCES_CENTRE_15", "Accès par le Centre 15 (régulation du SAMU)"
+    ARCHIVE_DOC = "ARCHIVAGE_DOC", "Archivage d'un document"
+    UNARCHIVE_DOC = "DESARCHIVAGE_DOC", "Désarchivage d'un document"
+    RELEASE_DOC = "REMISE_DOC_PATIENT", "Document rendu visible au patient après annonce"
+    SEARCH_PATIENT = "RECHERCHE_PATIENT", "Recherche du dossier par un professionnel"
+    # measures (issue 4): the measure's label goes in document_title (« … mesure de santé Poids »)
+    CONSULT_MEASURES = "CONSULT_RUBRIQUE_MESURES", "Consultation des mesures de santé"
+    ADD_MEASURE = "AJOUT_MESURE", "Ajout d'une valeur de mesure de santé"
+    UPDATE_MEASURE = "MODIF_MESURE", "Modification d'une valeur de mesure de santé"
+    DELETE_MEASURE = "SUPP_MESURE", "Suppression d'une valeur de mesure de santé"
+    MEASURE_TILES = "MODIF_TUILES_MESURES", "Choix des mesures affichées"
+    # medical_profile (issue 4): the rubric's label goes in document_title (« Allergies »)
+    CONSULT_PROFILE = "CONSULT_RUBRIQUE_PROFIL_MEDICAL", "Consultation du profil médical"
+    ADD_PROFILE_ENTRY = "AJOUT_PROFIL_MEDICAL", "Ajout dans le profil médical"
+    UPDATE_PROFILE_ENTRY = "MODIF_PROFIL_MEDICAL", "Modification du profil médical"
+    DELETE_PROFILE_ENTRY = "SUPP_PROFIL_MEDICAL", "Suppression dans le profil médical"
+    CONSULT_ENTOURAGE = "CONSULT_RUBRIQUE_ENTOURAGE", "Consultation de l'entourage et des volontés"
+    ADD_CONTACT = "AJOUT_MEMBRE_ENTOURAGE", "Ajout d'un membre de l'entourage"
+    UPDATE_CONTACT = "MODIF_MEMBRE_ENTOURAGE", "Modification d'un membre de l'entourage"
+    DELETE_CONTACT = "SUPP_MEMBRE_ENTOURAGE", "Suppression d'un membre de l'entourage"
+    ORGAN_DONATION = "MODIF_DECLA_DON_ORGANE", "Déclaration relative au don d'organes"
 
 
 class TraceOutcome(models.TextChoices):

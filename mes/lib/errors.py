@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 
@@ -18,3 +19,13 @@ class InvalidInput(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class Forbidden(PermissionDenied):
+    """An action this actor may never do, whatever the dossier (FHIR 403). Used only where the
+    refusal reveals nothing about a patient: e.g. an insurer asking to read, a professional
+    declaring consent on a dossier whose holder blocked them (they already know their status)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

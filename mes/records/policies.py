@@ -9,6 +9,7 @@ import uuid
 
 from django.db.models import QuerySet
 
+from mes.access.actions import FIRST_ACCESS_ACTIONS, notify_first_access
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, Standing, decide, document_filter, standing
 from mes.audit import trace
@@ -64,6 +65,8 @@ def access_dossier(
             st.matrix_version,
         )
     if trace_action is not None:
+        if trace_action in FIRST_ACCESS_ACTIONS:
+            notify_first_access(actor, patient)
         trace.record(
             actor=actor,
             action=trace_action,
@@ -92,6 +95,8 @@ def access_document(
             doc,
         )
     if trace_action is not None:
+        if trace_action in FIRST_ACCESS_ACTIONS:
+            notify_first_access(actor, doc.patient)
         trace.record(
             actor=actor,
             action=trace_action,

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from mes.access import matrix
 from mes.access.actors import AccessMode, Actor, ActorKind, citizen_actor, professional_actor
 from mes.access.decision import Action, decide
-from mes.access.models import PrivacySettings, ProfessionalAccess
+from mes.access.models import BreakGlassSession, PrivacySettings, ProfessionalAccess
 from mes.conftest import make_professional
 from mes.identity.models import Citizen, Organisation, Professional
 from mes.lib import codes
@@ -71,6 +71,8 @@ class Scenario:
     hidden_from_representatives: bool = False
     status: str = "current"
     author_is_actor: bool = False
+    # An emergency reads only while the session opened for it lasts (mes-spec §5.4 [INF]).
+    emergency_session: str = "open"  # open | expired | none
 
 
 def oracle(s: Scenario) -> bool:
@@ -90,6 +92,8 @@ def oracle(s: Scenario) -> bool:
     is_mt = s.relation == "treating"
     is_admin = s.relation == "administrator"
     emergency = s.mode != "normal"
+    if emergency and s.emergency_session != "open":
+        return False
     if s.mode in ("break_glass", "break_glass_unjustified"):
         if s.oppose_break_glass or s.mask_everything or s.mode == "break_glass_unjustified":
             return False
@@ -133,6 +137,7 @@ scenarios = st.builds(
     # Rare settings and states, so that they do not hide every other rule.
     mask_everything=_mostly(False, True),
     type_code=st.sampled_from(TYPE_CODES),
+    emergency_session=_mostly("open", "expired", "none"),
     masked=st.booleans(),
     hidden_from_patient=st.booleans(),
     deposited_long_ago=st.booleans(),
@@ -243,6 +248,15 @@ def _actor(world: World, s: Scenario, professional: Professional | None) -> Acto
         "centre_15": AccessMode.CENTRE_15,
     }[s.mode]
     justification = "Patient inconscient aux urgences" if s.mode == "break_glass" else "  "
+    if mode is not AccessMode.NORMAL and s.emergency_session != "none":
+        lasts = timedelta(hours=1) if s.emergency_session == "open" else -timedelta(minutes=1)
+        BreakGlassSession.objects.create(
+            patient=world.patient,
+            professional=professional,
+            mode=mode.value,
+            justification=justification,
+            expires_at=timezone.now() + lasts,
+        )
     return professional_actor(professional, mode=mode, justification=justification)
 
 
@@ -301,6 +315,9 @@ def check(world: World, s: Scenario) -> None:
 )
 # Centre 15: the médecin régulateur of a SAMU, unless the patient opposed it.
 @example(s=Scenario(relation="none", mode="centre_15", samu=True))
+# The emergency session is over, or was never opened: nothing is read.
+@example(s=Scenario(relation="none", mode="break_glass", emergency_session="expired"))
+@example(s=Scenario(relation="none", mode="centre_15", samu=True, emergency_session="none"))
 @example(s=Scenario(relation="none", mode="centre_15", samu=False))
 @example(s=Scenario(relation="none", mode="centre_15", samu=True, profession="60"))
 @example(s=Scenario(relation="none", mode="centre_15", samu=True, oppose_centre_15=True))

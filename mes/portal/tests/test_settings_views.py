@@ -11,6 +11,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from mes.access.actions import emergency_access_open
 from mes.access.actors import AccessMode
 from mes.access.models import PrivacySettings, ProfessionalAccess
 from mes.audit import trace
@@ -87,6 +88,7 @@ def test_history_shows_professional_accesses_with_mode_and_document(
 ):
     records.document_content(actor=pro(dr_martin), document_id=bilan.pk)
     emergency = pro(dr_durand, mode=AccessMode.BREAK_GLASS, justification="Patiente inconsciente")
+    emergency_access_open(actor=emergency, patient_id=camille.pk)
     records.document_content(actor=emergency, document_id=bilan.pk)
     with pytest.raises(NotFound):
         records.document_content(actor=pro(dr_durand), document_id=bilan.pk)
@@ -114,9 +116,9 @@ def test_history_tab_of_my_activities(as_camille, camille, bilan):
 
 
 def test_history_samu_mode_in_words(as_camille, camille, regulateur_samu, bilan):
-    records.document_content(
-        actor=pro(regulateur_samu, mode=AccessMode.CENTRE_15), document_id=bilan.pk
-    )
+    regulation = pro(regulateur_samu, mode=AccessMode.CENTRE_15)
+    emergency_access_open(actor=regulation, patient_id=camille.pk)
+    records.document_content(actor=regulation, document_id=bilan.pk)
     html = as_camille.get(reverse("portal:history")).content.decode()
     assert "SAMU – Centre 15" in html and "SAMU de Paris" in html
 

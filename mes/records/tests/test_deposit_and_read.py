@@ -92,9 +92,11 @@ def test_podologist_never_sees_a_cr_d_accouchement(camille, dr_martin, podo_peti
 
 
 def test_break_glass_refused_when_patient_opposed(camille, camille_actor, dr_durand, lettre):
-    from mes.access.actions import privacy_update
+    from mes.access.actions import emergency_access_open, privacy_update
 
     emergency = pro(dr_durand, mode=AccessMode.BREAK_GLASS, justification="Patiente inconsciente")
+    assert lettre not in documents_visible_to(emergency, camille)  # no emergency opened yet
+    emergency_access_open(actor=emergency, patient_id=camille.pk)
     assert lettre in documents_visible_to(emergency, camille)
     privacy_update(actor=camille_actor, patient_id=camille.pk, oppose_break_glass=True)
     with pytest.raises(NotFound):

@@ -198,19 +198,23 @@ def test_notifications_page(page, live_server, camille, dr_martin, camille_docum
     onboarded(camille)
     login(page, live_server, camille)
     bell = page.get_by_role("banner").get_by_role("link", name=re.compile("^Notifications"))
-    expect(bell).to_have_accessible_name("Notifications 2 non lues")
+    expect(bell).to_have_accessible_name("Notifications 3 non lues")
     bell.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")
     items = page.get_by_role("list", name=re.compile("Notifications du profil")).get_by_role(
         "listitem"
     )
-    expect(items).to_have_count(2)  # the two documents dr_martin added
-    expect(items.first).to_contain_text("Bilan sanguin annuel")
+    # The two documents dr_martin added, and his first opening of her dossier (mes-spec §5.8).
+    expect(items).to_have_count(3)
+    expect(items.first).to_contain_text("a consulté votre dossier pour la première fois")
     check_a11y(page, "notifications")
 
-    items.first.get_by_role("button", name=re.compile("^Marquer comme lu")).click()
-    expect(page.get_by_text("Il y a 1 notification non lue")).to_be_visible()
-    items.first.get_by_role("link", name="Voir le document").click()
+    bilan = items.filter(has_text="Bilan sanguin annuel")
+    bilan.get_by_role("button", name=re.compile("^Marquer comme lu")).click()
+    expect(page.get_by_text("Il y a 2 notifications non lues")).to_be_visible()
+    items.filter(has_text="Bilan sanguin annuel").get_by_role(
+        "link", name="Voir le document"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bilan sanguin annuel")
 
 
