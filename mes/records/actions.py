@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import date, datetime
 
@@ -14,8 +15,8 @@ from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, Role
 from mes.access.models import PrivacySettings
 from mes.audit import trace
-from mes.audit.guard import traced_action
-from mes.audit.models import TraceAction
+from mes.audit.guard import Refused, traced_action
+from mes.audit.models import TraceAction, TraceOutcome
 from mes.lib import codes, filetypes
 from mes.lib.errors import InvalidInput, NotFound
 from mes.notifications.actions import notify
@@ -79,6 +80,23 @@ def _check_content(content: bytes, max_bytes: int) -> str:
     return mime
 
 
+OID_PATTERN = re.compile(r"[0-2](\.(0|[1-9][0-9]*))+")
+OID_MAX = 64  # XDS uniqueId (ebRIM) limit
+
+
+def _check_unique_id(value: str) -> str:
+    value = value.strip().removeprefix("urn:oid:")
+    if not OID_PATTERN.fullmatch(value) or len(value) > OID_MAX:
+        raise InvalidInput(
+            f"L'identifiant unique du document doit être un OID (chiffres séparés par des "
+            f"points, {OID_MAX} caractères au plus).",
+            field="unique_id",
+        )
+    if Document.objects.filter(unique_id=value).exists():
+        raise InvalidInput("Un document porte déjà cet identifiant unique.", field="unique_id")
+    return value
+
+
 def _new_unique_id() -> str:
     # OID under the deployment's root (2.25 = UUID-derived OIDs, ITU-T X.667).
     return f"2.25.{uuid.uuid4().int}"
@@ -102,20 +120,27 @@ def document_deposit(
     replaces_id: uuid.UUID | None = None,
     folder_id: int | None = None,
     max_bytes: int | None = None,
+    generated: bool = False,
+    unique_id: str | None = None,
 ) -> Document:
     """Store a new document in the patient's dossier.
 
     Precondition: the actor may deposit (holder or representative, any non-blocked professional,
     the Assurance Maladie for REMB). Citizens choose a category (mapped to a DOCPAT type);
-    others give a type code. Side effects: encrypted blob, DEPOT_DOC trace, a notification to
-    the patient when someone else deposited. Bad input raises InvalidInput and stores nothing.
+    others give a type code. `generated`: the document comes from a profil médical rubric
+    (directives anticipées, synthèse), which alone may use the categories a citizen cannot pick
+    in the upload form (DIR_ANT, SYNTH_PML; portal.md §3.1). Side effects: encrypted blob,
+    DEPOT_DOC trace, a notification to the patient when someone else deposited. Bad input raises
+    InvalidInput and stores nothing.
+    unique_id: the document's OID given by the sender's software (MHD masterIdentifier); one is
+    made when absent.
     """
     patient, st = access_dossier(actor, patient_id, action=Action.DEPOSIT, trace_action=None)
     now = timezone.now()
     title = check_name(title, label="Nom du document", max_length=TITLE_MAX)
     if st.is_citizen_side:
         cat = codes.categories().get(category or "")
-        if cat is None or not cat.choosable:
+        if cat is None or not (cat.choosable or generated):
             raise InvalidInput("Choisissez une catégorie de document.", field="category")
         type_code = cat.type_code
         if hidden_from_patient or hidden_from_representatives:
@@ -128,6 +153,7 @@ def document_deposit(
     mime = _check_content(content, max_bytes or settings.MES_UPLOAD_MAX_BYTES)
     if service_date and service_date > now.date():
         raise InvalidInput("La date du document ne peut pas être dans le futur.", "service_date")
+    unique_id = _check_unique_id(unique_id) if unique_id is not None else _new_unique_id()
 
     replaced = None
     if replaces_id is not None:
@@ -149,7 +175,7 @@ def document_deposit(
         masked = bool(privacy and privacy.mask_new_documents)
     doc = Document(
         patient=patient,
-        unique_id=_new_unique_id(),
+        unique_id=unique_id,
         type_code=t.code,
         class_code=t.class_code,
         format_code=codes.format_for_mime().get(mime, "urn:ihe:iti:xds-sd:pdf:2008"),
@@ -229,9 +255,12 @@ def document_content(*, actor: Actor, document_id: uuid.UUID) -> tuple[Document,
 
 @traced_action
 def document_set_masked(*, actor: Actor, document_id: uuid.UUID, masked: bool) -> Document:
-    """The holder (or a representative) masks or unmasks a document from professionals."""
+    """Mask or unmask a document from professionals (MASQUE_PS): the holder or a representative
+    (R1111-49), or, from the professional side (TD3.3), the document's author or the médecin
+    traitant who may read it."""
     action = TraceAction.MASK_DOC if masked else TraceAction.UNMASK_DOC
-    doc = access_document(actor, document_id, action=Action.MANAGE, trace_action=action)
+    rule = Action.PRO_MANAGE if actor.kind is ActorKind.PROFESSIONAL else Action.MANAGE
+    doc = access_document(actor, document_id, action=rule, trace_action=action)
     Document.objects.filter(pk=doc.pk).update(masked_from_professionals=masked)
     doc.masked_from_professionals = masked
     return doc
@@ -286,12 +315,57 @@ def document_update(
 
 @traced_action
 def document_delete(*, actor: Actor, document_id: uuid.UUID) -> None:
-    """The citizen deletes a document they deposited. The row and its trace stay; the status
-    says deleted and nobody can read it any more."""
-    doc = access_document(
-        actor, document_id, action=Action.EDIT_OWN, trace_action=TraceAction.DELETE_DOC
-    )
+    """The citizen deletes a document they deposited, or a professional deletes their own
+    document (TD3.3 deleteDocument). The row and its trace stay; the status says deleted and
+    nobody can read it any more. The patient is told when a professional deletes."""
+    if actor.kind is ActorKind.PROFESSIONAL:
+        doc = _authored_document(actor, document_id, TraceAction.DELETE_DOC)
+    else:
+        doc = access_document(
+            actor, document_id, action=Action.EDIT_OWN, trace_action=TraceAction.DELETE_DOC
+        )
     Document.objects.filter(pk=doc.pk).update(status=Document.Status.DELETED, folder=None)
+    if actor.kind is ActorKind.PROFESSIONAL:
+        notify(
+            profile=doc.patient,
+            code=Notification.Code.DELETED_DOCUMENT,
+            label=f"{actor.display_name} a supprimé le document « {doc.title} »",
+            hidden_from_representatives=doc.hidden_from_representatives,
+        )
+
+
+def _authored_document(actor: Actor, document_id: uuid.UUID, action: TraceAction) -> Document:
+    """A document this professional wrote and may still read; anything else is not found."""
+    doc = access_document(actor, document_id, action=Action.PRO_MANAGE, trace_action=action)
+    if doc.author_professional_id != actor.professional_id:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": action,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": doc.patient_id,
+                "document_id": doc.pk,
+                "reason": "réservé à l'auteur du document",
+                "hidden_from_representatives": doc.hidden_from_representatives,
+            }
+        )
+    return doc
+
+
+@traced_action
+def document_set_archived(*, actor: Actor, document_id: uuid.UUID, archived: bool) -> Document:
+    """The author archives their document (TD3.3 Approved → Archived: kept, out of the default
+    lists) or restores it. InvalidInput for a superseded or already-in-that-state document."""
+    action = TraceAction.ARCHIVE_DOC if archived else TraceAction.UNARCHIVE_DOC
+    doc = _authored_document(actor, document_id, action)
+    before = Document.Status.CURRENT if archived else Document.Status.ARCHIVED
+    after = Document.Status.ARCHIVED if archived else Document.Status.CURRENT
+    if not Document.objects.filter(pk=doc.pk, status=before).update(status=after):
+        raise InvalidInput(
+            "Ce document est déjà archivé." if archived else "Ce document n'est pas archivé."
+        )
+    doc.status = after
+    return doc
 
 
 @traced_action
