@@ -41,3 +41,31 @@ class LegalRepresentation(models.Model):
                 fields=["representative", "represented"], name="one_representation_per_pair"
             )
         ]
+
+
+class ProfileShareRequest(models.Model):
+    """A legal representative asks to share the management of a represented person's profile
+    with another legal representative (« Partage du profil », portal.md §6): the second parent,
+    or the guardian named by the juge des tutelles. It becomes a LegalRepresentation when the
+    invited person accepts « en tant que représentant légal »."""
+
+    represented = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
+    invitee = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="share_requests")
+    role = models.CharField(max_length=16, choices=LegalRepresentation.Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)  # declined or cancelled
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["represented", "invitee"],
+                condition=Q(accepted_at__isnull=True, closed_at__isnull=True),
+                name="one_pending_share_per_invitee",
+            )
+        ]
+
+    @property
+    def pending(self) -> bool:
+        return self.accepted_at is None and self.closed_at is None

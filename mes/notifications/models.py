@@ -23,6 +23,9 @@ class Notification(models.Model):
         BREAK_GLASS = "ACCES_BRIS_GLACE", "Accès en urgence"
         HIDDEN_DOCUMENT_PENDING = "RAPPEL_DOC_INVISIBLE", "Document en attente d'annonce"
         AUTO_RELEASE = "REMISE_VISIBILITE_AUTO", "Document rendu visible"
+        PROFILE_SHARE = "PARTAGE_PROFIL", "Partage de la gestion d'un profil"
+        # vaccinations (issue 4): « Dr X a mis à jour la rubrique Vaccinations » (portal.md §7.2)
+        NEW_VACCINATION = "AJOUT_VACCINATION", "Vaccination ajoutée ou confirmée"
 
     profile = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="notifications")
     code = models.CharField(max_length=32, choices=Code.choices)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views, views_account, views_documents, views_settings
+from . import views, views_account, views_documents, views_family, views_settings
 
 app_name = "portal"
 
@@ -53,6 +53,18 @@ urlpatterns = [
     path("mon-compte/confidentialite/", views_settings.confidentiality, name="confidentiality"),
     path("mon-compte/historique-activite/", views_settings.history, name="history"),
     path("notifications/", views_settings.notifications, name="notifications"),
+    # Children and represented persons: sharing the management of a profile (portal.md §6)
+    path("mon-compte/partage-profil/", views_family.share_profile, name="share_profile"),
+    path(
+        "mon-compte/partage-profil/<int:request_id>/annuler/",
+        views_family.share_cancel,
+        name="share_cancel",
+    ),
+    path(
+        "mon-compte/partage-profil/demandes/<int:request_id>/",
+        views_family.share_invitation,
+        name="share_invitation",
+    ),
     # Profil médical (issue 4): rubrics, measures, vaccinations, directives and synthesis.
     path("profil-medical/", include("mes.portal.urls_profile")),
     path("profil-medical/mesures/", include("mes.portal.urls_measures")),
