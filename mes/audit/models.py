@@ -41,6 +41,10 @@ class TraceAction(models.TextChoices):
     UNARCHIVE_DOC = "DESARCHIVAGE_DOC", "Désarchivage d'un document"
     RELEASE_DOC = "REMISE_DOC_PATIENT", "Document rendu visible au patient après annonce"
     SEARCH_PATIENT = "RECHERCHE_PATIENT", "Recherche du dossier par un professionnel"
+    # enrolment (issue 4): sharing a child's profile with the second legal representative
+    SHARE_PROFILE = "PARTAGE_PROFIL", "Partage de la gestion du profil"
+    ACCEPT_SHARE = "ACCEPTATION_PARTAGE_PROFIL", "Acceptation du partage de la gestion du profil"
+    CANCEL_SHARE = "ANNULATION_PARTAGE_PROFIL", "Annulation du partage de la gestion du profil"
     # measures (issue 4): the measure's label goes in document_title (« … mesure de santé Poids »)
     CONSULT_MEASURES = "CONSULT_RUBRIQUE_MESURES", "Consultation des mesures de santé"
     ADD_MEASURE = "AJOUT_MESURE", "Ajout d'une valeur de mesure de santé"
@@ -57,6 +61,16 @@ class TraceAction(models.TextChoices):
     UPDATE_CONTACT = "MODIF_MEMBRE_ENTOURAGE", "Modification d'un membre de l'entourage"
     DELETE_CONTACT = "SUPP_MEMBRE_ENTOURAGE", "Suppression d'un membre de l'entourage"
     ORGAN_DONATION = "MODIF_DECLA_DON_ORGANE", "Déclaration relative au don d'organes"
+    # vaccinations (issue 4): the vaccine's name goes in document_title (« VAXIGRIPTETRA »)
+    CONSULT_VACCINATIONS = "CONSULT_RUBRIQUE_VACCINATIONS", "Consultation des vaccinations"
+    ADD_VACCINATION = "AJOUT_VACCINATION", "Ajout d'une vaccination"
+    UPDATE_VACCINATION = "MODIF_VACCINATION", "Modification d'une vaccination"
+    DELETE_VACCINATION = "SUPP_VACCINATION", "Suppression d'une vaccination"
+    CONFIRM_VACCINATION = "CONFIRMATION_VACCINATION", "Confirmation d'une vaccination"
+    DOWNLOAD_VACCINATIONS = (
+        "TELECHARGEMENT_SYNTHESE_VACCINATIONS",
+        "Téléchargement de la synthèse des vaccinations",
+    )
 
 
 class TraceOutcome(models.TextChoices):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -218,13 +219,21 @@ def _update(request: PortalRequest, doc: Document, form: DocumentEditForm) -> bo
             document_id=doc.pk,
             title=data["title"],
             service_date=data["service_date"],
-            category=data["category"],
+            category=data.get("category", doc.category),
             folder_id=folder_id_of(data["folder"]),
         )
     except (InvalidInput, UnknownCode) as exc:
         form.add_input_error(exc)
         return False
     return True
+
+
+def _edit_form(doc: Document, folders: list[Folder], **kwargs: Any) -> DocumentEditForm:
+    form = DocumentEditForm(folders=folders, **kwargs)
+    if not doc.category_info.choosable:
+        # Directives anticipées and the synthèse keep the category they were made with.
+        del form.fields["category"]
+    return form
 
 
 @patient_view
@@ -240,7 +249,7 @@ def document_edit(request: PortalRequest, document_id: uuid.UUID) -> HttpRespons
     _show_profile_of(request, doc)
     folders = _folders_of(request, doc.patient_id)
     if posted:
-        form = DocumentEditForm(request.POST, folders=folders)
+        form = _edit_form(doc, folders, data=request.POST)
         if form.is_valid() and _update(request, doc, form):
             messages.success(request, "Document modifié")
             return redirect("portal:document", doc.pk)
@@ -251,7 +260,7 @@ def document_edit(request: PortalRequest, document_id: uuid.UUID) -> HttpRespons
             "category": doc.category,
             "folder": doc.folder_id or "",
         }
-        form = DocumentEditForm(folders=folders, initial=initial)
+        form = _edit_form(doc, folders, initial=initial)
     return render(request, "portal/documents/edit.html", {"doc": doc, "form": form})
 
 

@@ -806,3 +806,29 @@ def test_folder_counts_ignore_what_a_representative_may_not_see(
     html = as_camille.get(reverse("portal:folders")).content.decode()
     assert "Pédiatre" in html and "0 document<" in html
     assert "Les dossiers de Louis" in html and "dans ses documents" in html
+
+
+def test_a_generated_document_keeps_its_category_when_edited(client, camille, camille_actor):
+    """Directives anticipées and the synthèse are made by the profil médical with categories the
+    upload form does not offer; « Modifier » changes their name and date, never their type."""
+    from mes.records import actions as records
+
+    doc = records.document_deposit(
+        actor=camille_actor,
+        patient_id=camille.pk,
+        content=make_pdf("Synthèse"),
+        title="Synthèse du profil médical",
+        category="SYNTH_PML",
+        generated=True,
+    )
+    client.force_login(camille.user)
+    page = client.get(reverse("portal:document_edit", args=[doc.pk]))
+    assert 'name="category"' not in page.content.decode()
+
+    client.post(
+        reverse("portal:document_edit", args=[doc.pk]),
+        {"title": "Ma synthèse", "service_date": doc.service_date.isoformat(), "folder": ""},
+    )
+
+    doc.refresh_from_db()
+    assert (doc.title, doc.category, doc.type_code) == ("Ma synthèse", "SYNTH_PML", "DOCPAT08")
