@@ -247,3 +247,94 @@ if MES_DEMO:
                 "demo-master.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
             )
         )
+
+# --- OAuth2 / OpenID Connect provider for the FHIR API (django-oauth-toolkit) ----------------
+# Owned by the FHIR API (mes/fhir); documented in docs/fhir-api.md. Practice software signs a
+# professional in through the Web PS login (authorization code + PKCE); a structure's server
+# uses client credentials and names the acting professional on each request.
+# The ID tokens are signed with an RSA key: MES_OIDC_RSA_PRIVATE_KEY (PEM) or
+# MES_OIDC_RSA_PRIVATE_KEY_FILE; the demo and a debug run generate one under VAR_DIR once.
+MES_OIDC_RSA_PRIVATE_KEY = os.environ.get("MES_OIDC_RSA_PRIVATE_KEY", "")
+_oidc_key_file = os.environ.get("MES_OIDC_RSA_PRIVATE_KEY_FILE", "")
+if not MES_OIDC_RSA_PRIVATE_KEY and not _oidc_key_file and (DEBUG or MES_DEMO):
+
+    def _generate_rsa_pem() -> str:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
+    _oidc_key_path = VAR_DIR / "demo-oidc-rsa.key"
+    try:  # O_EXCL: concurrent first starts agree on one key (as for the demo keys above)
+        _fd = os.open(_oidc_key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(_fd, "w") as _f:
+            _f.write(_generate_rsa_pem())
+    _oidc_key_file = str(_oidc_key_path)
+if not MES_OIDC_RSA_PRIVATE_KEY and _oidc_key_file:
+    MES_OIDC_RSA_PRIVATE_KEY = Path(_oidc_key_file).read_text()
+if not MES_OIDC_RSA_PRIVATE_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "MES_OIDC_RSA_PRIVATE_KEY (ou MES_OIDC_RSA_PRIVATE_KEY_FILE) doit être défini : clé RSA "
+        "PEM qui signe les jetons d'identité OpenID Connect."
+    )
+
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": MES_OIDC_RSA_PRIVATE_KEY,
+    # Fixed issuer behind a proxy (e.g. https://dmp.example.org/o); else derived from the request.
+    "OIDC_ISS_ENDPOINT": os.environ.get("MES_OIDC_ISSUER", ""),
+    "OAUTH2_VALIDATOR_CLASS": "mes.fhir.oauth.MesOAuth2Validator",
+    # Scopes, SMART App Launch v1 syntax (user/<Resource>.<read|write>): each endpoint declares
+    # the ones it needs with @fhir_endpoint(scopes=...). Descriptions are shown to people.
+    "SCOPES": {
+        "openid": "Identifier le professionnel connecté (OpenID Connect)",
+        "profile": "Connaître le nom, la profession et la structure du professionnel",
+        "user/Patient.read": "Rechercher un patient par son INS et connaître l'état de son DMP",
+        "user/Consent.write": "Déclarer ou retirer son autorisation d'accès au DMP d'un patient",
+        "user/DocumentReference.read": "Rechercher les documents du DMP d'un patient",
+        "user/DocumentReference.write": "Déposer, remplacer et gérer des documents dans le DMP",
+        "user/Binary.read": "Lire le contenu des documents du DMP",
+    },
+    # A client that asks for no scope gets only `openid`: every data scope is asked explicitly.
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # never in the query string
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # only a SHA-256 of each token is stored
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    # One hour of access per token; a refresh token lasts a working day (12 h, [GAP] decided:
+    # the professional signs in again each day), rotated on use, a replay revokes the family.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 12 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # https, and http for the loopback redirects of desktop practice software (RFC 8252 §7.3).
+    "ALLOWED_REDIRECT_URI_SCHEMES": env_list("MES_OAUTH_REDIRECT_SCHEMES", "https,http"),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    # "none": public clients (desktop software without a secret), PKCE then proves the client.
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+}
+# Named explicitly: mes.fhir.FhirClient points at the (swappable) Application model.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

@@ -3,9 +3,22 @@
 import os
 import tempfile
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 os.environ.setdefault("MES_DEBUG", "false")
 os.environ.setdefault("MES_SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 os.environ.setdefault("MES_VAR_DIR", tempfile.mkdtemp(prefix="mes-test-"))
+
+# A fresh RSA key signs the OpenID Connect ID tokens of each test run (never a fixed one).
+os.environ.setdefault(
+    "MES_OIDC_RSA_PRIVATE_KEY",
+    rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    .private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    .decode(),
+)
 
 from config.base import *  # noqa: F403
 from config.base import STORAGES, VAR_DIR

@@ -243,8 +243,8 @@ def authorisation_declare(
             actor,
             patient,
             TraceAction.GRANT_PRO,
-            "Le patient a bloqué votre accès à son dossier : vous pouvez seulement y déposer "
-            "des documents.",
+            "Le patient a bloqué votre accès à son dossier : vous ne pouvez ni le consulter ni "
+            "l'alimenter tant qu'il ne vous a pas débloqué.",
         )
     if treating_physician and actor.profession != "10":
         raise _forbidden(

@@ -208,6 +208,14 @@ ORGS = (
         "Paris",
         ("41 rue des Glycines, 75015 Paris", "Tél. : 01 99 00 50 00"),
     ),
+    Org(
+        "samu",
+        "940059994",
+        "SAMU 94 – Centre 15",
+        Organisation.Kind.SAMU,
+        "Villeneuve",
+        ("Centre de réception et de régulation des appels, 94190 Villeneuve", "Appel : 15"),
+    ),
 )
 
 
@@ -271,6 +279,17 @@ PROS = (
     Pro("podo", "10100089012", "Thomas", "Séku", "80", "", "msp", "Pédicure-podologue"),
     Pro("kine", "10100090123", "Nicolas", "Garnier", "70", "", "msp", "Masseur-kinésithérapeute"),
     Pro("pediatre", "10100101234", "Emma", "Rousseau", "10", "SM40", "cabinet", "Pédiatre"),
+    Pro(
+        "regulateur",
+        "10100112345",
+        "Nadia",
+        "Fontaine",
+        "10",
+        "SM53",
+        "samu",
+        "Médecin régulateur",
+        "Centre 15",
+    ),
 )
 
 
@@ -1420,6 +1439,8 @@ def logins() -> list[Login]:
         "cardio": "suit Louise au Centre hospitalier de Villeneuve",
         "ide": "soins à domicile de Louise",
         "podo": "suit Louise ; la matrice d'habilitations lui refuse certains documents",
+        "urgentiste": "n'a pas l'accord de Louise : peut ouvrir un accès en urgence (bris de glace)",
+        "regulateur": "régulation du SAMU – Centre 15",
     }
     for p in PROS:
         if p.key in shown:
@@ -1429,7 +1450,7 @@ def logins() -> list[Login]:
                 Login(
                     p.rpps,
                     f"{title}{p.first_name} {p.last_name}, {role}, {shown[p.key]} "
-                    "(futur portail des professionnels)",
+                    "(espace professionnel)",
                 )
             )
     return out

@@ -1,5 +1,48 @@
-from django.urls import URLPattern, URLResolver
+"""The FHIR R4 API under /fhir/ (docs/fhir-api.md). Every view is a @fhir_endpoint (or a public
+discovery document); the CapabilityStatement at /fhir/metadata lists what is here."""
+
+from django.urls import URLPattern, URLResolver, path, re_path
+
+from . import views_meta, views_mhd, views_patient
 
 app_name = "fhir"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("metadata", views_meta.metadata, name="metadata"),
+    path(
+        ".well-known/smart-configuration",
+        views_meta.smart_configuration,
+        name="smart-configuration",
+    ),
+    path("Patient", views_patient.patient_search, name="patient-search"),
+    path("Patient/<str:patient_id>", views_patient.patient_read, name="patient"),
+    path(
+        "Patient/<str:patient_id>/$declarer-consentement",
+        views_patient.declare_consent,
+        name="patient-declare-consent",
+    ),
+    path(
+        "Patient/<str:patient_id>/$retirer-consentement",
+        views_patient.withdraw_consent,
+        name="patient-withdraw-consent",
+    ),
+    # --- MHD (ITI-65/67/68): mes/fhir/views_mhd.py -----------------------------------------
+    path("", views_mhd.transaction, name="transaction"),
+    path("DocumentReference", views_mhd.document_reference_search, name="documentreference-search"),
+    path(
+        "DocumentReference/_search",
+        views_mhd.document_reference_search_post,
+        name="documentreference-search-post",
+    ),
+    path(
+        "DocumentReference/<str:resource_id>",
+        views_mhd.document_reference,
+        name="documentreference",
+    ),
+    path("Binary/<str:resource_id>", views_mhd.binary, name="binary"),
+    # --- end of MHD ---------------------------------------------------------------------------
+]
+
+# Keep last: anything else under /fhir/ answers an OperationOutcome, never an HTML page.
+# Add new routes ABOVE this line (urlpatterns.insert / in the list), not after it.
+urlpatterns.append(re_path(r"^(?P<path>.*)$", views_meta.unknown_endpoint, name="unknown"))

@@ -28,7 +28,7 @@ from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.lib.errors import InvalidInput
 
-from .models import Citizen, OneTimeCode, User
+from .models import Citizen, OneTimeCode, Professional, User
 
 logger = logging.getLogger("mes.identity")
 
@@ -176,11 +176,14 @@ def _message_text(code: str) -> str:
 
 
 def email_address_of(user: User) -> str:
-    """Where e-mailed codes go: the login's address, else the citizen's."""
+    """Where e-mailed codes go: the login's address, else the citizen's or the professional's."""
     if user.email:
         return user.email
     citizen = _citizen_of(user)
-    return citizen.email if citizen else ""
+    if citizen is not None:
+        return citizen.email
+    professional = Professional.objects.filter(user=user).first()
+    return professional.email if professional else ""
 
 
 def one_time_code_send(*, user: User, channel: str) -> OneTimeCode:

@@ -291,7 +291,10 @@ def document_update(
     )
     title = check_name(title, label="Nom du document", max_length=TITLE_MAX)
     cat = codes.categories().get(category)
-    if cat is None or not cat.choosable:
+    if not doc.category_info.choosable:
+        # A generated document (directives anticipées, synthèse) keeps its category and type.
+        cat = doc.category_info
+    elif cat is None or not cat.choosable:
         raise InvalidInput("Choisissez une catégorie de document.", field="category")
     if service_date > timezone.now().date():
         raise InvalidInput("La date du document ne peut pas être dans le futur.", "service_date")

@@ -99,7 +99,7 @@ def _release_automatically(actor: Actor, doc_id: uuid.UUID, now: datetime) -> in
     doc = Document.objects.select_related("patient").get(pk=doc_id)
     trace.record(
         actor=actor,
-        action=TraceAction.UPDATE_DOC,
+        action=TraceAction.RELEASE_DOC,
         patient_id=doc.patient_id,
         document_id=doc.pk,
         document_title=doc.title,
@@ -143,10 +143,11 @@ def document_release_to_patient(*, actor: Actor, document_id: uuid.UUID) -> Docu
     Precondition: the actor is a professional in normal mode who may read the document (its
     author or any authorised professional, within the matrix); anyone else gets NotFound and a
     refused trace. InvalidInput when the document is already visible to the patient. Side
-    effects: hidden_from_patient_released_at, a MODIF_DOC trace, a notification to the patient.
+    effects: hidden_from_patient_released_at, a REMISE_DOC_PATIENT trace, a notification to the
+    patient.
     """
     doc = access_document(
-        actor, document_id, action=Action.READ, trace_action=TraceAction.UPDATE_DOC
+        actor, document_id, action=Action.READ, trace_action=TraceAction.RELEASE_DOC
     )
     if actor.kind is not ActorKind.PROFESSIONAL or actor.mode is not AccessMode.NORMAL:
         # An emergency access is no consultation d'annonce. The allowed trace written above is
@@ -154,7 +155,7 @@ def document_release_to_patient(*, actor: Actor, document_id: uuid.UUID) -> Docu
         raise Refused(
             {
                 "actor": actor,
-                "action": TraceAction.UPDATE_DOC,
+                "action": TraceAction.RELEASE_DOC,
                 "outcome": TraceOutcome.REFUSED,
                 "patient_id": doc.patient_id,
                 "document_id": doc.pk,

@@ -116,7 +116,7 @@ def test_the_sweep_records_the_release_notifies_and_traces(time_machine, camille
     (notice,) = _notifications(camille, Notification.Code.AUTO_RELEASE)
     assert notice.label.startswith("Un document est désormais visible")
     assert notice.url == reverse("portal:document", args=[deposited.pk])
-    row = Trace.objects.get(patient_id=camille.pk, action=TraceAction.UPDATE_DOC)
+    row = Trace.objects.get(patient_id=camille.pk, action=TraceAction.RELEASE_DOC)
     assert row.outcome == TraceOutcome.ALLOWED
     assert row.actor_kind == "system" and row.actor_name == SWEEP_ACTOR_NAME
     assert row.document_id == deposited.pk and row.at == released_at
@@ -125,7 +125,7 @@ def test_the_sweep_records_the_release_notifies_and_traces(time_machine, camille
     time_machine.move_to(released_at + timedelta(days=1), tick=False)
     assert hidden_documents_sweep(actor=SWEEPER) == SweepResult(alerted=0, released=0)
     assert _notifications(camille, Notification.Code.AUTO_RELEASE).count() == 1
-    assert Trace.objects.filter(action=TraceAction.UPDATE_DOC).count() == 1
+    assert Trace.objects.filter(action=TraceAction.RELEASE_DOC).count() == 1
 
 
 def test_a_late_sweep_releases_without_a_pointless_reminder(time_machine, camille, deposited):
@@ -161,7 +161,7 @@ def test_a_minors_secret_document_reminds_without_telling_the_parents(
     time_machine.move_to(T0 + timedelta(days=31), tick=False)
     hidden_documents_sweep(actor=SWEEPER)
     assert Notification.objects.filter(profile=louis).get().hidden_from_representatives
-    row = Trace.objects.get(document_id=doc.pk, action=TraceAction.UPDATE_DOC)
+    row = Trace.objects.get(document_id=doc.pk, action=TraceAction.RELEASE_DOC)
     assert row.hidden_from_representatives
 
 
@@ -174,7 +174,7 @@ def test_a_professional_releases_it_after_the_consultation(
     assert _camille_sees(camille, deposited)
     (notice,) = _notifications(camille, Notification.Code.NEW_DOCUMENT)
     assert TITLE in notice.label and notice.url == reverse("portal:document", args=[doc.pk])
-    row = Trace.objects.get(patient_id=camille.pk, action=TraceAction.UPDATE_DOC)
+    row = Trace.objects.get(patient_id=camille.pk, action=TraceAction.RELEASE_DOC)
     assert row.outcome == TraceOutcome.ALLOWED and row.actor_id == ide_bernard.national_id
 
     # Released: no reminder, no automatic release later, and not twice.
@@ -207,7 +207,7 @@ def test_release_refused_to_anyone_else(request, time_machine, camille, deposite
         )
     with pytest.raises(NotFound):
         document_release_to_patient(actor=actor, document_id=deposited.pk)
-    rows = Trace.objects.filter(patient_id=camille.pk, action=TraceAction.UPDATE_DOC)
+    rows = Trace.objects.filter(patient_id=camille.pk, action=TraceAction.RELEASE_DOC)
     assert [(r.outcome, r.actor_id) for r in rows] == [(TraceOutcome.REFUSED, actor.national_id)]
     deposited.refresh_from_db()
     assert deposited.hidden_from_patient_released_at is None

@@ -1,0 +1,78 @@
+"""Register a client of the FHIR API (operators only) and print its credentials once.
+
+mes fhir_client --software "MédiLogiciel" --software-version 4.2 --redirect-uri http://127.0.0.1/cb
+mes fhir_client --software "DPI Saint-Louis" --software-version 12.0 --finess 750000010
+mes fhir_client --list
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from mes.fhir.models import FhirClient, register_client
+from mes.identity.models import Organisation
+from mes.lib.rpps import InvalidIdentifier, parse_finess
+
+
+class Command(BaseCommand):
+    help = "Enregistre un logiciel client de l'API FHIR et affiche ses identifiants (une fois)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--software", help="nom du logiciel (LPS_Nom)")
+        parser.add_argument(
+            "--software-version", dest="software_version", default="", help="LPS_Version"
+        )
+        parser.add_argument("--homologation", default="", help="numéro d'homologation DMP")
+        parser.add_argument(
+            "--redirect-uri",
+            action="append",
+            default=[],
+            help="URI de retour (authorization code) ; répétable",
+        )
+        parser.add_argument(
+            "--public",
+            action="store_true",
+            help="client public sans secret (logiciel installé sur un poste ; PKCE seul)",
+        )
+        parser.add_argument(
+            "--finess",
+            help="serveur de cette structure (client credentials, en-tête X-Mes-Professionnel)",
+        )
+        parser.add_argument("--list", action="store_true", help="lister les clients enregistrés")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["list"]:
+            for client in FhirClient.objects.select_related("application", "organisation"):
+                where = client.organisation.name if client.organisation else "professionnels"
+                self.stdout.write(
+                    f"{client.application.client_id}\t{client.software_label}\t{where}"
+                )
+            return
+        if not options["software"]:
+            raise CommandError("--software est obligatoire.")
+        organisation = None
+        if options["finess"]:
+            try:
+                finess = parse_finess(options["finess"])
+            except InvalidIdentifier as error:
+                raise CommandError(str(error)) from error
+            organisation = Organisation.objects.filter(finess=finess).first()
+            if organisation is None:
+                raise CommandError(f"Aucune structure de FINESS {finess}.")
+        try:
+            registered = register_client(
+                software_name=options["software"],
+                software_version=options["software_version"],
+                homologation_number=options["homologation"],
+                organisation=organisation,
+                redirect_uris=" ".join(options["redirect_uri"]),
+                confidential=not options["public"],
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(f"client_id={registered.client_id}")
+        if registered.client_secret:
+            self.stdout.write(f"client_secret={registered.client_secret}")
+            self.stdout.write("Conservez ce secret : il n'est stocké que sous forme hachée.")

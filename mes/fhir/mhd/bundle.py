@@ -1,0 +1,853 @@
+"""ITI-65 Provide Document Bundle (spec/mhd.md, mes-spec §4.2, §4.7, §4.8 TD2.1).
+
+Two steps:
+
+1. `read_bundle` checks the transaction against FHIR R4 (fhir.resources R4B) and the MHD
+   shapes: exactly one SubmissionSet List, at least one DocumentReference, each pointing at a
+   Binary of the bundle (attachment.url; attachment.data absent) whose size and SHA-1 match, one
+   patient for every subject, a type of the DMP value set and a category equal to the class it
+   derives, known confidentiality codes. Nothing is written; a fault raises FhirError (400/422).
+2. `provide` deposits every document through mes.records.actions.document_deposit inside ONE
+   transaction (@traced_action): one refused or invalid document stores nothing, no blob
+   either, and a refusal is still traced after the rollback.
+
+`response_bundle` answers with a `transaction-response`: one entry per request entry, in order.
+
+Choices where MHD leaves room (docs/decisions.md):
+- Folders (Folder-type List) fail the transaction (MHD allows failing or ignoring them).
+- A Patient entry is accepted only to name the patient by INS; nobody is created (« 200 OK »).
+- A PATCH entry may supersede the version a DocumentReference of the bundle replaces (MHD
+  UpdateDocumentRefs); the replacement itself supersedes it in any case.
+- The SubmissionSet is acknowledged (« 201 Created », List/<uuid>) but not kept as a resource:
+  ITI-66 is not offered.
+- Metadata the DMP model does not keep yet (context.event, context.related, period.end, a sender's
+  facilityType / practiceSetting / format that differ from ours, HL7 R/V) is reported as a warning
+  on the entry's `response.outcome`; relatesTo other than `replaces` gives MHD's
+  Partial…ContentNotProcessed warning.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.core.files.storage import storages
+from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
+
+from mes.access.actors import Actor
+from mes.audit.guard import Refused, traced_action
+from mes.audit.models import TraceAction, TraceOutcome
+from mes.fhir.access import patient_by_ins
+from mes.fhir.outcome import FhirError, IssueCode, operation_outcome
+from mes.identity.models import Citizen
+from mes.lib import codes
+from mes.lib import ins as ins_lib
+from mes.lib.errors import InvalidInput, NotFound
+from mes.records import actions
+from mes.records.models import Document
+from mes.vault import store
+
+from . import document_reference as dr
+from . import patch as mhd_patch
+from . import systems
+from .references import local_id
+from .search import date_range
+
+# issue-type codes the shared IssueCode enum does not list.
+CODE_INVALID = "code-invalid"
+INVARIANT = "invariant"
+BUSINESS_RULE = "business-rule"
+
+UNSUPPORTED_RELATION = {
+    "transforms": "PartialTransformContentNotProcessed",
+    "appends": "PartialAppendContentNotProcessed",
+    "signs": "PartialSignsContentNotProcessed",
+}
+
+
+def fault(code: str, message: str, expression: str | None = None, status: int = 422) -> FhirError:
+    return FhirError(status, code, message, expression=expression)
+
+
+@dataclass
+class DocumentSubmission:
+    """One document of the bundle, ready for document_deposit."""
+
+    entry: int  # index of the DocumentReference entry
+    binary_entry: int
+    content: bytes
+    title: str
+    description: str
+    type_code: str
+    unique_id: str
+    service_date: date | None
+    created_at: datetime | None
+    masked: bool | None
+    hidden_from_patient: bool
+    hidden_from_representatives: bool
+    replaces_id: uuid.UUID | None
+    facility: str | None  # as sent, compared with ours after the deposit
+    setting: str | None
+    format_code: str | None
+    author_rpps: set[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EntryPlan:
+    kind: str  # submissionset | document | binary | patient | supersede
+    document: int | None = None  # index in Submission.documents
+    target: uuid.UUID | None = None  # supersede: the replaced document
+
+
+@dataclass
+class Submission:
+    entries: list[EntryPlan]
+    documents: list[DocumentSubmission]
+    patient_id: uuid.UUID | None  # None: no such patient (refused, traced, 404)
+    list_warnings: list[str] = field(default_factory=list)
+
+
+# --- reading the request ----------------------------------------------------------------------
+
+
+def _where(i: int, path: str = "") -> str:
+    return f"Bundle.entry[{i}].resource{('.' + path) if path else ''}"
+
+
+def _parse_json(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise fault(
+            IssueCode.STRUCTURE,
+            f"Corps illisible : JSON invalide ({error}).",
+            status=400,
+        ) from None
+    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
+        raise fault(IssueCode.STRUCTURE, "ITI-65 attend une ressource Bundle de type transaction.")
+    return data
+
+
+def _validate_fhir(data: dict[str, Any]) -> None:
+    try:
+        Bundle.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in error.errors()[:5]
+        )
+        raise fault(
+            IssueCode.STRUCTURE, f"Bundle non conforme à FHIR R4 — {problems}", "Bundle"
+        ) from None
+
+
+def _codes(concept: Any) -> list[tuple[str | None, str]]:
+    return [
+        (c.get("system"), str(c.get("code") or ""))
+        for c in ((concept or {}).get("coding") or [])
+        if c.get("code")
+    ]
+
+
+def _b64(value: str, expression: str, what: str) -> bytes:
+    try:
+        return base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise fault(IssueCode.VALUE, f"{what} : base64 invalide.", expression) from None
+
+
+def _hash_matches(given: bytes, content: bytes) -> bool:
+    # FHIR: base64 of the 20 bytes; IHE's own examples encode the 40 hexadecimal digits.
+    digest = hashlib.sha1(content, usedforsecurity=False)
+    if given == digest.digest():
+        return True
+    try:
+        return given.decode("ascii").lower() == digest.hexdigest()
+    except UnicodeDecodeError:
+        return False
+
+
+def _datetime(value: Any, expression: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return date_range(expression, str(value))[1]
+    except FhirError:
+        raise fault(IssueCode.VALUE, f"Date invalide : « {value} ».", expression) from None
+
+
+class _PatientResolver:
+    """Every subject must name the same patient: by reference to this server's Patient, by
+    reference to the bundle's Patient entry, or by INS identifier."""
+
+    def __init__(self, base: str, bundle_patients: dict[str, uuid.UUID | None]) -> None:
+        self.base = base
+        self.bundle_patients = bundle_patients
+        self.found: set[uuid.UUID | None] = set()
+
+    def resolve(self, reference: Any, expression: str) -> None:
+        if not isinstance(reference, dict) or not (
+            reference.get("reference") or reference.get("identifier")
+        ):
+            raise fault(
+                IssueCode.REQUIRED,
+                "Le patient (subject) est obligatoire : Reference(Patient) ou identifiant INS.",
+                expression,
+            )
+        ref = reference.get("reference")
+        if ref:
+            if ref in self.bundle_patients:
+                self.found.add(self.bundle_patients[ref])
+                return
+            pk = local_id(ref, "Patient", self.base)
+            if pk is None:
+                raise fault(
+                    IssueCode.VALUE,
+                    f"Référence patient non reconnue : « {ref} » (attendu Patient/<id> de ce "
+                    "serveur, ou l'identifiant INS).",
+                    expression,
+                )
+            self.found.add(pk if Citizen.objects.filter(pk=pk).exists() else None)
+            return
+        self.found.add(_patient_by_identifier([reference["identifier"]], expression))
+
+    def patient_id(self) -> uuid.UUID | None:
+        if len(self.found) > 1:
+            raise fault(
+                INVARIANT,
+                "Le lot de soumission et ses documents doivent concerner un seul et même patient.",
+                "Bundle.entry.resource.subject",
+            )
+        return next(iter(self.found), None)
+
+
+def _patient_by_identifier(identifiers: list[Any], expression: str) -> uuid.UUID | None:
+    kinds = {systems.INS_NIR: ins_lib.InsKind.NIR, systems.INS_NIA: ins_lib.InsKind.NIA}
+    for ident in identifiers:
+        kind = kinds.get((ident or {}).get("system", ""))
+        if kind is None:
+            continue
+        try:
+            parsed = ins_lib.parse_ins(str(ident.get("value") or ""), kind)
+        except ins_lib.InvalidIns as error:
+            raise fault(IssueCode.VALUE, str(error), expression) from None
+        citizen = patient_by_ins(parsed)
+        return citizen.pk if citizen else None
+    raise fault(
+        IssueCode.VALUE,
+        "Le patient doit être désigné par son INS (urn:oid:1.2.250.1.213.1.4.8 pour le NIR, "
+        "urn:oid:1.2.250.1.213.1.4.9 pour le NIA).",
+        expression,
+    )
+
+
+def _request(entry: dict[str, Any], i: int) -> tuple[str, str]:
+    request = entry.get("request") or {}
+    method, url = str(request.get("method") or ""), str(request.get("url") or "")
+    if not method:
+        raise fault(
+            IssueCode.REQUIRED,
+            "Chaque entrée d'une transaction porte request.method et request.url.",
+            f"Bundle.entry[{i}].request",
+        )
+    return method, url
+
+
+def _submission_set(i: int, res: dict[str, Any], warnings: list[str]) -> list[str]:
+    """Checks the SubmissionSet; returns the fullUrls of the entries it lists."""
+    if res.get("status") != "current" or res.get("mode") != "working":
+        raise fault(
+            IssueCode.VALUE,
+            "Le lot de soumission a le statut « current » et le mode « working ».",
+            _where(i, "status"),
+        )
+    if not res.get("date"):
+        raise fault(IssueCode.REQUIRED, "La date du lot de soumission est obligatoire.", _where(i))
+    source = [
+        x
+        for x in res.get("extension") or []
+        if x.get("url") == systems.MHD_SOURCE_ID and ((x.get("valueIdentifier") or {}).get("value"))
+    ]
+    if len(source) != 1:
+        raise fault(
+            IssueCode.REQUIRED,
+            "Le lot de soumission porte une et une seule extension sourceId (identifiant OID du "
+            f"système émetteur, {systems.MHD_SOURCE_ID}).",
+            _where(i, "extension"),
+        )
+    if any(x.get("url") == systems.MHD_INTENDED_RECIPIENT for x in res.get("extension") or []):
+        warnings.append(
+            "UnavailableRecipient : le DMP ne transmet pas le lot aux destinataires "
+            "(intendedRecipient) ; utilisez la messagerie sécurisée de santé."
+        )
+    items = [
+        str(((e or {}).get("item") or {}).get("reference") or "") for e in res.get("entry") or []
+    ]
+    if not items:
+        raise fault(
+            IssueCode.REQUIRED,
+            "Le lot de soumission liste ses documents (List.entry.item).",
+            _where(i, "entry"),
+        )
+    return items
+
+
+def _confidentiality(
+    i: int, labels: list[Any], warnings: list[str]
+) -> tuple[bool | None, bool, bool]:
+    masked: bool | None = None
+    hidden_patient = hidden_reps = False
+    for j, label in enumerate(labels):
+        for system, code in _codes(label):
+            where = _where(i, f"securityLabel[{j}]")
+            if code in ("N", "R", "V") and (
+                system is None or systems.same_system(system, systems.HL7_CONFIDENTIALITY)
+            ):
+                if code != "N":
+                    warnings.append(
+                        f"Confidentialité HL7 « {code} » non conservée : le DMP enregistre « N » "
+                        "et les restrictions de visibilité (TRE_A07)."
+                    )
+                continue
+            if system is not None and not systems.same_system(system, systems.TRE_A07):
+                raise fault(
+                    CODE_INVALID,
+                    f"Code de confidentialité d'un système inconnu : {system}|{code}.",
+                    where,
+                )
+            if code == "MASQUE_PS":
+                masked = True
+            elif code == "INVISIBLE_PATIENT":
+                hidden_patient = True
+            elif code == "INVISIBLE_REPRESENTANTS_LEGAUX":
+                hidden_reps = True
+            else:
+                raise fault(
+                    CODE_INVALID,
+                    f"Code de confidentialité « {code} » hors du jeu de valeurs du DMP (JDV_J58) : "
+                    "N, MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX.",
+                    where,
+                )
+    return masked, hidden_patient, hidden_reps
+
+
+def _type_and_class(i: int, res: dict[str, Any]) -> str:
+    candidates = _codes(res.get("type"))
+    if not candidates:
+        raise fault(
+            IssueCode.REQUIRED,
+            "Le type du document (type, JDV_J07 : LOINC ou TRE_A05) est obligatoire.",
+            _where(i, "type"),
+        )
+    system, code = candidates[0]
+    try:
+        t = codes.type_code(code, for_deposit=True)
+    except codes.UnknownCode as error:
+        raise fault(CODE_INVALID, str(error), _where(i, "type")) from None
+    if system is not None and not systems.same_system(system, t.system_uri):
+        raise fault(
+            CODE_INVALID,
+            f"Le type « {code} » appartient au système {t.system_uri}, pas à {system}.",
+            _where(i, "type"),
+        )
+    sent = [c for category in res.get("category") or [] for c in _codes(category)]
+    for system, cls in sent:
+        if system is not None and not systems.same_system(system, systems.TRE_A03):
+            raise fault(
+                CODE_INVALID,
+                f"La catégorie est une classe de document TRE_A03 ({systems.TRE_A03}), pas "
+                f"{system}|{cls}.",
+                _where(i, "category"),
+            )
+        if cls != t.class_code:
+            raise fault(
+                BUSINESS_RULE,
+                f"La catégorie (classCode) « {cls} » ne correspond pas au type de document "
+                f"« {t.code} » ({t.display}), dont la classe est « {t.class_code} » "
+                f"({codes.class_codes().get(t.class_code, '')}).",
+                _where(i, "category"),
+            )
+    return t.code
+
+
+def _relations(i: int, res: dict[str, Any], base: str, warnings: list[str]) -> uuid.UUID | None:
+    replaces: uuid.UUID | None = None
+    for j, relation in enumerate(res.get("relatesTo") or []):
+        code = relation.get("code")
+        where = _where(i, f"relatesTo[{j}]")
+        if code != "replaces":
+            label = UNSUPPORTED_RELATION.get(str(code), "PartialRelatesToContentNotProcessed")
+            warnings.append(f"{label} : la relation « {code} » n'est pas conservée.")
+            continue
+        if replaces is not None:
+            raise fault(INVARIANT, "Un document ne remplace qu'une seule version.", where)
+        target = str(((relation.get("target") or {}).get("reference")) or "")
+        replaces = local_id(target, "DocumentReference", base)
+        if replaces is None:
+            raise fault(
+                IssueCode.VALUE,
+                f"La version remplacée se désigne par DocumentReference/<id> de ce serveur "
+                f"(reçu « {target} »).",
+                where,
+            )
+    return replaces
+
+
+def _context(
+    i: int, res: dict[str, Any], warnings: list[str]
+) -> tuple[date | None, str | None, str | None]:
+    context = res.get("context") or {}
+    period = context.get("period") or {}
+    start = _datetime(period.get("start"), _where(i, "context.period.start"))
+    if period.get("end"):
+        warnings.append("context.period.end (fin de l'acte) n'est pas conservée.")
+    if context.get("event"):
+        warnings.append("context.event (codes d'actes) n'est pas conservé.")
+    if context.get("related"):
+        warnings.append("context.related (identifiants associés) n'est pas conservé.")
+    facility = next((c for _, c in _codes(context.get("facilityType"))), None)
+    setting = next((c for _, c in _codes(context.get("practiceSetting"))), None)
+    return (timezone.localtime(start).date() if start else None), facility, setting
+
+
+def _author_rpps(res: dict[str, Any]) -> set[str]:
+    """The idNat_PS of the authors the sender names (contained Practitioner / PractitionerRole
+    or a logical reference)."""
+    found = set()
+    contained = {f"#{c.get('id')}": c for c in res.get("contained") or []}
+    for author in res.get("author") or []:
+        resource = contained.get(str(author.get("reference") or ""), {})
+        identifiers = [*(resource.get("identifier") or [])]
+        if author.get("identifier"):
+            identifiers.append(author["identifier"])
+        for ident in identifiers:
+            if systems.same_system(ident.get("system"), systems.RPPS) and ident.get("value"):
+                found.add(str(ident["value"]))
+    return found
+
+
+def _document(
+    i: int,
+    res: dict[str, Any],
+    base: str,
+    binaries: dict[str, tuple[int, dict[str, Any]]],
+    used_binaries: set[str],
+) -> DocumentSubmission:
+    warnings: list[str] = []
+    if res.get("status") != "current":
+        raise fault(
+            IssueCode.VALUE, "Un nouveau document a le statut « current ».", _where(i, "status")
+        )
+    master = str(((res.get("masterIdentifier") or {}).get("value")) or "").strip()
+    if not master:
+        raise fault(
+            IssueCode.REQUIRED,
+            "masterIdentifier (uniqueId du document, urn:oid:…) est obligatoire.",
+            _where(i, "masterIdentifier"),
+        )
+    content = res.get("content") or []
+    if len(content) != 1:
+        raise fault(
+            IssueCode.STRUCTURE,
+            "Un DocumentReference MHD porte un et un seul content.",
+            _where(i, "content"),
+        )
+    attachment = content[0].get("attachment") or {}
+    at = _where(i, "content[0].attachment")
+    if attachment.get("data"):
+        raise fault(
+            IssueCode.STRUCTURE,
+            "attachment.data est interdit (MHD) : le document est une ressource Binary du lot, "
+            "désignée par attachment.url.",
+            at + ".data",
+        )
+    url = str(attachment.get("url") or "")
+    if url not in binaries:
+        raise fault(
+            IssueCode.REQUIRED,
+            f"attachment.url (« {url} ») doit désigner une ressource Binary de ce lot (fullUrl).",
+            at + ".url",
+        )
+    if url in used_binaries:
+        raise fault(INVARIANT, "Deux documents désignent le même Binary.", at + ".url")
+    used_binaries.add(url)
+    binary_index, binary = binaries[url]
+    data = binary.get("data")
+    if not data:
+        raise fault(
+            IssueCode.REQUIRED,
+            "La ressource Binary porte le document en base64 (data).",
+            _where(binary_index, "data"),
+        )
+    raw = _b64(str(data), _where(binary_index, "data"), "Binary.data")
+    mime = attachment.get("contentType")
+    if not mime:
+        raise fault(IssueCode.REQUIRED, "attachment.contentType est obligatoire.", at)
+    if binary.get("contentType") and binary["contentType"] != mime:
+        raise fault(
+            INVARIANT,
+            f"Le type MIME du Binary (« {binary['contentType']} ») diffère de celui du "
+            f"DocumentReference (« {mime} »).",
+            at + ".contentType",
+        )
+    if "size" in attachment and int(attachment["size"]) != len(raw):
+        raise fault(
+            IssueCode.VALUE,
+            f"Taille annoncée ({attachment['size']} octets) différente de celle du document reçu "
+            f"({len(raw)} octets).",
+            at + ".size",
+        )
+    if attachment.get("hash") and not _hash_matches(
+        _b64(str(attachment["hash"]), at + ".hash", "attachment.hash"), raw
+    ):
+        raise fault(
+            IssueCode.VALUE,
+            "L'empreinte SHA-1 annoncée (attachment.hash) ne correspond pas au document reçu.",
+            at + ".hash",
+        )
+    type_code = _type_and_class(i, res)
+    masked, hidden_patient, hidden_reps = _confidentiality(
+        i, res.get("securityLabel") or [], warnings
+    )
+    service_date, facility, setting = _context(i, res, warnings)
+    fmt = content[0].get("format") or {}
+    t = codes.type_code(type_code)
+    title = str(attachment.get("title") or res.get("description") or t.display)
+    return DocumentSubmission(
+        entry=i,
+        binary_entry=binary_index,
+        content=raw,
+        title=title,
+        description=str(res.get("description") or ""),
+        type_code=type_code,
+        unique_id=master,
+        service_date=service_date,
+        created_at=_datetime(attachment.get("creation"), at + ".creation"),
+        masked=masked,
+        hidden_from_patient=hidden_patient,
+        hidden_from_representatives=hidden_reps,
+        replaces_id=_relations(i, res, base, warnings),
+        facility=facility,
+        setting=setting,
+        format_code=str(fmt.get("code")) if fmt.get("code") else None,
+        author_rpps=_author_rpps(res),
+        warnings=warnings,
+    )
+
+
+def read_bundle(raw: bytes, *, base: str) -> Submission:
+    """Check an ITI-65 request; nothing is written. FhirError (400 unreadable, 422 invalid)."""
+    data = _parse_json(raw)
+    _validate_fhir(data)
+    if data.get("type") != "transaction":
+        raise fault(
+            IssueCode.VALUE, "ITI-65 attend un Bundle de type « transaction ».", "Bundle.type"
+        )
+    profiles = set((data.get("meta") or {}).get("profile") or [])
+    if not profiles & systems.PROVIDE_BUNDLE_PROFILES:
+        raise fault(
+            IssueCode.VALUE,
+            "Bundle.meta.profile doit nommer le profil MHD du lot : "
+            + ", ".join(sorted(systems.PROVIDE_BUNDLE_PROFILES))
+            + ".",
+            "Bundle.meta.profile",
+        )
+    entries: list[dict[str, Any]] = data.get("entry") or []
+    binaries: dict[str, tuple[int, dict[str, Any]]] = {}
+    bundle_patients: dict[str, uuid.UUID | None] = {}
+    for i, entry in enumerate(entries):
+        res = entry.get("resource")
+        if not isinstance(res, dict):
+            raise fault(IssueCode.REQUIRED, "Chaque entrée porte une ressource.", _where(i))
+        full_url = str(entry.get("fullUrl") or "")
+        if res.get("resourceType") == "Binary" and _request(entry, i)[0] == "POST":
+            if not full_url:
+                raise fault(IssueCode.REQUIRED, "Un Binary porte un fullUrl.", f"Bundle.entry[{i}]")
+            binaries[full_url] = (i, res)
+        if res.get("resourceType") == "Patient":
+            bundle_patients[full_url] = _patient_by_identifier(
+                res.get("identifier") or [], _where(i, "identifier")
+            )
+
+    resolver = _PatientResolver(base, bundle_patients)
+    plans: list[EntryPlan] = []
+    documents: list[DocumentSubmission] = []
+    doc_urls: dict[str, int] = {}
+    used_binaries: set[str] = set()
+    listed: list[str] = []
+    submission_sets = 0
+    list_warnings: list[str] = []
+    patches: list[tuple[int, uuid.UUID]] = []
+    for i, entry in enumerate(entries):
+        res = entry["resource"]
+        kind = res.get("resourceType")
+        method, url = _request(entry, i)
+        if kind == "List" and method == "POST":
+            list_codes = {c for _, c in _codes(res.get("code"))}
+            if "folder" in list_codes:
+                raise fault(
+                    IssueCode.NOT_SUPPORTED,
+                    "Les classeurs (List de type folder) ne sont pas pris en charge : retirez-les "
+                    "du lot.",
+                    _where(i, "code"),
+                )
+            if "submissionset" not in list_codes:
+                raise fault(
+                    IssueCode.VALUE,
+                    f"Une List d'ITI-65 est un lot de soumission ({systems.MHD_LIST_TYPES}"
+                    "|submissionset).",
+                    _where(i, "code"),
+                )
+            submission_sets += 1
+            listed += _submission_set(i, res, list_warnings)
+            resolver.resolve(res.get("subject"), _where(i, "subject"))
+            plans.append(EntryPlan("submissionset"))
+        elif kind == "DocumentReference" and method == "POST":
+            resolver.resolve(res.get("subject"), _where(i, "subject"))
+            doc = _document(i, res, base, binaries, used_binaries)
+            doc_urls[str(entry.get("fullUrl") or f"#entry{i}")] = len(documents)
+            plans.append(EntryPlan("document", document=len(documents)))
+            documents.append(doc)
+        elif kind == "Binary" and method == "POST":
+            plans.append(EntryPlan("binary"))
+        elif kind == "Patient" and method in ("POST", "PUT"):
+            plans.append(EntryPlan("patient"))
+        elif method == "PATCH" and kind in ("Parameters", "Binary"):
+            target = local_id(url, "DocumentReference", base)
+            if target is None:
+                raise fault(
+                    IssueCode.VALUE,
+                    "Un PATCH d'ITI-65 vise DocumentReference/<id> (la version remplacée).",
+                    f"Bundle.entry[{i}].request.url",
+                )
+            asked = _supersede_patch(i, res)
+            if not asked.superseded:
+                raise fault(
+                    IssueCode.NOT_SUPPORTED,
+                    "Dans un ITI-65, un PATCH ne fait que passer la version remplacée au statut "
+                    "« superseded ».",
+                    _where(i),
+                )
+            patches.append((i, target))
+            plans.append(EntryPlan("supersede", target=target))
+        else:
+            raise fault(
+                IssueCode.NOT_SUPPORTED,
+                f"Entrée non attendue dans un ITI-65 : {method} {kind}.",
+                f"Bundle.entry[{i}]",
+            )
+    if submission_sets != 1:
+        raise fault(
+            INVARIANT if submission_sets else IssueCode.REQUIRED,
+            f"Un ITI-65 porte exactement un lot de soumission (List submissionset) ; reçu "
+            f"{submission_sets}.",
+            "Bundle.entry",
+        )
+    if not documents:
+        raise fault(
+            IssueCode.REQUIRED, "Le lot ne contient aucun DocumentReference.", "Bundle.entry"
+        )
+    unused = set(binaries) - used_binaries
+    if unused:
+        raise fault(
+            INVARIANT,
+            "Binary sans DocumentReference : " + ", ".join(sorted(unused)) + ".",
+            "Bundle.entry",
+        )
+    if sorted(listed) != sorted(doc_urls):
+        raise fault(
+            INVARIANT,
+            "Le lot de soumission (List.entry) doit lister exactement les DocumentReference du "
+            "Bundle, par leur fullUrl.",
+            "Bundle.entry.resource.entry",
+        )
+    uids = [d.unique_id.removeprefix("urn:oid:") for d in documents]
+    if len(set(uids)) != len(uids):
+        raise fault(
+            IssueCode.DUPLICATE,
+            "Deux documents du lot portent le même masterIdentifier.",
+            "Bundle.entry.resource.masterIdentifier",
+        )
+    replaced = {d.replaces_id for d in documents if d.replaces_id}
+    for i, target in patches:
+        if target not in replaced:
+            raise fault(
+                INVARIANT,
+                "Le PATCH vise une version qu'aucun document du lot ne remplace (relatesTo).",
+                f"Bundle.entry[{i}].request.url",
+            )
+    return Submission(
+        entries=plans,
+        documents=documents,
+        patient_id=resolver.patient_id(),
+        list_warnings=list_warnings,
+    )
+
+
+def _supersede_patch(i: int, res: dict[str, Any]) -> mhd_patch.PatchIntent:
+    before = {"resourceType": "DocumentReference", "status": "current"}
+    if res.get("resourceType") == "Parameters":
+        after = mhd_patch.apply_fhirpath_patch(before, res)
+    else:
+        raw = _b64(str(res.get("data") or ""), _where(i, "data"), "JSON Patch")
+        try:
+            operations = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise fault(IssueCode.STRUCTURE, "JSON Patch illisible.", _where(i, "data")) from None
+        after = mhd_patch.apply_json_patch(before, operations)
+    return mhd_patch.intent(before, after)
+
+
+# --- depositing -------------------------------------------------------------------------------
+
+
+def _discard_blobs(patient_id: uuid.UUID, documents: list[Document]) -> None:
+    """The rollback undoes the rows, not the encrypted files written meanwhile."""
+    vault = storages["vault"]
+    for doc in documents:
+        name = store._blob_name(patient_id, doc.pk)
+        if vault.exists(name):
+            vault.delete(name)
+
+
+@traced_action
+def provide(*, actor: Actor, submission: Submission) -> list[Document]:
+    """Deposit every document of a checked ITI-65 submission, all or nothing.
+
+    Precondition: `read_bundle` accepted the request. Effects: per document, what
+    document_deposit does (encrypted blob, DEPOT_DOC or REMPLACEMENT_DOC trace, the old version
+    superseded, the patient notified unless INVISIBLE_PATIENT). Any refusal (NotFound, traced) or
+    invalid document (FhirError 422) rolls everything back and removes the blobs already written.
+    """
+    if submission.patient_id is None:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": TraceAction.DEPOSIT_DOC,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": None,
+                "reason": "dossier inconnu",
+            }
+        )
+    patient_id = submission.patient_id
+    written: list[Document] = []
+    try:
+        for n, sub in enumerate(submission.documents):
+            try:
+                doc = actions.document_deposit(
+                    actor=actor,
+                    patient_id=patient_id,
+                    content=sub.content,
+                    title=sub.title,
+                    type_code=sub.type_code,
+                    service_date=sub.service_date,
+                    created_at=sub.created_at,
+                    description=sub.description,
+                    masked=sub.masked,
+                    hidden_from_patient=sub.hidden_from_patient,
+                    hidden_from_representatives=sub.hidden_from_representatives,
+                    replaces_id=sub.replaces_id,
+                    unique_id=sub.unique_id,
+                )
+            except Refused:
+                raise
+            except NotFound:
+                # document_deposit refuses a replacement by anyone but the author of a current
+                # version with a bare NotFound: traced here, as every refusal.
+                raise Refused(
+                    {
+                        "actor": actor,
+                        "action": TraceAction.REPLACE_DOC,
+                        "outcome": TraceOutcome.REFUSED,
+                        "patient_id": patient_id,
+                        "document_id": sub.replaces_id,
+                        "reason": "remplacement réservé à l'auteur d'une version en vigueur",
+                    }
+                ) from None
+            except InvalidInput as error:
+                raise fault(
+                    IssueCode.PROCESSING,
+                    f"Document {n + 1} du lot refusé : {error}",
+                    _where(sub.entry),
+                ) from None
+            written.append(doc)
+            _after_deposit(actor, sub, doc)
+    except BaseException:
+        _discard_blobs(patient_id, written)
+        raise
+    return written
+
+
+def _after_deposit(actor: Actor, sub: DocumentSubmission, doc: Document) -> None:
+    """The warnings for what the sender said differently from what the DMP keeps."""
+    ours = dr.author_context(doc)
+    for key, sent, label in (
+        ("facilityType", sub.facility, "Secteur d'activité (facilityType)"),
+        ("practiceSetting", sub.setting, "Cadre d'exercice (practiceSetting)"),
+    ):
+        kept = next((c for _, c in _codes(ours.get(key))), None)
+        if sent and sent != kept:
+            sub.warnings.append(
+                f"{label} « {sent} » remplacé par celui de votre structure : « {kept or '—'} »."
+            )
+    if sub.format_code and sub.format_code != doc.format_code:
+        sub.warnings.append(
+            f"Format « {sub.format_code} » remplacé par « {doc.format_code} », déduit du contenu."
+        )
+    if sub.author_rpps and actor.national_id not in sub.author_rpps:
+        sub.warnings.append(
+            "L'auteur enregistré est le professionnel authentifié "
+            f"({actor.display_name}, {actor.national_id})."
+        )
+
+
+# --- the response -----------------------------------------------------------------------------
+
+
+def _outcome(warnings: list[str]) -> dict[str, Any]:
+    outcome = operation_outcome(IssueCode.INFORMATIONAL, warnings[0], severity="warning")
+    for text in warnings[1:]:
+        outcome["issue"].append(
+            {"severity": "warning", "code": "informational", "diagnostics": text}
+        )
+    return outcome
+
+
+def response_bundle(submission: Submission, documents: list[Document]) -> dict[str, Any]:
+    """transaction-response: one entry per request entry, in the request's order."""
+    now = dr.iso(timezone.now())
+    out: list[dict[str, Any]] = []
+    for index, plan in enumerate(submission.entries):
+        response: dict[str, Any]
+        if plan.kind == "submissionset":
+            response = {"status": "201 Created", "location": f"List/{uuid.uuid4()}"}
+            if submission.list_warnings:
+                response["outcome"] = _outcome(submission.list_warnings)
+        elif plan.kind == "document":
+            assert plan.document is not None
+            doc, sub = documents[plan.document], submission.documents[plan.document]
+            response = {"status": "201 Created", "location": f"DocumentReference/{doc.pk}"}
+            if sub.warnings:
+                response["outcome"] = _outcome(sub.warnings)
+        elif plan.kind == "binary":
+            owner = next(
+                documents[n]
+                for n, sub in enumerate(submission.documents)
+                if sub.binary_entry == index
+            )
+            response = {"status": "201 Created", "location": f"Binary/{owner.pk}"}
+        elif plan.kind == "patient":
+            response = {"status": "200 OK", "location": f"Patient/{submission.patient_id}"}
+        else:
+            response = {"status": "200 OK", "location": f"DocumentReference/{plan.target}"}
+        response["lastModified"] = now
+        out.append({"response": response})
+    return {"resourceType": "Bundle", "type": "transaction-response", "entry": out}

@@ -1,0 +1,87 @@
+"""The authorisation server's local rules, on top of django-oauth-toolkit.
+
+- Only professionals authorize practice software: the authorize endpoint sends a professional
+  who is not signed in to the Web PS login (`pro:login`), and refuses any other account (a
+  citizen signed in to the portal gets a 403 page, no code).
+- The ID token and userinfo describe the professional: idNat (« 8 » + RPPS) as `sub`, names,
+  profession (TRE_G15), specialty (TRE_R38), structure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.views import AuthorizationView
+
+from mes.identity.models import Professional
+
+# Claims beyond the standard ones, all released with the `profile` scope.
+PROFESSIONAL_CLAIMS = {
+    "idnat": "profile",
+    "rpps": "profile",
+    "profession": "profile",
+    "specialty": "profile",
+    "organisation_finess": "profile",
+    "organisation_name": "profile",
+}
+
+
+def _professional_of(user: Any) -> Professional | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Professional.objects.select_related("organisation").filter(user_id=user.pk).first()
+
+
+class MesOAuth2Validator(OAuth2Validator):
+    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, **PROFESSIONAL_CLAIMS}
+
+    def get_claim_dict(self, request: Any) -> dict[str, Any]:
+        claims = super().get_claim_dict(request)
+        professional = _professional_of(getattr(request, "user", None))
+        if professional is not None:
+            # A stable, meaningful subject: the professional's national identifier.
+            claims["sub"] = professional.national_id
+        return claims
+
+    def get_additional_claims(self, request: Any) -> dict[str, Any]:
+        professional = _professional_of(getattr(request, "user", None))
+        if professional is None:
+            return {}
+        org = professional.organisation
+        return {
+            "name": professional.display_name,
+            "given_name": professional.first_name,
+            "family_name": professional.last_name,
+            "idnat": professional.national_id,
+            "rpps": professional.rpps,
+            "profession": professional.profession,
+            "specialty": professional.specialty,
+            "organisation_finess": org.finess if org else "",
+            "organisation_name": org.name if org else "",
+        }
+
+    def get_discovery_claims(self, request: Any) -> list[str]:
+        return [
+            "sub",
+            "name",
+            "given_name",
+            "family_name",
+            *PROFESSIONAL_CLAIMS,
+        ]
+
+
+class ProfessionalAuthorizationView(AuthorizationView):
+    """/o/authorize/: the Web PS login first; only a professional may authorize a client."""
+
+    login_url = reverse_lazy("pro:login")
+    template_name = "fhir/authorize.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and _professional_of(user) is None:
+            return render(request, "fhir/authorize_refused.html", status=403)
+        return super().dispatch(request, *args, **kwargs)

@@ -1,0 +1,98 @@
+"""Discovery: CapabilityStatement, SMART configuration, OpenID Connect documents."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, reverse
+
+from mes.fhir import urls as fhir_urls
+from mes.fhir.tests.conftest import fhir_json, issue_codes
+from mes.fhir.views_meta import SMART_OAUTH_URIS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_metadata_is_a_public_r4_capability_statement(client):
+    response = client.get("/fhir/metadata")
+    assert response.status_code == 200
+    cs = fhir_json(response, "CapabilityStatement")
+    assert cs["fhirVersion"] == "4.0.1"
+    assert cs["kind"] == "instance"
+    assert "application/fhir+json" in cs["format"]
+    (rest,) = cs["rest"]
+    assert rest["mode"] == "server"
+    service = rest["security"]["service"][0]["coding"][0]
+    assert service["code"] == "SMART-on-FHIR"
+
+
+def test_metadata_has_the_smart_oauth_uris(client):
+    cs = fhir_json(client.get("/fhir/metadata"))
+    (ext,) = [e for e in cs["rest"][0]["security"]["extension"] if e["url"] == SMART_OAUTH_URIS]
+    uris = {e["url"]: e["valueUri"] for e in ext["extension"]}
+    assert uris == {
+        "authorize": "http://testserver/o/authorize/",
+        "token": "http://testserver/o/token/",
+        "revoke": "http://testserver/o/revoke_token/",
+        "introspect": "http://testserver/o/introspect/",
+    }
+
+
+def test_metadata_lists_what_is_routed(client):
+    """Each resource type declared has a route under /fhir/, and each routed resource type is
+    declared: the statement says exactly what is supported."""
+    cs = fhir_json(client.get("/fhir/metadata"))
+    declared = {r["type"] for r in cs["rest"][0]["resource"]}
+    routed = set()
+    for pattern in fhir_urls.urlpatterns:
+        assert isinstance(pattern, URLPattern)
+        head = str(pattern.pattern).split("/")[0]
+        if head[:1].isupper():
+            routed.add(head)
+    assert declared == routed
+    system = {i["code"] for i in cs["rest"][0]["interaction"]}
+    assert system == {"transaction"}
+    assert any(str(p.pattern) == "" for p in fhir_urls.urlpatterns)  # POST [base]
+    patient = next(r for r in cs["rest"][0]["resource"] if r["type"] == "Patient")
+    assert {op["name"] for op in patient["operation"]} == {
+        "declarer-consentement",
+        "retirer-consentement",
+    }
+
+
+def test_metadata_refuses_writes(client):
+    response = client.post("/fhir/metadata", {})
+    assert response.status_code == 405
+    assert issue_codes(response) == ["not-supported"]
+
+
+def test_smart_configuration(client):
+    response = client.get("/fhir/.well-known/smart-configuration")
+    assert response.status_code == 200
+    conf = response.json()
+    assert conf["authorization_endpoint"] == "http://testserver/o/authorize/"
+    assert conf["token_endpoint"] == "http://testserver/o/token/"
+    assert conf["code_challenge_methods_supported"] == ["S256"]
+    assert "user/Patient.read" in conf["scopes_supported"]
+    assert "launch-standalone" in conf["capabilities"]
+    assert conf["issuer"] == client.get("/.well-known/openid-configuration").json()["issuer"]
+
+
+def test_openid_configuration_and_jwks(client):
+    conf = client.get("/.well-known/openid-configuration").json()
+    assert conf["issuer"] == "http://testserver"
+    assert conf["authorization_endpoint"] == "http://testserver" + reverse(
+        "oauth2_provider:authorize"
+    )
+    assert conf["response_types_supported"] == ["code"]
+    assert conf["code_challenge_methods_supported"] == ["S256"]
+    assert "idnat" in conf["claims_supported"]
+    keys = client.get(conf["jwks_uri"].removeprefix("http://testserver")).json()["keys"]
+    assert keys[0]["kty"] == "RSA"
+    assert keys[0]["alg"] == "RS256"
+    assert "d" not in keys[0]  # the public half only
+
+
+def test_oauth_authorization_server_metadata(client):
+    conf = client.get("/.well-known/oauth-authorization-server").json()
+    assert conf["token_endpoint"] == "http://testserver/o/token/"
+    assert "implicit" not in conf.get("grant_types_supported", [])

@@ -1,0 +1,395 @@
+"""IHE MHD for professionals (spec/mhd.md; docs/fhir-api.md « Documents (IHE MHD) »).
+
+- `POST /fhir/` — ITI-65 Provide Document Bundle (transaction, atomic).
+- `GET /fhir/DocumentReference?…` and `POST /fhir/DocumentReference/_search` — ITI-67.
+- `GET /fhir/DocumentReference/<id>` — read one DocumentReference.
+- `PATCH /fhir/DocumentReference/<id>` — the author's operations (PDSm Flux 03): MASQUE_PS,
+  release of an INVISIBLE_PATIENT document, archive (PDSm_isArchived), logical deletion
+  (PDSm_isDeleted + status superseded); JSON Patch or FHIRPath Patch.
+- `DELETE /fhir/DocumentReference/<id>` — the author deletes their document.
+- `GET /fhir/Binary/<id>` — ITI-68: the bytes (or a Binary resource when `Accept` asks for
+  application/fhir+json). A superseded version answers 410 Gone.
+
+Each view: the actor from @fhir_endpoint, one policy or action of mes.records, a FHIR answer.
+Unknown and refused are the same 404; every access and refusal is traced by the domain.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.text import slugify
+from fhir.resources.R4B.parameters import Parameters
+from pydantic import ValidationError
+
+from mes.access.decision import Action
+from mes.audit.models import TraceAction
+from mes.identity.models import Citizen
+from mes.lib import filetypes
+from mes.lib.errors import InvalidInput, NotFound
+from mes.records import actions
+from mes.records.models import Document
+from mes.records.policies import access_document, access_dossier, documents_visible_to
+from mes.vault.store import VaultError
+
+from .access import (
+    SCOPE_BINARY_READ,
+    SCOPE_DOCUMENT_READ,
+    SCOPE_DOCUMENT_WRITE,
+    FhirRequest,
+    fhir_endpoint,
+    open_emergency_access,
+    parse_ins_token,
+    patient_by_ins,
+)
+from .mhd import bundle, manage, search
+from .mhd import document_reference as dr
+from .mhd import patch as mhd_patch
+from .mhd.references import local_id
+from .outcome import FhirError, IssueCode, fhir_response, not_supported, operation_outcome
+
+# A bundle carries its documents in base64: a few documents at the deposit limit
+# (MES_UPLOAD_MAX_BYTES, checked again per document by the domain).
+MAX_BUNDLE_BYTES = 30 * 1024 * 1024
+JSON_TYPES = ("application/fhir+json", "application/json")
+JSON_PATCH = "application/json-patch+json"
+NIL = uuid.UUID(int=0)  # a patient nobody has: the policy refuses it (and traces it) as unknown
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def fhir_base(request: FhirRequest) -> str:
+    """The absolute FHIR base URL, ending with « / »."""
+    return request.build_absolute_uri(reverse("fhir:transaction"))
+
+
+def _uuid(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound() from None
+
+
+def _unsupported_media(request: FhirRequest) -> FhirError:
+    if "xml" in (request.content_type or ""):
+        message = (
+            "Seul le format JSON (application/fhir+json) est pris en charge : le XML FHIR "
+            "(application/fhir+xml) ne l'est pas."
+        )
+    else:
+        message = (
+            f"Type de contenu « {request.content_type or 'absent'} » non pris en charge : "
+            "envoyez application/fhir+json."
+        )
+    return FhirError(415, IssueCode.NOT_SUPPORTED, message, expression="Content-Type")
+
+
+def _accepts_json(request: FhirRequest) -> None:
+    """406 when the client accepts only XML: this server speaks FHIR JSON alone."""
+    accept = request.headers.get("Accept", "").lower()
+    wants_xml = ("xml" in accept and "json" not in accept and "*/*" not in accept) or (
+        "xml" in request.GET.get("_format", "").lower()
+    )
+    if wants_xml:
+        raise FhirError(
+            406,
+            IssueCode.NOT_SUPPORTED,
+            "Seul le format JSON (application/fhir+json) est disponible : le XML FHIR ne l'est "
+            "pas.",
+            expression="Accept",
+        )
+
+
+def _body(request: FhirRequest, limit: int | None = None) -> bytes:
+    # Read from the stream: request.body would refuse anything above Django's form limit.
+    limit = MAX_BUNDLE_BYTES if limit is None else limit
+    raw = request.read(limit + 1)
+    if len(raw) > limit:
+        raise FhirError(
+            413,
+            IssueCode.VALUE,
+            f"Requête trop volumineuse (plus de {limit // (1024 * 1024)} Mo) : déposez les "
+            "documents en plusieurs lots.",
+        )
+    return raw
+
+
+def _open_emergency_for_document(request: FhirRequest, document_id: uuid.UUID) -> None:
+    """In an emergency mode, the document's dossier needs the emergency session first."""
+    patient_id = (
+        Document.objects.filter(pk=document_id).values_list("patient_id", flat=True).first()
+    )
+    if patient_id is not None:
+        open_emergency_access(request, patient_id)
+
+
+def _by_method(**views: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """One URL, one @fhir_endpoint per method (each with its own scopes)."""
+
+    methods = list(views)
+
+    def dispatch(request: FhirRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        view = views.get(request.method or "")
+        if view is None:
+            return not_supported(
+                f"Méthode {request.method} non prise en charge sur cette ressource.",
+                status=405,
+                allow=", ".join(methods),
+            )
+        return view(request, *args, **kwargs)
+
+    dispatch.mes_access = "fhir"  # type: ignore[attr-defined]
+    dispatch.fhir_scopes = tuple(  # type: ignore[attr-defined]
+        sorted({s for m in methods for s in views[m].fhir_scopes})  # type: ignore[attr-defined]
+    )
+    dispatch.csrf_exempt = True  # type: ignore[attr-defined]
+    dispatch.login_required = False  # type: ignore[attr-defined]
+    return dispatch
+
+
+# --- ITI-65 -----------------------------------------------------------------------------------
+
+
+@fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["POST"], allow_insurer=True)
+def transaction(request: FhirRequest) -> HttpResponse:
+    _accepts_json(request)
+    if request.content_type not in JSON_TYPES:
+        raise _unsupported_media(request)
+    submission = bundle.read_bundle(_body(request), base=fhir_base(request))
+    if submission.patient_id is not None:
+        open_emergency_access(request, submission.patient_id)
+    documents = bundle.provide(actor=request.actor, submission=submission)
+    return fhir_response(bundle.response_bundle(submission, documents))
+
+
+# --- ITI-67 -----------------------------------------------------------------------------------
+
+
+def _patient_of(request: FhirRequest, s: search.Search) -> tuple[uuid.UUID, bool]:
+    """The searched patient's id (NIL when nobody), and whether `patient` and
+    `patient.identifier` agree."""
+    pid = None
+    if s.patient:
+        pid = local_id(s.patient, "Patient", fhir_base(request), bare=True) or NIL
+    if s.patient_identifier:
+        try:
+            ins = parse_ins_token(s.patient_identifier, expression="patient.identifier")
+        except InvalidInput as error:
+            raise FhirError(400, IssueCode.VALUE, str(error), expression=error.field) from None
+        found: Citizen | None = patient_by_ins(ins)
+        by_ins = found.pk if found else NIL
+        if pid is not None:
+            return pid, pid == by_ins
+        pid = by_ins
+    assert pid is not None
+    return pid, True
+
+
+def _search(request: FhirRequest, pairs: Iterable[tuple[str, str]]) -> HttpResponse:
+    _accepts_json(request)
+    s = search.parse(pairs)
+    base = fhir_base(request)
+    patient_id, agree = _patient_of(request, s)
+    open_emergency_access(request, patient_id)
+    patient, _ = access_dossier(
+        request.actor,
+        patient_id,
+        action=Action.READ,
+        trace_action=TraceAction.CONSULT_DOSSIER,
+    )
+    qs = documents_visible_to(request.actor, patient).filter(s.query())
+    if not agree:
+        qs = qs.none()
+    total = qs.count()
+    page: list[Document] = []
+    if s.count:
+        page = list(
+            qs.select_related("author_professional", "author_organisation").order_by(*s.order)[
+                s.offset : s.offset + s.count
+            ]
+        )
+    links = [{"relation": "self", "url": s.link(base, s.offset)}]
+    if s.offset:
+        links.append({"relation": "first", "url": s.link(base, 0)})
+        links.append({"relation": "previous", "url": s.link(base, max(s.offset - s.count, 0))})
+    if s.count and s.offset + s.count < total:
+        links.append({"relation": "next", "url": s.link(base, s.offset + s.count)})
+    result: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": links,
+    }
+    if page:
+        result["entry"] = [
+            {
+                "fullUrl": f"{base}DocumentReference/{doc.pk}",
+                "resource": dr.render(doc, base=base),
+                "search": {"mode": "match"},
+            }
+            for doc in page
+        ]
+    return fhir_response(result)
+
+
+def _pairs(querydict: Any) -> list[tuple[str, str]]:
+    return [(name, value) for name, values in querydict.lists() for value in values]
+
+
+@fhir_endpoint(scopes=[SCOPE_DOCUMENT_READ], methods=["GET"])
+def document_reference_search(request: FhirRequest) -> HttpResponse:
+    return _search(request, _pairs(request.GET))
+
+
+@fhir_endpoint(scopes=[SCOPE_DOCUMENT_READ], methods=["POST"])
+def document_reference_search_post(request: FhirRequest) -> HttpResponse:
+    # FHIR clients send application/x-www-form-urlencoded; a browser-like client, multipart.
+    form = request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+    if not form and request.META.get("CONTENT_LENGTH") not in (None, "", "0"):
+        raise FhirError(
+            415,
+            IssueCode.NOT_SUPPORTED,
+            "Une recherche par POST envoie ses paramètres en application/x-www-form-urlencoded.",
+            expression="Content-Type",
+        )
+    body = _pairs(request.POST) if form else []
+    return _search(request, _pairs(request.GET) + body)
+
+
+# --- one DocumentReference --------------------------------------------------------------------
+
+
+@fhir_endpoint(scopes=[SCOPE_DOCUMENT_READ], methods=["GET"])
+def _document_reference_read(request: FhirRequest, resource_id: str) -> HttpResponse:
+    _accepts_json(request)
+    pk = _uuid(resource_id)
+    _open_emergency_for_document(request, pk)
+    doc = access_document(
+        request.actor, pk, action=Action.READ, trace_action=TraceAction.CONSULT_DOC
+    )
+    return fhir_response(dr.render(doc, base=fhir_base(request)))
+
+
+def _patched(request: FhirRequest, before: dict[str, Any]) -> dict[str, Any]:
+    """The DocumentReference once the request's patch is applied (nothing is saved here)."""
+    if request.content_type not in (JSON_PATCH, *JSON_TYPES):
+        raise FhirError(
+            415,
+            IssueCode.NOT_SUPPORTED,
+            f"PATCH attend {JSON_PATCH} (JSON Patch) ou application/fhir+json (FHIRPath Patch).",
+            expression="Content-Type",
+        )
+    try:
+        body = json.loads(_body(request, 1024 * 1024))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise FhirError(400, IssueCode.STRUCTURE, "Corps illisible : JSON invalide.") from None
+    if request.content_type == JSON_PATCH:
+        return mhd_patch.apply_json_patch(before, body)
+    if not isinstance(body, dict):
+        raise FhirError(400, IssueCode.STRUCTURE, "Un FHIRPath Patch est une ressource Parameters.")
+    try:
+        Parameters.model_validate(body)
+    except ValidationError:
+        raise FhirError(
+            422, IssueCode.STRUCTURE, "Parameters non conforme à FHIR R4 (FHIRPath Patch)."
+        ) from None
+    return mhd_patch.apply_fhirpath_patch(before, body)
+
+
+@fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["PATCH"])
+def _document_reference_patch(request: FhirRequest, resource_id: str) -> HttpResponse:
+    _accepts_json(request)
+    pk = _uuid(resource_id)
+    _open_emergency_for_document(request, pk)
+    doc = access_document(request.actor, pk, action=Action.READ, trace_action=None)
+    base = fhir_base(request)
+    before = dr.render(doc, base=base)
+    after = _patched(request, before)
+    intent = mhd_patch.intent(before, after)
+    if intent.superseded:
+        raise FhirError(
+            422,
+            bundle.BUSINESS_RULE,
+            "Une version est remplacée par le dépôt de la nouvelle (ITI-65, relatesTo "
+            "« replaces »), pas par un PATCH.",
+            expression="DocumentReference.status",
+        )
+    if not intent.empty:
+        manage.apply(actor=request.actor, document_id=pk, intent=intent)
+    if intent.deleted:
+        return fhir_response(
+            operation_outcome(IssueCode.INFORMATIONAL, "Document supprimé.", severity="information")
+        )
+    return fhir_response(dr.render(Document.objects.get(pk=pk), base=base))
+
+
+@fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["DELETE"])
+def _document_reference_delete(request: FhirRequest, resource_id: str) -> HttpResponse:
+    _accepts_json(request)
+    pk = _uuid(resource_id)
+    _open_emergency_for_document(request, pk)
+    actions.document_delete(actor=request.actor, document_id=pk)
+    return fhir_response(
+        operation_outcome(IssueCode.INFORMATIONAL, "Document supprimé.", severity="information")
+    )
+
+
+document_reference = _by_method(
+    GET=_document_reference_read,
+    PATCH=_document_reference_patch,
+    DELETE=_document_reference_delete,
+)
+
+
+# --- ITI-68 -----------------------------------------------------------------------------------
+
+
+def _wants_fhir(request: FhirRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/fhir+json" in accept or "application/json+fhir" in accept
+
+
+@fhir_endpoint(scopes=[SCOPE_BINARY_READ], methods=["GET"])
+def binary(request: FhirRequest, resource_id: str) -> HttpResponse:
+    _accepts_json(request)
+    pk = _uuid(resource_id)
+    _open_emergency_for_document(request, pk)
+    status = Document.objects.filter(pk=pk).values_list("status", flat=True).first()
+    if status == Document.Status.SUPERSEDED:
+        # Policy (docs/decisions.md): a replaced version is withdrawn by its author; its
+        # metadata stays findable (status=superseded), its content answers 410 Gone.
+        access_document(request.actor, pk, action=Action.READ, trace_action=TraceAction.CONSULT_DOC)
+        raise FhirError(
+            410,
+            IssueCode.DELETED,
+            "Ce document a été remplacé par une nouvelle version : recherchez la version en "
+            "vigueur (status=current).",
+        )
+    try:
+        doc, content = actions.document_content(actor=request.actor, document_id=pk)
+    except VaultError:
+        raise FhirError(
+            410, IssueCode.DELETED, "Le contenu de ce document n'est plus disponible."
+        ) from None
+    if _wants_fhir(request):
+        return fhir_response(
+            {
+                "resourceType": "Binary",
+                "id": str(doc.pk),
+                "contentType": doc.mime_type,
+                "data": base64.b64encode(content).decode("ascii"),
+            }
+        )
+    name = slugify(doc.title)[:80] or "document"
+    extension = filetypes.EXTENSIONS.get(doc.mime_type, "bin")
+    response = HttpResponse(content, content_type=doc.mime_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

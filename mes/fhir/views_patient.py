@@ -1,0 +1,264 @@
+"""Patient: find the dossier by INS and know one's standing on it (TD0.2), declare or withdraw
+one's own authorisation (TD0.3).
+
+- `GET /fhir/Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|<NIR>` (or the NIA OID): a searchset
+  Bundle with the patient's identity and, in the extension `urn:mes:fhir:StructureDefinition:
+  dmp-status`, what this professional may know of the dossier. A lookup, whatever the mode: it
+  opens no emergency access.
+- `GET /fhir/Patient/<id>`: the same resource. In an emergency mode (bris de glace, Centre 15) it
+  is the door of the emergency access: it opens the session (or goes on with it), and a refused
+  emergency access is a 404 like any unknown patient.
+- `POST /fhir/Patient/<id>/$declarer-consentement` (Parameters `medecinTraitant`: boolean) and
+  `POST /fhir/Patient/<id>/$retirer-consentement`: answer the Patient with its new status.
+
+Every identity let out is traced (RECHERCHE_PATIENT) on the patient's chain.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpResponse
+from django.urls import reverse
+from fhir.resources.R4B.parameters import Parameters
+from pydantic import ValidationError
+
+from mes.access.actions import (
+    ProfessionalStanding,
+    authorisation_declare,
+    authorisation_withdraw,
+    professional_standing,
+)
+from mes.access.actors import Actor, ActorKind
+from mes.audit import trace
+from mes.audit.guard import Refused, traced_action
+from mes.audit.models import TraceAction, TraceOutcome
+from mes.identity.models import Citizen
+from mes.lib.errors import NotFound
+
+from .access import (
+    SCOPE_CONSENT_WRITE,
+    SCOPE_PATIENT_READ,
+    FhirRequest,
+    fhir_endpoint,
+    open_emergency_access,
+    parse_ins_token,
+    patient_by_ins,
+)
+from .outcome import FhirError, IssueCode, fhir_response
+from .views_meta import EXT_DMP_STATUS
+
+INS_TYPE_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
+GENDER = {"F": "female", "M": "male", "I": "other"}
+
+
+# --- Lookups (traced) -------------------------------------------------------------------------
+
+
+def _professional_only(actor: Actor, patient_id: uuid.UUID | None) -> uuid.UUID:
+    if actor.kind is not ActorKind.PROFESSIONAL or actor.professional_id is None:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": TraceAction.SEARCH_PATIENT,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": patient_id,
+                "reason": "réservé à un professionnel de santé identifié",
+            }
+        )
+    return actor.professional_id
+
+
+@traced_action
+def patient_lookup_by_ins(*, actor: Actor, system_and_value: str) -> list[Citizen]:
+    """The patient with this INS (`system|value` token), as a list of 0 or 1.
+
+    Precondition: a professional (any professional may look a dossier up, TD0.2). InvalidInput
+    for a malformed token. Side effect: a RECHERCHE_PATIENT trace on the patient found; none
+    when nobody has this INS.
+    """
+    _professional_only(actor, None)
+    patient = patient_by_ins(parse_ins_token(system_and_value))
+    if patient is None:
+        return []
+    trace.record(actor=actor, action=TraceAction.SEARCH_PATIENT, patient_id=patient.pk)
+    return [patient]
+
+
+@traced_action
+def patient_identity(*, actor: Actor, patient_id: uuid.UUID) -> Citizen:
+    """The patient with this id. Precondition: a professional. Unknown: NotFound, traced.
+    Side effect: a RECHERCHE_PATIENT trace."""
+    _professional_only(actor, patient_id)
+    patient = Citizen.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": TraceAction.SEARCH_PATIENT,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": None,
+                "reason": "dossier inconnu",
+            }
+        )
+    trace.record(actor=actor, action=TraceAction.SEARCH_PATIENT, patient_id=patient.pk)
+    return patient
+
+
+# --- Representation ---------------------------------------------------------------------------
+
+
+def _status_extension(standing: ProfessionalStanding) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = [
+        {"url": "dossier", "valueCode": standing.dossier_status},
+        {"url": "authorisation", "valueCode": standing.authorisation},
+        {"url": "treatingPhysician", "valueBoolean": standing.is_treating_physician},
+        {"url": "webAccessOpen", "valueBoolean": standing.web_access_open},
+    ]
+    if standing.emergency_until is not None:
+        parts.append(
+            {
+                "url": "emergencyAccessUntil",
+                "valueDateTime": standing.emergency_until.isoformat(timespec="seconds"),
+            }
+        )
+    return {"url": EXT_DMP_STATUS, "extension": parts}
+
+
+def patient_resource(patient: Citizen, standing: ProfessionalStanding) -> dict[str, Any]:
+    """The patient's identity (INS and traits) and the professional's standing on the dossier."""
+    kind = "INS-NIR" if patient.ins_kind == Citizen.InsKind.NIR else "INS-NIA"
+    names: list[dict[str, Any]] = [
+        {
+            "use": "official",
+            "family": patient.birth_name,
+            "given": patient.first_names.split() or [patient.first_name],
+        }
+    ]
+    if patient.used_name or patient.used_first_name:
+        names.append(
+            {
+                "use": "usual",
+                "family": patient.used_name or patient.birth_name,
+                "given": [patient.used_first_name or patient.first_name],
+            }
+        )
+    return {
+        "resourceType": "Patient",
+        "id": str(patient.pk),
+        "extension": [_status_extension(standing)],
+        "identifier": [
+            {
+                "use": "official",
+                "type": {"coding": [{"system": INS_TYPE_SYSTEM, "code": kind}]},
+                "system": f"urn:oid:{patient.ins_oid}",
+                "value": patient.ins,
+            }
+        ],
+        "active": standing.dossier_status == "exists",
+        "name": names,
+        "gender": GENDER.get(patient.sex, "unknown"),
+        "birthDate": patient.birth_date.isoformat(),
+    }
+
+
+def _patient_for(request: FhirRequest, patient: Citizen) -> dict[str, Any]:
+    assert request.actor.professional_id is not None
+    standing = professional_standing(professional_id=request.actor.professional_id, patient=patient)
+    return patient_resource(patient, standing)
+
+
+def _patient_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound() from None
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+
+@fhir_endpoint(scopes=[SCOPE_PATIENT_READ], methods=["GET"])
+def patient_search(request: FhirRequest) -> HttpResponse:
+    identifiers = request.GET.getlist("identifier")
+    if len(identifiers) != 1:
+        raise FhirError(
+            400,
+            IssueCode.REQUIRED,
+            "Recherche par INS : un paramètre identifier=urn:oid:1.2.250.1.213.1.4.8|<NIR> "
+            "(ou urn:oid:1.2.250.1.213.1.4.9|<NIA>) est requis, une seule fois.",
+            expression="identifier",
+        )
+    patients = patient_lookup_by_ins(actor=request.actor, system_and_value=identifiers[0])
+    entries = [
+        {
+            "fullUrl": request.build_absolute_uri(reverse("fhir:patient", args=[patient.pk])),
+            "resource": _patient_for(request, patient),
+            "search": {"mode": "match"},
+        }
+        for patient in patients
+    ]
+    self_url = request.build_absolute_uri(reverse("fhir:patient-search"))
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(entries),
+        "link": [
+            {"relation": "self", "url": f"{self_url}?{urlencode({'identifier': identifiers[0]})}"},
+        ],
+        "entry": entries,
+    }
+    return fhir_response(bundle)
+
+
+@fhir_endpoint(scopes=[SCOPE_PATIENT_READ], methods=["GET"])
+def patient_read(request: FhirRequest, patient_id: str) -> HttpResponse:
+    pid = _patient_id(patient_id)
+    open_emergency_access(request, pid)
+    patient = patient_identity(actor=request.actor, patient_id=pid)
+    return fhir_response(_patient_for(request, patient))
+
+
+def _boolean_parameter(request: FhirRequest, name: str) -> bool:
+    """A boolean from a Parameters body (empty body: False)."""
+    if not request.body.strip():
+        return False
+    try:
+        raw = json.loads(request.body)
+        parameters = Parameters.model_validate(raw)
+    except (ValueError, ValidationError) as error:
+        raise FhirError(
+            400,
+            IssueCode.STRUCTURE,
+            "Le corps doit être une ressource Parameters FHIR R4 en JSON valide.",
+            expression="Parameters",
+        ) from error
+    for parameter in parameters.parameter or []:
+        if parameter.name == name:
+            if parameter.valueBoolean is None:
+                raise FhirError(
+                    422,
+                    IssueCode.VALUE,
+                    f"Le paramètre {name} attend une valeur booléenne (valueBoolean).",
+                    expression=f"Parameters.parameter.where(name='{name}')",
+                )
+            return bool(parameter.valueBoolean)
+    return False
+
+
+@fhir_endpoint(scopes=[SCOPE_CONSENT_WRITE], methods=["POST"])
+def declare_consent(request: FhirRequest, patient_id: str) -> HttpResponse:
+    pid = _patient_id(patient_id)
+    treating = _boolean_parameter(request, "medecinTraitant")
+    authorisation_declare(actor=request.actor, patient_id=pid, treating_physician=treating)
+    return fhir_response(_patient_for(request, Citizen.objects.get(pk=pid)))
+
+
+@fhir_endpoint(scopes=[SCOPE_CONSENT_WRITE], methods=["POST"])
+def withdraw_consent(request: FhirRequest, patient_id: str) -> HttpResponse:
+    pid = _patient_id(patient_id)
+    authorisation_withdraw(actor=request.actor, patient_id=pid)
+    return fhir_response(_patient_for(request, Citizen.objects.get(pk=pid)))

@@ -1,0 +1,500 @@
+"""Forms of the Web PS. They check the shape of the input; the rules (INS key, who may declare,
+which type a professional may deposit, the emergency conditions) are the domain's, which checks
+them again."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import F, QuerySet
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from mes.lib import codes, filetypes
+from mes.lib.errors import InvalidInput
+from mes.lib.ins import InvalidIns, parse_ins
+from mes.portal.forms_account import BootstrapFormMixin
+from mes.portal.forms_documents import MesForm
+from mes.records.actions import TITLE_MAX, check_name
+from mes.records.models import Document
+
+from .patients import NAME_MIN
+
+# mes-spec §5.4 [INF]: the justification of an emergency access is mandatory free text.
+JUSTIFICATION_MIN = 10
+JUSTIFICATION_MAX = 1000
+
+BREAK_GLASS, CENTRE_15 = "bris_de_glace", "centre_15"
+
+# The classes as a professional's timeline names its groups, in the order they are shown.
+CLASS_GROUPS = {
+    "11": "Synthèses",
+    "10": "Comptes rendus",
+    "31": "Imagerie médicale",
+    "42": "Prescriptions",
+    "43": "Dispensations",
+    "44": "Plans de soins et protocoles",
+    "45": "Traitements administrés",
+    "52": "Certificats et déclarations",
+    "90": "Documents déposés par le patient",
+    "95": "Documents de gestion",
+    "60": "Données de remboursement",
+}
+
+
+def class_group_label(class_code: str) -> str:
+    return CLASS_GROUPS.get(class_code) or codes.class_codes().get(class_code, class_code)
+
+
+def _text(**attrs: Any) -> forms.TextInput:
+    return forms.TextInput(attrs={"class": "form-control", **attrs})
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d")
+
+
+def _select() -> forms.Select:
+    return forms.Select(attrs={"class": "form-select"})
+
+
+def _checkbox() -> forms.CheckboxInput:
+    return forms.CheckboxInput(attrs={"class": "form-check-input"})
+
+
+# --- login ------------------------------------------------------------------------------------
+
+
+class ProLoginForm(BootstrapFormMixin):
+    identifier = forms.CharField(
+        label="Identifiant (numéro RPPS)",
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "username",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "inputmode": "numeric",
+            }
+        ),
+        error_messages={"required": "Saisissez votre identifiant (numéro RPPS)."},
+    )
+    password = forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Saisissez votre mot de passe."},
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+# --- finding a patient ------------------------------------------------------------------------
+
+
+class InsSearchForm(MesForm):
+    ins = forms.CharField(
+        label="Matricule INS",
+        max_length=30,
+        help_text="15 caractères, clé comprise (NIR ou NIA), par exemple 2 81 03 75 115 042 17.",
+        widget=_text(autocomplete="off", spellcheck="false", autocapitalize="characters"),
+        error_messages={"required": "Saisissez le matricule INS du patient."},
+    )
+
+    def clean_ins(self) -> str:
+        try:
+            return parse_ins(self.cleaned_data["ins"]).value
+        except InvalidIns as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class TraitsSearchForm(MesForm):
+    last_name = forms.CharField(
+        label="Nom",
+        max_length=100,
+        help_text=f"Nom de naissance ou nom utilisé, {NAME_MIN} caractères au moins (le début du "
+        "nom suffit).",
+        widget=_text(autocomplete="off", spellcheck="false"),
+        error_messages={"required": "Saisissez le nom du patient."},
+    )
+    first_name = forms.CharField(
+        label="Prénom",
+        max_length=100,
+        required=False,
+        widget=_text(autocomplete="off", spellcheck="false"),
+    )
+    birth_date = forms.DateField(
+        label="Date de naissance",
+        widget=_date_input(),
+        error_messages={
+            "required": "Saisissez la date de naissance du patient.",
+            "invalid": "Saisissez une date valide, par exemple 12/03/1981.",
+        },
+    )
+
+    def clean_last_name(self) -> str:
+        value: str = self.cleaned_data["last_name"].strip()
+        if len(value.replace(" ", "")) < NAME_MIN:
+            raise forms.ValidationError(f"Le nom doit compter au moins {NAME_MIN} caractères.")
+        return value
+
+    def clean_birth_date(self) -> date:
+        value: date = self.cleaned_data["birth_date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("La date de naissance ne peut pas être dans le futur.")
+        return value
+
+
+# --- consent and emergency --------------------------------------------------------------------
+
+
+class ConsentForm(MesForm):
+    """« Le patient m'a donné son accord » (TD0.3 Add, R1111-46)."""
+
+    attestation = forms.BooleanField(
+        label="J'atteste avoir recueilli le consentement du patient à l'accès à son dossier.",
+        widget=_checkbox(),
+        error_messages={"required": "Cochez l'attestation de recueil du consentement."},
+    )
+    treating_physician = forms.BooleanField(
+        label="Je suis son médecin traitant (déclaré auprès de l'Assurance Maladie).",
+        required=False,
+        widget=_checkbox(),
+    )
+
+    def __init__(self, *args: Any, may_be_treating: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_be_treating:
+            del self.fields["treating_physician"]
+
+
+class EmergencyForm(MesForm):
+    """The emergency access: bris de glace (L1111-17 I) or Centre 15 (médecin régulateur)."""
+
+    mode = forms.ChoiceField(
+        label="Type d'accès en urgence",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={
+            "required": "Choisissez le type d'accès en urgence.",
+            "invalid_choice": "Choisissez un type d'accès en urgence proposé.",
+        },
+    )
+    justification = forms.CharField(
+        label="Justification",
+        min_length=JUSTIFICATION_MIN,
+        max_length=JUSTIFICATION_MAX,
+        help_text=f"Décrivez la situation qui justifie cet accès ({JUSTIFICATION_MIN} caractères "
+        "au moins). Elle sera tracée et communiquée au patient et à son médecin traitant.",
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 4}),
+        error_messages={
+            "required": "La justification est obligatoire.",
+            "min_length": f"La justification doit compter au moins {JUSTIFICATION_MIN} caractères.",
+            "max_length": f"La justification ne doit pas dépasser {JUSTIFICATION_MAX} caractères.",
+        },
+    )
+    attestation = forms.BooleanField(
+        label="J'atteste que le patient est hors d'état d'exprimer sa volonté et que sa santé "
+        "est exposée à un risque immédiat (bris de glace).",
+        required=False,
+        widget=_checkbox(),
+    )
+
+    def __init__(self, *args: Any, centre_15: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [
+            (
+                BREAK_GLASS,
+                "Bris de glace : le patient ne peut pas exprimer sa volonté et sa santé est "
+                "exposée à un risque immédiat",
+            )
+        ]
+        if centre_15:
+            choices.append(
+                (
+                    CENTRE_15,
+                    "Centre 15 : je suis médecin régulateur et je reçois un appel concernant ce "
+                    "patient",
+                )
+            )
+        field = self.fields["mode"]
+        field.choices = choices  # type: ignore[attr-defined]
+        if not centre_15:
+            field.initial = BREAK_GLASS
+
+    def clean_justification(self) -> str:
+        value: str = self.cleaned_data["justification"].strip()
+        if len(value) < JUSTIFICATION_MIN:
+            raise forms.ValidationError(
+                f"La justification doit compter au moins {JUSTIFICATION_MIN} caractères."
+            )
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        if data.get("mode") == BREAK_GLASS and not data.get("attestation"):
+            self.add_error(
+                "attestation",
+                "Cochez l'attestation : le bris de glace n'est permis que si le patient ne peut "
+                "pas exprimer sa volonté face à un risque immédiat.",
+            )
+        return data
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+def professional_type_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The type codes a professional may deposit, grouped by class (mes-spec §4.4, §6.1 [INF]:
+    neither the patient's own types nor the Assurance Maladie's reimbursement data)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for t in codes.type_codes().values():
+        if not t.current or t.class_code in ("60", "90", "99") or t.code.startswith("DOCPAT"):
+            continue
+        groups.setdefault(t.class_code, []).append((t.code, t.display))
+    return [
+        (class_group_label(c), sorted(groups[c], key=lambda item: item[1].casefold()))
+        for c in CLASS_GROUPS
+        if c in groups
+    ]
+
+
+def readable_type_choices(type_codes: set[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The types present in a list, grouped by class (the filter offers only what exists)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    known = codes.type_codes()
+    for code in type_codes:
+        t = known.get(code)
+        if t is not None:
+            groups.setdefault(t.class_code, []).append((t.code, t.display))
+    ordered = [c for c in CLASS_GROUPS if c in groups] + sorted(set(groups) - set(CLASS_GROUPS))
+    return [
+        (class_group_label(c), sorted(groups[c], key=lambda item: item[1].casefold()))
+        for c in ordered
+    ]
+
+
+STATUS_CHOICES = [
+    (Document.Status.CURRENT.value, "Actifs"),
+    (Document.Status.SUPERSEDED.value, "Remplacés par une nouvelle version"),
+    (Document.Status.ARCHIVED.value, "Archivés"),
+]
+SORTS = {
+    "recents": ("Plus récents", (F("service_date").desc(), F("deposited_at").desc())),
+    "anciens": ("Plus anciens", (F("service_date").asc(), F("deposited_at").asc())),
+}
+DEFAULT_SORT = "recents"
+VIEWS = [("classes", "Frise par classe"), ("liste", "Liste chronologique")]
+
+
+class DocumentFilterForm(MesForm):
+    """Filters of the professional's list (TD3.1 findDocuments): class, type, dates, author,
+    status; a GET form that works without JavaScript."""
+
+    classe = forms.ChoiceField(label="Classe de documents", required=False, widget=_select())
+    type = forms.ChoiceField(label="Type de document", required=False, widget=_select())
+    auteur = forms.CharField(label="Auteur", required=False, max_length=100, widget=_text())
+    du = forms.DateField(
+        label="Du",
+        required=False,
+        widget=_date_input(),
+        error_messages={"invalid": "Saisissez une date valide."},
+    )
+    au = forms.DateField(
+        label="Au",
+        required=False,
+        widget=_date_input(),
+        error_messages={"invalid": "Saisissez une date valide."},
+    )
+    statut = forms.MultipleChoiceField(
+        label="Statut",
+        required=False,
+        choices=STATUS_CHOICES,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text="Sans choix, seuls les documents actifs sont affichés.",
+    )
+    tri = forms.ChoiceField(
+        label="Ordre",
+        required=False,
+        choices=[(key, label) for key, (label, _) in SORTS.items()],
+        widget=_select(),
+    )
+    vue = forms.ChoiceField(label="Affichage", required=False, choices=VIEWS, widget=_select())
+
+    def __init__(self, *args: Any, present_types: set[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        present_classes = {
+            codes.type_codes()[c].class_code for c in present_types if c in codes.type_codes()
+        }
+        self.fields["classe"].choices = [  # type: ignore[attr-defined]
+            ("", "Toutes les classes"),
+            *(
+                (c, class_group_label(c))
+                for c in [*CLASS_GROUPS, *sorted(present_classes - set(CLASS_GROUPS))]
+                if c in present_classes
+            ),
+        ]
+        self.fields["type"].choices = [  # type: ignore[attr-defined]
+            ("", "Tous les types"),
+            *readable_type_choices(present_types),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        start: date | None = data.get("du")
+        end: date | None = data.get("au")
+        if start and end and start > end:
+            self.add_error("au", "La date de fin doit être postérieure à la date de début.")
+        return data
+
+    @property
+    def data_or_empty(self) -> dict[str, Any]:
+        return self.cleaned_data if self.is_bound and self.is_valid() else {}
+
+    @property
+    def is_filtering(self) -> bool:
+        data = self.data_or_empty
+        return any(data.get(k) for k in ("classe", "type", "auteur", "du", "au", "statut"))
+
+    @property
+    def grouped(self) -> bool:
+        return (self.data_or_empty.get("vue") or "classes") == "classes"
+
+    def apply(self, qs: QuerySet[Document]) -> QuerySet[Document]:
+        data = self.data_or_empty
+        qs = qs.filter(status__in=data.get("statut") or [Document.Status.CURRENT.value])
+        if data.get("classe"):
+            qs = qs.filter(class_code=data["classe"])
+        if data.get("type"):
+            qs = qs.filter(type_code=data["type"])
+        if data.get("auteur"):
+            qs = qs.filter(author_label__icontains=data["auteur"].strip())
+        if data.get("du"):
+            qs = qs.filter(service_date__gte=data["du"])
+        if data.get("au"):
+            qs = qs.filter(service_date__lte=data["au"])
+        _, order = SORTS[data.get("tri") or DEFAULT_SORT]
+        return qs.order_by(*order)
+
+
+class DepositForm(MesForm):
+    """Deposit a PDF document (TD2.1 sendDocument) with its type, date and visibility."""
+
+    file = forms.FileField(
+        label="Fichier PDF",
+        widget=forms.ClearableFileInput(
+            attrs={"class": "form-control", "accept": ".pdf,application/pdf"}
+        ),
+        error_messages={
+            "required": "Choisissez le fichier PDF à déposer.",
+            "empty": "Le fichier est vide.",
+        },
+    )
+    type_code = forms.ChoiceField(
+        label="Type de document",
+        widget=_select(),
+        error_messages={
+            "required": "Choisissez le type de document.",
+            "invalid_choice": "Choisissez un type de document de la liste.",
+        },
+    )
+    title = forms.CharField(
+        label="Titre du document",
+        max_length=TITLE_MAX,
+        help_text="Ex. : Compte rendu de consultation de cardiologie",
+        widget=_text(autocomplete="off"),
+        error_messages={"required": "Le champ « Titre du document » est obligatoire."},
+    )
+    service_date = forms.DateField(
+        label="Date de l'acte",
+        widget=_date_input(),
+        error_messages={
+            "required": "Saisissez la date de l'acte.",
+            "invalid": "Saisissez une date valide, par exemple 14/05/2026.",
+        },
+    )
+    masked = forms.BooleanField(
+        label="Masquer aux autres professionnels de santé (vous-même et le médecin traitant "
+        "le verrez toujours)",
+        required=False,
+        widget=_checkbox(),
+    )
+    hidden_from_patient = forms.BooleanField(
+        label="Non visible par le patient en attendant une consultation d'annonce",
+        help_text="Le patient le verra quand vous le lui rendrez visible, ou au plus tard un "
+        "mois après le dépôt ; il est prévenu au bout de deux semaines qu'un document l'attend.",
+        required=False,
+        widget=_checkbox(),
+    )
+    hidden_from_representatives = forms.BooleanField(
+        label="Non visible par les représentants légaux, à la demande du patient mineur",
+        help_text="Soins couverts par le secret demandé par le mineur (contraception, IVG, "
+        "dépistage…).",
+        required=False,
+        widget=_checkbox(),
+    )
+    replaces = forms.ChoiceField(
+        label="Nouvelle version d'un de vos documents",
+        required=False,
+        widget=_select(),
+        help_text="Le document choisi sera remplacé par celui-ci.",
+        error_messages={"invalid_choice": "Choisissez un de vos documents dans la liste."},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        minor: bool,
+        replaceable: list[Document],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        max_mb = settings.MES_UPLOAD_MAX_BYTES // (1024 * 1024)
+        self.fields["file"].help_text = f"Format PDF uniquement, {max_mb} Mo au maximum."
+        self.fields["type_code"].choices = [  # type: ignore[attr-defined]
+            ("", "- Sélectionner un type -"),
+            *professional_type_choices(),
+        ]
+        self.fields["service_date"].initial = timezone.localdate()
+        if not minor:
+            del self.fields["hidden_from_representatives"]
+        if replaceable:
+            self.fields["replaces"].choices = [  # type: ignore[attr-defined]
+                ("", "Aucun : c'est un nouveau document"),
+                *((str(d.pk), f"{d.title} ({d.service_date:%d/%m/%Y})") for d in replaceable),
+            ]
+        else:
+            del self.fields["replaces"]
+
+    def clean_title(self) -> str:
+        try:
+            return check_name(
+                self.cleaned_data["title"], label="Titre du document", max_length=TITLE_MAX
+            )
+        except InvalidInput as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_service_date(self) -> date:
+        value: date = self.cleaned_data["service_date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("La date de l'acte ne peut pas être dans le futur.")
+        return value
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        limit = settings.MES_UPLOAD_MAX_BYTES
+        if upload.size is not None and upload.size > limit:
+            raise forms.ValidationError(
+                f"Le fichier dépasse la taille maximale de {filesizeformat(limit)}."
+            )
+        head = upload.read(16)
+        upload.seek(0)
+        # Judged by its content, never by its name or declared type (DESIGN.md §5).
+        if filetypes.sniff(head) != "application/pdf":
+            raise forms.ValidationError(
+                "Format de fichier non accepté : seul le format PDF est accepté ici."
+            )
+        return upload
