@@ -1439,7 +1439,7 @@ def logins() -> list[Login]:
         "cardio": "suit Louise au Centre hospitalier de Villeneuve",
         "ide": "soins à domicile de Louise",
         "podo": "suit Louise ; la matrice d'habilitations lui refuse certains documents",
-        "urgentiste": "n'a pas l'accord de Louise : peut ouvrir un accès en urgence (bris de glace)",
+        "urgentiste": "sans l'accord de Louise : peut ouvrir un accès en urgence (bris de glace)",
         "regulateur": "régulation du SAMU – Centre 15",
     }
     for p in PROS:

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mes.demo import dataset
+from mes.demo import dataset, loading
 
 STOP_GRACE_SECONDS = 10
 
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         self.stdout.write("Base de données : migrations…")
         call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
-        report = dataset.load()
+        report = loading.load_all()
         elapsed = time.monotonic() - started
         if report.nothing_new:
             self.stdout.write("Jeu de démonstration : déjà en place, rien à ajouter.")
@@ -130,6 +130,8 @@ class Command(BaseCommand):
         out(f"  Portail de l'usager : {base}/")
         out(f"  Connexion           : {base}/connexion/")
         out(f"  Boîte d'envoi démo  : {base}/demo/boite-d-envoi/")
+        out(f"  Espace professionnel: {base}/pro/connexion/")
+        out(f"  API FHIR (MHD)      : {base}/fhir/metadata")
         out("")
         out(f"Identifiants (mot de passe commun : {dataset.DEMO_PASSWORD}) :")
         for login in dataset.logins():
@@ -139,5 +141,17 @@ class Command(BaseCommand):
             "Après le mot de passe, un code à usage unique est envoyé : il s'affiche dans "
             f"cette console et sur {base}/demo/boite-d-envoi/."
         )
+        api = loading.api_demo()
+        out("")
+        out("Le cardiologue de Louise dépose sa lettre de sortie par l'API (IHE MHD ITI-65) :")
+        out(
+            f"  uv run python scripts/deposit_document.py --base {base} "
+            f'--client-id {api.client_id} --client-secret "$(cat {api.secret_file})" '
+            f"--professional {api.professional_id} --ins {api.patient_ins} "
+            f"--file {api.letter_file} --type 11490-0 --date {api.letter_date.isoformat()} "
+            '--title "Lettre de liaison de sortie d\'hospitalisation"'
+        )
+        out("Louise la retrouve ensuite dans ses Documents, avec une notification.")
+        out("")
         out("Le worker des tâches de fond tourne aussi. Ctrl-C arrête tout.")
         out("")
