@@ -163,7 +163,16 @@ def document_deposit(
             .first()
         )
         if replaced is None or not _is_author(actor, replaced):
-            raise NotFound()
+            raise Refused(
+                {
+                    "actor": actor,
+                    "action": TraceAction.REPLACE_DOC,
+                    "outcome": TraceOutcome.REFUSED,
+                    "patient_id": patient.pk,
+                    "document_id": replaces_id,
+                    "reason": "remplacement réservé à l'auteur d'une version en vigueur",
+                }
+            )
     folder = None
     if folder_id is not None:
         folder = Folder.objects.filter(pk=folder_id, patient=patient).first()
@@ -185,6 +194,8 @@ def document_deposit(
         mime_type=mime,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
+        # IHE XDS/MHD carry the SHA-1 of the bytes (attachment.hash): an identifier, not a seal.
+        sha1=hashlib.sha1(content, usedforsecurity=False).hexdigest(),
         service_date=service_date or now.date(),
         created_at=created_at or now,
         deposited_at=now,

@@ -56,6 +56,7 @@ class Document(models.Model):
     mime_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    sha1 = models.CharField(max_length=40, blank=True)  # MHD attachment.hash (XDS hash)
     service_date = models.DateField("date du document")
     created_at = models.DateTimeField("date de création")  # creationTime
     deposited_at = models.DateTimeField("date de dépôt")

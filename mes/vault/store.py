@@ -115,6 +115,15 @@ def get(patient_id: uuid.UUID, blob_id: uuid.UUID) -> bytes:
         raise VaultError("Le contenu chiffré a été altéré : lecture refusée.") from exc
 
 
+def delete(patient_id: uuid.UUID, blob_id: uuid.UUID) -> None:
+    """Remove a blob written by a transaction that was then rolled back (the database forgets
+    the row, not the file): nothing refers to it any more."""
+    name = _blob_name(patient_id, blob_id)
+    storage = storages["vault"]
+    if storage.exists(name):
+        storage.delete(name)
+
+
 def destroy_key(patient_id: uuid.UUID) -> None:
     """Crypto-shredding: the wrapped key is erased; blobs stay but can never be decrypted."""
     PatientKey.objects.filter(patient_id=patient_id).update(

@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.core.files.storage import storages
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
@@ -50,7 +49,7 @@ from mes.fhir.outcome import FhirError, IssueCode, operation_outcome
 from mes.identity.models import Citizen
 from mes.lib import codes
 from mes.lib import ins as ins_lib
-from mes.lib.errors import InvalidInput, NotFound
+from mes.lib.errors import InvalidInput
 from mes.records import actions
 from mes.records.models import Document
 from mes.vault import store
@@ -711,11 +710,8 @@ def _supersede_patch(i: int, res: dict[str, Any]) -> mhd_patch.PatchIntent:
 
 def _discard_blobs(patient_id: uuid.UUID, documents: list[Document]) -> None:
     """The rollback undoes the rows, not the encrypted files written meanwhile."""
-    vault = storages["vault"]
     for doc in documents:
-        name = store._blob_name(patient_id, doc.pk)
-        if vault.exists(name):
-            vault.delete(name)
+        store.delete(patient_id, doc.pk)
 
 
 @traced_action
@@ -757,21 +753,6 @@ def provide(*, actor: Actor, submission: Submission) -> list[Document]:
                     replaces_id=sub.replaces_id,
                     unique_id=sub.unique_id,
                 )
-            except Refused:
-                raise
-            except NotFound:
-                # document_deposit refuses a replacement by anyone but the author of a current
-                # version with a bare NotFound: traced here, as every refusal.
-                raise Refused(
-                    {
-                        "actor": actor,
-                        "action": TraceAction.REPLACE_DOC,
-                        "outcome": TraceOutcome.REFUSED,
-                        "patient_id": patient_id,
-                        "document_id": sub.replaces_id,
-                        "reason": "remplacement réservé à l'auteur d'une version en vigueur",
-                    }
-                ) from None
             except InvalidInput as error:
                 raise fault(
                     IssueCode.PROCESSING,

@@ -207,9 +207,8 @@ def render(doc: Document, *, base: str, now: datetime | None = None) -> dict[str
         "title": doc.title,
         "creation": iso(doc.created_at),
     }
-    sha1 = getattr(doc, "sha1", "")  # stored once the records model carries it
-    if sha1:
-        attachment["hash"] = sha1_base64(sha1)
+    if doc.sha1:  # documents stored before the SHA-1 was kept have none
+        attachment["hash"] = sha1_base64(doc.sha1)
     resource: dict[str, Any] = {
         "resourceType": "DocumentReference",
         "id": str(doc.pk),

@@ -75,6 +75,11 @@ def test_two_documents_are_stored_and_answered_in_order(api, camille, dr_martin)
     assert doc.created_at.isoformat() == "2024-03-01T09:00:00+00:00"
     assert doc.author_professional == dr_martin
     assert store.get(camille.pk, doc.pk) == pdf
+    # The SHA-1 sent is kept, and given back as the DocumentReference's attachment.hash.
+    sha1 = hashlib.sha1(pdf, usedforsecurity=False)
+    assert doc.sha1 == sha1.hexdigest()
+    read = fhir_json(api.get(f"/fhir/DocumentReference/{doc.pk}"), "DocumentReference")
+    assert read["content"][0]["attachment"]["hash"] == base64.b64encode(sha1.digest()).decode()
 
     deposits = Trace.objects.filter(patient_id=camille.pk, action=TraceAction.DEPOSIT_DOC)
     assert deposits.count() == 2
