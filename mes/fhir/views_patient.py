@@ -32,10 +32,7 @@ from mes.access.actions import (
     authorisation_withdraw,
     professional_standing,
 )
-from mes.access.actors import Actor, ActorKind
-from mes.audit import trace
-from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.identity.lookup import patient_identity, patient_search_by_parsed_ins
 from mes.identity.models import Citizen
 from mes.lib.errors import NotFound
 
@@ -46,7 +43,6 @@ from .access import (
     fhir_endpoint,
     open_emergency_access,
     parse_ins_token,
-    patient_by_ins,
 )
 from .outcome import FhirError, IssueCode, fhir_response
 from .views_meta import EXT_DMP_STATUS
@@ -56,56 +52,6 @@ GENDER = {"F": "female", "M": "male", "I": "other"}
 
 
 # --- Lookups (traced) -------------------------------------------------------------------------
-
-
-def _professional_only(actor: Actor, patient_id: uuid.UUID | None) -> uuid.UUID:
-    if actor.kind is not ActorKind.PROFESSIONAL or actor.professional_id is None:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.SEARCH_PATIENT,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": patient_id,
-                "reason": "réservé à un professionnel de santé identifié",
-            }
-        )
-    return actor.professional_id
-
-
-@traced_action
-def patient_lookup_by_ins(*, actor: Actor, system_and_value: str) -> list[Citizen]:
-    """The patient with this INS (`system|value` token), as a list of 0 or 1.
-
-    Precondition: a professional (any professional may look a dossier up, TD0.2). InvalidInput
-    for a malformed token. Side effect: a RECHERCHE_PATIENT trace on the patient found; none
-    when nobody has this INS.
-    """
-    _professional_only(actor, None)
-    patient = patient_by_ins(parse_ins_token(system_and_value))
-    if patient is None:
-        return []
-    trace.record(actor=actor, action=TraceAction.SEARCH_PATIENT, patient_id=patient.pk)
-    return [patient]
-
-
-@traced_action
-def patient_identity(*, actor: Actor, patient_id: uuid.UUID) -> Citizen:
-    """The patient with this id. Precondition: a professional. Unknown: NotFound, traced.
-    Side effect: a RECHERCHE_PATIENT trace."""
-    _professional_only(actor, patient_id)
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.SEARCH_PATIENT,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": None,
-                "reason": "dossier inconnu",
-            }
-        )
-    trace.record(actor=actor, action=TraceAction.SEARCH_PATIENT, patient_id=patient.pk)
-    return patient
 
 
 # --- Representation ---------------------------------------------------------------------------
@@ -192,7 +138,8 @@ def patient_search(request: FhirRequest) -> HttpResponse:
             "(ou urn:oid:1.2.250.1.213.1.4.9|<NIA>) est requis, une seule fois.",
             expression="identifier",
         )
-    patients = patient_lookup_by_ins(actor=request.actor, system_and_value=identifiers[0])
+    found = patient_search_by_parsed_ins(actor=request.actor, ins=parse_ins_token(identifiers[0]))
+    patients = found.patients
     entries = [
         {
             "fullUrl": request.build_absolute_uri(reverse("fhir:patient", args=[patient.pk])),

@@ -14,6 +14,7 @@ from django.db.models import F, QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from mes.identity.lookup import NAME_MIN
 from mes.lib import codes, filetypes
 from mes.lib.errors import InvalidInput
 from mes.lib.ins import InvalidIns, parse_ins
@@ -21,8 +22,6 @@ from mes.portal.forms_account import BootstrapFormMixin
 from mes.portal.forms_documents import MesForm
 from mes.records.actions import TITLE_MAX, check_name
 from mes.records.models import Document
-
-from .patients import NAME_MIN
 
 # mes-spec §5.4 [INF]: the justification of an emergency access is mandatory free text.
 JUSTIFICATION_MIN = 10

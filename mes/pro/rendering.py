@@ -10,11 +10,11 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from mes.access.decision import Action, decide
+from mes.identity.lookup import patient_identity
 from mes.identity.models import Citizen
 from mes.vaccinations.policies import VACCINATION_TYPE_CODE
 
 from .access import ProRequest
-from .patients import patient_identity
 
 FOUND_SESSION_KEY = "mes_pro_found"  # patients whose identity this session already let out
 FOUND_KEPT = 200

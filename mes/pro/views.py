@@ -21,6 +21,7 @@ from mes.access.actions import (
     professional_standing,
 )
 from mes.access.actors import AccessMode, professional_actor
+from mes.identity.lookup import SearchResult, patient_search_by_ins, patient_search_by_traits
 from mes.lib.errors import Forbidden, InvalidInput, NotFound
 
 from .access import (
@@ -32,7 +33,6 @@ from .access import (
     remember_emergency,
 )
 from .forms import CENTRE_15, ConsentForm, EmergencyForm, InsSearchForm, TraitsSearchForm
-from .patients import SearchResult, patient_search_by_ins, patient_search_by_traits
 from .rendering import patient_of, remember_found, render_pro
 
 INS_SEARCH, TRAITS_SEARCH = "ins", "traits"

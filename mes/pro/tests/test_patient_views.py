@@ -13,9 +13,9 @@ from mes.access.actors import AccessMode
 from mes.access.models import ProfessionalAccess
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import make_citizen
+from mes.identity.lookup import MAX_RESULTS
 from mes.lib.ins import with_key
 from mes.pro.access import EMERGENCY_SESSION_KEY
-from mes.pro.patients import MAX_RESULTS
 
 from .conftest import block, body, open_emergency, traces
 

@@ -1,6 +1,7 @@
 """Finding a patient (TD0.5 findPatients, and by INS) and showing their identity to a
-professional. Each identity let out is traced on the patient's chain (RECHERCHE_PATIENT), so the
-patient sees in Historique d'activité who looked their dossier up.
+professional, for the Web PS portal and the FHIR Patient resource alike. Each identity let out
+is traced on the patient's chain (RECHERCHE_PATIENT), so the patient sees in Historique
+d'activité who looked their dossier up.
 
 The search only says who the person is and that a dossier exists; what the professional may do
 on it is professional_standing (TD0.2) and the access decision.
@@ -17,9 +18,10 @@ from mes.access.actors import Actor, ActorKind
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
-from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
-from mes.lib.ins import InvalidIns, parse_ins
+from mes.lib.ins import Ins, InvalidIns, parse_ins
+
+from .models import Citizen
 
 # TD0.5: the name must have at least 2 characters; a search returning more candidates than
 # this asks for more traits rather than listing a crowd (against « fishing », mes-spec §5.2).
@@ -72,7 +74,17 @@ def patient_search_by_ins(*, actor: Actor, ins: str) -> SearchResult:
         parsed = parse_ins(ins)
     except InvalidIns as exc:
         raise InvalidInput(str(exc), field="ins") from exc
-    patients = list(Citizen.objects.filter(ins=parsed.value))
+    patients = list(Citizen.objects.filter(ins=parsed.value))  # the INS is unique
+    _trace_found(actor, patients)
+    return SearchResult(patients=patients)
+
+
+@traced_action
+def patient_search_by_parsed_ins(*, actor: Actor, ins: Ins) -> SearchResult:
+    """The same, for an INS already checked with its kind (the FHIR `system|value` token): a
+    NIA is a different identifier from the NIR with the same digits."""
+    _professional_only(actor)
+    patients = list(Citizen.objects.filter(ins=ins.value, ins_kind=ins.kind.value))
     _trace_found(actor, patients)
     return SearchResult(patients=patients)
 
@@ -112,7 +124,9 @@ def patient_search_by_traits(
 
 
 @traced_action
-def patient_identity(*, actor: Actor, patient_id: uuid.UUID, already_traced: bool) -> Citizen:
+def patient_identity(
+    *, actor: Actor, patient_id: uuid.UUID, already_traced: bool = False
+) -> Citizen:
     """The identity of a patient, for the patient page of the Web PS.
 
     Precondition: a professional. already_traced: this identity was already let out (and
