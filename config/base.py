@@ -304,6 +304,9 @@ OAUTH2_PROVIDER = {
         "user/DocumentReference.read": "Rechercher les documents du DMP d'un patient",
         "user/DocumentReference.write": "Déposer, remplacer et gérer des documents dans le DMP",
         "user/Binary.read": "Lire le contenu des documents du DMP",
+        "user/Immunization.read": "Consulter les vaccinations d'un patient",
+        "user/Immunization.write": "Enregistrer ou confirmer une vaccination dans le carnet",
+        "user/RelatedPerson.read": "Consulter l'entourage d'un patient (personne de confiance…)",
     },
     # A client that asks for no scope gets only `openid`: every data scope is asked explicitly.
     "DEFAULT_SCOPES": ["openid"],

@@ -77,6 +77,9 @@ SCOPE_CONSENT_WRITE = "user/Consent.write"
 SCOPE_DOCUMENT_READ = "user/DocumentReference.read"
 SCOPE_DOCUMENT_WRITE = "user/DocumentReference.write"
 SCOPE_BINARY_READ = "user/Binary.read"
+SCOPE_IMMUNIZATION_READ = "user/Immunization.read"
+SCOPE_IMMUNIZATION_WRITE = "user/Immunization.write"
+SCOPE_RELATED_PERSON_READ = "user/RelatedPerson.read"
 
 _IDNAT_PS = re.compile(r"^8(\d{11})$")
 

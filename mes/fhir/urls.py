@@ -3,7 +3,7 @@ discovery document); the CapabilityStatement at /fhir/metadata lists what is her
 
 from django.urls import URLPattern, URLResolver, path, re_path
 
-from . import views_meta, views_mhd, views_patient
+from . import views_meta, views_mhd, views_patient, views_profile
 
 app_name = "fhir"
 
@@ -41,6 +41,21 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("Binary/<str:resource_id>", views_mhd.binary, name="binary"),
     # --- end of MHD ---------------------------------------------------------------------------
+    # --- Vaccinations et entourage: mes/fhir/views_profile.py ---------------------------------
+    path("Immunization", views_profile.immunization_type, name="immunization-type"),
+    path("Immunization/<str:resource_id>", views_profile.immunization_read, name="immunization"),
+    path(
+        "Immunization/<str:resource_id>/$confirmer",
+        views_profile.immunization_confirm,
+        name="immunization-confirm",
+    ),
+    path("RelatedPerson", views_profile.related_person_search, name="relatedperson-search"),
+    path(
+        "RelatedPerson/<str:resource_id>",
+        views_profile.related_person_read,
+        name="relatedperson",
+    ),
+    # --- end of vaccinations et entourage -----------------------------------------------------
 ]
 
 # Keep last: anything else under /fhir/ answers an OperationOutcome, never an HTML page.

@@ -21,7 +21,10 @@ from .access import (
     SCOPE_CONSENT_WRITE,
     SCOPE_DOCUMENT_READ,
     SCOPE_DOCUMENT_WRITE,
+    SCOPE_IMMUNIZATION_READ,
+    SCOPE_IMMUNIZATION_WRITE,
     SCOPE_PATIENT_READ,
+    SCOPE_RELATED_PERSON_READ,
     fhir_public,
 )
 from .outcome import fhir_response, not_supported
@@ -32,6 +35,12 @@ CANONICAL_BASE = "urn:mes:fhir"
 EXT_DMP_STATUS = f"{CANONICAL_BASE}:StructureDefinition:dmp-status"
 OP_DECLARE_CONSENT = f"{CANONICAL_BASE}:OperationDefinition:Patient-declarer-consentement"
 OP_WITHDRAW_CONSENT = f"{CANONICAL_BASE}:OperationDefinition:Patient-retirer-consentement"
+OP_CONFIRM_VACCINATION = f"{CANONICAL_BASE}:OperationDefinition:Immunization-confirmer"
+# Immunization: who confirmed a vaccination the citizen recorded, and when (sub-extensions
+# confirmedBy: Reference with the idNat, confirmedAt: dateTime).
+EXT_VACCINATION_CONFIRMATION = f"{CANONICAL_BASE}:StructureDefinition:vaccination-confirmation"
+# RelatedPerson: true for the personne de confiance (CSP L1111-6), always present.
+EXT_TRUSTED_PERSON = f"{CANONICAL_BASE}:StructureDefinition:personne-de-confiance"
 # Date of the last change to what this statement declares.
 CAPABILITY_DATE = "2026-11-24"
 
@@ -86,6 +95,33 @@ _DOCUMENT_SEARCH_PARAMS = [
     _param("identifier", "token", "Identifiant du document (uniqueId, entryUUID)."),
     _param("isArchived", "token", "PDSm : true pour les seuls documents archivés."),
     _param("_count", "number", "Taille de page (20 par défaut, 100 au plus ; liens next)."),
+    _param("_offset", "number", "Position de la page (curseur des liens next / previous)."),
+    _param("_sort", "special", "date, period, creation, ou -… (décroissant) ; défaut -date."),
+]
+
+_PATIENT_PARAMS = [
+    _param("patient", "reference", "Patient (Patient/<id>). patient ou patient.identifier requis."),
+    _param("patient.identifier", "token", "INS du patient : urn:oid:1.2.250.1.213.1.4.8|<NIR>."),
+]
+
+_IMMUNIZATION_SEARCH_PARAMS = [
+    *_PATIENT_PARAMS,
+    _param("date", "date", "Date de la vaccination (occurrenceDateTime)."),
+    _param(
+        "vaccine-code",
+        "token",
+        "Vaccin : code de la liste des vaccins (urn:mes:codesystem:vaccins) ou code ATC.",
+    ),
+]
+
+_RELATED_PERSON_SEARCH_PARAMS = [
+    *_PATIENT_PARAMS,
+    _param(
+        "relationship",
+        "token",
+        "Lien (HL7 v3 RoleCode : MTH, FTH, CHILD, SIGOTHR, GUARD ; v2-0131 : O) ou rôle (ECON / "
+        "C contact d'urgence, NOK personne de confiance, CAREGIVER aidant, PAT aidé).",
+    ),
 ]
 
 
@@ -106,7 +142,8 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
         "description": (
             "Accès des professionnels de santé au DMP : recherche du patient par INS, "
             "autorisation d'accès du professionnel, documents selon IHE MHD (ITI-65, ITI-67, "
-            "ITI-68). Chaque appel est tracé et visible par le patient."
+            "ITI-68), vaccinations (Immunization) et entourage (RelatedPerson). Chaque appel "
+            "est tracé et visible par le patient."
         ),
         "kind": "instance",
         "instantiates": [MHD_RESPONDER, MHD_RECIPIENT],
@@ -122,7 +159,9 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
                     f"En-têtes : {MODE_HEADER} (normal | bris_de_glace | centre_15, défaut "
                     f"normal), {JUSTIFICATION_HEADER} (UTF-8 encodé en pourcentage, obligatoire "
                     f"en bris de glace), {ACTING_PROFESSIONAL_HEADER} (« 8 » + RPPS, pour un "
-                    "serveur de structure en client credentials). Erreurs : OperationOutcome."
+                    "serveur de structure en client credentials). JSON seulement : un corps en "
+                    "XML (application/fhir+xml) reçoit 415, un Accept (ou _format) demandant "
+                    "le seul XML 406. Erreurs : OperationOutcome."
                 ),
                 "security": {
                     "cors": False,
@@ -215,6 +254,45 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
                         "type": "Binary",
                         "documentation": f"Portée {SCOPE_BINARY_READ}. ITI-68 : contenu brut.",
                         "interaction": [{"code": "read"}],
+                    },
+                    {
+                        "type": "Immunization",
+                        "documentation": (
+                            f"Portées {SCOPE_IMMUNIZATION_READ} (le carnet de vaccination, si la "
+                            f"profession peut lire une note de vaccination) et "
+                            f"{SCOPE_IMMUNIZATION_WRITE} (enregistrer une vaccination : elle est "
+                            "en lecture seule pour l'usager, qui est notifié). L'extension "
+                            f"{EXT_VACCINATION_CONFIRMATION} dit qui a confirmé une vaccination "
+                            "saisie par l'usager."
+                        ),
+                        "interaction": [
+                            {"code": "read"},
+                            {"code": "search-type"},
+                            {"code": "create"},
+                        ],
+                        "searchParam": _IMMUNIZATION_SEARCH_PARAMS,
+                        "operation": [
+                            {
+                                "name": "confirmer",
+                                "definition": OP_CONFIRM_VACCINATION,
+                                "documentation": (
+                                    f"Portée {SCOPE_IMMUNIZATION_WRITE}. POST sans corps : le "
+                                    "professionnel confirme une vaccination saisie par l'usager, "
+                                    "qui devient non modifiable par lui."
+                                ),
+                            }
+                        ],
+                    },
+                    {
+                        "type": "RelatedPerson",
+                        "documentation": (
+                            f"Portée {SCOPE_RELATED_PERSON_READ}. « Entourage et volontés » : "
+                            "contacts d'urgence, personne de confiance (extension "
+                            f"{EXT_TRUSTED_PERSON}), aidants. Les directives anticipées sont "
+                            "des documents EXPPAT_3 (ITI-67)."
+                        ),
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": _RELATED_PERSON_SEARCH_PARAMS,
                     },
                 ],
                 "interaction": [

@@ -19,11 +19,10 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpResponse
-from django.urls import reverse
 from django.utils.text import slugify
 from fhir.resources.R4B.parameters import Parameters
 from pydantic import ValidationError
@@ -32,7 +31,7 @@ from mes.access.decision import Action
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 from mes.lib import filetypes
-from mes.lib.errors import InvalidInput, NotFound
+from mes.lib.errors import InvalidInput
 from mes.records import actions
 from mes.records.models import Document
 from mes.records.policies import access_document, access_dossier, documents_visible_to
@@ -48,77 +47,29 @@ from .access import (
     parse_ins_token,
     patient_by_ins,
 )
+from .http import (
+    JSON_TYPES,
+    NIL,
+    accepts_json,
+    by_method,
+    fhir_base,
+    read_body,
+    resource_uuid,
+    unsupported_media,
+)
 from .mhd import bundle, manage, search
 from .mhd import document_reference as dr
 from .mhd import patch as mhd_patch
 from .mhd.references import local_id
-from .outcome import FhirError, IssueCode, fhir_response, not_supported, operation_outcome
+from .outcome import FhirError, IssueCode, fhir_response, operation_outcome
 
 # A bundle carries its documents in base64: a few documents at the deposit limit
 # (MES_UPLOAD_MAX_BYTES, checked again per document by the domain).
 MAX_BUNDLE_BYTES = 30 * 1024 * 1024
-JSON_TYPES = ("application/fhir+json", "application/json")
 JSON_PATCH = "application/json-patch+json"
-NIL = uuid.UUID(int=0)  # a patient nobody has: the policy refuses it (and traces it) as unknown
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def fhir_base(request: FhirRequest) -> str:
-    """The absolute FHIR base URL, ending with « / »."""
-    return request.build_absolute_uri(reverse("fhir:transaction"))
-
-
-def _uuid(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound() from None
-
-
-def _unsupported_media(request: FhirRequest) -> FhirError:
-    if "xml" in (request.content_type or ""):
-        message = (
-            "Seul le format JSON (application/fhir+json) est pris en charge : le XML FHIR "
-            "(application/fhir+xml) ne l'est pas."
-        )
-    else:
-        message = (
-            f"Type de contenu « {request.content_type or 'absent'} » non pris en charge : "
-            "envoyez application/fhir+json."
-        )
-    return FhirError(415, IssueCode.NOT_SUPPORTED, message, expression="Content-Type")
-
-
-def _accepts_json(request: FhirRequest) -> None:
-    """406 when the client accepts only XML: this server speaks FHIR JSON alone."""
-    accept = request.headers.get("Accept", "").lower()
-    wants_xml = ("xml" in accept and "json" not in accept and "*/*" not in accept) or (
-        "xml" in request.GET.get("_format", "").lower()
-    )
-    if wants_xml:
-        raise FhirError(
-            406,
-            IssueCode.NOT_SUPPORTED,
-            "Seul le format JSON (application/fhir+json) est disponible : le XML FHIR ne l'est "
-            "pas.",
-            expression="Accept",
-        )
-
-
-def _body(request: FhirRequest, limit: int | None = None) -> bytes:
-    # Read from the stream: request.body would refuse anything above Django's form limit.
-    limit = MAX_BUNDLE_BYTES if limit is None else limit
-    raw = request.read(limit + 1)
-    if len(raw) > limit:
-        raise FhirError(
-            413,
-            IssueCode.VALUE,
-            f"Requête trop volumineuse (plus de {limit // (1024 * 1024)} Mo) : déposez les "
-            "documents en plusieurs lots.",
-        )
-    return raw
 
 
 def _open_emergency_for_document(request: FhirRequest, document_id: uuid.UUID) -> None:
@@ -130,39 +81,15 @@ def _open_emergency_for_document(request: FhirRequest, document_id: uuid.UUID) -
         open_emergency_access(request, patient_id)
 
 
-def _by_method(**views: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """One URL, one @fhir_endpoint per method (each with its own scopes)."""
-
-    methods = list(views)
-
-    def dispatch(request: FhirRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        view = views.get(request.method or "")
-        if view is None:
-            return not_supported(
-                f"Méthode {request.method} non prise en charge sur cette ressource.",
-                status=405,
-                allow=", ".join(methods),
-            )
-        return view(request, *args, **kwargs)
-
-    dispatch.mes_access = "fhir"  # type: ignore[attr-defined]
-    dispatch.fhir_scopes = tuple(  # type: ignore[attr-defined]
-        sorted({s for m in methods for s in views[m].fhir_scopes})  # type: ignore[attr-defined]
-    )
-    dispatch.csrf_exempt = True  # type: ignore[attr-defined]
-    dispatch.login_required = False  # type: ignore[attr-defined]
-    return dispatch
-
-
 # --- ITI-65 -----------------------------------------------------------------------------------
 
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["POST"], allow_insurer=True)
 def transaction(request: FhirRequest) -> HttpResponse:
-    _accepts_json(request)
+    accepts_json(request)
     if request.content_type not in JSON_TYPES:
-        raise _unsupported_media(request)
-    submission = bundle.read_bundle(_body(request), base=fhir_base(request))
+        raise unsupported_media(request)
+    submission = bundle.read_bundle(read_body(request, MAX_BUNDLE_BYTES), base=fhir_base(request))
     if submission.patient_id is not None:
         open_emergency_access(request, submission.patient_id)
     documents = bundle.provide(actor=request.actor, submission=submission)
@@ -193,7 +120,7 @@ def _patient_of(request: FhirRequest, s: search.Search) -> tuple[uuid.UUID, bool
 
 
 def _search(request: FhirRequest, pairs: Iterable[tuple[str, str]]) -> HttpResponse:
-    _accepts_json(request)
+    accepts_json(request)
     s = search.parse(pairs)
     base = fhir_base(request)
     patient_id, agree = _patient_of(request, s)
@@ -268,8 +195,8 @@ def document_reference_search_post(request: FhirRequest) -> HttpResponse:
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_READ], methods=["GET"])
 def _document_reference_read(request: FhirRequest, resource_id: str) -> HttpResponse:
-    _accepts_json(request)
-    pk = _uuid(resource_id)
+    accepts_json(request)
+    pk = resource_uuid(resource_id)
     _open_emergency_for_document(request, pk)
     doc = access_document(
         request.actor, pk, action=Action.READ, trace_action=TraceAction.CONSULT_DOC
@@ -287,7 +214,7 @@ def _patched(request: FhirRequest, before: dict[str, Any]) -> dict[str, Any]:
             expression="Content-Type",
         )
     try:
-        body = json.loads(_body(request, 1024 * 1024))
+        body = json.loads(read_body(request, 1024 * 1024))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise FhirError(400, IssueCode.STRUCTURE, "Corps illisible : JSON invalide.") from None
     if request.content_type == JSON_PATCH:
@@ -305,8 +232,8 @@ def _patched(request: FhirRequest, before: dict[str, Any]) -> dict[str, Any]:
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["PATCH"])
 def _document_reference_patch(request: FhirRequest, resource_id: str) -> HttpResponse:
-    _accepts_json(request)
-    pk = _uuid(resource_id)
+    accepts_json(request)
+    pk = resource_uuid(resource_id)
     _open_emergency_for_document(request, pk)
     doc = access_document(request.actor, pk, action=Action.READ, trace_action=None)
     base = fhir_base(request)
@@ -332,8 +259,8 @@ def _document_reference_patch(request: FhirRequest, resource_id: str) -> HttpRes
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["DELETE"])
 def _document_reference_delete(request: FhirRequest, resource_id: str) -> HttpResponse:
-    _accepts_json(request)
-    pk = _uuid(resource_id)
+    accepts_json(request)
+    pk = resource_uuid(resource_id)
     _open_emergency_for_document(request, pk)
     actions.document_delete(actor=request.actor, document_id=pk)
     return fhir_response(
@@ -341,7 +268,7 @@ def _document_reference_delete(request: FhirRequest, resource_id: str) -> HttpRe
     )
 
 
-document_reference = _by_method(
+document_reference = by_method(
     GET=_document_reference_read,
     PATCH=_document_reference_patch,
     DELETE=_document_reference_delete,
@@ -358,8 +285,8 @@ def _wants_fhir(request: FhirRequest) -> bool:
 
 @fhir_endpoint(scopes=[SCOPE_BINARY_READ], methods=["GET"])
 def binary(request: FhirRequest, resource_id: str) -> HttpResponse:
-    _accepts_json(request)
-    pk = _uuid(resource_id)
+    accepts_json(request)
+    pk = resource_uuid(resource_id)
     _open_emergency_for_document(request, pk)
     status = Document.objects.filter(pk=pk).values_list("status", flat=True).first()
     if status == Document.Status.SUPERSEDED:

@@ -33,7 +33,10 @@ from mes.fhir.access import (
     SCOPE_CONSENT_WRITE,
     SCOPE_DOCUMENT_READ,
     SCOPE_DOCUMENT_WRITE,
+    SCOPE_IMMUNIZATION_READ,
+    SCOPE_IMMUNIZATION_WRITE,
     SCOPE_PATIENT_READ,
+    SCOPE_RELATED_PERSON_READ,
 )
 from mes.fhir.models import FhirClient, register_client
 from mes.identity.models import Organisation, Professional
@@ -49,6 +52,9 @@ ALL_DATA_SCOPES = (
     SCOPE_DOCUMENT_READ,
     SCOPE_DOCUMENT_WRITE,
     SCOPE_BINARY_READ,
+    SCOPE_IMMUNIZATION_READ,
+    SCOPE_IMMUNIZATION_WRITE,
+    SCOPE_RELATED_PERSON_READ,
 )
 LPS_NAME = "MédiLogiciel"
 LPS_VERSION = "4.2"
