@@ -41,6 +41,8 @@ from oauth2_provider.settings import oauth2_settings
 
 from mes.access.actions import emergency_access_open
 from mes.access.actors import AccessMode, Actor, ActorKind, professional_actor
+from mes.audit import trace
+from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Citizen, Organisation, Professional
 from mes.lib import ins as ins_lib
 from mes.lib.errors import Forbidden, InvalidInput
@@ -260,14 +262,7 @@ def _resolve_actor(request: FhirRequest, token: AccessToken, allow_insurer: bool
             raise FhirError(
                 403, IssueCode.FORBIDDEN, "L'Assurance Maladie n'a pas d'accès en urgence."
             )
-        if not allow_insurer:
-            raise FhirError(
-                403,
-                IssueCode.FORBIDDEN,
-                "L'Assurance Maladie alimente le dossier mais ne le consulte jamais "
-                "(mes-spec §1.2).",
-            )
-        return Actor(
+        insurer = Actor(
             kind=ActorKind.INSURER,
             display_name=organisation.name,
             national_id=organisation.national_id,
@@ -275,6 +270,23 @@ def _resolve_actor(request: FhirRequest, token: AccessToken, allow_insurer: bool
             organisation_name=organisation.name,
             software=software[:200],
         )
+        if not allow_insurer:
+            # Refused before any dossier is reached: traced on the system chain, so that even
+            # this attempt is on record for the operators (DESIGN.md §4).
+            trace.record(
+                actor=insurer,
+                action=TraceAction.CONSULT_DOSSIER,
+                outcome=TraceOutcome.REFUSED,
+                patient_id=None,
+                reason=f"l'Assurance Maladie ne lit pas le dossier ({request.path[:120]})",
+            )
+            raise FhirError(
+                403,
+                IssueCode.FORBIDDEN,
+                "L'Assurance Maladie alimente le dossier mais ne le consulte jamais "
+                "(mes-spec §1.2).",
+            )
+        return insurer
     professional = _acting_professional(request, organisation)
     request.professional = professional
     return professional_actor(

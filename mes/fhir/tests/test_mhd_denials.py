@@ -189,9 +189,11 @@ def test_the_assurance_maladie_may_not_read(
     ):
         assert response.status_code == 403
         assert issue_codes(response) == ["forbidden"]
-    assert not Trace.objects.filter(
-        action__in=[TraceAction.CONSULT_DOSSIER, TraceAction.CONSULT_DOC, TraceAction.DOWNLOAD_DOC]
-    ).exists()
+    # Refused at the door, before any dossier is reached: on record in the system chain, and
+    # nothing on Camille's.
+    attempts = Trace.objects.filter(chain="system", actor_kind="insurer")
+    assert [t.outcome for t in attempts] == [TraceOutcome.REFUSED] * 4
+    assert not Trace.objects.filter(patient_id=camille.pk, actor_kind="insurer").exists()
 
 
 def test_a_token_without_the_scope(fhir_client_for, dr_martin, camille, consultation):

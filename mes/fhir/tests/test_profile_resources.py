@@ -425,7 +425,10 @@ def test_the_assurance_maladie_may_not_read_nor_write(
     ]
     assert [r.status_code for r in responses] == [403] * 6
     assert all(issue_codes(r) == ["forbidden"] for r in responses)
-    assert not Trace.objects.filter(actor_id=assurance_maladie_org.national_id).exists()
+    # Each attempt is on record in the system chain; nothing reached Camille's dossier.
+    attempts = Trace.objects.filter(actor_id=assurance_maladie_org.national_id)
+    assert {(t.chain, t.outcome) for t in attempts} == {("system", TraceOutcome.REFUSED)}
+    assert attempts.count() == 6
     assert Vaccination.objects.filter(patient=camille).count() == 2
 
 
