@@ -327,8 +327,12 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": 12 * 3600,
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
-    # https, and http for the loopback redirects of desktop practice software (RFC 8252 §7.3).
-    "ALLOWED_REDIRECT_URI_SCHEMES": env_list("MES_OAUTH_REDIRECT_SCHEMES", "https,http"),
+    # https only, by default (RFC 9700 §2.1). A deployment whose desktop practice software uses
+    # loopback redirects (RFC 8252 §7.3) opts in with MES_OAUTH_REDIRECT_SCHEMES=https,http;
+    # the demo and a debug run allow them.
+    "ALLOWED_REDIRECT_URI_SCHEMES": env_list(
+        "MES_OAUTH_REDIRECT_SCHEMES", "https,http" if (DEBUG or MES_DEMO) else "https"
+    ),
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     # "none": public clients (desktop software without a secret), PKCE then proves the client.
     "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [

@@ -9,6 +9,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 os.environ.setdefault("MES_DEBUG", "false")
 os.environ.setdefault("MES_SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 os.environ.setdefault("MES_VAR_DIR", tempfile.mkdtemp(prefix="mes-test-"))
+# The test clients use loopback redirect URIs, as desktop practice software does (RFC 8252).
+os.environ.setdefault("MES_OAUTH_REDIRECT_SCHEMES", "https,http")
 
 # A fresh RSA key signs the OpenID Connect ID tokens of each test run (never a fixed one).
 os.environ.setdefault(
