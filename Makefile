@@ -27,4 +27,4 @@ demo: install
 	MES_DEMO=1 $(UV) run mes demo
 
 bench: install
-	$(UV) run python -m bench
+	$(UV) run python -m bench $(BENCH_ARGS)
