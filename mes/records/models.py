@@ -96,6 +96,8 @@ class Document(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["patient", "status", "-service_date"]),
+            # ITI-67's default order (bench/README.md: the sort was not indexed).
+            models.Index(fields=["patient", "status", "-deposited_at"]),
             models.Index(fields=["patient", "type_code"]),
             # The INVISIBLE_PATIENT sweep reads only the documents still waiting (R1111-53).
             models.Index(
