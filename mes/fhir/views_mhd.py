@@ -34,7 +34,7 @@ from mes.lib import filetypes
 from mes.lib.errors import InvalidInput
 from mes.records import actions
 from mes.records.models import Document
-from mes.records.policies import access_document, access_dossier, documents_visible_to
+from mes.records.policies import access_document, dossier_documents
 from mes.vault.store import VaultError
 
 from .access import (
@@ -125,13 +125,8 @@ def _search(request: FhirRequest, pairs: Iterable[tuple[str, str]]) -> HttpRespo
     base = fhir_base(request)
     patient_id, agree = _patient_of(request, s)
     open_emergency_access(request, patient_id)
-    patient, _ = access_dossier(
-        request.actor,
-        patient_id,
-        action=Action.READ,
-        trace_action=TraceAction.CONSULT_DOSSIER,
-    )
-    qs = documents_visible_to(request.actor, patient).filter(s.query())
+    _, visible = dossier_documents(request.actor, patient_id)
+    qs = visible.filter(s.query())
     if not agree:
         qs = qs.none()
     total = qs.count()

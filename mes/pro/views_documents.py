@@ -29,7 +29,12 @@ from mes.lib.errors import InvalidInput
 from mes.portal.views_documents import download_name
 from mes.records import actions
 from mes.records.models import Document
-from mes.records.policies import access_document, access_dossier, documents_visible_to
+from mes.records.policies import (
+    access_document,
+    access_dossier,
+    documents_visible_to,
+    dossier_documents,
+)
 from mes.records.timers import document_release_to_patient
 from mes.vault.store import VaultError
 
@@ -63,10 +68,7 @@ def timeline(documents: list[Document]) -> list[ClassGroup]:
 @professional_view
 def document_list(request: ProRequest, patient_id: uuid.UUID) -> HttpResponse:
     """The documents this professional may read (CONSULT_DOSSIER trace), filtered and sorted."""
-    person, _ = access_dossier(
-        request.actor, patient_id, action=Action.READ, trace_action=TraceAction.CONSULT_DOSSIER
-    )
-    visible = documents_visible_to(request.actor, person)
+    person, visible = dossier_documents(request.actor, patient_id)
     present = set(visible.values_list("type_code", flat=True).distinct())
     form = DocumentFilterForm(request.GET or None, present_types=present)
     page = Paginator(form.apply(visible), PAGE_SIZE).get_page(request.GET.get("page"))

@@ -109,15 +109,27 @@ def access_document(
     return doc
 
 
+def dossier_documents(
+    actor: Actor, patient_id: uuid.UUID, *, trace_action: TraceAction = TraceAction.CONSULT_DOSSIER
+) -> tuple[Citizen, QuerySet[Document]]:
+    """Open a dossier's list of documents: the traced access to the dossier, then what this
+    actor may see in it, from one computation of their standing."""
+    patient, st = access_dossier(actor, patient_id, action=Action.READ, trace_action=trace_action)
+    return patient, documents_visible_to(actor, patient, st)
+
+
 def folders_of(actor: Actor, patient_id: uuid.UUID) -> QuerySet[Folder]:
     """The folders of a dossier the actor manages (holder or representative), or NotFound."""
     patient, _ = access_dossier(actor, patient_id, action=Action.MANAGE, trace_action=None)
     return Folder.objects.filter(patient=patient)
 
 
-def documents_visible_to(actor: Actor, patient: Citizen) -> QuerySet[Document]:
-    """The patient's documents this actor may see; lists never show what a read would refuse."""
-    st = standing(actor, patient)
+def documents_visible_to(
+    actor: Actor, patient: Citizen, st: Standing | None = None
+) -> QuerySet[Document]:
+    """The patient's documents this actor may see; lists never show what a read would refuse.
+    `st`: the standing already computed for this actor and patient (by access_dossier)."""
+    st = st or standing(actor, patient)
     qs = Document.objects.filter(patient=patient).filter(document_filter(st))
     if actor.kind is ActorKind.CITIZEN:
         # The citizen's lists show the current version of each document only.
