@@ -111,7 +111,8 @@ def _y_ticks(lo: float, hi: float) -> tuple[float, float, list[float]]:
 
 
 def _fmt(v: float, step: float) -> str:
-    decimals = 0 if step >= 1 else (1 if step >= 0.1 else 2)
+    # As many decimals as the step needs: a step of 2,5 labels 97,5 – 100 – 102,5, not 98 – 102.
+    decimals = next((d for d in (0, 1, 2) if abs(step * 10**d - round(step * 10**d)) < 1e-9), 2)
     return format_decimal(Decimal(str(round(v, decimals))), decimals)
 
 
