@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from mes.notifications.actions import notify
 from mes.notifications.models import Notification
 from mes.vault import store
 
+from . import packed
 from .models import Document, Folder
 from .policies import access_document, access_dossier
 
@@ -97,6 +99,71 @@ def _check_unique_id(value: str) -> str:
     return value
 
 
+# eventCodeList / referenceIdList (mes-spec §4.2, 0..*): the spec sets no bound [INF].
+EVENT_CODES_MAX = 20
+REFERENCE_IDS_MAX = 20
+EVENT_SYSTEM_MAX = 255
+EVENT_CODE_MAX = 64
+REFERENCE_ID_MAX = 255
+
+
+def _check_event_codes(pairs: Sequence[tuple[str, str]]) -> str:
+    """The packed eventCodeList (mes.records.packed); duplicates are dropped."""
+    kept: list[tuple[str, str]] = []
+    for system, code in pairs:
+        system, code = (system or "").strip(), (code or "").strip()
+        if not code:
+            raise InvalidInput("Un code d'acte (eventCode) est vide.", field="event_codes")
+        if len(code) > EVENT_CODE_MAX or len(system) > EVENT_SYSTEM_MAX:
+            raise InvalidInput(
+                f"Un code d'acte (eventCode) ne dépasse pas {EVENT_CODE_MAX} caractères, son "
+                f"système {EVENT_SYSTEM_MAX}.",
+                field="event_codes",
+            )
+        if {packed.ITEM_SEP, packed.CODE_SEP} & set(system + code):
+            raise InvalidInput(
+                f"Caractères refusés dans un code d'acte (eventCode) : {packed.ITEM_SEP} "
+                f"{packed.CODE_SEP}",
+                field="event_codes",
+            )
+        if (system, code) not in kept:
+            kept.append((system, code))
+    if len(kept) > EVENT_CODES_MAX:
+        raise InvalidInput(
+            f"Un document porte au plus {EVENT_CODES_MAX} codes d'actes (eventCode).",
+            field="event_codes",
+        )
+    return packed.pack_codes(kept)
+
+
+def _check_reference_ids(values: Sequence[str]) -> str:
+    """The packed referenceIdList (mes.records.packed); duplicates are dropped."""
+    kept: list[str] = []
+    for value in values:
+        value = (value or "").strip()
+        if not value:
+            raise InvalidInput("Un identifiant associé (referenceId) est vide.", "reference_ids")
+        if len(value) > REFERENCE_ID_MAX:
+            raise InvalidInput(
+                f"Un identifiant associé (referenceId) ne dépasse pas {REFERENCE_ID_MAX} "
+                "caractères.",
+                field="reference_ids",
+            )
+        if packed.ITEM_SEP in value:
+            raise InvalidInput(
+                f"Caractère refusé dans un identifiant associé (referenceId) : {packed.ITEM_SEP}",
+                field="reference_ids",
+            )
+        if value not in kept:
+            kept.append(value)
+    if len(kept) > REFERENCE_IDS_MAX:
+        raise InvalidInput(
+            f"Un document porte au plus {REFERENCE_IDS_MAX} identifiants associés (referenceId).",
+            field="reference_ids",
+        )
+    return packed.pack(kept)
+
+
 def _new_unique_id() -> str:
     # OID under the deployment's root (2.25 = UUID-derived OIDs, ITU-T X.667).
     return f"2.25.{uuid.uuid4().int}"
@@ -122,6 +189,8 @@ def document_deposit(
     max_bytes: int | None = None,
     generated: bool = False,
     unique_id: str | None = None,
+    event_codes: Sequence[tuple[str, str]] = (),
+    reference_ids: Sequence[str] = (),
 ) -> Document:
     """Store a new document in the patient's dossier.
 
@@ -134,6 +203,8 @@ def document_deposit(
     InvalidInput and stores nothing.
     unique_id: the document's OID given by the sender's software (MHD masterIdentifier); one is
     made when absent.
+    event_codes: XDS eventCodeList as (system, code), the system may be ""; reference_ids: XDS
+    referenceIdList values. Neither may hold « | » (nor « ^ » in a code): see records.packed.
     """
     patient, st = access_dossier(actor, patient_id, action=Action.DEPOSIT, trace_action=None)
     now = timezone.now()
@@ -154,6 +225,8 @@ def document_deposit(
     if service_date and service_date > now.date():
         raise InvalidInput("La date du document ne peut pas être dans le futur.", "service_date")
     unique_id = _check_unique_id(unique_id) if unique_id is not None else _new_unique_id()
+    packed_events = _check_event_codes(event_codes)
+    packed_references = _check_reference_ids(reference_ids)
 
     replaced = None
     if replaces_id is not None:
@@ -204,6 +277,8 @@ def document_deposit(
         hidden_from_representatives=hidden_from_representatives,
         replaces=replaced,
         folder=folder,
+        event_codes=packed_events,
+        reference_ids=packed_references,
         **_author_fields(actor, st.role),
     )
     doc.save()

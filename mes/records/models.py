@@ -11,6 +11,8 @@ from django.db import models
 from mes.identity.models import Citizen, Organisation, Professional
 from mes.lib import codes
 
+from . import packed
+
 
 class Folder(models.Model):
     """A citizen's folder; a document sits in at most one (portal.md §3.1)."""
@@ -78,6 +80,10 @@ class Document(models.Model):
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
+    # XDS eventCodeList and referenceIdList (MHD context.event, context.related), packed as
+    # « |system^code|…| » and « |value|…| » so they can be searched with LIKE: mes.records.packed.
+    event_codes = models.TextField(blank=True, default="")
+    reference_ids = models.TextField(blank=True, default="")
 
     # Visibility flags (TRE_A07, mes-spec §4.6).
     masked_from_professionals = models.BooleanField(default=False)  # MASQUE_PS
@@ -126,6 +132,15 @@ class Document(models.Model):
     @property
     def category_info(self) -> codes.Category:
         return codes.categories()[self.category]
+
+    @property
+    def event_code_list(self) -> list[tuple[str, str]]:
+        """[(system, code)] of eventCodeList; the system may be ""."""
+        return packed.unpack_codes(self.event_codes)
+
+    @property
+    def reference_id_list(self) -> list[str]:
+        return packed.unpack(self.reference_ids)
 
     @property
     def deposited_by_citizen(self) -> bool:

@@ -20,9 +20,12 @@ Choices where MHD leaves room (docs/decisions.md):
   UpdateDocumentRefs); the replacement itself supersedes it in any case.
 - The SubmissionSet is acknowledged (« 201 Created », List/<uuid>) but not kept as a resource:
   ITI-66 is not offered.
-- Metadata the DMP model does not keep yet (context.event, context.related, period.end, a sender's
-  facilityType / practiceSetting / format that differ from ours, HL7 R/V) is reported as a warning
-  on the entry's `response.outcome`; relatesTo other than `replaces` gives MHD's
+- context.event codings are kept as the eventCodeList, context.related identifier values as the
+  referenceIdList (the identifier's system is not kept).
+- Metadata the DMP model does not keep yet (period.end, a related identifier's system or a
+  related reference without identifier value, an event without coded value, a sender's
+  facilityType / practiceSetting / format that differ from ours, HL7 R/V) is reported as a
+  warning on the entry's `response.outcome`; relatesTo other than `replaces` gives MHD's
   Partial…ContentNotProcessed warning.
 """
 
@@ -97,6 +100,8 @@ class DocumentSubmission:
     setting: str | None
     format_code: str | None
     author_rpps: set[str]
+    event_codes: list[tuple[str, str]] = field(default_factory=list)  # (system, code)
+    reference_ids: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -400,21 +405,59 @@ def _relations(i: int, res: dict[str, Any], base: str, warnings: list[str]) -> u
     return replaces
 
 
-def _context(
-    i: int, res: dict[str, Any], warnings: list[str]
-) -> tuple[date | None, str | None, str | None]:
+@dataclass
+class _Context:
+    service_date: date | None
+    facility: str | None
+    setting: str | None
+    event_codes: list[tuple[str, str]]
+    reference_ids: list[str]
+
+
+def _events(context: dict[str, Any], warnings: list[str]) -> list[tuple[str, str]]:
+    """context.event → eventCodeList: every coding of every concept, as (system or "", code)."""
+    out: list[tuple[str, str]] = []
+    for event in context.get("event") or []:
+        found = _codes(event)
+        if not found:
+            warnings.append("Un context.event sans code (coding.code) n'est pas conservé.")
+        out += [(system or "", code) for system, code in found]
+    return out
+
+
+def _related(context: dict[str, Any], warnings: list[str]) -> list[str]:
+    """context.related → referenceIdList: the identifier values (their system is not kept)."""
+    out: list[str] = []
+    for related in context.get("related") or []:
+        identifier = (related or {}).get("identifier") or {}
+        value = identifier.get("value")
+        if not value:
+            warnings.append(
+                "Un context.related sans identifiant (identifier.value) n'est pas conservé."
+            )
+            continue
+        if identifier.get("system"):
+            warnings.append(
+                f"Le système de l'identifiant associé « {value} » (context.related.identifier"
+                ".system) n'est pas conservé."
+            )
+        out.append(str(value))
+    return out
+
+
+def _context(i: int, res: dict[str, Any], warnings: list[str]) -> _Context:
     context = res.get("context") or {}
     period = context.get("period") or {}
     start = _datetime(period.get("start"), _where(i, "context.period.start"))
     if period.get("end"):
         warnings.append("context.period.end (fin de l'acte) n'est pas conservée.")
-    if context.get("event"):
-        warnings.append("context.event (codes d'actes) n'est pas conservé.")
-    if context.get("related"):
-        warnings.append("context.related (identifiants associés) n'est pas conservé.")
-    facility = next((c for _, c in _codes(context.get("facilityType"))), None)
-    setting = next((c for _, c in _codes(context.get("practiceSetting"))), None)
-    return (timezone.localtime(start).date() if start else None), facility, setting
+    return _Context(
+        service_date=timezone.localtime(start).date() if start else None,
+        facility=next((c for _, c in _codes(context.get("facilityType"))), None),
+        setting=next((c for _, c in _codes(context.get("practiceSetting"))), None),
+        event_codes=_events(context, warnings),
+        reference_ids=_related(context, warnings),
+    )
 
 
 def _author_rpps(res: dict[str, Any]) -> set[str]:
@@ -516,7 +559,7 @@ def _document(
     masked, hidden_patient, hidden_reps = _confidentiality(
         i, res.get("securityLabel") or [], warnings
     )
-    service_date, facility, setting = _context(i, res, warnings)
+    ctx = _context(i, res, warnings)
     fmt = content[0].get("format") or {}
     t = codes.type_code(type_code)
     title = str(attachment.get("title") or res.get("description") or t.display)
@@ -528,16 +571,18 @@ def _document(
         description=str(res.get("description") or ""),
         type_code=type_code,
         unique_id=master,
-        service_date=service_date,
+        service_date=ctx.service_date,
         created_at=_datetime(attachment.get("creation"), at + ".creation"),
         masked=masked,
         hidden_from_patient=hidden_patient,
         hidden_from_representatives=hidden_reps,
         replaces_id=_relations(i, res, base, warnings),
-        facility=facility,
-        setting=setting,
+        facility=ctx.facility,
+        setting=ctx.setting,
         format_code=str(fmt.get("code")) if fmt.get("code") else None,
         author_rpps=_author_rpps(res),
+        event_codes=ctx.event_codes,
+        reference_ids=ctx.reference_ids,
         warnings=warnings,
     )
 
@@ -752,6 +797,8 @@ def provide(*, actor: Actor, submission: Submission) -> list[Document]:
                     hidden_from_representatives=sub.hidden_from_representatives,
                     replaces_id=sub.replaces_id,
                     unique_id=sub.unique_id,
+                    event_codes=sub.event_codes,
+                    reference_ids=sub.reference_ids,
                 )
             except InvalidInput as error:
                 raise fault(

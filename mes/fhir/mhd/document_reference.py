@@ -16,6 +16,8 @@ mes-spec §4; spec/mhd.md « DocumentReference »).
 | content.format | format_code |
 | context.period.start | service_date (serviceStartTime) |
 | context.facilityType / practiceSetting | from the author's structure (see `author_context`) |
+| context.event | event_codes (eventCodeList), one concept per (system, code) |
+| context.related | reference_ids (referenceIdList), as Reference.identifier.value |
 | relatesTo | replaces → the version this one replaced |
 """
 
@@ -250,6 +252,15 @@ def render(doc: Document, *, base: str, now: datetime | None = None) -> dict[str
         }
     ]
     resource["context"] = {"period": {"start": iso(doc.service_date)}, **author_context(doc)}
+    events = doc.event_code_list
+    if events:
+        resource["context"]["event"] = [
+            {"coding": [{"system": system, "code": code} if system else {"code": code}]}
+            for system, code in events
+        ]
+    references = doc.reference_id_list
+    if references:
+        resource["context"]["related"] = [{"identifier": {"value": v}} for v in references]
     if doc.replaces_id:
         resource["relatesTo"] = [
             {"code": "replaces", "target": {"reference": f"DocumentReference/{doc.replaces_id}"}}

@@ -36,6 +36,7 @@ from django.utils import timezone
 from mes.fhir.outcome import FhirError, IssueCode
 from mes.identity.models import Organisation
 from mes.lib import codes
+from mes.records import packed
 from mes.records.models import Document
 
 from . import document_reference as dr
@@ -181,9 +182,15 @@ def _setting(t: Token, now: datetime) -> Q:
     return authored_from(k for k, (code, _) in dr.SETTING_BY_KIND.items() if code == t.code)
 
 
-def _nothing(t: Token, now: datetime) -> Q:
-    # eventCodeList and referenceIdList are not kept by the DMP model yet: nothing carries them.
-    return NONE
+def _event(t: Token, now: datetime) -> Q:
+    # eventCodeList, kept as sent: `system|code` (the same system string), `|code` (sent without
+    # a system) or `code` (any system).
+    return packed.code_q("event_codes", t.code, t.system)
+
+
+def _related(t: Token, now: datetime) -> Q:
+    # referenceIdList keeps the identifier values only: a system in the token is not compared.
+    return packed.value_q("reference_ids", t.code)
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:
@@ -238,8 +245,8 @@ TOKEN_FILTERS: dict[str, Callable[[Token, datetime], Q]] = {
     "security-label": _security_label,
     "facility": _facility,
     "setting": _setting,
-    "event": _nothing,
-    "related": _nothing,
+    "event": _event,
+    "related": _related,
     "identifier": _identifier,
     "_id": _id,
     "status": _status,

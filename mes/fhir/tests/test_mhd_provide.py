@@ -174,7 +174,8 @@ def test_unsupported_relations_and_unkept_metadata_are_warnings(api, camille):
         ],
         context={
             "period": {"start": "2024-03-01", "end": "2024-03-02"},
-            "event": [{"coding": [{"code": "X"}]}],
+            "event": [{"text": "Acte sans code"}],
+            "related": [{"reference": "ServiceRequest/1"}],
             "facilityType": {"coding": [{"system": systems.TRE_R02, "code": "SA04"}]},
         },
     )
@@ -184,8 +185,75 @@ def test_unsupported_relations_and_unkept_metadata_are_warnings(api, camille):
     texts = [i["diagnostics"] for i in outcome["issue"]]
     assert {i["severity"] for i in outcome["issue"]} == {"warning"}
     assert any(t.startswith("PartialTransformContentNotProcessed") for t in texts)
-    assert any("context.event" in t for t in texts)
+    assert any("context.period.end" in t for t in texts)
+    assert any("context.event sans code" in t for t in texts)
+    assert any("context.related sans identifiant" in t for t in texts)
     assert any("SA04" in t and "SA07" in t for t in texts)
+    stored = Document.objects.get(patient=camille)
+    assert (stored.event_codes, stored.reference_ids) == ("", "")
+
+
+CCAM = "urn:oid:1.2.250.1.213.2.5"
+
+
+def test_event_codes_and_related_ids_are_kept_and_read_back(api, camille):
+    doc = document(
+        context={
+            "period": {"start": "2024-03-01"},
+            "event": [
+                {"coding": [{"system": CCAM, "code": "YYYY600"}, {"code": "SANS-SYSTEME"}]},
+                {"coding": [{"system": CCAM, "code": "ZBQK002"}]},
+            ],
+            "related": [
+                {"identifier": {"value": "CMD-2024-0042"}},
+                {"identifier": {"system": "urn:oid:1.2.250.1.999", "value": "ACC-77^^^&1.2&ISO"}},
+            ],
+        },
+    )
+    response = api.post("/fhir/", provide_bundle(camille, [doc]))
+    assert response.status_code == 200, response.content
+    entry = fhir_json(response)["entry"][1]["response"]
+    # Only the related identifier's system is not kept.
+    texts = [i["diagnostics"] for i in entry["outcome"]["issue"]]
+    assert texts == [
+        "Le système de l'identifiant associé « ACC-77^^^&1.2&ISO » "
+        "(context.related.identifier.system) n'est pas conservé."
+    ]
+    stored = Document.objects.get(pk=entry["location"].split("/")[1])
+    assert stored.event_code_list == [(CCAM, "YYYY600"), ("", "SANS-SYSTEME"), (CCAM, "ZBQK002")]
+    assert stored.reference_id_list == ["CMD-2024-0042", "ACC-77^^^&1.2&ISO"]
+
+    read = fhir_json(api.get(f"/fhir/DocumentReference/{stored.pk}"), "DocumentReference")
+    assert read["context"]["event"] == [
+        {"coding": [{"system": CCAM, "code": "YYYY600"}]},
+        {"coding": [{"code": "SANS-SYSTEME"}]},
+        {"coding": [{"system": CCAM, "code": "ZBQK002"}]},
+    ]
+    assert read["context"]["related"] == [
+        {"identifier": {"value": "CMD-2024-0042"}},
+        {"identifier": {"value": "ACC-77^^^&1.2&ISO"}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("context", "words"),
+    [
+        ({"event": [{"coding": [{"system": CCAM, "code": "A|B"}]}]}, "code d'acte"),
+        ({"event": [{"coding": [{"system": CCAM, "code": "A^B"}]}]}, "code d'acte"),
+        ({"event": [{"coding": [{"system": CCAM, "code": "X" * 65}]}]}, "64 caractères"),
+        (
+            {"event": [{"coding": [{"code": f"C{n}"}]} for n in range(21)]},
+            "au plus 20 codes d'actes",
+        ),
+        ({"related": [{"identifier": {"value": "A|B"}}]}, "identifiant associé"),
+        ({"related": [{"identifier": {"value": "X" * 256}}]}, "255 caractères"),
+    ],
+)
+def test_invalid_event_codes_or_related_ids_store_nothing(api, camille, context, words):
+    bundle = provide_bundle(
+        camille, [document(context={"period": {"start": "2024-03-01"}, **context})]
+    )
+    _bad(api, camille, bundle, "processing", "Document 1 du lot refusé", words)
 
 
 # --- visibility flags -------------------------------------------------------------------------

@@ -259,9 +259,62 @@ def test_setting_and_facility(api, camille, dossier):
     )
 
 
-def test_event_and_related_match_nothing_kept(api, camille, dossier):
-    assert search(api, camille, status="current", event="http://snomed.info/sct|1234") == []
-    assert search(api, camille, status="current", related="urn:oid:1.2.3") == []
+CCAM = "urn:oid:1.2.250.1.213.2.5"
+
+
+@pytest.fixture
+def coded(camille, dr_martin, dossier):
+    """Two documents of Dr Martin carrying eventCodeList / referenceIdList values."""
+    with at("2024-05-10"):
+        echo = actions.document_deposit(
+            actor=pro(dr_martin),
+            patient_id=camille.pk,
+            content=make_pdf("echo"),
+            title="Échographie",
+            type_code="11488-4",
+            event_codes=[(CCAM, "ZCQM001"), ("", "ECHO")],
+            reference_ids=["CMD-42", "urn:oid:1.2.3"],
+        )
+    with at("2024-05-11"):
+        scan = actions.document_deposit(
+            actor=pro(dr_martin),
+            patient_id=camille.pk,
+            content=make_pdf("scan"),
+            title="Scanner",
+            type_code="11488-4",
+            event_codes=[(CCAM, "ZBQK002")],
+            reference_ids=["CMD-43"],
+        )
+    return {"echo": str(echo.pk), "scan": str(scan.pk)}
+
+
+def test_event_code_with_or_without_system(api, camille, coded):
+    assert search(api, camille, status="current", event=f"{CCAM}|ZCQM001") == [coded["echo"]]
+    assert search(api, camille, status="current", event="ZCQM001") == [coded["echo"]]
+    assert search(api, camille, status="current", event="|ECHO") == [coded["echo"]]
+    assert search(api, camille, status="current", event=f"{CCAM}|ZCQM001,ZBQK002") == [
+        coded["scan"],
+        coded["echo"],
+    ]
+    assert len(search(api, camille, status="current", **{"event:not": "ZBQK002"})) == 6
+
+
+def test_event_code_not_found(api, camille, coded):
+    assert search(api, camille, status="current", event="http://snomed.info/sct|ZCQM001") == []
+    assert search(api, camille, status="current", event=f"{CCAM}|ECHO") == []
+    assert search(api, camille, status="current", event="ZCQM00") == []  # no partial match
+    assert search(api, camille, status="current", event="ZCQM001^x") == []
+
+
+def test_related_identifier(api, camille, coded):
+    assert search(api, camille, status="current", related="CMD-42") == [coded["echo"]]
+    assert search(api, camille, status="current", related="urn:oid:1.2.3") == [coded["echo"]]
+    assert search(api, camille, status="current", related="CMD-42,CMD-43") == [
+        coded["scan"],
+        coded["echo"],
+    ]
+    assert search(api, camille, status="current", related="CMD-4") == []
+    assert search(api, camille, status="current", related="CMD-44") == []
 
 
 def test_identifier_and_id(api, camille, dossier):
