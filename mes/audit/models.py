@@ -123,7 +123,11 @@ class Trace(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="trace_chain_seq")]
-        indexes = [models.Index(fields=["patient_id", "-at"])]
+        indexes = [
+            models.Index(fields=["patient_id", "-at"]),
+            # « first access by this professional? » (notify_first_access) on every read.
+            models.Index(fields=["patient_id", "actor_id"]),
+        ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
