@@ -216,24 +216,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("MES_LOG_LEVEL", "INFO")},
 }
 
+def _demo_key_file(name: str, make: Callable[[], str]) -> Path:
+    """A key generated once under VAR_DIR for a demo or debug run, readable by its owner only
+    (chmod 600). O_EXCL makes concurrent first starts agree on one key: the loser reads the
+    winner's."""
+    path = VAR_DIR / name
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    with os.fdopen(fd, "w") as f:
+        f.write(make() + "\n")
+    return path
+
+
 if MES_DEMO:
     # Demo: messages go to the demo outbox (and the console), never to a real mailbox.
     EMAIL_BACKEND = "mes.demo.mail.OutboxBackend"
     MES_SMS_BACKEND = "mes.demo.mail.sms_backend"
-
-    def _demo_key_file(name: str, make: Callable[[], str]) -> Path:
-        """A key generated once under VAR_DIR, readable by its owner only (chmod 600).
-
-        O_EXCL makes concurrent first starts agree on one key: the loser reads the winner's.
-        """
-        path = VAR_DIR / name
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path
-        with os.fdopen(fd, "w") as f:
-            f.write(make() + "\n")
-        return path
 
     # Keys of this demo installation only: generated on first start, never the same twice, so
     # no key is shared between demo installations (and none is written in the code).
@@ -269,15 +269,7 @@ if not MES_OIDC_RSA_PRIVATE_KEY and not _oidc_key_file and (DEBUG or MES_DEMO):
             serialization.NoEncryption(),
         ).decode()
 
-    _oidc_key_path = VAR_DIR / "demo-oidc-rsa.key"
-    try:  # O_EXCL: concurrent first starts agree on one key (as for the demo keys above)
-        _fd = os.open(_oidc_key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(_fd, "w") as _f:
-            _f.write(_generate_rsa_pem())
-    _oidc_key_file = str(_oidc_key_path)
+    _oidc_key_file = str(_demo_key_file("demo-oidc-rsa.key", _generate_rsa_pem))
 if not MES_OIDC_RSA_PRIVATE_KEY and _oidc_key_file:
     MES_OIDC_RSA_PRIVATE_KEY = Path(_oidc_key_file).read_text()
 if not MES_OIDC_RSA_PRIVATE_KEY:

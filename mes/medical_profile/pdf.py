@@ -132,7 +132,7 @@ class Signature:
 
 @dataclass(frozen=True)
 class NewPage:
-    pass
+    """Start the next block on a new page (e.g. the witnesses' attestation)."""
 
 
 Block = Heading | Para | Note | Fields | Rows | Signature | NewPage

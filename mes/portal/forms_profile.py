@@ -241,7 +241,9 @@ class ProfileForm(MesForm):
         return out
 
     def to_input(self) -> inputs.EntryInput:
-        raise NotImplementedError
+        """The domain's input for this rubric, from the cleaned data: each rubric's form says it
+        (DiseaseForm, TreatmentForm, …); the base form is never used alone."""
+        raise NotImplementedError(f"{type(self).__name__} must define to_input()")
 
 
 class DiseaseForm(ProfileForm):

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from mes.access.decision import Action, decide
 from mes.identity.lookup import patient_identity
 from mes.identity.models import Citizen
-from mes.vaccinations.policies import VACCINATION_TYPE_CODE
+from mes.vaccinations.policies import vaccinations_readable
 
 from .access import ProRequest
 
@@ -22,14 +22,11 @@ FOUND_KEPT = 200
 
 def patient_tabs(request: ProRequest, patient: Citizen) -> dict[str, bool]:
     """Which of the patient's pages to offer (pure: writes no trace; each page still goes
-    through its own policy). The carnet follows the matrix like a « Note de vaccination »
-    (mes.vaccinations.policies)."""
+    through its own policy)."""
     decision = decide(request.actor, Action.READ, patient)
-    readable = decision.standing.readable_types
     return {
         "patient_readable": decision.allowed,
-        "vaccinations_readable": decision.allowed
-        and (readable is None or VACCINATION_TYPE_CODE in readable),
+        "vaccinations_readable": vaccinations_readable(request.actor, patient),
         "patient_depositable": decision.standing.may_deposit,
     }
 

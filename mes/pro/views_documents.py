@@ -193,9 +193,8 @@ def document_release(request: ProRequest, document_id: uuid.UUID) -> HttpRespons
 
 
 def _replaceable(request: ProRequest, person: Citizen) -> list[Document]:
-    """The professional's own current documents they may read on this dossier."""
-    if not decide(request.actor, Action.READ, person).allowed:
-        return []
+    """The professional's own current documents they may read on this dossier (none without
+    the right to read it: documents_visible_to applies the decision)."""
     return list(
         documents_visible_to(request.actor, person)
         .filter(author_professional_id=request.professional.pk, status=Document.Status.CURRENT)

@@ -71,6 +71,13 @@ def _allowed(actor: Actor, action: Action, patient: Citizen) -> tuple[bool, str,
     return True, "", st
 
 
+def vaccinations_readable(actor: Actor, patient: Citizen) -> bool:
+    """May this actor open the carnet? Pure (no trace), for menus and tabs; the page itself
+    goes through access_vaccinations, which traces."""
+    allowed, _, _ = _allowed(actor, Action.READ, patient)
+    return allowed
+
+
 @traced_action
 def access_vaccinations(
     actor: Actor,
