@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
+
+from django.db.models import Count
+
 from mes.identity.models import Citizen
 
 from .models import Notification
@@ -33,3 +38,13 @@ def unread_count(*, profile: Citizen, for_representative: bool) -> int:
         .shown_to(representative=for_representative)
         .count()
     )
+
+
+def unread_counts(*, viewer: Citizen, profile_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Unread notifications of several profiles at once (one query), as `viewer` sees them:
+    all of their own, and for a represented person only what representatives may see."""
+    unread = Notification.objects.filter(profile_id__in=list(profile_ids), read_at__isnull=True)
+    own = unread.filter(profile=viewer).shown_to(representative=False)
+    represented = unread.exclude(profile=viewer).shown_to(representative=True)
+    rows = (own | represented).values("profile_id").annotate(n=Count("pk"))
+    return {row["profile_id"]: row["n"] for row in rows}

@@ -37,7 +37,7 @@ from mes.identity.models import Professional
 from mes.lib import codes
 from mes.lib.errors import InvalidInput
 from mes.notifications import centre
-from mes.notifications.actions import unread_count
+from mes.notifications.actions import unread_counts
 from mes.notifications.models import Notification
 from mes.records.policies import access_dossier
 
@@ -397,13 +397,9 @@ def notifications(request: PortalRequest) -> HttpResponse:
         )
         for n in page.object_list
     ]
-    others = []
-    for other in profiles_of(request.citizen):
-        if other.pk == request.profile.pk:
-            continue
-        count = unread_count(profile=other, for_representative=other.pk != request.citizen.pk)
-        if count:
-            others.append((other, count))
+    other_profiles = [p for p in profiles_of(request.citizen) if p.pk != request.profile.pk]
+    counts = unread_counts(viewer=request.citizen, profile_ids=[p.pk for p in other_profiles])
+    others = [(p, counts[p.pk]) for p in other_profiles if counts.get(p.pk)]
     return render(
         request,
         "portal/settings/notifications.html",

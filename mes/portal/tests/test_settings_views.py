@@ -449,3 +449,20 @@ def test_bob_cannot_touch_camilles_notification(as_bob, bob, camille):
     assert refused.count() == 2
     assert {t.actor_id for t in refused} == {bob.ins}
     assert "Le Dr Martin" not in as_bob.get(reverse("portal:notifications")).content.decode()
+
+
+def test_notification_centre_counts_the_other_profiles_as_a_parent_sees_them(
+    as_camille, camille, louis, django_assert_max_num_queries
+):
+    """A parent is told of the child's unread notifications, never of those hidden from the
+    representatives (R1111-50), and the counts of every other profile come in one query."""
+    notify(profile=louis, code=Notification.Code.NEW_DOCUMENT, label="Vaccination ajoutée")
+    notify(
+        profile=louis,
+        code=Notification.Code.NEW_DOCUMENT,
+        label="Consultation confidentielle",
+        hidden_from_representatives=True,
+    )
+    with django_assert_max_num_queries(30):
+        html = as_camille.get(reverse("portal:notifications")).content.decode()
+    assert "Il y a 1 notification non lue pour le profil de Louis Lefèvre" in html
