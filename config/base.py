@@ -216,6 +216,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("MES_LOG_LEVEL", "INFO")},
 }
 
+
 def _demo_key_file(name: str, make: Callable[[], str]) -> Path:
     """A key generated once under VAR_DIR for a demo or debug run, readable by its owner only
     (chmod 600). O_EXCL makes concurrent first starts agree on one key: the loser reads the
