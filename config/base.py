@@ -61,8 +61,14 @@ INSTALLED_APPS = [
     "mes.measures",
     "mes.vaccinations",
     "mes.prevention",
+    "mes.messaging",
+    "mes.agenda",
+    "mes.carers",
+    "mes.reimbursements",
     "oauth2_provider",
     "mes.fhir",
+    "mes.mssante",
+    "mes.backoffice",
     "mes.portal",
     "mes.pro",
     "mes.demo",
@@ -79,7 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "mes.portal.middleware.SecurityHeadersMiddleware",
+    "mes.web.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

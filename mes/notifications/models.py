@@ -26,6 +26,32 @@ class Notification(models.Model):
         PROFILE_SHARE = "PARTAGE_PROFIL", "Partage de la gestion d'un profil"
         # vaccinations (issue 4): « Dr X a mis à jour la rubrique Vaccinations » (portal.md §7.2)
         NEW_VACCINATION = "AJOUT_VACCINATION", "Vaccination ajoutée ou confirmée"
+        # The rest of the catalogue of portal.md §7.2, and our own events (wave 2).
+        NEW_CONTACT = "AJOUT_ENTOURAGE", "Contact ajouté par un professionnel"
+        NEW_MESSAGE = "RECEPTION_MESSAGE", "Nouveau message"
+        MESSAGE_NOT_DELIVERED = "ECHEC_ENVOI_MESSAGE", "Message non distribué"
+        MEASURE_FROM_DOCUMENT = "COPIE_DOC_AJOUT_MESURE", "Mesure ajoutée depuis un document"
+        PREVENTION_DUE = "RAPPEL_RDV_PREV", "Examen médical à planifier"
+        VACCINATION_DUE = "RAPPEL_RDV_PREV_VACC", "Vaccination à planifier"
+        SCREENING_DUE = "RAPPEL_RDV_PREV_DEPIST", "Dépistage à planifier"
+        AGENDA_REMINDER = "RAPPEL_AGENDA", "Rappel"
+        APPOINTMENT_REMINDER = "RAPPEL_RDV_USAGER", "Rappel de rendez-vous"
+        SUPPORT_REPLY = "REPONSE_SUPPORT", "Réponse du support"
+        CARE_HISTORY_FIRST_FEED = "PRIMO_ALIM_MHS", "Mon histoire de santé alimentée"
+        DIRECTIVES_REMINDER = "RAPPEL_MODIF_DA", "Rappel des directives anticipées"
+        CARER_INVITATION = "PARTAGE_PROFIL_AIDANT", "Invitation d'un proche aidant"
+        CARER_ACCEPTED = "ACCORD_PARTAGE_PROFIL_AIDANT", "Invitation acceptée"
+        CARER_DECLINED = "REFUS_PARTAGE_PROFIL_AIDANT", "Invitation refusée"
+        CARER_REVOKED_BY_CARER = "REVOCATION_PAR_AIDANT", "Délégation arrêtée par l'aidant"
+        CARER_REVOKED_BY_AIDED = "REVOCATION_PAR_AIDE", "Délégation arrêtée par l'aidé"
+        MAJORITY = "RAPPEL_CONSENT_PASSAGE_MAJO", "Passage à la majorité"
+        MAJORITY_REPRESENTATIVE = "RAPPEL_RL_PASSAGE_MAJO", "Passage à la majorité (représentant)"
+        TREATING_PHYSICIAN = "DECLARATION_MT", "Médecin traitant déclaré"
+        EXPORT_READY = "EXPORT_DONNEES", "Données prêtes à télécharger"
+        SHARE_LINK_OPENED = "OUVERTURE_LIEN_PARTAGE", "Lien de partage ouvert"
+        SYNCED_SERVICES = "SERVICES_SYNCHRONISES", "Services synchronisés"
+        SECURITY_ALERT = "ALERTE_SECURITE", "Alerte de sécurité du compte"
+        ESPACE_LIFECYCLE = "VIE_PROFIL", "Ouverture ou clôture du profil"
 
     profile = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="notifications")
     code = models.CharField(max_length=32, choices=Code.choices)

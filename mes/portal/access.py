@@ -4,7 +4,6 @@ fails on a view that declares nothing (DESIGN.md §4)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
@@ -16,8 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from mes.access.actors import Actor, citizen_actor
 from mes.enrolment.models import LegalRepresentation
 from mes.identity.models import Citizen
+from mes.web.access import View
 
-View = Callable[..., HttpResponse]
 PROFILE_SESSION_KEY = "mes_profile_id"
 
 
@@ -50,13 +49,6 @@ def _current_profile(request: HttpRequest, citizen: Citizen) -> Citizen:
                 return profile
     request.session[PROFILE_SESSION_KEY] = str(citizen.pk)
     return citizen
-
-
-def public_view(view: View) -> View:
-    """Anyone, logged in or not (login pages, legal notices)."""
-    view = login_not_required(view)
-    view.mes_access = "public"  # type: ignore[attr-defined]
-    return view
 
 
 def patient_view(view: View) -> View:

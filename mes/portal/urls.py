@@ -1,6 +1,10 @@
 from django.urls import include, path
 
-from . import views, views_account, views_documents, views_family, views_settings
+from .account import views as views_account
+from .documents import views as views_documents
+from .family import views as views_family
+from .home import views
+from .settings import views as views_settings
 
 app_name = "portal"
 
@@ -66,8 +70,15 @@ urlpatterns = [
         name="share_invitation",
     ),
     # Profil médical (issue 4): rubrics, measures, vaccinations, directives and synthesis.
-    path("profil-medical/", include("mes.portal.urls_profile")),
-    path("profil-medical/mesures/", include("mes.portal.urls_measures")),
-    path("profil-medical/vaccinations/", include("mes.portal.urls_vaccinations")),
-    path("profil-medical/", include("mes.portal.urls_directives")),
+    path("profil-medical/", include("mes.portal.profile.urls")),
+    path("profil-medical/mesures/", include("mes.portal.measures.urls")),
+    path("profil-medical/vaccinations/", include("mes.portal.vaccinations.urls")),
+    path("profil-medical/", include("mes.portal.directives.urls")),
+    # Wave 2: each area in its own sub-package.
+    path("messagerie/", include("mes.portal.messaging.urls")),
+    path("agenda/", include("mes.portal.agenda.urls")),
+    path("histoire-de-sante/", include("mes.portal.care_history.urls")),
+    path("mon-compte/aidants/", include("mes.portal.carers.urls")),
+    path("enrolement/", include("mes.portal.enrolment.urls")),
+    path("aide/", include("mes.portal.help.urls")),
 ]

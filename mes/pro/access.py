@@ -26,8 +26,8 @@ from django.utils import timezone
 from mes.access.actors import AccessMode, Actor, professional_actor
 from mes.access.models import BreakGlassSession
 from mes.identity.models import Organisation, Professional
-from mes.portal.access import public_view
 from mes.records.models import Document
+from mes.web.access import public_view
 
 View = Callable[..., HttpResponse]
 EMERGENCY_SESSION_KEY = "mes_pro_emergency"  # {patient id: access mode}

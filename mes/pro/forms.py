@@ -18,10 +18,9 @@ from mes.identity.lookup import NAME_MIN
 from mes.lib import codes, filetypes
 from mes.lib.errors import InvalidInput
 from mes.lib.ins import InvalidIns, parse_ins
-from mes.portal.forms_account import BootstrapFormMixin
-from mes.portal.forms_documents import MesForm
 from mes.records.actions import TITLE_MAX, check_name
 from mes.records.models import Document
+from mes.web.forms import BootstrapFormMixin, MesForm
 
 # mes-spec §5.4 [INF]: the justification of an emergency access is mandatory free text.
 JUSTIFICATION_MIN = 10

@@ -27,7 +27,7 @@ from mes.identity.actions import (
     one_time_code_verify,
 )
 from mes.identity.models import OneTimeCode, Professional, User
-from mes.portal.forms_account import OneTimeCodeForm
+from mes.web.forms import OneTimeCodeForm
 
 from .access import public_view
 from .forms import ProLoginForm

@@ -26,7 +26,6 @@ from mes.identity.models import Citizen
 from mes.lib import codes
 from mes.lib.codes import UnknownCode
 from mes.lib.errors import InvalidInput
-from mes.portal.views_documents import download_name
 from mes.records import actions
 from mes.records.models import Document
 from mes.records.policies import (
@@ -37,6 +36,7 @@ from mes.records.policies import (
 )
 from mes.records.timers import document_release_to_patient
 from mes.vault.store import VaultError
+from mes.web.downloads import download_name
 
 from .access import ProRequest, professional_view
 from .forms import CLASS_GROUPS, DepositForm, DocumentFilterForm, class_group_label

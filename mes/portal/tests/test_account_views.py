@@ -15,7 +15,7 @@ from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import PASSWORD
 from mes.demo.models import OutboxMessage
 from mes.notifications import sms
-from mes.portal.views_account import PENDING_LOGIN_KEY, RESEND_ACTION
+from mes.portal.account.views import PENDING_LOGIN_KEY, RESEND_ACTION
 
 LOGIN = reverse("portal:login")
 CODE = reverse("portal:login_code")

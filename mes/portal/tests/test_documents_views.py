@@ -15,7 +15,7 @@ from mes.access.actors import citizen_actor
 from mes.access.models import PrivacySettings
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import make_pdf, pro
-from mes.portal import views_documents
+from mes.portal.documents import views as views_documents
 from mes.records import actions
 from mes.records.models import Document, Folder
 from mes.vault import store

@@ -28,7 +28,7 @@ from mes.medical_profile.models import (
     ProfileProfessional,
 )
 from mes.medical_profile.rubrics import MODELS, Rubric
-from mes.portal.urls_profile import RUBRICS
+from mes.portal.profile.urls import RUBRICS
 
 TODAY = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 

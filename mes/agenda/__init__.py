@@ -1,0 +1,1 @@
+"""Agenda santé: appointments, the prevention calendar, reminders (portal.md §8)."""

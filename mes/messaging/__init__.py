@@ -1,0 +1,1 @@
+"""Messagerie: the MSSanté directory, conversations, messages, attachments (mes-spec §7)."""

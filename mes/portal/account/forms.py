@@ -1,0 +1,107 @@
+"""Forms of the login steps and of the first-login onboarding (portal.md §1.5, mes-spec §3.3).
+
+Django links each input to its help text and errors (aria-describedby, aria-invalid); the mixin
+below only adds the Bootstrap classes so that the error is also seen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from mes.identity.models import OneTimeCode
+from mes.web.forms import BootstrapFormMixin
+
+CHANNEL_CHOICES = [
+    (OneTimeCode.Channel.EMAIL.value, "Par e-mail"),
+    (OneTimeCode.Channel.SMS.value, "Par SMS"),
+]
+
+
+class LoginForm(BootstrapFormMixin):
+    identifier = forms.CharField(
+        label="Identifiant",
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "username",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        ),
+        error_messages={"required": "Saisissez votre identifiant."},
+    )
+    password = forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Saisissez votre mot de passe."},
+    )
+    channel = forms.ChoiceField(
+        label="Recevoir mon code de connexion",
+        choices=CHANNEL_CHOICES,
+        initial=OneTimeCode.Channel.EMAIL.value,
+        widget=forms.RadioSelect,
+        help_text="Le SMS est envoyé au numéro de mobile enregistré sur votre compte ; "
+        "sans numéro enregistré, le code part par e-mail.",
+        error_messages={"required": "Choisissez comment recevoir votre code."},
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ResendCodeForm(BootstrapFormMixin):
+    """« Renvoyer un code »: the SMS is offered only when the account has a mobile number."""
+
+    channel = forms.ChoiceField(
+        label="Recevoir le nouveau code",
+        choices=CHANNEL_CHOICES,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, has_phone: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not has_phone:
+            field = self.fields["channel"]
+            field.choices = CHANNEL_CHOICES[:1]  # type: ignore[attr-defined]
+            field.widget = forms.HiddenInput()
+            field.initial = OneTimeCode.Channel.EMAIL.value
+
+
+class OnboardingForm(BootstrapFormMixin):
+    """The two first-login choices (portal.md §1.5) mapped on PrivacySettings."""
+
+    VISIBLE = "visible"
+    MASKED = "masque"
+
+    confidentiality = forms.ChoiceField(
+        label="Par défaut, je choisis de :",
+        choices=[
+            (VISIBLE, "Rendre visibles mes informations aux professionnels de santé habilités"),
+            (MASKED, "Masquer mes informations aux professionnels de santé"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez la confidentialité de vos informations."},
+    )
+    samu = forms.BooleanField(
+        required=False,
+        label="SAMU",
+        help_text="Le médecin régulateur du SAMU – Centre 15 peut consulter ces rubriques "
+        "quand il traite un appel d'urgence qui vous concerne.",
+        widget=forms.CheckboxInput(attrs={"role": "switch"}),
+    )
+    break_glass = forms.BooleanField(
+        required=False,
+        label="Autres professionnels de santé (bris de glace)",
+        help_text="Un professionnel qui vous prend en charge en urgence, sans autorisation "
+        "préalable, peut ouvrir ces rubriques en justifiant l'urgence.",
+        widget=forms.CheckboxInput(attrs={"role": "switch"}),
+    )
+    reveals_masked = forms.BooleanField(
+        required=False,
+        label="Documents masqués en cas d'urgence",
+        help_text="Les documents que vous avez masqués restent cachés en cas d'urgence, sauf "
+        "si vous activez ce choix.",
+        widget=forms.CheckboxInput(attrs={"role": "switch"}),
+    )

@@ -1,0 +1,250 @@
+"""Login in two steps (identifiant + mot de passe, then a one-time code), logout, the
+first-login onboarding and the demo outbox (mes-spec §3.3, portal.md §1.5).
+
+Between the two login steps the session holds only the pending user's id: nobody is logged in
+until the code is right.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mes.access.actions import privacy_settings_of, privacy_update
+from mes.demo.models import OutboxMessage
+from mes.identity.actions import (
+    LoginRefused,
+    email_address_of,
+    login_check_password,
+    one_time_code_send,
+    one_time_code_verify,
+)
+from mes.identity.models import OneTimeCode, User
+from mes.web.access import public_view
+from mes.web.forms import OneTimeCodeForm
+
+from ..access import PortalRequest, demo_view, patient_view
+from .forms import LoginForm, OnboardingForm, ResendCodeForm
+
+PENDING_LOGIN_KEY = "mes_pending_login"
+RESEND_ACTION = "renvoyer"
+DEMO_OUTBOX_SHOWN = 100
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    """`next` only when it stays on this site; anything else is dropped (no open redirect)."""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""
+
+
+def _masked_destination(user: User, channel: str) -> str:
+    """Enough of the address or number to recognise it, not enough to learn it."""
+    if channel == OneTimeCode.Channel.SMS:
+        digits = "".join(ch for ch in user.phone if ch.isdigit())
+        return f"votre mobile se terminant par {digits[-2:]}"
+    local, _, domain = email_address_of(user).partition("@")
+    return f"l'adresse {local[:1]}•••@{domain}"
+
+
+def _pending_user(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
+    pending = request.session.get(PENDING_LOGIN_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("user_id"), int):
+        return None
+    user = User.objects.filter(
+        pk=pending["user_id"], kind=User.Kind.CITIZEN, is_active=True
+    ).first()
+    if user is None:
+        request.session.pop(PENDING_LOGIN_KEY, None)
+        return None
+    return user, pending
+
+
+@require_http_methods(["GET", "POST"])
+@public_view
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Step 1: identifiant and password; on success a code is sent and step 2 asked for."""
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if getattr(request.user, "citizen", None) is not None:
+        return redirect(next_url or "portal:home")
+    form = LoginForm(request.POST or None, initial={"next": next_url})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = login_check_password(
+                identifier=form.cleaned_data["identifier"],
+                password=form.cleaned_data["password"],
+            )
+            channel = form.cleaned_data["channel"]
+            if channel == OneTimeCode.Channel.SMS and not user.phone:
+                channel = OneTimeCode.Channel.EMAIL
+                messages.info(
+                    request,
+                    "Aucun numéro de mobile n'est enregistré sur votre compte : "
+                    "le code vous est envoyé par e-mail.",
+                )
+            one_time_code_send(user=user, channel=channel)
+        except LoginRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            request.session[PENDING_LOGIN_KEY] = {
+                "user_id": user.pk,
+                "channel": channel,
+                "next": next_url,
+            }
+            return redirect("portal:login_code")
+    return render(request, "portal/account/login.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@public_view
+def login_code(request: HttpRequest) -> HttpResponse:
+    """Step 2: the one-time code. « Renvoyer un code » sends a fresh one."""
+    found = _pending_user(request)
+    if found is None:
+        return redirect("portal:login")
+    user, pending = found
+    channel = pending.get("channel", OneTimeCode.Channel.EMAIL)
+    has_phone = bool(user.phone)
+    form = OneTimeCodeForm()
+    resend_form = ResendCodeForm(initial={"channel": channel}, has_phone=has_phone)
+
+    if request.method == "POST" and request.POST.get("action") == RESEND_ACTION:
+        resend_form = ResendCodeForm(request.POST, has_phone=has_phone)
+        if resend_form.is_valid():
+            channel = resend_form.cleaned_data["channel"]
+            try:
+                one_time_code_send(user=user, channel=channel)
+            except LoginRefused as refused:
+                if not refused.locked:
+                    messages.error(request, str(refused))
+                    return redirect("portal:login_code")
+                return _refused_at_code_step(request, refused, form, resend_form, user, channel)
+            request.session[PENDING_LOGIN_KEY] = {**pending, "channel": channel}
+            messages.success(
+                request, f"Un nouveau code a été envoyé à {_masked_destination(user, channel)}."
+            )
+            return redirect("portal:login_code")
+    elif request.method == "POST":
+        form = OneTimeCodeForm(request.POST)
+        if form.is_valid():
+            try:
+                one_time_code_verify(user=user, code=form.cleaned_data["code"])
+            except LoginRefused as refused:
+                return _refused_at_code_step(request, refused, form, resend_form, user, channel)
+            # login() gives the session a new key (no session fixation) and keeps its data.
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.pop(PENDING_LOGIN_KEY, None)
+            return redirect(pending.get("next") or "portal:home")
+
+    return _code_page(request, form, resend_form, user, channel)
+
+
+def _code_page(
+    request: HttpRequest,
+    form: OneTimeCodeForm,
+    resend_form: ResendCodeForm,
+    user: User,
+    channel: str,
+) -> HttpResponse:
+    return render(
+        request,
+        "portal/account/login_code.html",
+        {
+            "form": form,
+            "resend_form": resend_form,
+            "destination": _masked_destination(user, channel),
+            "resend_action": RESEND_ACTION,
+            "validity_minutes": int(settings.MES_OTP_VALIDITY.total_seconds() // 60),
+        },
+    )
+
+
+def _refused_at_code_step(
+    request: HttpRequest,
+    refused: LoginRefused,
+    form: OneTimeCodeForm,
+    resend_form: ResendCodeForm,
+    user: User,
+    channel: str,
+) -> HttpResponse:
+    if refused.locked:
+        # A locked account starts over from the password once the lock has ended.
+        request.session.pop(PENDING_LOGIN_KEY, None)
+        messages.error(request, str(refused))
+        return redirect("portal:login")
+    if form.is_bound:
+        form.add_error(None, str(refused))
+    return _code_page(request, form, resend_form, user, channel)
+
+
+@require_POST
+@public_view
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """POST only, so that no link or image can log a person out."""
+    logout(request)
+    messages.success(request, "Vous êtes déconnecté.")
+    return redirect("portal:login")
+
+
+@require_http_methods(["GET", "POST"])
+@patient_view
+def onboarding(request: PortalRequest) -> HttpResponse:
+    """First login: default confidentiality and emergency access (portal.md §1.5, §5.2.3).
+
+    Always about the citizen's own profile, whichever profile is being viewed.
+    """
+    current = privacy_settings_of(request.citizen)
+    if current.onboarded_at is not None:
+        return redirect("portal:home")
+    initial = {
+        "confidentiality": OnboardingForm.MASKED
+        if current.mask_new_documents
+        else OnboardingForm.VISIBLE,
+        "samu": not current.oppose_centre_15,
+        "break_glass": not current.oppose_break_glass,
+        "reveals_masked": current.emergency_reveals_masked,
+    }
+    form = OnboardingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        privacy_update(
+            actor=request.actor,
+            patient_id=request.citizen.pk,
+            mask_new_documents=data["confidentiality"] == OnboardingForm.MASKED,
+            oppose_centre_15=not data["samu"],
+            oppose_break_glass=not data["break_glass"],
+            emergency_reveals_masked=data["reveals_masked"],
+            onboarding_done=True,
+        )
+        messages.success(
+            request,
+            "Vos préférences sont enregistrées. Vous pouvez les changer à tout moment dans les "
+            "paramètres.",
+        )
+        return redirect("portal:home")
+    return render(request, "portal/account/onboarding.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+@demo_view
+def demo_outbox(request: HttpRequest) -> HttpResponse:
+    """Demo only: every e-mail and SMS the demo « sent », newest first (login codes included)."""
+    return render(
+        request,
+        "portal/account/demo_outbox.html",
+        {
+            "outbox": OutboxMessage.objects.order_by("-sent_at", "-pk")[:DEMO_OUTBOX_SHOWN],
+            "shown_max": DEMO_OUTBOX_SHOWN,
+            "login_url": reverse("portal:login"),
+        },
+    )

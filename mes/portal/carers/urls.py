@@ -1,0 +1,5 @@
+"""Proches aidants (portal.md §5.8)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,88 @@
+"""Form bases shared by the citizen portal and the Web PS: Bootstrap's classes and invalid state
+beside Django's aria-invalid / aria-describedby, domain refusals shown on their field, and the
+one-time code step of both logins."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.forms.boundfield import BoundField
+
+from mes.lib.errors import InvalidInput
+
+
+class BootstrapFormMixin(forms.Form):
+    """Bootstrap classes on every widget, and `is-invalid` on the fields in error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.RadioSelect | forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.HiddenInput):
+                continue
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+
+class MesBoundField(BoundField):
+    """Bootstrap's invalid state on the widget, next to Django's aria-invalid/aria-describedby."""
+
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            # These attrs override the widget's own: keep its classes (form-control ...).
+            base = (widget or self.field.widget).attrs.get("class", "")
+            attrs["class"] = f"{attrs.get('class', base)} is-invalid".strip()
+        return attrs
+
+
+class MesForm(forms.Form):
+    bound_field_class = MesBoundField
+
+    def choice_field(self, name: str) -> forms.ChoiceField:
+        return cast(forms.ChoiceField, self.fields[name])
+
+    def add_input_error(self, exc: InvalidInput | ValueError) -> None:
+        """Show a domain refusal (InvalidInput, UnknownCode) on its field, else at the top."""
+        field = getattr(exc, "field", None)
+        field = field if field in self.fields else None
+        self.add_error(field, str(exc))
+
+
+class OneTimeCodeForm(BootstrapFormMixin):
+    code = forms.CharField(
+        label=f"Code de connexion à {settings.MES_OTP_DIGITS} chiffres",
+        help_text="Saisissez le code reçu, sans espace.",
+        max_length=20,  # room for the spaces some people type; removed in clean_code
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "pattern": r"[0-9 ]*",
+                "size": str(settings.MES_OTP_DIGITS + 2),
+                "spellcheck": "false",
+            }
+        ),
+        error_messages={"required": "Saisissez le code reçu."},
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        RegexValidator(
+            rf"^[0-9]{{{settings.MES_OTP_DIGITS}}}$",
+            message=f"Le code comporte {settings.MES_OTP_DIGITS} chiffres.",
+        )(code)
+        return code
