@@ -69,12 +69,15 @@ INSTALLED_APPS = [
     "mes.fhir",
     "mes.mssante",
     "mes.backoffice",
+    "mes.ops",
     "mes.portal",
     "mes.pro",
     "mes.demo",
 ]
 
 MIDDLEWARE = [
+    # First: the request id, the access log line and the metrics cover everything below.
+    "mes.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -215,12 +218,37 @@ MES_BREAK_GLASS_DURATION = timedelta(hours=24)
 # Multi-select delete limit (portal.md §3.1).
 MES_BULK_DELETE_MAX = 10
 
+# Logs: one JSON object per line with the request id (MES_LOG_FORMAT=json, the default outside
+# the demo and debug runs) or readable text; every line goes through the identifier redaction
+# of mes/ops/logging.py (no INS, no e-mail address in any log line).
+MES_LOG_FORMAT = os.environ.get("MES_LOG_FORMAT", "text" if (DEBUG or MES_DEMO) else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "mes.ops.logging.RequestIdFilter"},
+        "redact": {"()": "mes.ops.logging.RedactIdentifiers"},
+    },
+    "formatters": {
+        "json": {"()": "mes.ops.logging.json_formatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "redact"],
+            "formatter": "json" if MES_LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("MES_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own request logger repeats our access line with the path: keep errors only.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }
+# Prometheus scrapes /metrics from loopback, or anywhere with this bearer token.
+MES_METRICS_TOKEN = os.environ.get("MES_METRICS_TOKEN", "")
 
 
 def _demo_key_file(name: str, make: Callable[[], str]) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -23,6 +24,8 @@ def main() -> None:
         bind = os.environ.get("MES_BIND", "0.0.0.0:8000")
         workers = os.environ.get("MES_WEB_WORKERS", "4")
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        # Prometheus counters shared by this instance's workers, in a folder of its own.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="mes-metrics-"))
         argv = [gunicorn, "config.wsgi:application", "--bind", bind, "--workers", workers]
         os.execv(gunicorn, [*argv, *args[1:]])  # noqa: S606 - our own server, fixed path
     if args[:1] == ["worker"]:
