@@ -57,7 +57,7 @@ def databases() -> Iterator[tuple[str, str]]:
 
 
 def mes(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(  # noqa: S603 - our own command
+    done = subprocess.run(
         [MES, *args], env=env, capture_output=True, text=True, timeout=300, check=False
     )
     if ok:
