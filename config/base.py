@@ -162,6 +162,48 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Blobs on any S3-compatible object store instead of a folder (MES_BLOB_STORAGE=s3): the vault
+# encrypts before it writes, so the store only ever holds ciphertext, whichever it is.
+MES_BLOB_STORAGE = os.environ.get("MES_BLOB_STORAGE", "filesystem")
+if MES_BLOB_STORAGE == "s3":
+    _s3_secret = os.environ.get("MES_S3_SECRET_ACCESS_KEY", "")
+    if not _s3_secret and os.environ.get("MES_S3_SECRET_ACCESS_KEY_FILE"):
+        _s3_secret = Path(os.environ["MES_S3_SECRET_ACCESS_KEY_FILE"]).read_text().strip()
+    _s3_missing = [
+        name
+        for name in ("MES_S3_BUCKET", "MES_S3_ENDPOINT_URL", "MES_S3_ACCESS_KEY_ID")
+        if not os.environ.get(name)
+    ] + ([] if _s3_secret else ["MES_S3_SECRET_ACCESS_KEY (ou _FILE)"])
+    if _s3_missing:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "MES_BLOB_STORAGE=s3 demande aussi : " + ", ".join(_s3_missing) + "."
+        )
+    STORAGES["vault"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["MES_S3_BUCKET"],
+            "endpoint_url": os.environ["MES_S3_ENDPOINT_URL"],
+            "access_key": os.environ["MES_S3_ACCESS_KEY_ID"],
+            "secret_key": _s3_secret,
+            "region_name": os.environ.get("MES_S3_REGION", "us-east-1"),
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            # Blob names are unique ids written once; the vault itself replaces a blob.
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": False,  # the store is never handed to a browser
+        },
+    }
+elif MES_BLOB_STORAGE != "filesystem":
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("MES_BLOB_STORAGE vaut « filesystem » ou « s3 ».")
+# A blob no committed row refers to (a crash between the blob write and the commit) is removed
+# by `mes vault_sweep` once older than this: younger ones may belong to a transaction in flight.
+MES_VAULT_SWEEP_GRACE = timedelta(hours=int(os.environ.get("MES_VAULT_SWEEP_GRACE_HOURS", "24")))
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 
 EMAIL_BACKEND = os.environ.get("MES_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

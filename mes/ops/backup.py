@@ -17,7 +17,6 @@ import shutil
 import sqlite3
 import subprocess
 import tarfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +24,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import storages
 from django.db import connection
+
+from mes.vault.sweep import walk
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -59,18 +60,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _walk(storage: Storage, folder: str = "") -> Iterator[str]:
-    """Every file name in a storage, through the storage API (filesystem or S3 alike)."""
-    try:
-        folders, files = storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    for name in files:
-        yield f"{folder}/{name}" if folder else name
-    for sub in folders:
-        yield from _walk(storage, f"{folder}/{sub}" if folder else sub)
 
 
 def _is_postgres() -> bool:
@@ -121,7 +110,7 @@ def _dump_blobs(folder: Path) -> int:
     vault = storages["vault"]
     count = 0
     with tarfile.open(folder / BLOBS, "w") as tar:
-        for name in _walk(vault):
+        for name in walk(vault):
             if name.startswith("readyz/"):
                 continue
             with vault.open(name, "rb") as f:
