@@ -20,7 +20,9 @@ from mes.preferences.policies import access_preferences
 
 from .models import SupportRequest
 
-RATE_LIMITED = "Vous avez dépassé le nombre de demandes autorisées. Réessayez demain ou appelez le {phone}."
+RATE_LIMITED = (
+    "Vous avez dépassé le nombre de demandes autorisées. Réessayez demain ou appelez le {phone}."
+)
 
 
 def _notify_desk(request_id: int) -> None:

@@ -23,9 +23,11 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     if citizen is not None and profile is not None:
         own = profile.pk == citizen.pk
         profiles = profiles_of(citizen)
-        others = unread_counts(viewer=citizen, profile_ids=[p.pk for p in profiles]) if len(
-            profiles
-        ) > 1 else {}
+        others = (
+            unread_counts(viewer=citizen, profile_ids=[p.pk for p in profiles])
+            if len(profiles) > 1
+            else {}
+        )
         context.update(
             citizen=citizen,
             profile=profile,

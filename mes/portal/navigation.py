@@ -43,8 +43,17 @@ class Section:
     desktop_label: str = ""  # a longer label for the desktop menu (« Messagerie »)
 
 
-def _s(key: str, label: str, url_name: str, *places: Place, icon: str = "dot", hint: str = "",
-       own_only: bool = False, parent: str = "", desktop_label: str = "") -> Section:  # fmt: skip
+def _s(
+    key: str,
+    label: str,
+    url_name: str,
+    *places: Place,
+    icon: str = "dot",
+    hint: str = "",
+    own_only: bool = False,
+    parent: str = "",
+    desktop_label: str = "",
+) -> Section:
     return Section(
         key, label, url_name, frozenset(places), icon, hint, own_only, parent, desktop_label
     )
@@ -54,27 +63,98 @@ def _s(key: str, label: str, url_name: str, *places: Place, icon: str = "dot", h
 SECTIONS: tuple[Section, ...] = (
     _s("home", "Accueil", "portal:home", TAB, DESKTOP, icon="home"),
     _s("documents", "Documents", "portal:documents", TAB, DESKTOP, icon="file"),
-    _s("messaging", "Messages", "portal:messaging", TAB, DESKTOP, icon="mail",
-       hint="Échanger avec ses professionnels de santé", desktop_label="Messagerie"),  # fmt: skip
+    _s(
+        "messaging",
+        "Messages",
+        "portal:messaging",
+        TAB,
+        DESKTOP,
+        icon="mail",
+        hint="Échanger avec ses professionnels de santé",
+        desktop_label="Messagerie",
+    ),
     _s("profile", "Profil médical", "portal:profile", TAB, DESKTOP, icon="heart"),
-    _s("agenda", "Agenda", "portal:agenda", MORE, DESKTOP, icon="calendar",
-       hint="Rendez-vous, rappels, examens et vaccinations à réaliser"),  # fmt: skip
-    _s("prevention", "Prévention", "portal:prevention", MORE, DESKTOP, icon="leaf",
-       hint="Articles et bilans de prévention"),  # fmt: skip
-    _s("vaccinations", "Vaccinations", "portal:vaccinations", MORE, icon="syringe",
-       hint="Le carnet de vaccination", parent="profile"),  # fmt: skip
-    _s("care_history", "Mon histoire de santé", "portal:care_history", MORE, icon="clock",
-       hint="Les soins remboursés par l'Assurance Maladie", parent="profile"),  # fmt: skip
-    _s("catalogue", "Catalogue de services", "portal:catalogue", MORE, DESKTOP, icon="grid",
-       hint="Applications référencées à relier à son profil"),  # fmt: skip
-    _s("access", "Accès des professionnels", "portal:access", MORE, ACCOUNT, icon="key",
-       hint="Qui peut consulter le profil, confidentialité, urgence"),  # fmt: skip
-    _s("history", "Historique d'activité", "portal:history", MORE, ACCOUNT, icon="list",
-       hint="Chaque consultation et chaque action sur le profil"),  # fmt: skip
-    _s("settings", "Paramètres", "portal:settings", MORE, ACCOUNT, icon="gear",
-       hint="Notifications, raccourcis, partage du profil"),  # fmt: skip
-    _s("help", "Aide", "portal:help", MORE, ACCOUNT, icon="help",
-       hint="Questions fréquentes et nous contacter"),  # fmt: skip
+    _s(
+        "agenda",
+        "Agenda",
+        "portal:agenda",
+        MORE,
+        DESKTOP,
+        icon="calendar",
+        hint="Rendez-vous, rappels, examens et vaccinations à réaliser",
+    ),
+    _s(
+        "prevention",
+        "Prévention",
+        "portal:prevention",
+        MORE,
+        DESKTOP,
+        icon="leaf",
+        hint="Articles et bilans de prévention",
+    ),
+    _s(
+        "vaccinations",
+        "Vaccinations",
+        "portal:vaccinations",
+        MORE,
+        icon="syringe",
+        hint="Le carnet de vaccination",
+        parent="profile",
+    ),
+    _s(
+        "care_history",
+        "Mon histoire de santé",
+        "portal:care_history",
+        MORE,
+        icon="clock",
+        hint="Les soins remboursés par l'Assurance Maladie",
+        parent="profile",
+    ),
+    _s(
+        "catalogue",
+        "Catalogue de services",
+        "portal:catalogue",
+        MORE,
+        DESKTOP,
+        icon="grid",
+        hint="Applications référencées à relier à son profil",
+    ),
+    _s(
+        "access",
+        "Accès des professionnels",
+        "portal:access",
+        MORE,
+        ACCOUNT,
+        icon="key",
+        hint="Qui peut consulter le profil, confidentialité, urgence",
+    ),
+    _s(
+        "history",
+        "Historique d'activité",
+        "portal:history",
+        MORE,
+        ACCOUNT,
+        icon="list",
+        hint="Chaque consultation et chaque action sur le profil",
+    ),
+    _s(
+        "settings",
+        "Paramètres",
+        "portal:settings",
+        MORE,
+        ACCOUNT,
+        icon="gear",
+        hint="Notifications, raccourcis, partage du profil",
+    ),
+    _s(
+        "help",
+        "Aide",
+        "portal:help",
+        MORE,
+        ACCOUNT,
+        icon="help",
+        hint="Questions fréquentes et nous contacter",
+    ),
 )
 
 MORE_KEY = "more"
@@ -121,9 +201,14 @@ def current_key(path: str, sections: list[tuple[Section, str]]) -> str:
 
 def _link(section: Section, url: str, current: str, aria_label: str = "") -> Link:
     return Link(
-        section.key, section.label, url, section.icon, section.hint, section.key == current,
+        section.key,
+        section.label,
+        url,
+        section.icon,
+        section.hint,
+        section.key == current,
         aria_label,
-    )  # fmt: skip
+    )
 
 
 def _desktop_link(
@@ -160,12 +245,21 @@ def navigation(path: str, *, own_profile: bool = True) -> Navigation:
     if more_url and more_sections:
         in_more = path.startswith(more_url) or any(s.key == current for s, _ in more_sections)
         tabs.append(
-            Link(MORE_KEY, MORE_LABEL, more_url, "more", "", in_more,
-                 f"{MORE_LABEL}, onglet {count} sur {count}")  # fmt: skip
+            Link(
+                MORE_KEY,
+                MORE_LABEL,
+                more_url,
+                "more",
+                "",
+                in_more,
+                f"{MORE_LABEL}, onglet {count} sur {count}",
+            )
         )
     return Navigation(
         tabs=tabs,
         more=[_link(s, u, current) for s, u in more_sections],
-        desktop=[_desktop_link(s, u, current, sections) for s, u in sections if DESKTOP in s.places],
+        desktop=[
+            _desktop_link(s, u, current, sections) for s, u in sections if DESKTOP in s.places
+        ],
         account=[_link(s, u, current) for s, u in sections if ACCOUNT in s.places],
     )

@@ -119,7 +119,9 @@ def _back_link(request: HttpRequest) -> str:
     return ""
 
 
-def render_error(request: HttpRequest, page: ErrorPage, *, with_request: bool = True) -> HttpResponse:
+def render_error(
+    request: HttpRequest, page: ErrorPage, *, with_request: bool = True
+) -> HttpResponse:
     """The error page in the look of the portal the URL belongs to.
 
     Without the request (the 500 page), no context processor runs: a page about a failure must
@@ -137,10 +139,7 @@ def render_error(request: HttpRequest, page: ErrorPage, *, with_request: bool = 
         "help_url": reverse("portal:help"),
     }
     template = loader.get_template("web/errors/error.html")
-    if with_request:
-        html = template.render(context, request)
-    else:
-        html = template.render(context)
+    html = template.render(context, request) if with_request else template.render(context)
     return HttpResponse(html, status=page.status)
 
 

@@ -15,10 +15,14 @@ class ContactForm(BootstrapFormMixin, MesForm):
 
     profile = forms.TypedChoiceField(
         label="Profil concerné",
-        help_text="Une demande par profil : le vôtre, ou celui d'une personne que vous représentez.",
-        error_messages={"required": "Choisissez le profil concerné.",
-                        "invalid_choice": "Choisissez un des profils proposés."},
-    )  # fmt: skip
+        help_text=(
+            "Une demande par profil : le vôtre, ou celui d'une personne que vous représentez."
+        ),
+        error_messages={
+            "required": "Choisissez le profil concerné.",
+            "invalid_choice": "Choisissez un des profils proposés.",
+        },
+    )
     reason = forms.ChoiceField(
         label="Motif de la demande",
         choices=[("", "Choisissez un motif"), *SupportRequest.Reason.choices],
@@ -42,7 +46,9 @@ class ContactForm(BootstrapFormMixin, MesForm):
             "J'autorise les agents habilités du support à consulter les données de ce profil et "
             "son historique d'activité pour traiter ma demande."
         ),
-        help_text="Facultatif. Sans cette autorisation, le support répond à partir de votre message.",
+        help_text=(
+            "Facultatif. Sans cette autorisation, le support répond à partir de votre message."
+        ),
         required=False,
     )
     engagement = forms.BooleanField(

@@ -47,7 +47,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     citizen = getattr(request, "citizen", None)
     if citizen is None:
         return render(request, "portal/help/contact_anonymous.html", _legal_context())
-    return _contact_form(request)  # type: ignore[arg-type]
+    return _contact_form(request)
 
 
 @patient_view

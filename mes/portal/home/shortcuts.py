@@ -14,32 +14,77 @@ from mes.preferences.models import Shortcut
 
 # code → (URL name, query string, label on one's own profile, label on a represented profile)
 TARGETS: dict[Shortcut, tuple[str, str, str, str]] = {
-    Shortcut.DISEASES: ("portal:profile_diseases", "", "Voir mes maladies et sujets de santé",
-                        "Voir ses maladies et sujets de santé"),
-    Shortcut.TREATMENTS: ("portal:profile_treatments", "", "Voir mes traitements",
-                          "Voir ses traitements"),
-    Shortcut.VACCINATIONS: ("portal:vaccinations", "", "Voir mes vaccinations",
-                            "Voir ses vaccinations"),
-    Shortcut.ADD_TREATMENT: ("portal:profile_treatment_add", "", "Ajouter un traitement",
-                             "Ajouter un traitement"),
-    Shortcut.ADD_VACCINATION: ("portal:vaccination_add", "", "Ajouter une vaccination",
-                               "Ajouter une vaccination"),
+    Shortcut.DISEASES: (
+        "portal:profile_diseases",
+        "",
+        "Voir mes maladies et sujets de santé",
+        "Voir ses maladies et sujets de santé",
+    ),
+    Shortcut.TREATMENTS: (
+        "portal:profile_treatments",
+        "",
+        "Voir mes traitements",
+        "Voir ses traitements",
+    ),
+    Shortcut.VACCINATIONS: (
+        "portal:vaccinations",
+        "",
+        "Voir mes vaccinations",
+        "Voir ses vaccinations",
+    ),
+    Shortcut.ADD_TREATMENT: (
+        "portal:profile_treatment_add",
+        "",
+        "Ajouter un traitement",
+        "Ajouter un traitement",
+    ),
+    Shortcut.ADD_VACCINATION: (
+        "portal:vaccination_add",
+        "",
+        "Ajouter une vaccination",
+        "Ajouter une vaccination",
+    ),
     Shortcut.MEASURES: ("portal:measures", "", "Voir mes mesures", "Voir ses mesures"),
-    Shortcut.PROFESSIONALS: ("portal:profile_professionals", "",
-                             "Voir mes professionnels de santé", "Voir ses professionnels de santé"),
-    Shortcut.ADD_DOCUMENT: ("portal:document_add", "", "Ajouter un document", "Ajouter un document"),
+    Shortcut.PROFESSIONALS: (
+        "portal:profile_professionals",
+        "",
+        "Voir mes professionnels de santé",
+        "Voir ses professionnels de santé",
+    ),
+    Shortcut.ADD_DOCUMENT: (
+        "portal:document_add",
+        "",
+        "Ajouter un document",
+        "Ajouter un document",
+    ),
     Shortcut.FOLDERS: ("portal:folders", "", "Ajouter un dossier", "Ajouter un dossier"),
-    Shortcut.PINNED: ("portal:documents", "?epingles=on", "Afficher mes documents épinglés",
-                      "Afficher ses documents épinglés"),
+    Shortcut.PINNED: (
+        "portal:documents",
+        "?epingles=on",
+        "Afficher mes documents épinglés",
+        "Afficher ses documents épinglés",
+    ),
     Shortcut.WRITE_MESSAGE: ("portal:messaging", "", "Écrire un message", "Écrire un message"),
     Shortcut.AGENDA: ("portal:agenda", "", "Voir mon agenda", "Voir son agenda"),
-    Shortcut.CATALOGUE: ("portal:catalogue", "", "Accéder au catalogue de services",
-                         "Accéder au catalogue de services"),
-    Shortcut.ACCESS: ("portal:access", "", "Gérer les accès des professionnels de santé",
-                      "Gérer les accès des professionnels de santé"),
-    Shortcut.HISTORY: ("portal:history", "", "Accéder à l'historique d'activité",
-                       "Accéder à l'historique d'activité"),
-}  # fmt: skip
+    Shortcut.CATALOGUE: (
+        "portal:catalogue",
+        "",
+        "Accéder au catalogue de services",
+        "Accéder au catalogue de services",
+    ),
+    Shortcut.ACCESS: (
+        "portal:access",
+        "",
+        "Gérer les accès des professionnels de santé",
+        "Gérer les accès des professionnels de santé",
+    ),
+    Shortcut.HISTORY: (
+        "portal:history",
+        "",
+        "Accéder à l'historique d'activité",
+        "Accéder à l'historique d'activité",
+    ),
+}
 
 
 @dataclass(frozen=True)

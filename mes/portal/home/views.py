@@ -118,9 +118,7 @@ def shortcuts_manage(request: PortalRequest) -> HttpResponse:
     own = request.is_own_profile
     offered = shortcuts.offered(own=own)
     current = [s.value for s in shortcuts_of(request.profile)]
-    form = ShortcutsForm(
-        request.POST or None, offered=offered, own=own, initial={"codes": current}
-    )
+    form = ShortcutsForm(request.POST or None, offered=offered, own=own, initial={"codes": current})
     if request.method == "POST" and form.is_valid():
         order = {lk.code: i for i, lk in enumerate(offered)}
         codes = sorted(form.cleaned_data["codes"], key=order.__getitem__)
