@@ -311,10 +311,10 @@ def document_deposit(
             profile=patient,
             code=Notification.Code.UPDATED_DOCUMENT if replaced else Notification.Code.NEW_DOCUMENT,
             label=(
-                f"{doc.author_label} vous a ajouté le document « {doc.title} »"
+                f"{doc.author_label} vous a ajouté le document «\u00a0{doc.title}\u00a0»"
                 if speaks_to_holder(patient)
-                else f"{doc.author_label} a ajouté le document « {doc.title} » au profil de "
-                f"{patient.used_first_name or patient.first_name}"
+                else f"{doc.author_label} a ajouté le document «\u00a0{doc.title}\u00a0» "
+                f"au profil de {patient.used_first_name or patient.first_name}"
             ),
             url=reverse("portal:document", args=[doc.pk]),
             link_label="Voir le document",

@@ -80,7 +80,6 @@ def _contact_form(request: PortalRequest) -> HttpResponse:
         request,
         "portal/help/contact.html",
         {"form": form, "sent_requests": sent_requests, **_legal_context()},
-        status=400 if form.is_bound and form.errors else 200,
     )
 
 

@@ -27,7 +27,7 @@ from . import shortcuts
 from .forms import ShortcutsForm
 
 HOME_RECENT_DOCUMENTS = 5
-HOME_NOTIFICATIONS = 5
+HOME_NOTIFICATIONS = 3
 
 
 def _due_vaccinations(request: PortalRequest) -> int | None:
@@ -133,5 +133,4 @@ def shortcuts_manage(request: PortalRequest) -> HttpResponse:
         request,
         "portal/shell/shortcuts.html",
         {"form": form},
-        status=400 if form.is_bound and form.errors else 200,
     )

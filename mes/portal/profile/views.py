@@ -19,10 +19,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mes.audit.models import TraceAction
-from mes.lib.phone import grouped
 from mes.enrolment.models import LegalRepresentation
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
+from mes.lib.phone import grouped
 from mes.medical_profile import actions, directory, policies, rubrics
 from mes.medical_profile.actions import ROLE_PROFESSIONS, current_answers
 from mes.medical_profile.lifestyle import catalogue

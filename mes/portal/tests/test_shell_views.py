@@ -169,7 +169,7 @@ def test_camille_picks_her_shortcuts_and_sees_them_at_home(as_camille, camille):
 def test_six_shortcuts_are_refused_in_french(as_camille, camille):
     six = ["MALADIES", "TRAITEMENTS", "VACCINATIONS", "MESURES", "ACCES", "HISTORIQUE"]
     response = as_camille.post(reverse("portal:shortcuts"), {"codes": six})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Vous ne pouvez pas ajouter plus de 5 raccourcis." in _html(response)
     assert shortcuts_of(camille) == []
 

@@ -62,8 +62,8 @@ def test_a_childs_notifications_speak_of_the_child(camille, louis, dr_martin):
     notify_first_access(pro(dr_martin), louis)
     labels = list(Notification.objects.filter(profile=louis).values_list("label", flat=True))
     assert (
-        f"{dr_martin.display_name} a ajouté le document « Certificat de sport » au profil de Louis"
-        in labels
+        f"{dr_martin.display_name} a ajouté le document «\u00a0Certificat de sport\u00a0» "
+        "au profil de Louis" in labels
     )
     assert (
         f"{dr_martin.display_name} a consulté le dossier de Louis pour la première fois." in labels
@@ -78,7 +78,7 @@ def test_a_childs_notifications_speak_of_the_child(camille, louis, dr_martin):
         type_code="11490-0",
     )
     assert Notification.objects.get(profile=camille).label.endswith(
-        "vous a ajouté le document « Lettre »"
+        "vous a ajouté le document «\u00a0Lettre\u00a0»"
     )
 
 

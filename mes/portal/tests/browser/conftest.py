@@ -20,6 +20,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -143,11 +144,18 @@ def page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(f"JavaScript error: {exc}"))
 
+    expected: set[str] = set()
+    pg.mes_expected_error_pages = expected  # see expect_error_page()
+
     def on_console(msg: Any) -> None:
         url = (msg.location or {}).get("url", "")
         # Chromium asks for /favicon.ico on its own; its absence is not a page defect.
-        if msg.type == "error" and not url.endswith("/favicon.ico"):
-            errors.append(f"console error: {msg.text} ({url})")
+        if msg.type != "error" or url.endswith("/favicon.ico"):
+            return
+        # An error page the test asked for (404, 405...) is not a defect either.
+        if "Failed to load resource" in msg.text and urlsplit(url).path in expected:
+            return
+        errors.append(f"console error: {msg.text} ({url})")
 
     pg.on("console", on_console)
 
@@ -159,6 +167,12 @@ def page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any
     yield pg
     context.close()
     assert not errors, "The browser reported errors:\n" + "\n".join(errors)
+
+
+def expect_error_page(page: Any, path: str) -> None:
+    """The next visit of `path` answers an error status on purpose (an error page under test):
+    the browser's « Failed to load resource » for it is not reported as a defect."""
+    page.mes_expected_error_pages.add(path)
 
 
 def login_code_for(citizen: Citizen) -> str:

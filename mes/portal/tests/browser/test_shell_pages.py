@@ -24,7 +24,7 @@ from mes.notifications.models import Notification
 from mes.records import actions
 from mes.web.errors import STALE_LOGIN_MESSAGE
 
-from .conftest import DESKTOP, PHONE, check_a11y, layout_problems, login
+from .conftest import DESKTOP, PHONE, check_a11y, expect_error_page, layout_problems, login
 
 # Every page of the portal a citizen reaches (the document's own page comes from the fixture).
 PAGES = [
@@ -111,7 +111,7 @@ def test_the_tab_bar_navigates_every_section(page, live_server, camille, camille
     login(page, live_server, camille)
     page.set_viewport_size(PHONE)
     page.goto("/")
-    tabs = page.get_by_role("navigation", name="Onglets")
+    tabs = page.get_by_role("navigation", name="Barre d’onglets")
     expect(tabs).to_be_visible()
     expect(page.get_by_role("navigation", name="Menu principal")).to_be_hidden()
     expected = [
@@ -151,13 +151,15 @@ def test_desktop_shows_the_top_menu_not_the_tab_bar(page, live_server, camille, 
     page.goto("/profil-medical/vaccinations/")
     menu = page.get_by_role("navigation", name="Menu principal")
     expect(menu).to_be_visible()
-    expect(page.get_by_role("navigation", name="Onglets")).to_be_hidden()
+    expect(page.get_by_role("navigation", name="Barre d’onglets")).to_be_hidden()
     # Vaccinations belong to Profil médical in the desktop menu.
     expect(menu.get_by_role("link", name="Profil médical")).to_have_attribute(
         "aria-current", "page"
     )
     # The bell shows the unread count; the account menu holds the account's pages.
-    expect(page.get_by_role("link", name=re.compile(r"Notifications.*1 non lue"))).to_be_visible()
+    expect(
+        page.get_by_role("link", name=re.compile(r"Notifications.*\d+ non lues?"))
+    ).to_be_visible()
     page.get_by_role("button", name=re.compile("Profil affiché")).click()
     account = page.locator(".mes-profile-menu")
     for label in ("Accès des professionnels", "Historique d'activité", "Paramètres", "Aide"):
@@ -232,6 +234,12 @@ def test_a_table_becomes_cards_on_a_phone_with_every_button_on_screen(
 
 
 def test_error_pages_in_french_in_the_service_look(page, live_server, camille, camille_espace):
+    for path in (
+        "/nulle-part/",
+        "/documents/00000000-0000-0000-0000-000000000000/",
+        "/deconnexion/",
+    ):
+        expect_error_page(page, path)
     page.goto("/nulle-part/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Page introuvable")
     check_a11y(page, "erreur-404-anonyme")
