@@ -35,7 +35,7 @@ LOGIN_URL_NAMES = {
     "pro": ("pro:login", "pro:login_code"),
 }
 STALE_LOGIN_MESSAGE = (
-    "Votre page de connexion était restée ouverte trop longtemps : par sécurité, la connexion "
+    "Votre page de connexion était restée ouverte trop longtemps\u00a0: par sécurité, la connexion "
     "recommence. Saisissez à nouveau votre identifiant et votre mot de passe."
 )
 
@@ -58,14 +58,14 @@ NOT_FOUND = ErrorPage(
 BAD_REQUEST = ErrorPage(
     400,
     "Demande incorrecte",
-    "La demande envoyée au serveur est incomplète ou mal formée : elle n'a pas été traitée et "
+    "La demande envoyée au serveur est incomplète ou mal formée\u00a0: elle n'a pas été traitée et "
     "rien n'a été enregistré.",
     "Revenez à la page précédente et réessayez.",
 )
 METHOD_NOT_ALLOWED = ErrorPage(
     405,
     "Action impossible depuis cette adresse",
-    "Cette adresse ne s'ouvre pas directement : elle sert à envoyer un formulaire. Rien n'a été "
+    "Cette adresse ne s'ouvre pas directement\u00a0: elle sert à envoyer un formulaire. Rien n'a été "
     "enregistré.",
     "Revenez à la page précédente et utilisez le bouton prévu.",
 )
@@ -80,7 +80,7 @@ CSRF_EXPIRED = ErrorPage(
     403,
     "Cette page a expiré",
     "Par sécurité, le formulaire envoyé n'était plus valable (page restée ouverte longtemps, "
-    "ou cookies effacés) : rien n'a été enregistré.",
+    "ou cookies effacés)\u00a0: rien n'a été enregistré.",
     "Revenez à la page, rechargez-la, puis recommencez votre saisie.",
 )
 
