@@ -65,8 +65,8 @@ BAD_REQUEST = ErrorPage(
 METHOD_NOT_ALLOWED = ErrorPage(
     405,
     "Action impossible depuis cette adresse",
-    "Cette adresse ne s'ouvre pas directement\u00a0: elle sert à envoyer un formulaire. Rien n'a été "
-    "enregistré.",
+    "Cette adresse ne s'ouvre pas directement\u00a0: elle sert à envoyer un formulaire. "
+    "Rien n'a été enregistré.",
     "Revenez à la page précédente et utilisez le bouton prévu.",
 )
 SERVER_ERROR = ErrorPage(
