@@ -64,3 +64,5 @@ class ContactForm(BootstrapFormMixin, MesForm):
         field = self.fields["profile"]
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = [(str(p.pk), p.display_name) for p in profiles]
+        for name in ("profile", "reason"):  # drop-down lists get Bootstrap's select look
+            self.fields[name].widget.attrs["class"] = "form-select"
