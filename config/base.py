@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "mes.portal",
     "mes.pro",
     "mes.demo",
+    "mes.preferences",
+    "mes.web",  # the error pages' templates (mes/web/templates)
 ]
 
 MIDDLEWARE = [
@@ -87,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "mes.web.errors.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "mes.web.middleware.SecurityHeadersMiddleware",
 ]
@@ -131,6 +134,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"
+# A stale form (CSRF failure) gets a French page, and a stale login form a fresh login.
+CSRF_FAILURE_VIEW = "mes.web.errors.csrf_failure"
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 
@@ -414,3 +419,25 @@ OAUTH2_PROVIDER = {
 }
 # Named explicitly: mes.fhir.FhirClient points at the (swappable) Application model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
+# --- Help, support and legal pages (portal.md §10, §11.1) -----------------------------------
+# The deployer fills these in: who publishes the service, who hosts it, how to reach them.
+MES_PUBLISHER_NAME = os.environ.get("MES_PUBLISHER_NAME", "L'exploitant de ce service")
+MES_PUBLISHER_ADDRESS = os.environ.get("MES_PUBLISHER_ADDRESS", "Adresse à renseigner")
+MES_PUBLICATION_DIRECTOR = os.environ.get("MES_PUBLICATION_DIRECTOR", "À renseigner")
+MES_HOST_NAME = os.environ.get("MES_HOST_NAME", "Hébergeur à renseigner (certifié HDS)")
+MES_DPO_CONTACT = os.environ.get("MES_DPO_CONTACT", "dpo@exemple.invalid")
+MES_SUPPORT_PHONE = os.environ.get("MES_SUPPORT_PHONE", "3422")
+# RGAA: without an audit a site is declared « non conforme »; a deployer who audited sets
+# « partiellement conforme » or « totalement conforme » (portal.md §11.1).
+MES_ACCESSIBILITY_STATUS = os.environ.get("MES_ACCESSIBILITY_STATUS", "non conforme")
+# « Nous contacter »: at most this many requests per account and rolling day (portal.md §10,
+# « Vous avez dépassé le nombre de demandes autorisées »; the real limit is not published).
+MES_SUPPORT_REQUESTS_PER_DAY = int(os.environ.get("MES_SUPPORT_REQUESTS_PER_DAY", "5"))
+# The support desk's address: told (reference and reason only) of each new request.
+MES_SUPPORT_EMAIL = os.environ.get("MES_SUPPORT_EMAIL", "")
+MES_SUPPORT_MESSAGE_MAX_LENGTH = 3000  # portal.md §1.7: comments and free texts, 3000 chars
+# « Cette conversation sera conservée pendant un an. » (portal.md §10)
+MES_SUPPORT_RETENTION_DAYS = 365
+# « Mes raccourcis »: at most 5 on the home page (portal.md §1.4).
+MES_HOME_SHORTCUTS_MAX = 5

@@ -9,3 +9,9 @@ urlpatterns = [
     path("pro/", include("mes.pro.urls")),
     path("", include("mes.portal.urls")),
 ]
+
+# Every error in French, in the look of the portal it happens in (mes/web/errors.py).
+handler400 = "mes.web.errors.bad_request"
+handler403 = "mes.web.errors.permission_denied"
+handler404 = "mes.web.errors.page_not_found"
+handler500 = "mes.web.errors.server_error"

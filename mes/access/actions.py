@@ -17,7 +17,7 @@ from mes.audit.guard import Refused, RefusedForbidden, traced_action
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.identity.models import Citizen, Professional
 from mes.lib.errors import InvalidInput, NotFound
-from mes.notifications.actions import notify
+from mes.notifications.actions import notify, their_dossier
 from mes.notifications.models import Notification
 
 from .actors import AccessMode, Actor, ActorKind
@@ -356,7 +356,7 @@ def _tell_of_emergency_access(actor: Actor, patient: Citizen, session: BreakGlas
     notify(
         profile=patient,
         code=Notification.Code.BREAK_GLASS,
-        label=f"{actor.display_name} a accédé à votre dossier {how} le {when}.",
+        label=f"{actor.display_name} a accédé à {their_dossier(patient)} {how} le {when}.",
         url=reverse("portal:history"),
         link_label="Voir l'historique d'activité",
     )
@@ -396,7 +396,7 @@ def notify_first_access(actor: Actor, patient: Citizen) -> None:
     notify(
         profile=patient,
         code=Notification.Code.PRO_ACCESS,
-        label=f"{actor.display_name} a consulté votre dossier pour la première fois.",
+        label=f"{actor.display_name} a consulté {their_dossier(patient)} pour la première fois.",
         url=reverse("portal:access"),
         link_label="Gérer les accès des professionnels",
     )

@@ -86,6 +86,7 @@ class HistoryPage:
     has_previous: bool
 
 
+SYSTEM_NAME = "Mon espace santé (traitement automatique)"
 HIDDEN_TITLE = "Document en attente de remise par un professionnel"
 
 
@@ -108,7 +109,8 @@ def _as_row(t: Trace, hidden_titles: set[uuid.UUID]) -> HistoryRow:
         at=t.at,
         actor_kind=t.actor_kind,
         actor_kind_label=ACTOR_KIND_LABELS.get(t.actor_kind, t.actor_kind),
-        actor_name=t.actor_name,
+        # A job's internal name (« import-mesures-documents ») is never shown as « Qui ».
+        actor_name=SYSTEM_NAME if t.actor_kind == ActorKind.SYSTEM.value else t.actor_name,
         by_representative=t.acting_citizen_id is not None,
         profession_label=codes.professions().get(t.profession, t.profession),
         specialty_label=codes.specialties().get(t.specialty, t.specialty),

@@ -67,6 +67,9 @@ class TraceAction(models.TextChoices):
     UPDATE_VACCINATION = "MODIF_VACCINATION", "Modification d'une vaccination"
     DELETE_VACCINATION = "SUPP_VACCINATION", "Suppression d'une vaccination"
     CONFIRM_VACCINATION = "CONFIRMATION_VACCINATION", "Confirmation d'une vaccination"
+    # shell and help (issue 8): a refused change of the home shortcuts; a support request
+    SHORTCUTS = "MODIF_RACCOURCIS", "Modification des raccourcis de l'accueil"
+    SUPPORT_REQUEST = "DEMANDE_SUPPORT", "Demande adressée au support"
     DOWNLOAD_VACCINATIONS = (
         "TELECHARGEMENT_SYNTHESE_VACCINATIONS",
         "Téléchargement de la synthèse des vaccinations",

@@ -32,6 +32,20 @@ def notify(
     )
 
 
+def speaks_to_holder(profile: Citizen) -> bool:
+    """Is a profile's notification read by its holder? A profile without an account of its
+    own (a child) is read by its legal representatives: its texts then name the person, in the
+    third person (« … a ajouté le document « X » au profil de Léo »), never « vous »."""
+    return profile.user_id is not None
+
+
+def their_dossier(profile: Citizen) -> str:
+    """« votre dossier », or « le dossier de Léo » when representatives read it."""
+    if speaks_to_holder(profile):
+        return "votre dossier"
+    return f"le dossier de {profile.used_first_name or profile.first_name}"
+
+
 def unread_count(*, profile: Citizen, for_representative: bool) -> int:
     return (
         Notification.objects.filter(profile=profile, read_at__isnull=True)

@@ -84,3 +84,22 @@ def demo_view(view: View) -> View:
     wrapped = login_not_required(wrapper)
     wrapped.mes_access = "demo"  # type: ignore[attr-defined]
     return wrapped
+
+
+def citizen_optional_view(view: View) -> View:
+    """Anyone (help and legal pages); a logged-in citizen gets the shell of their profile."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        citizen = getattr(request.user, "citizen", None) if request.user.is_authenticated else None
+        if citizen is not None:
+            preq: PortalRequest = request  # type: ignore[assignment]
+            preq.citizen = citizen
+            preq.profile = _current_profile(request, citizen)
+            preq.is_own_profile = preq.profile.pk == citizen.pk
+            preq.actor = citizen_actor(citizen)
+        return view(request, *args, **kwargs)
+
+    wrapped = login_not_required(wrapper)
+    wrapped.mes_access = "public"  # type: ignore[attr-defined]
+    return wrapped

@@ -12,6 +12,9 @@ urlpatterns = [
     # Shell
     path("", views.home, name="home"),
     path("profil/changer/", views.switch_profile, name="switch_profile"),
+    path("plus/", views.more, name="more"),
+    path("mon-compte/", views.settings_hub, name="settings"),
+    path("mon-compte/raccourcis/", views.shortcuts_manage, name="shortcuts"),
     # Login (identifiant + mot de passe + code à usage unique)
     path("connexion/", views_account.login_view, name="login"),
     path("connexion/code/", views_account.login_code, name="login_code"),

@@ -20,7 +20,7 @@ from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.lib import codes, filetypes
 from mes.lib.errors import InvalidInput, NotFound
-from mes.notifications.actions import notify
+from mes.notifications.actions import notify, speaks_to_holder
 from mes.notifications.models import Notification
 from mes.vault import store
 
@@ -31,6 +31,10 @@ from .policies import access_document, access_dossier
 # portal.md §1.7: characters refused in names.
 FORBIDDEN_NAME_CHARS = set("@<>?:/€*#|%~+£$!§¤")
 TITLE_MAX = 255
+# A document the citizen side names: 50 characters, as the real service (portal.md §1.7, names
+# default to 50). Professionals' software may send longer titles (XDS title, up to TITLE_MAX).
+CITIZEN_TITLE_MAX = 50
+BEFORE_BIRTH = "La date du document ne peut pas être antérieure à la date de naissance ({born})."
 FOLDER_NAME_MAX = 50
 # « Informations complémentaires » and other free texts: 3000 characters (portal.md §1.7).
 REPORT_MAX = 3000
@@ -208,8 +212,16 @@ def document_deposit(
     """
     patient, st = access_dossier(actor, patient_id, action=Action.DEPOSIT, trace_action=None)
     now = timezone.now()
-    title = check_name(title, label="Nom du document", max_length=TITLE_MAX)
+    title = check_name(
+        title,
+        label="Nom du document",
+        max_length=CITIZEN_TITLE_MAX if st.is_citizen_side else TITLE_MAX,
+    )
     if st.is_citizen_side:
+        if service_date and service_date < patient.birth_date:
+            raise InvalidInput(
+                BEFORE_BIRTH.format(born=f"{patient.birth_date:%d/%m/%Y}"), "service_date"
+            )
         cat = codes.categories().get(category or "")
         if cat is None or not (cat.choosable or generated):
             raise InvalidInput("Choisissez une catégorie de document.", field="category")
@@ -298,7 +310,12 @@ def document_deposit(
         notify(
             profile=patient,
             code=Notification.Code.UPDATED_DOCUMENT if replaced else Notification.Code.NEW_DOCUMENT,
-            label=f"{doc.author_label} vous a ajouté le document « {doc.title} »",
+            label=(
+                f"{doc.author_label} vous a ajouté le document «\u00a0{doc.title}\u00a0»"
+                if speaks_to_holder(patient)
+                else f"{doc.author_label} a ajouté le document «\u00a0{doc.title}\u00a0» "
+                f"au profil de {patient.used_first_name or patient.first_name}"
+            ),
             url=reverse("portal:document", args=[doc.pk]),
             link_label="Voir le document",
             hidden_from_representatives=hidden_from_representatives,
@@ -375,7 +392,7 @@ def document_update(
     doc = access_document(
         actor, document_id, action=Action.EDIT_OWN, trace_action=TraceAction.UPDATE_DOC
     )
-    title = check_name(title, label="Nom du document", max_length=TITLE_MAX)
+    title = check_name(title, label="Nom du document", max_length=CITIZEN_TITLE_MAX)
     cat = codes.categories().get(category)
     if not doc.category_info.choosable:
         # A generated document (directives anticipées, synthèse) keeps its category and type.
@@ -384,6 +401,9 @@ def document_update(
         raise InvalidInput("Choisissez une catégorie de document.", field="category")
     if service_date > timezone.now().date():
         raise InvalidInput("La date du document ne peut pas être dans le futur.", "service_date")
+    born = doc.patient.birth_date
+    if service_date < born:
+        raise InvalidInput(BEFORE_BIRTH.format(born=f"{born:%d/%m/%Y}"), "service_date")
     folder = None
     if folder_id is not None:
         folder = Folder.objects.filter(pk=folder_id, patient_id=doc.patient_id).first()

@@ -15,7 +15,7 @@ from django.template.defaultfilters import filesizeformat
 
 from mes.lib import codes
 from mes.lib.errors import InvalidInput
-from mes.records.actions import FOLDER_NAME_MAX, REPORT_MAX, TITLE_MAX, check_name
+from mes.records.actions import CITIZEN_TITLE_MAX, FOLDER_NAME_MAX, REPORT_MAX, check_name
 from mes.records.models import Document, Folder
 from mes.web.forms import MesForm
 
@@ -85,8 +85,8 @@ class _DocumentFieldsForm(MesForm):
 
     title = forms.CharField(
         label="Nom du document",
-        max_length=TITLE_MAX,
-        help_text="Ex. : Ordonnance de soins n°4",
+        max_length=CITIZEN_TITLE_MAX,
+        help_text=f"{CITIZEN_TITLE_MAX} caractères au plus. Ex. : Ordonnance de soins n°4",
         widget=_text(autocomplete="off"),
         error_messages={"required": "Le champ « Nom du document » est obligatoire."},
     )
@@ -111,7 +111,7 @@ class _DocumentFieldsForm(MesForm):
         self.choice_field("folder").choices = folder_choices(folders, "Aucun dossier")
 
     def clean_title(self) -> str:
-        return _clean_name(self.cleaned_data["title"], "Nom du document", TITLE_MAX)
+        return _clean_name(self.cleaned_data["title"], "Nom du document", CITIZEN_TITLE_MAX)
 
 
 class DocumentAddForm(_DocumentFieldsForm):

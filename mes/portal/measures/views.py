@@ -31,7 +31,9 @@ from mes.measures.profiles import ADULT_AGE, MeasureCode, MeasureType
 from ..access import PROFILE_SESSION_KEY, PortalRequest, patient_view
 from .forms import MeasurementForm, TilesForm, initial_for, initial_now
 
-PAGE_SIZE = 50
+# Values per page: about two phone screens of the compact list (issue 8: a glycémie page was
+# 8,000 px long); the chart above still draws the whole period.
+PAGE_SIZE = 20
 PERIODS = (
     ("1m", "1 mois", 31),
     ("3m", "3 mois", 92),

@@ -22,6 +22,7 @@ from mes.audit.models import TraceAction
 from mes.enrolment.models import LegalRepresentation
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
+from mes.lib.phone import grouped
 from mes.medical_profile import actions, directory, policies, rubrics
 from mes.medical_profile.actions import ROLE_PROFESSIONS, current_answers
 from mes.medical_profile.lifestyle import catalogue
@@ -325,7 +326,7 @@ def describe(entry: ProfileEntry) -> EntryView:
     elif isinstance(entry, Contact):
         view = EntryView(entry, entry.display_name, badge=", ".join(entry.role_labels))
         view.add("Lien", entry.get_link_display())
-        view.add("Téléphone", " · ".join(p for p in (entry.phone1, entry.phone2) if p))
+        view.add("Téléphone", " · ".join(grouped(p) for p in (entry.phone1, entry.phone2) if p))
         view.add("Adresse e-mail", entry.email)
         place = " ".join(p for p in (entry.postal_code, entry.city) if p)
         view.add("Adresse", ", ".join(p for p in (entry.address, place, entry.country) if p))
@@ -391,9 +392,33 @@ def rubric_list(request: PortalRequest, rubric: Rubric) -> HttpResponse:
     }
     if rubric is Rubric.CONTACTS:
         context["blocks"] = _entourage_blocks(views, own=request.is_own_profile)
+        context["people"] = _entourage_people(views)
         context["adult"] = page.patient.age_on(timezone.localdate()) >= MAJORITY
         context["trusted"] = next((v for v in views if v.entry.is_trusted), None)  # type: ignore[attr-defined]
     return render(request, ui.template, context)
+
+
+@dataclass(frozen=True)
+class Person:
+    """One member of the entourage, shown once with every role they hold."""
+
+    view: EntryView
+    roles: list[str]
+
+
+ROLE_LABELS = {
+    "is_emergency": "Contact d'urgence",
+    "is_trusted": "Personne de confiance",
+    "is_caregiver": "Proche aidant",
+    "is_helped": "Proche aidé",
+}
+
+
+def _entourage_people(views: list[EntryView]) -> list[Person]:
+    return [
+        Person(view, [label for role, label in ROLE_LABELS.items() if getattr(view.entry, role)])
+        for view in views
+    ]
 
 
 @dataclass(frozen=True)

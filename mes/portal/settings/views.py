@@ -135,17 +135,22 @@ def _access_post(request: PortalRequest) -> HttpResponse:
     try:
         if op == ProfessionalActionForm.BLOCK:
             row = professional_block(**common)
-            done = f"{row.professional.display_name} est bloqué(e)."
+            whose = (
+                "à votre profil"
+                if request.is_own_profile
+                else f"au profil de {request.profile.display_name}"
+            )
+            done = f"{row.professional.display_name} ne peut plus accéder {whose}."
         elif op == ProfessionalActionForm.UNBLOCK:
             row = professional_unblock(**common)
-            done = f"{row.professional.display_name} est débloqué(e)."
+            done = f"Le blocage de {row.professional.display_name} est levé."
         else:
             administrator = op == ProfessionalActionForm.SET_ADMIN
             row = professional_set_administrator(**common, administrator=administrator)
             done = (
-                f"{row.professional.display_name} est désormais administrateur."
+                f"{row.professional.display_name} a désormais le statut d'administrateur."
                 if administrator
-                else f"{row.professional.display_name} n'est plus administrateur."
+                else f"{row.professional.display_name} n'a plus le statut d'administrateur."
             )
     except InvalidInput as exc:
         messages.error(request, str(exc))

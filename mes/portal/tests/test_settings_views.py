@@ -205,7 +205,8 @@ def test_access_page_lists_authorised_and_traces(as_camille, camille, dr_martin,
     response = as_camille.get(reverse("portal:access"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Autorisé(s)" in html and "Bloqué(s)" in html
+    assert "Professionnels autorisés" in html and "Professionnels bloqués" in html
+    assert "(s)" not in html and "(e)" not in html
     assert "Dr Anne Martin" in html and "Médecin traitant" in html
     assert "Julie Bernard" in html and "Administrateur" in html
     assert "Depuis le " in html
@@ -226,7 +227,7 @@ def test_search_the_directory_then_block(as_camille, camille, ide_bernard, bilan
 
     assert response.status_code == 302
     html = as_camille.get(response["Location"]).content.decode()
-    blocked_section = html.split("Bloqué(s)</h2>")[1].split("</section>")[0]
+    blocked_section = html.split("Professionnels bloqués</h2>")[1].split("</section>")[0]
     today = datetime.now(PARIS).strftime("%d/%m/%Y")
     assert "Julie Bernard" in blocked_section and f"Depuis le {today}" in blocked_section
     [row] = _traces(camille, TraceAction.BLOCK_PRO)

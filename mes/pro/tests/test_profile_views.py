@@ -56,7 +56,7 @@ def test_an_authorised_professional_reads_the_entourage(as_bernard, ide_bernard,
     assert response.status_code == 200
     html = body(response)
     assert "Hugo Lefèvre" in html and "Personne de confiance" in html
-    assert "Contact d'urgence" in html and "0639980199" in html
+    assert "Contact d'urgence" in html and "06 39 98 01 99" in html  # by pairs
     assert reverse("pro:document", args=[directives.pk]) in html
     [read] = traces(camille, TraceAction.CONSULT_ENTOURAGE)
     assert read.outcome == TraceOutcome.ALLOWED and read.actor_id == ide_bernard.national_id

@@ -20,6 +20,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -55,6 +56,39 @@ SETTLE_ANIMATIONS = """() => Promise.race([
     .map(a => a.finished.catch(() => null))),
   new Promise(resolve => setTimeout(resolve, 2000)),
 ])"""
+
+# No horizontal scrolling, and every control on screen (issue 8): the page is no wider than the
+# window, and no visible link, button or field lies beyond its left or right edge, unless it sits
+# in a container made to scroll sideways. Hidden controls (the skip link, closed menus) are not
+# counted.
+LAYOUT_PROBLEMS = r"""() => {
+  const width = window.innerWidth;
+  const problems = [];
+  const scrollWidth = document.scrollingElement.scrollWidth;
+  if (scrollWidth > width) {
+    problems.push(`the page scrolls sideways: ${scrollWidth} px > ${width} px`);
+  }
+  const scrolls = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll') return true;
+    }
+    return false;
+  };
+  const controls = 'a[href], button, input:not([type=hidden]), select, textarea, summary';
+  for (const el of document.querySelectorAll(controls)) {
+    if (el.closest('.skip-link, .visually-hidden, [hidden]')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none') continue;
+    if ((r.left < -1 || r.right > width + 1) && !scrolls(el)) {
+      problems.push(`off screen (${Math.round(r.left)}..${Math.round(r.right)} px): `
+        + el.outerHTML.replace(/\s+/g, ' ').slice(0, 140));
+    }
+  }
+  return problems;
+}"""
 
 AXE = Axe()  # reads the axe.min.js shipped with axe-playwright-python once
 HERE = Path(__file__).resolve().parent
@@ -110,11 +144,18 @@ def page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(f"JavaScript error: {exc}"))
 
+    expected: set[str] = set()
+    pg.mes_expected_error_pages = expected  # see expect_error_page()
+
     def on_console(msg: Any) -> None:
         url = (msg.location or {}).get("url", "")
         # Chromium asks for /favicon.ico on its own; its absence is not a page defect.
-        if msg.type == "error" and not url.endswith("/favicon.ico"):
-            errors.append(f"console error: {msg.text} ({url})")
+        if msg.type != "error" or url.endswith("/favicon.ico"):
+            return
+        # An error page the test asked for (404, 405...) is not a defect either.
+        if "Failed to load resource" in msg.text and urlsplit(url).path in expected:
+            return
+        errors.append(f"console error: {msg.text} ({url})")
 
     pg.on("console", on_console)
 
@@ -126,6 +167,12 @@ def page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any
     yield pg
     context.close()
     assert not errors, "The browser reported errors:\n" + "\n".join(errors)
+
+
+def expect_error_page(page: Any, path: str) -> None:
+    """The next visit of `path` answers an error status on purpose (an error page under test):
+    the browser's « Failed to load resource » for it is not reported as a defect."""
+    page.mes_expected_error_pages.add(path)
 
 
 def login_code_for(citizen: Citizen) -> str:
@@ -177,8 +224,14 @@ def _describe(violation: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def layout_problems(page: Any) -> list[str]:
+    """Sideways scrolling and controls beyond the window's edges, at the current size."""
+    return list(page.evaluate(LAYOUT_PROBLEMS))
+
+
 def check_a11y(page: Any, name: str) -> None:
-    """Run axe at desktop and phone widths and fail on serious or critical violations.
+    """Run axe at desktop and phone widths and fail on serious or critical violations, on a
+    page that scrolls sideways, or on a control off screen (LAYOUT_PROBLEMS).
 
     Saves full-page screenshots as test-output/screenshots/<name>.png (desktop, 1280x900) and
     <name>-phone.png (390x844), handy to review a page's layout after a run.
@@ -187,10 +240,12 @@ def check_a11y(page: Any, name: str) -> None:
     axe = AXE
     original = page.viewport_size or DESKTOP
     found: dict[tuple[str, str], dict[str, Any]] = {}
+    layout: list[str] = []
     try:
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(size)
             page.evaluate(SETTLE_ANIMATIONS)
+            layout += [f"({label}) {problem}" for problem in layout_problems(page)]
             results = axe.run(page)
             for violation in results.response.get("violations", []):
                 if violation.get("impact") in BLOCKING_IMPACTS:
@@ -199,6 +254,11 @@ def check_a11y(page: Any, name: str) -> None:
             page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"), full_page=True)
     finally:
         page.set_viewport_size(original)
+    if layout:
+        pytest.fail(
+            f"{name} ({page.url}) does not fit the window:\n" + "\n".join(layout[:10]),
+            pytrace=False,
+        )
     if found:
         report = "\n".join(f"({label}) {_describe(v)}" for (_, label), v in found.items())
         pytest.fail(

@@ -25,6 +25,12 @@ from .conftest import check_a11y, login, submit_login_code, submit_password
 FAKE_PDF = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 240
 
 
+def account_menu(page, link: str) -> None:
+    """Open the header's account menu and follow one of its links."""
+    page.get_by_role("button", name=re.compile("Profil affiché")).click()
+    page.locator(".mes-profile-menu").get_by_role("link", name=link, exact=True).click()
+
+
 def onboarded(citizen):
     from django.utils import timezone
 
@@ -129,7 +135,8 @@ def test_louise_story(page, live_server, camille, dr_martin, ide_bernard, camill
     lettre.refresh_from_db()
     assert lettre.masked_from_professionals
 
-    nav.get_by_role("link", name="Accès des professionnels").click()
+    # Accès and Historique sit in the account menu (portal.md §1.1–1.2).
+    account_menu(page, "Accès des professionnels")
     expect(page.get_by_role("heading", level=1)).to_have_text("Accès des professionnels de santé")
     check_a11y(page, "acces-professionnels")
     authorised = page.get_by_role("table", name=re.compile("Professionnels autorisés"))
@@ -144,7 +151,7 @@ def test_louise_story(page, live_server, camille, dr_martin, ide_bernard, camill
         == ProfessionalAccess.Status.BLOCKED
     )
 
-    nav.get_by_role("link", name="Historique d'activité").click()
+    account_menu(page, "Historique d'activité")
     expect(page.get_by_role("heading", level=1)).to_have_text("Historique d'activité")
     # Professionals' tab (the default): dr_martin's earlier download of the letter.
     pros = page.get_by_role("table")
