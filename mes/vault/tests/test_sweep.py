@@ -84,13 +84,17 @@ def test_every_blob_owner_is_registered() -> None:
     assert "records.Document" in owners()
 
 
+# Fixed ids: parallel test workers must collect the same parameters.
+P, B = "ab3f" + "0" * 28, "c0ffee" + "1" * 26
+
+
 @pytest.mark.parametrize(
     ("name", "ours"),
     [
-        (f"ab/{uuid.uuid4().hex}/{uuid.uuid4().hex}.bin", True),
-        (f"ab/{uuid.uuid4().hex}/readme.txt", False),
+        (f"ab/{P}/{B}.bin", True),
+        (f"ab/{P}/readme.txt", False),
         ("readyz/abc", False),
-        (f"ab/pas-un-uuid/{uuid.uuid4().hex}.bin", False),
+        (f"ab/pas-un-uuid/{B}.bin", False),
     ],
 )
 def test_only_vault_names_are_considered(name: str, ours: bool) -> None:
