@@ -8,7 +8,6 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
 from django.forms.boundfield import BoundField
 
@@ -33,8 +32,6 @@ class SafeTextMixin(forms.Form):
             multiline = isinstance(field.widget, forms.Textarea)
             label = str(field.label or name)
             for value in values:
-                if isinstance(value, UploadedFile):
-                    value, label = value.name or "", "Nom du fichier"
                 problem = (
                     text_problem(value, multiline=multiline) if isinstance(value, str) else None
                 )
