@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[3]
         ("test-secret-key-not-for-production-" + "x" * 20, "clé d'exemple connue"),
         ("changeme-" + secrets.token_urlsafe(50), "clé d'exemple connue"),
     ],
+    ids=["courte", "repetee", "motif", "django-insecure", "cle-des-tests", "changeme"],
 )
 def test_weak_secret_keys_are_refused(key, why):
     problem = safety.secret_key_problem(key)
@@ -45,6 +46,7 @@ def test_weak_secret_keys_are_refused(key, why):
         + base64.b64encode(secrets.token_bytes(32)).decode().strip("=+/")
         + "-production-like-key",
     ],
+    ids=["token_urlsafe", "token_hex", "ci"],
 )
 def test_random_keys_pass(key):
     assert safety.secret_key_problem(key) is None
