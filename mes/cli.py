@@ -74,10 +74,15 @@ def main() -> None:
         argv = serve_argv(args[1:])
         os.execv(argv[0], argv)  # noqa: S606 - our own server, fixed path
     if args[:1] == ["worker"]:
+        from django.db import DatabaseError
+
         from mes.audit.tasks import schedule_next
 
         # A checkpoint of the trace soon after the worker starts; each one plans the next.
-        schedule_next(after=timedelta(seconds=30))
+        try:
+            schedule_next(after=timedelta(seconds=30))
+        except DatabaseError as exc:  # not migrated yet: the worker says so itself
+            print(f"mes worker : point de contrôle non planifié ({exc})", file=sys.stderr)
         args = ["db_worker", *args[1:]]
     from django.core.management import execute_from_command_line
 
