@@ -97,6 +97,7 @@ def bench_env(var_dir: Path, database_url: str | None, opts: Options) -> dict[st
             "MES_VAR_DIR": str(var_dir),
             "MES_SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
             "MES_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "MES_AUDIT_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "MES_OIDC_RSA_PRIVATE_KEY": _rsa_pem(),
             "MES_DB_CONN_MAX_AGE": str(opts.conn_max_age),
             "MES_LOG_LEVEL": "WARNING",

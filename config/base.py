@@ -80,7 +80,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id, the access log line and the metrics cover everything below.
     "mes.ops.middleware.RequestObservabilityMiddleware",
+    # First: whether the request came over HTTPS is settled before anything reads it.
+    "mes.web.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Body size and control characters, before any view, session or form reads the request.
+    "mes.web.limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -243,6 +247,11 @@ if not (DEBUG or MES_DEMO):
     SECURE_HSTS_SECONDS = int(os.environ.get("MES_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# X-Forwarded-Proto is believed only from the reverse proxy declared here (addresses or CIDR
+# networks, comma-separated); from anyone else mes.web.proxy drops it. Without a declared proxy
+# the header is never believed, and config/safety.py refuses a setting that would believe it.
+MES_TRUSTED_PROXIES = env_list("MES_TRUSTED_PROXIES")
+if MES_TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Domain timers and limits (each with its spec reference) --------------------------------
@@ -262,6 +271,12 @@ MES_HIDDEN_FROM_PATIENT_RELEASE_AFTER = timedelta(days=30)
 MES_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 # Bris de glace lasts one encounter, bounded at 24 hours per patient ([GAP], mes-spec §5.4).
 MES_BREAK_GLASS_DURATION = timedelta(hours=24)
+# The largest request body the portal and the Web PS read (mes.web.limits), refused on its
+# declared length before it is read ([GAP] decided: twice the largest upload, so a file a little
+# too large still gets the form's own message, and anything larger a 413 unread). The API paths
+# set their own.
+MES_REQUEST_MAX_BYTES = 2 * MES_UPLOAD_MAX_BYTES
+MES_WEB_LIMITS_EXEMPT = ("/fhir/", "/o/", "/.well-known/")
 # Multi-select delete limit (portal.md §3.1).
 MES_BULK_DELETE_MAX = 10
 
@@ -329,6 +344,32 @@ if MES_DEMO:
                 "demo-master.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
             )
         )
+
+# --- The trace's key (mes.audit.keys) ----------------------------------------------------------
+# Seals every trace row (HMAC-SHA256) and signs the checkpoints of the chain heads (an Ed25519
+# key derived from it): base64 of 32 random bytes or more, or a file holding it. Kept out of the
+# database and its backups, like the master key: whoever holds the database without it cannot
+# forge a row. Rotation: put a new key first, keep the old ones after it (comma or new line).
+MES_AUDIT_KEY = os.environ.get("MES_AUDIT_KEY", "")
+MES_AUDIT_KEY_FILE = os.environ.get("MES_AUDIT_KEY_FILE", "")
+if not (MES_AUDIT_KEY or MES_AUDIT_KEY_FILE):
+    if not (DEBUG or MES_DEMO):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "MES_AUDIT_KEY (ou MES_AUDIT_KEY_FILE) doit être défini : base64 d'au moins 32 "
+            "octets aléatoires, la clé qui scelle la trace d'accès."
+        )
+    MES_AUDIT_KEY_FILE = str(
+        _demo_key_file("demo-audit.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode())
+    )
+# Signed checkpoints of the chain heads, outside the database (an append-only directory: on a
+# separate, write-once volume in production), written every hour by the worker
+# ([GAP] decided: an hour bounds what an insider could cut unseen) and by `mes audit checkpoint`.
+MES_AUDIT_CHECKPOINT_DIR = os.environ.get(
+    "MES_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")
+)
+MES_AUDIT_CHECKPOINT_INTERVAL = timedelta(hours=1)
 
 # --- OAuth2 / OpenID Connect provider for the FHIR API (django-oauth-toolkit) ----------------
 # Owned by the FHIR API (mes/fhir); documented in docs/fhir-api.md. Practice software signs a
@@ -441,3 +482,9 @@ MES_SUPPORT_MESSAGE_MAX_LENGTH = 3000  # portal.md §1.7: comments and free text
 MES_SUPPORT_RETENTION_DAYS = 365
 # « Mes raccourcis »: at most 5 on the home page (portal.md §1.4).
 MES_HOME_SHORTCUTS_MAX = 5
+# --- Start-up refuses unsafe settings (config/safety.py): a weak secret key, a proxy header
+# believed from anyone. The demo and a debug run make their own keys and are exempt.
+if not (DEBUG or MES_DEMO):
+    from config.safety import refuse_unsafe
+
+    refuse_unsafe(globals())

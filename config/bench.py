@@ -17,7 +17,13 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-for _name in ("MES_SECRET_KEY", "MES_MASTER_KEY", "MES_VAR_DIR", "MES_OIDC_RSA_PRIVATE_KEY"):
+for _name in (
+    "MES_SECRET_KEY",
+    "MES_MASTER_KEY",
+    "MES_AUDIT_KEY",
+    "MES_VAR_DIR",
+    "MES_OIDC_RSA_PRIVATE_KEY",
+):
     if not os.environ.get(_name):
         raise ImproperlyConfigured(
             f"{_name} doit être fourni par bench/run.py (réglages du banc d'essai uniquement)."

@@ -1,14 +1,19 @@
 """Test settings: SQLite in a temporary folder unless DATABASE_URL is set (CI runs both)."""
 
+import base64
 import os
+import secrets
 import tempfile
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 os.environ.setdefault("MES_DEBUG", "false")
-os.environ.setdefault("MES_SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
+# A fresh random key for each run: config/safety.py refuses weak or example keys.
+os.environ.setdefault("MES_SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("MES_VAR_DIR", tempfile.mkdtemp(prefix="mes-test-"))
+# A fresh trace key for each test run (tests of rotation set their own).
+os.environ.setdefault("MES_AUDIT_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
 # The test clients use loopback redirect URIs, as desktop practice software does (RFC 8252).
 os.environ.setdefault("MES_OAUTH_REDIRECT_SCHEMES", "https,http")
 

@@ -1,18 +1,57 @@
 """The `mes` command: Django management plus the service's own entry points.
 
 mes demo            prepare (migrate, demo data) and serve everything on localhost
-mes serve           production web server (gunicorn)
-mes worker          background tasks (django-tasks database backend)
+mes serve           production web server (gunicorn), on 127.0.0.1:8000 unless MES_BIND says
+mes worker          background tasks (django-tasks database backend), trace checkpoints
 mes audit verify    recompute every trace chain, name the first altered row
 mes <command>       any Django management command (migrate, check, ...)
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
+
+# Loopback unless the operator says otherwise: exposing the server is a decision (MES_BIND).
+DEFAULT_BIND = "127.0.0.1:8000"
+# Unix socket paths are limited to 108 bytes (sun_path); keep a margin.
+_SOCKET_PATH_MAX = 100
+
+
+def control_socket(var_dir: Path, bind: str) -> Path:
+    """gunicorn's control socket for this instance: one per data directory and address, so two
+    instances on one machine (two demos, a server and a benchmark) never share one."""
+    name = "gunicorn-" + re.sub(r"[^A-Za-z0-9.-]+", "_", bind) + ".ctl"
+    path = var_dir / name
+    if len(str(path)) <= _SOCKET_PATH_MAX:
+        return path
+    digest = hashlib.sha256(f"{var_dir.resolve()}|{bind}".encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"mes-gunicorn-{digest}.ctl"
+
+
+def serve_argv(args: list[str]) -> list[str]:
+    from django.conf import settings
+
+    bind = os.environ.get("MES_BIND", DEFAULT_BIND)
+    workers = os.environ.get("MES_WEB_WORKERS", "4")
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    socket = control_socket(Path(settings.VAR_DIR), bind)
+    return [
+        gunicorn,
+        "config.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        workers,
+        "--control-socket",
+        str(socket),
+        *args,
+    ]
 
 
 def main() -> None:
@@ -20,15 +59,32 @@ def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["demo"]:
         os.environ.setdefault("MES_DEMO", "1")
+    if args[:1] in (["serve"], ["worker"]):
+        import django
+        from django.core.exceptions import ImproperlyConfigured
+
+        try:
+            django.setup()
+            from config.safety import refuse_unsafe_settings
+
+            refuse_unsafe_settings()
+        except ImproperlyConfigured as exc:
+            sys.exit(f"mes {args[0]} : {exc}")
     if args[:1] == ["serve"]:
-        bind = os.environ.get("MES_BIND", "0.0.0.0:8000")
-        workers = os.environ.get("MES_WEB_WORKERS", "4")
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         # Prometheus counters shared by this instance's workers, in a folder of its own.
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="mes-metrics-"))
-        argv = [gunicorn, "config.wsgi:application", "--bind", bind, "--workers", workers]
-        os.execv(gunicorn, [*argv, *args[1:]])  # noqa: S606 - our own server, fixed path
+        argv = serve_argv(args[1:])
+        os.execv(argv[0], argv)  # noqa: S606 - our own server, fixed path
     if args[:1] == ["worker"]:
+        from django.db import DatabaseError
+
+        from mes.audit.tasks import schedule_next
+
+        # A checkpoint of the trace soon after the worker starts; each one plans the next.
+        try:
+            schedule_next(after=timedelta(seconds=30))
+        except DatabaseError as exc:  # not migrated yet: the worker says so itself
+            print(f"mes worker : point de contrôle non planifié ({exc})", file=sys.stderr)
         args = ["db_worker", *args[1:]]
     from django.core.management import execute_from_command_line
 

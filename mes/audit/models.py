@@ -93,7 +93,8 @@ class Trace(models.Model):
     """One access or action on a patient's dossier, allowed or refused.
 
     `chain` is the patient's id (or "system" for actions on no dossier); `seq` numbers the rows
-    of a chain from 1, and `hash` covers every field plus the previous row's hash.
+    of a chain from 1, and `hash` is an HMAC, under the trace key `key_id` names, of every field
+    plus the previous row's hash (mes.audit.keys): without the key, no row can be forged.
     """
 
     chain = models.CharField(max_length=36)
@@ -121,6 +122,9 @@ class Trace(models.Model):
     hidden_from_representatives = models.BooleanField(default=False)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Fingerprint of the key that sealed the row; "" only for rows written before the key
+    # existed and left unsealed by migration 0008 because their chain was already broken.
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     objects = AppendOnlyQuerySet.as_manager()
 

@@ -7,7 +7,6 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -15,6 +14,8 @@ from django.utils import timezone
 
 from mes.access.actors import Actor
 
+from . import integrity, keys
+from .keys import AuditKey
 from .models import ChainHead, Trace, TraceAction, TraceOutcome
 
 GENESIS = "0" * 64
@@ -54,10 +55,41 @@ def _canonical(value: object) -> object:
     return value
 
 
-def row_hash(trace: Trace, prev_hash: str) -> str:
+def _body(trace: Trace, *, with_key_id: bool) -> str:
     payload = {name: _canonical(getattr(trace, name)) for name in HASHED_FIELDS}
-    body = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+    if with_key_id:
+        payload["key_id"] = trace.key_id
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def legacy_row_hash(trace: Trace, prev_hash: str) -> str:
+    """The unkeyed SHA-256 of the rows written before the trace had a key (migration 0008)."""
+    return hashlib.sha256((prev_hash + _body(trace, with_key_id=False)).encode()).hexdigest()
+
+
+def row_hash(trace: Trace, prev_hash: str, key: AuditKey | None = None) -> str:
+    """The row's seal: HMAC-SHA256, under the key its `key_id` names (or `key`), of every
+    field and the previous row's seal."""
+    if key is None:
+        found = keys.keyring().get(trace.key_id)
+        if found is None:
+            raise LookupError(trace.key_id)
+        key = found
+    return key.mac((prev_hash + _body(trace, with_key_id=True)).encode())
+
+
+def _head_for_update(chain: str) -> ChainHead:
+    """The chain's head, locked. A missing head (never written, or deleted by hand) starts
+    from the chain's last row, so appending never collides with the rows already there."""
+    head = ChainHead.objects.select_for_update().filter(chain=chain).first()
+    if head is not None:
+        return head
+    last = Trace.objects.filter(chain=chain).order_by("-seq").first()
+    ChainHead.objects.get_or_create(
+        chain=chain,
+        defaults={"seq": last.seq, "hash": last.hash} if last else {},
+    )
+    return ChainHead.objects.select_for_update().get(chain=chain)
 
 
 def record(
@@ -75,9 +107,9 @@ def record(
     """Append one row to the patient's chain. Must run inside the caller's transaction so that
     the access and its trace commit (or roll back) together."""
     chain = str(patient_id) if patient_id else SYSTEM_CHAIN
+    key = keys.keyring().current
     with transaction.atomic():
-        ChainHead.objects.get_or_create(chain=chain)
-        head = ChainHead.objects.select_for_update().get(chain=chain)
+        head = _head_for_update(chain)
         trace = Trace(
             chain=chain,
             seq=head.seq + 1,
@@ -101,43 +133,19 @@ def record(
             reason=reason,
             hidden_from_representatives=hidden_from_representatives,
             prev_hash=head.hash,
+            key_id=key.key_id,
         )
-        trace.hash = row_hash(trace, head.hash)
+        trace.hash = row_hash(trace, head.hash, key)
         trace.save()
         ChainHead.objects.filter(chain=chain).update(seq=trace.seq, hash=trace.hash)
     return trace
 
 
-@dataclass(frozen=True)
-class BrokenLink:
-    chain: str
-    seq: int
-    trace_id: int
-    problem: str
+def verify_chain(chain: str) -> integrity.BrokenLink | None:
+    """Recompute one chain; name the first row that does not hold (mes.audit.integrity)."""
+    return integrity.verify_chain(chain)
 
 
-def verify_chain(chain: str) -> BrokenLink | None:
-    """Recompute one chain from its first row; name the first row that does not hold."""
-    prev = GENESIS
-    expected_seq = 1
-    for trace in Trace.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
-        if trace.seq != expected_seq:
-            return BrokenLink(chain, expected_seq, trace.pk, "ligne manquante dans la chaîne")
-        if trace.prev_hash != prev:
-            return BrokenLink(chain, trace.seq, trace.pk, "lien vers la ligne précédente rompu")
-        if row_hash(trace, prev) != trace.hash:
-            return BrokenLink(chain, trace.seq, trace.pk, "contenu modifié")
-        prev = trace.hash
-        expected_seq += 1
-    head = ChainHead.objects.filter(chain=chain).first()
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
-        return BrokenLink(chain, expected_seq, 0, "fin de chaîne tronquée")
-    return None
-
-
-def verify_all() -> Iterator[BrokenLink]:
-    chains = ChainHead.objects.values_list("chain", flat=True).order_by("chain")
-    for chain in chains.iterator(chunk_size=2000):
-        broken = verify_chain(chain)
-        if broken:
-            yield broken
+def verify_all() -> Iterator[integrity.BrokenLink]:
+    """Every chain, every citizen's, against its key and the last checkpoint."""
+    return integrity.verify_all()

@@ -23,6 +23,7 @@ from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
+from mes.lib.text import check_text
 from mes.records.actions import FORBIDDEN_NAME_CHARS, document_deposit
 from mes.records.models import Document
 from mes.records.policies import documents_visible_to
@@ -329,7 +330,7 @@ def directives_write(
 
 
 def _text(value: str, *, label: str, field_name: str, max_length: int = TEXT_MAX) -> str:
-    value = (value or "").strip()
+    value = check_text((value or "").strip(), label=label, field=field_name, multiline=True)
     if len(value) > max_length:
         raise InvalidInput(
             f"Le champ « {label} » ne doit pas dépasser {max_length} caractères.", field=field_name
@@ -341,6 +342,7 @@ def _name(value: str, *, label: str, field_name: str, required: bool) -> str:
     value = _text(value, label=label, field_name=field_name, max_length=NAME_MAX)
     if required and not value:
         raise InvalidInput(f"Le champ « {label} » est obligatoire.", field=field_name)
+    check_text(value, label=label, field=field_name)  # one line: no bidirectional override
     refused = sorted(set(value) & FORBIDDEN_NAME_CHARS)
     if refused:
         raise InvalidInput(

@@ -17,6 +17,7 @@ from django.core.validators import validate_email
 
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
+from mes.lib.text import check_text
 from mes.records.actions import check_name
 
 from . import dates
@@ -66,7 +67,7 @@ def name(value: str, *, label: str, field: str, max_length: int = NAME_MAX) -> s
 
 def text(value: str, *, label: str, field: str, max_length: int = COMMENT_MAX) -> str:
     """An optional free text (« Informations complémentaires », posologie)."""
-    value = (value or "").strip()
+    value = check_text((value or "").strip(), label=label, field=field, multiline=True)
     if len(value) > max_length:
         raise InvalidInput(
             f"Le champ « {label} » ne doit pas dépasser {max_length} caractères.", field=field

@@ -20,6 +20,7 @@ from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.lib import codes, filetypes
 from mes.lib.errors import InvalidInput, NotFound
+from mes.lib.text import check_text
 from mes.notifications.actions import notify, speaks_to_holder
 from mes.notifications.models import Notification
 from mes.vault import store
@@ -41,7 +42,7 @@ REPORT_MAX = 3000
 
 
 def check_name(value: str, *, label: str, max_length: int) -> str:
-    value = (value or "").strip()
+    value = check_text((value or "").strip(), label=label, field="title")
     if not value:
         raise InvalidInput(f"Le champ « {label} » est obligatoire.", field="title")
     if len(value) > max_length:
@@ -92,6 +93,7 @@ OID_MAX = 64  # XDS uniqueId (ebRIM) limit
 
 def _check_unique_id(value: str) -> str:
     value = value.strip().removeprefix("urn:oid:")
+    check_text(value, label="Identifiant unique du document", field="unique_id")
     if not OID_PATTERN.fullmatch(value) or len(value) > OID_MAX:
         raise InvalidInput(
             f"L'identifiant unique du document doit être un OID (chiffres séparés par des "
@@ -116,6 +118,7 @@ def _check_event_codes(pairs: Sequence[tuple[str, str]]) -> str:
     kept: list[tuple[str, str]] = []
     for system, code in pairs:
         system, code = (system or "").strip(), (code or "").strip()
+        check_text(system + code, label="Code d'acte (eventCode)", field="event_codes")
         if not code:
             raise InvalidInput("Un code d'acte (eventCode) est vide.", field="event_codes")
         if len(code) > EVENT_CODE_MAX or len(system) > EVENT_SYSTEM_MAX:
@@ -145,6 +148,7 @@ def _check_reference_ids(values: Sequence[str]) -> str:
     kept: list[str] = []
     for value in values:
         value = (value or "").strip()
+        check_text(value, label="Identifiant associé (referenceId)", field="reference_ids")
         if not value:
             raise InvalidInput("Un identifiant associé (referenceId) est vide.", "reference_ids")
         if len(value) > REFERENCE_ID_MAX:
@@ -217,6 +221,7 @@ def document_deposit(
         label="Nom du document",
         max_length=CITIZEN_TITLE_MAX if st.is_citizen_side else TITLE_MAX,
     )
+    check_text(description, label="Description", field="description", multiline=True)
     if st.is_citizen_side:
         if service_date and service_date < patient.birth_date:
             raise InvalidInput(
@@ -484,6 +489,7 @@ def document_report(*, actor: Actor, document_id: uuid.UUID, description: str) -
         actor, document_id, action=Action.MANAGE, trace_action=TraceAction.REPORT_DOC
     )
     description = (description or "").strip()
+    check_text(description, label="Description", field="description", multiline=True)
     if not description:
         raise InvalidInput("Décrivez le problème constaté.", field="description")
     if len(description) > REPORT_MAX:

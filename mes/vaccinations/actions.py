@@ -23,6 +23,7 @@ from mes.audit.guard import traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Citizen, Professional
 from mes.lib.errors import InvalidInput, NotFound
+from mes.lib.text import check_text
 from mes.notifications.actions import notify
 from mes.notifications.models import Notification
 
@@ -82,12 +83,14 @@ def clean_input(
         raise InvalidInput("La date de vaccination ne peut pas être dans le futur.", field="date")
     if kind not in Vaccination.Kind.values:
         raise InvalidInput("Choisissez le type de vaccination.", field="kind")
-    lot = (lot or "").strip()
+    lot = check_text((lot or "").strip(), label="Lot du vaccin", field="lot")
     if len(lot) > LOT_MAX:
         raise InvalidInput(
             f"Le lot du vaccin ne doit pas dépasser {LOT_MAX} caractères.", field="lot"
         )
-    vaccinator_name = (vaccinator_name or "").strip()
+    vaccinator_name = check_text(
+        (vaccinator_name or "").strip(), label="Nom du vaccinateur", field="vaccinator_name"
+    )
     if len(vaccinator_name) > VACCINATOR_MAX:
         raise InvalidInput(
             f"Le nom du vaccinateur ne doit pas dépasser {VACCINATOR_MAX} caractères.",
@@ -104,7 +107,9 @@ def clean_input(
         vaccinator = Professional.objects.filter(pk=vaccinator_id).first()
         if vaccinator is None:
             raise InvalidInput("Ce professionnel de santé est introuvable.", "vaccinator_name")
-    comment = (comment or "").strip()
+    comment = check_text(
+        (comment or "").strip(), label="Commentaire", field="comment", multiline=True
+    )
     if len(comment) > COMMENT_MAX:
         raise InvalidInput(
             f"Le commentaire ne doit pas dépasser {COMMENT_MAX} caractères.", field="comment"

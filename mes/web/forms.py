@@ -12,9 +12,35 @@ from django.core.validators import RegexValidator
 from django.forms.boundfield import BoundField
 
 from mes.lib.errors import InvalidInput
+from mes.lib.text import text_problem
 
 
-class BootstrapFormMixin(forms.Form):
+class SafeTextMixin(forms.Form):
+    """Every text a form receives is checked once, here (mes.lib.text): no control character
+    (a NUL included), and no bidirectional override on one line (names, titles). The refusal
+    is shown on its field, in French, and the form is invalid, so nothing reaches an action."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound:
+            return
+        for name, field in self.fields.items():
+            if field.disabled:
+                continue
+            raw = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            values = raw if isinstance(raw, list | tuple) else [raw]
+            multiline = isinstance(field.widget, forms.Textarea)
+            label = str(field.label or name)
+            for value in values:
+                problem = (
+                    text_problem(value, multiline=multiline) if isinstance(value, str) else None
+                )
+                if problem:
+                    self.add_error(name, f"Le champ « {label} » {problem}.")
+                    break
+
+
+class BootstrapFormMixin(SafeTextMixin):
     """Bootstrap classes on every widget, and `is-invalid` on the fields in error."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -49,7 +75,7 @@ class MesBoundField(BoundField):
         return attrs
 
 
-class MesForm(forms.Form):
+class MesForm(SafeTextMixin):
     bound_field_class = MesBoundField
 
     def choice_field(self, name: str) -> forms.ChoiceField:
