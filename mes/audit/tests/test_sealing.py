@@ -13,7 +13,7 @@ from django.test import override_settings
 from mes.audit import integrity, tasks, trace
 from mes.audit.models import Trace, TraceAction
 
-migration = importlib.import_module("mes.audit.migrations.0008_trace_key_id")
+migration = importlib.import_module("mes.audit.migrations.0009_trace_key_id")
 
 
 def _make_legacy(chain: str) -> None:
@@ -35,7 +35,7 @@ def _make_legacy(chain: str) -> None:
 
 def _historical_apps() -> Any:
     loader = MigrationLoader(connection)
-    return loader.project_state(("audit", "0008_trace_key_id")).apps
+    return loader.project_state(("audit", "0009_trace_key_id")).apps
 
 
 def test_the_migration_seals_intact_legacy_chains_and_leaves_broken_ones(
