@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from .account import passkeys as views_passkeys
 from .account import views as views_account
 from .documents import views as views_documents
 from .family import views as views_family
@@ -15,6 +16,40 @@ urlpatterns = [
     # Login (identifiant + mot de passe + code à usage unique)
     path("connexion/", views_account.login_view, name="login"),
     path("connexion/code/", views_account.login_code, name="login_code"),
+    path("connexion/code-d-abord/", views_account.login_code_first, name="login_code_first"),
+    path(
+        "connexion/code-d-abord/saisie/",
+        views_account.login_code_first_check,
+        name="login_code_first_check",
+    ),
+    path(
+        "connexion/cle-d-acces/options/",
+        views_account.passkey_login_options,
+        name="passkey_login_options",
+    ),
+    path("connexion/cle-d-acces/", views_account.passkey_login, name="passkey_login"),
+    # Appareils associés (passkeys)
+    path("mon-compte/appareils-associes/", views_passkeys.passkey_list, name="passkeys"),
+    path(
+        "mon-compte/appareils-associes/options/",
+        views_passkeys.passkey_register_options,
+        name="passkey_register_options",
+    ),
+    path(
+        "mon-compte/appareils-associes/ajouter/",
+        views_passkeys.passkey_register,
+        name="passkey_register",
+    ),
+    path(
+        "mon-compte/appareils-associes/<int:passkey_id>/renommer/",
+        views_passkeys.passkey_rename,
+        name="passkey_rename",
+    ),
+    path(
+        "mon-compte/appareils-associes/<int:passkey_id>/retirer/",
+        views_passkeys.passkey_remove,
+        name="passkey_remove",
+    ),
     path("deconnexion/", views_account.logout_view, name="logout"),
     path("bienvenue/", views_account.onboarding, name="onboarding"),
     path("demo/boite-d-envoi/", views_account.demo_outbox, name="demo_outbox"),
