@@ -127,3 +127,15 @@ def wait_message(wait: Wait) -> str:
     return (
         f"Trop de tentatives de connexion depuis votre connexion internet. Réessayez dans {amount}."
     )
+
+
+def token_wait(address: str, client_id: str, *, now: datetime | None = None) -> Wait:
+    """The OAuth endpoints that authenticate a client: the longer of the address's and the
+    client id's waits (an unknown client id counts like a known one)."""
+    by_address = wait_before_next(
+        Scope.TOKEN_ADDRESS, address, free=settings.MES_TOKEN_ADDRESS_FREE_FAILURES, now=now
+    )
+    by_client = wait_before_next(
+        Scope.TOKEN_CLIENT, client_id, free=settings.MES_TOKEN_CLIENT_FREE_FAILURES, now=now
+    )
+    return max(by_address, by_client, key=lambda wait: wait.seconds)

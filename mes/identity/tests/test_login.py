@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import PASSWORD
+from mes.identity import throttle
 from mes.identity.actions import (
     BAD_CREDENTIALS,
     CODE_EXHAUSTED,
@@ -23,7 +24,6 @@ from mes.identity.actions import (
     one_time_code_send,
     one_time_code_verify,
 )
-from mes.identity import throttle
 from mes.identity.models import Citizen, OneTimeCode, User
 from mes.notifications import sms
 
