@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from .account import passkeys as views_passkeys
+from .account import treating as views_treating
 from .account import views as views_account
 from .documents import views as views_documents
 from .family import views as views_family
@@ -88,6 +89,11 @@ urlpatterns = [
     path("documents/dossiers/", views_documents.folders, name="folders"),
     # Settings, traces, notifications
     path("mon-compte/acces-professionnels/", views_settings.access, name="access"),
+    path(
+        "mon-compte/medecin-traitant/contester/",
+        views_treating.treating_contest,
+        name="treating_contest",
+    ),
     path("mon-compte/acces-cas-urgence/", views_settings.emergency, name="emergency"),
     path("mon-compte/confidentialite/", views_settings.confidentiality, name="confidentiality"),
     path("mon-compte/historique-activite/", views_settings.history, name="history"),
