@@ -482,6 +482,7 @@ FIRST_ACCESS_ACTIONS = (
     TraceAction.CONSULT_DOSSIER,
     TraceAction.CONSULT_DOC,
     TraceAction.DOWNLOAD_DOC,
+    TraceAction.VIEW_DOC,
 )
 
 

@@ -59,6 +59,11 @@ urlpatterns = [
     path("documents/ajouter/", views_documents.document_add, name="document_add"),
     path("documents/<uuid:document_id>/", views_documents.document_detail, name="document"),
     path(
+        "documents/<uuid:document_id>/apercu/",
+        views_documents.document_view,
+        name="document_view",
+    ),
+    path(
         "documents/<uuid:document_id>/telecharger/",
         views_documents.document_download,
         name="document_download",
