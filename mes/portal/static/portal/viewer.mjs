@@ -23,7 +23,14 @@ async function show(root) {
       standardFontDataUrl: root.dataset.fonts,
     }).promise;
     const count = Math.min(pdf.numPages, MAX_PAGES);
-    const width = Math.max(pages.clientWidth, 280);
+    // The pages scroll inside the card, so that the details and actions stay near; the region
+    // is focusable so that the keyboard scrolls it too.
+    pages.style.maxHeight = "80vh";
+    pages.style.overflowY = "auto";
+    pages.tabIndex = 0;
+    pages.setAttribute("role", "region");
+    pages.setAttribute("aria-label", `Pages du document ${root.dataset.title}`);
+    const width = Math.max(pages.clientWidth - 20, 260); // room for the scroll bar
     const ratio = window.devicePixelRatio || 1;
     for (let n = 1; n <= count; n++) {
       const page = await pdf.getPage(n);
