@@ -58,7 +58,7 @@ def throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         client_id = client_id_of(request)
         wait = throttle.token_wait(address, client_id)
         if wait.required:
-            response = JsonResponse(
+            refused = JsonResponse(
                 {
                     "error": "invalid_request",
                     "error_description": (
@@ -68,9 +68,9 @@ def throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                 },
                 status=429,
             )
-            response["Retry-After"] = str(wait.seconds)
-            response["Cache-Control"] = "no-store"
-            return response
+            refused["Retry-After"] = str(wait.seconds)
+            refused["Cache-Control"] = "no-store"
+            return refused
         response = view(request, *args, **kwargs)
         if _failed(response):
             throttle.record_failure(throttle.Scope.TOKEN_ADDRESS, address)

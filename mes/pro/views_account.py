@@ -271,7 +271,7 @@ def passkey_login(request: HttpRequest) -> HttpResponse:
 @professional_view
 def passkey_list(request: ProRequest) -> HttpResponse:
     """The professional's associated devices: list, rename, remove, associate."""
-    keys = passkeys.passkeys_of(request.user)
+    keys = passkeys.passkeys_of(web_passkeys.signed_in_user(request))
     return render_pro(
         request,
         "pro/account/passkeys.html",
@@ -289,7 +289,7 @@ def passkey_list(request: ProRequest) -> HttpResponse:
 @professional_view
 def passkey_register_options(request: ProRequest) -> HttpResponse:
     options, challenge = passkeys.registration_options(
-        user=request.user, rp=web_passkeys.relying_party(request)
+        user=web_passkeys.signed_in_user(request), rp=web_passkeys.relying_party(request)
     )
     web_passkeys.keep_challenge(request, PASSKEY_REGISTER, challenge)
     return web_passkeys.options_response(options)
@@ -306,7 +306,7 @@ def passkey_register(request: ProRequest) -> HttpResponse:
         )
     try:
         key = passkeys.passkey_register(
-            user=request.user,
+            user=web_passkeys.signed_in_user(request),
             credential=body["credential"],
             challenge=challenge,
             rp=web_passkeys.relying_party(request),
@@ -325,7 +325,9 @@ def passkey_rename(request: ProRequest, passkey_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             passkeys.passkey_rename(
-                user=request.user, passkey_id=passkey_id, name=form.cleaned_data["name"]
+                user=web_passkeys.signed_in_user(request),
+                passkey_id=passkey_id,
+                name=form.cleaned_data["name"],
             )
         except InvalidInput as exc:
             messages.error(request, str(exc))
@@ -339,7 +341,7 @@ def passkey_rename(request: ProRequest, passkey_id: int) -> HttpResponse:
 @require_POST
 @professional_view
 def passkey_remove(request: ProRequest, passkey_id: int) -> HttpResponse:
-    passkeys.passkey_remove(user=request.user, passkey_id=passkey_id)
+    passkeys.passkey_remove(user=web_passkeys.signed_in_user(request), passkey_id=passkey_id)
     messages.success(
         request, "L'appareil n'est plus associé : il ne permet plus de vous connecter."
     )

@@ -10,9 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
+from mes.identity.models import User
 from mes.identity.passkeys import RelyingParty
 
 CHALLENGE_KEY = "mes_webauthn_challenge"
@@ -75,3 +77,11 @@ def refusal(message: str, status: int = 400) -> JsonResponse:
     response = JsonResponse({"ok": False, "message": message}, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The login behind a view that requires one (patient_view, professional_view)."""
+    user = request.user
+    if not isinstance(user, User):  # the decorators guarantee it; fail closed regardless
+        raise PermissionDenied
+    return user

@@ -27,7 +27,7 @@ REGISTER = "register"
 @patient_view
 def passkey_list(request: PortalRequest) -> HttpResponse:
     """The associated devices, each with « Renommer » and « Retirer », and « Associer »."""
-    keys = passkeys.passkeys_of(request.user)
+    keys = passkeys.passkeys_of(web_passkeys.signed_in_user(request))
     return render(
         request,
         "portal/account/passkeys.html",
@@ -46,7 +46,7 @@ def passkey_list(request: PortalRequest) -> HttpResponse:
 def passkey_register_options(request: PortalRequest) -> HttpResponse:
     """The options to make a new key for this login; the challenge is kept, once."""
     options, challenge = passkeys.registration_options(
-        user=request.user, rp=web_passkeys.relying_party(request)
+        user=web_passkeys.signed_in_user(request), rp=web_passkeys.relying_party(request)
     )
     web_passkeys.keep_challenge(request, REGISTER, challenge)
     return web_passkeys.options_response(options)
@@ -64,7 +64,7 @@ def passkey_register(request: PortalRequest) -> HttpResponse:
         )
     try:
         key = passkeys.passkey_register(
-            user=request.user,
+            user=web_passkeys.signed_in_user(request),
             credential=body["credential"],
             challenge=challenge,
             rp=web_passkeys.relying_party(request),
@@ -83,7 +83,9 @@ def passkey_rename(request: PortalRequest, passkey_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             passkeys.passkey_rename(
-                user=request.user, passkey_id=passkey_id, name=form.cleaned_data["name"]
+                user=web_passkeys.signed_in_user(request),
+                passkey_id=passkey_id,
+                name=form.cleaned_data["name"],
             )
         except InvalidInput as exc:
             messages.error(request, str(exc))
@@ -97,7 +99,7 @@ def passkey_rename(request: PortalRequest, passkey_id: int) -> HttpResponse:
 @require_POST
 @patient_view
 def passkey_remove(request: PortalRequest, passkey_id: int) -> HttpResponse:
-    passkeys.passkey_remove(user=request.user, passkey_id=passkey_id)
+    passkeys.passkey_remove(user=web_passkeys.signed_in_user(request), passkey_id=passkey_id)
     messages.success(
         request, "L'appareil n'est plus associé : il ne permet plus de vous connecter."
     )
