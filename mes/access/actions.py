@@ -289,9 +289,9 @@ def _tell_of_treating_declaration(patient: Citizen, row: ProfessionalAccess) -> 
         profile=patient,
         code=Notification.Code.TREATING_PHYSICIAN,
         label=(
-            f"{row.professional.display_name} s'est déclaré médecin traitant le "
+            f"{row.professional.display_name} a déclaré être votre médecin traitant le "
             f"{when:%d/%m/%Y à %H:%M}. Si ce n'est pas votre médecin traitant, vous pouvez "
-            "le contester."
+            "contester cette déclaration."
         ),
         url=reverse("portal:access"),
         link_label="Vérifier ou contester",

@@ -47,8 +47,8 @@ def test_the_declaration_is_kept_with_its_source_and_date(declared):
 def test_camille_is_notified_at_once_of_who_declared_it_and_when(camille, declared):
     notice = Notification.objects.get(profile=camille, code=Notification.Code.TREATING_PHYSICIAN)
     assert notice.code == "DECLARATION_MT"
-    assert notice.label.startswith("Dr Paul Durand s'est déclaré médecin traitant le ")
-    assert "contester" in notice.label
+    assert notice.label.startswith("Dr Paul Durand a déclaré être votre médecin traitant le ")
+    assert "contester cette déclaration" in notice.label
     assert notice.url == ACCESS
 
 
@@ -65,7 +65,7 @@ def test_it_replaces_the_previous_one_and_says_so_once(camille, dr_martin, dr_du
 def test_the_portal_says_who_declared_it_never_the_assurance_maladie(as_camille, declared):
     for url in (ACCESS, reverse("portal:profile_professionals")):
         page = unescape(as_camille.get(url).content.decode())
-        assert "Dr Paul Durand s'est déclaré médecin traitant lui-même, le " in page
+        assert "Déclaration faite par Dr Paul Durand le " in page
         assert "Déclaré à l'Assurance Maladie" not in page
 
 
@@ -94,7 +94,7 @@ def test_camille_contests_it_in_one_step_and_it_is_traced(as_camille, camille, d
     assert trace.actor_id == camille.ins
     assert trace.document_title == "Dr Paul Durand"
     page = unescape(as_camille.get(ACCESS).content.decode())
-    assert "n'est plus enregistré comme médecin traitant" in page
+    assert "La déclaration de médecin traitant de Dr Paul Durand est retirée." in page
 
 
 def test_anonymous_is_sent_to_the_login(client, declared):

@@ -34,8 +34,8 @@ def treating_contest(request: PortalRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"{row.professional.display_name} n'est plus enregistré comme médecin traitant. "
-            "Il garde l'autorisation d'accès qu'il a déclarée : vous pouvez aussi le bloquer "
-            "ci-dessous.",
+            f"La déclaration de médecin traitant de {row.professional.display_name} est retirée. "
+            "L'autorisation d'accès déclarée reste en place : vous pouvez aussi bloquer ce "
+            "professionnel ci-dessous.",
         )
     return redirect("portal:access")
