@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from mes.access.actions import authorisation_declare
 from mes.access.actors import citizen_actor
 from mes.access.models import PrivacySettings
 from mes.audit.models import Trace, TraceAction, TraceOutcome
-from mes.conftest import make_pdf
+from mes.conftest import make_pdf, pro
 from mes.identity.models import Passkey
 from mes.portal.tests.test_document_viewer import tiny_png
 from mes.records import actions
@@ -111,3 +112,16 @@ def test_camille_sees_her_pdf_and_her_photo_in_the_page(page, live_server, camil
     assert image.evaluate("i => i.complete && i.naturalWidth === 1")
     views = Trace.objects.filter(patient_id=camille.pk, action=TraceAction.VIEW_DOC)
     assert {t.document_id for t in views} == {pdf.pk, photo.pk}
+
+
+def test_camille_contests_a_declared_medecin_traitant(page, live_server, camille, dr_durand):
+    _onboarded(camille)
+    authorisation_declare(actor=pro(dr_durand), patient_id=camille.pk, treating_physician=True)
+    login(page, live_server, camille)
+    page.goto("/mon-compte/acces-professionnels/")
+    page.get_by_text("Déclaration faite par Dr Paul Durand le").wait_for()
+    check_a11y(page, "treating-declared")
+    page.get_by_text("Ce n'est pas mon médecin traitant").click()
+    page.get_by_role("button", name="Confirmer la contestation").click()
+    page.get_by_text("La déclaration de médecin traitant de Dr Paul Durand est retirée.").wait_for()
+    assert Trace.objects.filter(patient_id=camille.pk, action=TraceAction.CONTEST_TREATING).exists()
