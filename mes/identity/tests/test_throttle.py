@@ -345,3 +345,12 @@ def hopital_org(db):
     return Organisation.objects.create(
         finess="750000001", name="Hôpital Saint-Louis", kind=Organisation.Kind.HOSPITAL
     )
+
+
+def test_the_throttled_token_endpoint_still_needs_no_csrf_token(hopital_org):
+    registered = register_client(
+        software_name="DPI", software_version="1", organisation=hopital_org
+    )
+    client = Client(enforce_csrf_checks=True)
+    response = _token_request(client, registered.client_id, registered.client_secret)
+    assert response.status_code == 200, response.content
