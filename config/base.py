@@ -260,9 +260,30 @@ MES_OTP_DIGITS = 6
 MES_OTP_VALIDITY = timedelta(minutes=15)
 # A new code cannot be asked for within a minute of the previous one ([GAP]: decided here).
 MES_OTP_RESEND_INTERVAL = timedelta(minutes=1)
-# Wrong passwords or codes before the account is locked, and for how long ([GAP]: decided here).
-MES_LOGIN_MAX_FAILURES = 5
-MES_LOGIN_LOCK_DURATION = timedelta(minutes=15)
+# Wrong guesses one code accepts before it stops working ([GAP]: decided here; issue 13 item 5).
+MES_OTP_MAX_ATTEMPTS = 5
+# Sign-in abuse (issue 13 item 5, [GAP] decided in docs/decisions.md): no account is ever locked.
+# Per client address: past MES_SIGNIN_ADDRESS_FREE_FAILURES failures within the window, each
+# further attempt waits BASE_DELAY doubled per failure, at most MAX_DELAY.
+MES_SIGNIN_WINDOW = timedelta(minutes=15)
+MES_SIGNIN_ADDRESS_FREE_FAILURES = 10
+MES_SIGNIN_BASE_DELAY = timedelta(seconds=2)
+MES_SIGNIN_MAX_DELAY = timedelta(minutes=5)
+# Per identifier (known or not): past this many wrong passwords within the window, the password
+# is only checked together with a one-time code asked for first (or a passkey is used).
+MES_SIGNIN_ACCOUNT_FREE_FAILURES = 5
+# « Recevoir un code d'abord » answers in at least this time, whether the account exists or not.
+MES_SIGNIN_CODE_FIRST_MIN_DURATION = timedelta(seconds=1)
+# OAuth token endpoint: failed client authentications per address and per client id.
+MES_TOKEN_ADDRESS_FREE_FAILURES = 10
+MES_TOKEN_CLIENT_FREE_FAILURES = 20
+# Passkeys (WebAuthn, portal.md §11.3): the relying party is this site; the challenge of a
+# ceremony lives this long in the session and serves once.
+MES_WEBAUTHN_RP_ID = os.environ.get("MES_WEBAUTHN_RP_ID", "")  # empty: the request's host
+MES_WEBAUTHN_RP_NAME = "Mon espace santé"
+MES_WEBAUTHN_ORIGINS = env_list("MES_WEBAUTHN_ORIGINS")  # empty: the request's own origin
+MES_WEBAUTHN_TIMEOUT = timedelta(minutes=2)
+MES_PASSKEYS_MAX_PER_ACCOUNT = 10
 # INVISIBLE_PATIENT: patient alerted at 2 weeks, released automatically at 1 month (R1111-53,
 # mes-spec §4.6). "1 month" is taken as 30 days ([GAP] on calendar months).
 MES_HIDDEN_FROM_PATIENT_ALERT_AFTER = timedelta(weeks=2)

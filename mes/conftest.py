@@ -141,7 +141,8 @@ def cabinet(db: Any) -> Organisation:
 @pytest.fixture
 def dr_martin(camille: Citizen, cabinet: Organisation) -> Professional:
     pro = make_professional("10000000001", "Anne", "Martin", "10", "SM54", cabinet)
-    authorise(camille, pro, is_treating_physician=True)
+    # Camille's médecin traitant, as declared to the Assurance Maladie.
+    authorise(camille, pro, is_treating_physician=True, treating_source="insurer")
     return pro
 
 

@@ -22,7 +22,7 @@ from mes.notifications.models import Notification
 
 from .actors import AccessMode, Actor, ActorKind
 from .decision import Action, decide, emergency_refusal
-from .models import BreakGlassSession, PrivacySettings, ProfessionalAccess
+from .models import BreakGlassSession, PrivacySettings, ProfessionalAccess, TreatingSource
 
 
 def _managed_patient(actor: Actor, patient_id: uuid.UUID, trace_action: TraceAction) -> Citizen:
@@ -253,15 +253,19 @@ def authorisation_declare(
             TraceAction.DECLARE_TREATING,
             "Seul un médecin peut être déclaré médecin traitant.",
         )
+    now = timezone.now()
     row.status = ProfessionalAccess.Status.AUTHORISED
     row.source = ProfessionalAccess.Source.DECLARED_BY_PROFESSIONAL
-    row.since = timezone.now()
+    row.since = now
     row.expires_at = None
-    if treating_physician and not row.is_treating_physician:
+    newly_treating = treating_physician and not row.is_treating_physician
+    if newly_treating:
         ProfessionalAccess.objects.filter(patient=patient, is_treating_physician=True).update(
-            is_treating_physician=False
+            is_treating_physician=False, treating_source="", treating_since=None
         )
         row.is_treating_physician = True
+        row.treating_source = TreatingSource.PROFESSIONAL
+        row.treating_since = now
     row.save()
     trace.record(
         actor=actor,
@@ -271,6 +275,76 @@ def authorisation_declare(
     )
     if treating_physician:
         trace.record(actor=actor, action=TraceAction.DECLARE_TREATING, patient_id=patient.pk)
+    if newly_treating:
+        _tell_of_treating_declaration(patient, row)
+    return row
+
+
+def _tell_of_treating_declaration(patient: Citizen, row: ProfessionalAccess) -> None:
+    """The patient learns at once who declared himself médecin traitant, and when, with the
+    way to contest it (issue 8 item 9)."""
+    assert row.treating_since is not None
+    when = timezone.localtime(row.treating_since)
+    notify(
+        profile=patient,
+        code=Notification.Code.TREATING_PHYSICIAN,
+        label=(
+            f"{row.professional.display_name} a déclaré être votre médecin traitant le "
+            f"{when:%d/%m/%Y à %H:%M}. Si ce n'est pas votre médecin traitant, vous pouvez "
+            "contester cette déclaration."
+        ),
+        url=reverse("portal:access"),
+        link_label="Vérifier ou contester",
+    )
+
+
+def treating_declaration(patient: Citizen) -> ProfessionalAccess | None:
+    """The patient's médecin traitant row (who, since when, declared by whom), or None.
+
+    For the holder's own pages, after the caller passed its access check."""
+    return (
+        ProfessionalAccess.objects.select_related("professional__organisation")
+        .filter(patient=patient, is_treating_physician=True)
+        .first()
+    )
+
+
+@traced_action
+def treating_physician_contest(
+    *, actor: Actor, patient_id: uuid.UUID, professional_id: uuid.UUID
+) -> ProfessionalAccess:
+    """The holder (or a legal representative) contests a médecin traitant that a professional
+    declared himself (TD0.3): one step, traced (CONTESTATION_MEDECIN_TRAITANT).
+
+    Precondition: the actor manages the patient; the professional is the médecin traitant by
+    his own declaration (one that came from the Assurance Maladie is changed there). Side
+    effects: he is no longer médecin traitant (he keeps the authorisation he declared, which
+    the patient may also withdraw by blocking him). Raises Refused (traced), InvalidInput.
+    """
+    patient = _managed_patient(actor, patient_id, TraceAction.CONTEST_TREATING)
+    row = (
+        ProfessionalAccess.objects.select_for_update()
+        .select_related("professional")
+        .filter(patient=patient, professional_id=professional_id, is_treating_physician=True)
+        .first()
+    )
+    if row is None:
+        raise InvalidInput("Ce professionnel n'est pas votre médecin traitant.")
+    if row.treating_source != TreatingSource.PROFESSIONAL:
+        raise InvalidInput(
+            "Ce médecin traitant a été déclaré à l'Assurance Maladie : pour en changer, "
+            "déclarez un nouveau médecin traitant auprès de votre caisse."
+        )
+    row.is_treating_physician = False
+    row.treating_source = ""
+    row.treating_since = None
+    row.save(update_fields=["is_treating_physician", "treating_source", "treating_since"])
+    trace.record(
+        actor=actor,
+        action=TraceAction.CONTEST_TREATING,
+        patient_id=patient.pk,
+        document_title=row.professional.display_name,
+    )
     return row
 
 
@@ -286,6 +360,8 @@ def authorisation_withdraw(*, actor: Actor, patient_id: uuid.UUID) -> Profession
         raise InvalidInput("Vous n'avez pas d'autorisation d'accès à ce dossier.")
     row.status = ProfessionalAccess.Status.REVOKED
     row.is_treating_physician = False
+    row.treating_source = ""
+    row.treating_since = None
     row.is_administrator = False
     row.since = timezone.now()
     row.save()
@@ -406,6 +482,7 @@ FIRST_ACCESS_ACTIONS = (
     TraceAction.CONSULT_DOSSIER,
     TraceAction.CONSULT_DOC,
     TraceAction.DOWNLOAD_DOC,
+    TraceAction.VIEW_DOC,
 )
 
 

@@ -41,6 +41,11 @@ class ProfessionalAccessQuerySet(models.QuerySet["ProfessionalAccess"]):
         return self.filter(status=ProfessionalAccess.Status.BLOCKED)
 
 
+class TreatingSource(models.TextChoices):
+    PROFESSIONAL = "professional", "Déclaré par le médecin lui-même"
+    INSURER = "insurer", "Déclaré à l'Assurance Maladie"
+
+
 class ProfessionalAccess(models.Model):
     """One professional's standing on one patient's dossier (mes-spec §5.2 implementation model).
 
@@ -65,8 +70,15 @@ class ProfessionalAccess(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.PATIENT)
     since = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
-    # The médecin traitant declared to the Assurance Maladie (L1111-16): sees everything.
+    # The médecin traitant (L1111-16): sees everything.
     is_treating_physician = models.BooleanField(default=False)
+    # Where the médecin traitant comes from and since when (TD0.3, issue 8 item 9): the portal
+    # says « déclaré à l'Assurance Maladie » only when it came from there. Empty: not recorded
+    # (rows made before this was kept).
+    treating_source = models.CharField(
+        max_length=16, choices=TreatingSource.choices, blank=True, default=""
+    )
+    treating_since = models.DateTimeField(null=True, blank=True)
     # The « administrateur » chosen by the holder (portal.md §5.2.1): sees masked documents.
     is_administrator = models.BooleanField(default=False)
 

@@ -74,6 +74,12 @@ class TraceAction(models.TextChoices):
         "TELECHARGEMENT_SYNTHESE_VACCINATIONS",
         "Téléchargement de la synthèse des vaccinations",
     )
+    # sign-in and documents (issues 8 and 13): passkeys, the document viewer, the médecin
+    # traitant declared by a professional and contested by the patient
+    ADD_PASSKEY = "AJOUT_CLE_ACCES", "Association d'un appareil (clé d'accès)"
+    REMOVE_PASSKEY = "SUPP_CLE_ACCES", "Retrait d'un appareil associé (clé d'accès)"
+    VIEW_DOC = "AFFICHAGE_DOC", "Affichage d'un document"
+    CONTEST_TREATING = "CONTESTATION_MEDECIN_TRAITANT", "Contestation du médecin traitant déclaré"
 
 
 class TraceOutcome(models.TextChoices):

@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mes.access.actors import Actor, citizen_actor, professional_actor
-from mes.access.models import PrivacySettings, ProfessionalAccess
+from mes.access.models import PrivacySettings, ProfessionalAccess, TreatingSource
 from mes.audit import trace
 from mes.audit.models import Trace, TraceAction
 from mes.enrolment.models import LegalRepresentation
@@ -1268,6 +1268,9 @@ class _Loader:
                 source=ProfessionalAccess.Source.PATIENT,
                 since=since,
                 is_treating_physician=g.treating,
+                # The demo's médecins traitants are the ones declared to the Assurance Maladie.
+                treating_source=TreatingSource.INSURER if g.treating else "",
+                treating_since=since if g.treating else None,
             )
             self.report.add("autorisations")
             # The consent, as the patient's activity history shows it.

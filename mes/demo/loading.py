@@ -25,6 +25,7 @@ from .story_directives import load_directive_stories
 from .story_measures import load_measure_stories
 from .story_profile import load_profile_stories
 from .story_shell import load_shell_stories
+from .story_signin import load_signin_stories
 from .story_vaccinations import load_vaccination_stories
 
 API_CLIENT_ID = "demo-ch-villeneuve"
@@ -55,6 +56,8 @@ def load_all(today: date | None = None) -> LoadReport:
     for what, n in load_vaccination_stories(today).items():
         report.add(what, n)
     for what, n in load_shell_stories().items():
+        report.add(what, n)
+    for what, n in load_signin_stories(today).items():
         report.add(what, n)
     # Last: Louise's saved synthesis includes the profile, measures and vaccinations above.
     for what, n in load_directive_stories(today).created.items():

@@ -15,6 +15,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, URLResolver, path, re_path
 from oauth2_provider import views as oauth_views
 
+from mes.identity.oauth_throttle import throttled
+
 from .oauth import ProfessionalAuthorizationView
 
 app_name = "oauth2_provider"
@@ -32,15 +34,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
         _declared(ProfessionalAuthorizationView.as_view(), "professional"),
         name="authorize",
     ),
-    path("o/token/", _declared(oauth_views.TokenView.as_view(), "public"), name="token"),
+    path("o/token/", _declared(throttled(oauth_views.TokenView.as_view()), "public"), name="token"),
     path(
         "o/revoke_token/",
-        _declared(oauth_views.RevokeTokenView.as_view(), "public"),
+        _declared(throttled(oauth_views.RevokeTokenView.as_view()), "public"),
         name="revoke-token",
     ),
     path(
         "o/introspect/",
-        _declared(oauth_views.IntrospectTokenView.as_view(), "public"),
+        _declared(throttled(oauth_views.IntrospectTokenView.as_view()), "public"),
         name="introspect",
     ),
     path(

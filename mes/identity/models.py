@@ -22,8 +22,6 @@ class User(AbstractUser):
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CITIZEN)
     phone = models.CharField("téléphone mobile", max_length=20, blank=True)
-    failed_logins = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
 
 
 class Citizen(models.Model):
@@ -165,6 +163,51 @@ class OneTimeCode(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # Wrong guesses against this code: past settings.MES_OTP_MAX_ATTEMPTS it stops working.
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"])]
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in, counted to slow down guessing (docs/decisions.md, issue 13 item 5).
+
+    `key` is an HMAC of the client address or of the identifier typed (known or not), so the
+    table holds neither addresses nor identifiers, and an unknown identifier counts exactly like
+    a known one. Rows older than the longest window are deleted as new ones come.
+    """
+
+    class Scope(models.TextChoices):
+        ADDRESS = "address", "adresse du client"
+        ACCOUNT = "account", "identifiant"
+        TOKEN_ADDRESS = "token_address", "adresse du client (jetons OAuth)"
+        TOKEN_CLIENT = "token_client", "client OAuth"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "at"])]
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential (« appareil associé ») that signs its owner in without password
+    and code (portal.md §11.3, issue 8 item 7). Only the public key is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="passkeys")
+    name = models.CharField("nom de l'appareil", max_length=60)
+    credential_id = models.BinaryField(max_length=1023, unique=True)
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.CharField(max_length=100, blank=True)  # comma-separated hints
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "clé d'accès"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from .account import passkeys as views_passkeys
+from .account import treating as views_treating
 from .account import views as views_account
 from .documents import views as views_documents
 from .family import views as views_family
@@ -18,6 +20,40 @@ urlpatterns = [
     # Login (identifiant + mot de passe + code à usage unique)
     path("connexion/", views_account.login_view, name="login"),
     path("connexion/code/", views_account.login_code, name="login_code"),
+    path("connexion/code-d-abord/", views_account.login_code_first, name="login_code_first"),
+    path(
+        "connexion/code-d-abord/saisie/",
+        views_account.login_code_first_check,
+        name="login_code_first_check",
+    ),
+    path(
+        "connexion/cle-d-acces/options/",
+        views_account.passkey_login_options,
+        name="passkey_login_options",
+    ),
+    path("connexion/cle-d-acces/", views_account.passkey_login, name="passkey_login"),
+    # Appareils associés (passkeys)
+    path("mon-compte/appareils-associes/", views_passkeys.passkey_list, name="passkeys"),
+    path(
+        "mon-compte/appareils-associes/options/",
+        views_passkeys.passkey_register_options,
+        name="passkey_register_options",
+    ),
+    path(
+        "mon-compte/appareils-associes/ajouter/",
+        views_passkeys.passkey_register,
+        name="passkey_register",
+    ),
+    path(
+        "mon-compte/appareils-associes/<int:passkey_id>/renommer/",
+        views_passkeys.passkey_rename,
+        name="passkey_rename",
+    ),
+    path(
+        "mon-compte/appareils-associes/<int:passkey_id>/retirer/",
+        views_passkeys.passkey_remove,
+        name="passkey_remove",
+    ),
     path("deconnexion/", views_account.logout_view, name="logout"),
     path("bienvenue/", views_account.onboarding, name="onboarding"),
     path("demo/boite-d-envoi/", views_account.demo_outbox, name="demo_outbox"),
@@ -25,6 +61,11 @@ urlpatterns = [
     path("documents/", views_documents.document_list, name="documents"),
     path("documents/ajouter/", views_documents.document_add, name="document_add"),
     path("documents/<uuid:document_id>/", views_documents.document_detail, name="document"),
+    path(
+        "documents/<uuid:document_id>/apercu/",
+        views_documents.document_view,
+        name="document_view",
+    ),
     path(
         "documents/<uuid:document_id>/telecharger/",
         views_documents.document_download,
@@ -56,6 +97,11 @@ urlpatterns = [
     path("documents/dossiers/", views_documents.folders, name="folders"),
     # Settings, traces, notifications
     path("mon-compte/acces-professionnels/", views_settings.access, name="access"),
+    path(
+        "mon-compte/medecin-traitant/contester/",
+        views_treating.treating_contest,
+        name="treating_contest",
+    ),
     path("mon-compte/acces-cas-urgence/", views_settings.emergency, name="emergency"),
     path("mon-compte/confidentialite/", views_settings.confidentiality, name="confidentiality"),
     path("mon-compte/historique-activite/", views_settings.history, name="history"),

@@ -20,7 +20,7 @@ from mes.lib.errors import InvalidInput
 from mes.lib.ins import InvalidIns, parse_ins
 from mes.records.actions import TITLE_MAX, check_name
 from mes.records.models import Document
-from mes.web.forms import BootstrapFormMixin, MesForm
+from mes.web.forms import BootstrapFormMixin, MesForm, OneTimeCodeForm
 
 # mes-spec §5.4 [INF]: the justification of an emergency access is mandatory free text.
 JUSTIFICATION_MIN = 10
@@ -89,6 +89,27 @@ class ProLoginForm(BootstrapFormMixin):
         error_messages={"required": "Saisissez votre mot de passe."},
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ProCodeFirstStartForm(BootstrapFormMixin):
+    """« Recevoir un code d'abord »: the RPPS only (the code goes by e-mail)."""
+
+    identifier = ProLoginForm.base_fields["identifier"]
+
+
+class ProCodeFirstForm(OneTimeCodeForm):
+    """The code received, then the password."""
+
+    password = ProLoginForm.base_fields["password"]
+
+
+class ProPasskeyNameForm(BootstrapFormMixin):
+    name = forms.CharField(
+        label="Nom de l'appareil",
+        max_length=60,
+        help_text="Pour le reconnaître dans la liste, par exemple « Poste du cabinet ».",
+        error_messages={"required": "Donnez un nom à cet appareil."},
+    )
 
 
 # --- finding a patient ------------------------------------------------------------------------

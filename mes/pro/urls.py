@@ -9,6 +9,35 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # professionals to pro:login with ?next=.
     path("connexion/", views_account.login_view, name="login"),
     path("connexion/code/", views_account.login_code, name="login_code"),
+    path("connexion/code-d-abord/", views_account.login_code_first, name="login_code_first"),
+    path(
+        "connexion/code-d-abord/saisie/",
+        views_account.login_code_first_check,
+        name="login_code_first_check",
+    ),
+    path(
+        "connexion/cle-d-acces/options/",
+        views_account.passkey_login_options,
+        name="passkey_login_options",
+    ),
+    path("connexion/cle-d-acces/", views_account.passkey_login, name="passkey_login"),
+    path("appareils-associes/", views_account.passkey_list, name="passkeys"),
+    path(
+        "appareils-associes/options/",
+        views_account.passkey_register_options,
+        name="passkey_register_options",
+    ),
+    path("appareils-associes/ajouter/", views_account.passkey_register, name="passkey_register"),
+    path(
+        "appareils-associes/<int:passkey_id>/renommer/",
+        views_account.passkey_rename,
+        name="passkey_rename",
+    ),
+    path(
+        "appareils-associes/<int:passkey_id>/retirer/",
+        views_account.passkey_remove,
+        name="passkey_remove",
+    ),
     path("deconnexion/", views_account.logout_view, name="logout"),
     # Finding a patient, the dossier status, consent and emergency access
     path("", views.home, name="home"),
@@ -41,6 +70,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="document_deposit",
     ),
     path("documents/<uuid:document_id>/", views_documents.document_detail, name="document"),
+    path(
+        "documents/<uuid:document_id>/apercu/",
+        views_documents.document_view,
+        name="document_view",
+    ),
     path(
         "documents/<uuid:document_id>/telecharger/",
         views_documents.document_download,

@@ -1,9 +1,12 @@
-"""The professionals' login: identifiant (RPPS) + mot de passe, then a one-time code by e-mail.
+"""The professionals' login: identifiant (RPPS) + mot de passe, then a one-time code by e-mail;
+the « code first » road when the RPPS is under attack; a passkey; and the professional's
+« appareils associés ».
 
 Real professionals sign in to the DMP with their CPS / e-CPS card or Pro Santé Connect
-(mes-spec §5.7); this self-hosted version uses the same two steps as the citizens' login, through
-the same identity actions (lock-out, single-use codes). Between the two steps the session holds
-only the pending user's id: nobody is logged in until the code is right.
+(mes-spec §5.7); this self-hosted version uses the same steps as the citizens' login, through
+the same identity actions (throttling without lock-out, single-use codes, passkeys). Between the
+two steps the session holds only the pending user's id: nobody is logged in until the code is
+right.
 """
 
 from __future__ import annotations
@@ -13,26 +16,37 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mes.identity import passkeys
 from mes.identity.actions import (
     BAD_CREDENTIALS,
     LoginRefused,
     email_address_of,
+    login_check_code_first,
     login_check_password,
     one_time_code_send,
+    one_time_code_send_first,
     one_time_code_verify,
 )
 from mes.identity.models import OneTimeCode, Professional, User
+from mes.identity.throttle import client_address
+from mes.lib.errors import InvalidInput
+from mes.web import passkeys as web_passkeys
 from mes.web.forms import OneTimeCodeForm
 
-from .access import public_view
-from .forms import ProLoginForm
+from .access import ProRequest, professional_view, public_view
+from .forms import ProCodeFirstForm, ProCodeFirstStartForm, ProLoginForm, ProPasskeyNameForm
+from .rendering import render_pro
 
 PENDING_LOGIN_KEY = "mes_pro_pending_login"
+CODE_FIRST_KEY = "mes_pro_code_first_login"
+PASSKEY_LOGIN = "pro-login"
+PASSKEY_REGISTER = "pro-register"
 RESEND_ACTION = "renvoyer"
 
 
@@ -82,6 +96,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 identifier=form.cleaned_data["identifier"],
                 password=form.cleaned_data["password"],
                 kind=User.Kind.PROFESSIONAL,
+                address=client_address(request),
             )
             if not Professional.objects.filter(user=user).exists():
                 # A professional login without a professional behind it: the same message as
@@ -93,7 +108,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             request.session[PENDING_LOGIN_KEY] = {"user_id": user.pk, "next": next_url}
             return redirect("pro:login_code")
-    return render(request, "pro/account/login.html", {"form": form})
+    return render(request, "pro/account/login.html", {"form": form, "next": next_url})
 
 
 @require_http_methods(["GET", "POST"])
@@ -109,10 +124,6 @@ def login_code(request: HttpRequest) -> HttpResponse:
         try:
             one_time_code_send(user=user, channel=OneTimeCode.Channel.EMAIL)
         except LoginRefused as refused:
-            if refused.locked:
-                request.session.pop(PENDING_LOGIN_KEY, None)
-                messages.error(request, str(refused))
-                return redirect("pro:login")
             messages.error(request, str(refused))
         else:
             messages.success(request, f"Un nouveau code a été envoyé à {_masked_email(user)}.")
@@ -121,12 +132,10 @@ def login_code(request: HttpRequest) -> HttpResponse:
         form = OneTimeCodeForm(request.POST)
         if form.is_valid():
             try:
-                one_time_code_verify(user=user, code=form.cleaned_data["code"])
+                one_time_code_verify(
+                    user=user, code=form.cleaned_data["code"], address=client_address(request)
+                )
             except LoginRefused as refused:
-                if refused.locked:
-                    request.session.pop(PENDING_LOGIN_KEY, None)
-                    messages.error(request, str(refused))
-                    return redirect("pro:login")
                 form.add_error(None, str(refused))
             else:
                 # login() gives the session a new key (no session fixation).
@@ -152,3 +161,188 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, "Vous êtes déconnecté de l'espace professionnel.")
     return redirect("pro:login")
+
+
+# --- « Recevoir un code d'abord » -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@public_view
+def login_code_first(request: HttpRequest) -> HttpResponse:
+    """The RPPS only: a code is e-mailed if a professional has it; the next page says the
+    same either way."""
+    next_url = _safe_next(request, request.GET.get("next") or request.POST.get("next"))
+    form = ProCodeFirstStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        identifier = form.cleaned_data["identifier"]
+        try:
+            user = one_time_code_send_first(
+                identifier=identifier,
+                address=client_address(request),
+                kind=User.Kind.PROFESSIONAL,
+            )
+        except LoginRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            request.session.pop(PENDING_LOGIN_KEY, None)
+            request.session[CODE_FIRST_KEY] = {
+                "user_id": user.pk if user else None,
+                "identifier": identifier,
+                "next": next_url,
+            }
+            return redirect("pro:login_code_first_check")
+    return render(request, "pro/account/login_code_first.html", {"form": form, "next": next_url})
+
+
+@require_http_methods(["GET", "POST"])
+@public_view
+def login_code_first_check(request: HttpRequest) -> HttpResponse:
+    """The code received, then the password."""
+    pending = request.session.get(CODE_FIRST_KEY)
+    if not isinstance(pending, dict) or "identifier" not in pending:
+        return redirect("pro:login_code_first")
+    user_id = pending.get("user_id")
+    user = (
+        User.objects.filter(pk=user_id, kind=User.Kind.PROFESSIONAL, is_active=True).first()
+        if isinstance(user_id, int)
+        else None
+    )
+    form = ProCodeFirstForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            signed_in = login_check_code_first(
+                user=user,
+                code=form.cleaned_data["code"],
+                password=form.cleaned_data["password"],
+                address=client_address(request),
+                identifier=str(pending["identifier"]),
+            )
+        except LoginRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            login(request, signed_in, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.pop(CODE_FIRST_KEY, None)
+            return redirect(pending.get("next") or "pro:home")
+    return render(
+        request,
+        "pro/account/login_code_first_check.html",
+        {"form": form, "validity_minutes": int(settings.MES_OTP_VALIDITY.total_seconds() // 60)},
+    )
+
+
+# --- Passkeys ----------------------------------------------------------------------------------
+
+
+@require_POST
+@public_view
+def passkey_login_options(request: HttpRequest) -> HttpResponse:
+    """The options of a passkey sign-in; its challenge is kept in the session, once."""
+    options, challenge = passkeys.authentication_options(rp=web_passkeys.relying_party(request))
+    web_passkeys.keep_challenge(request, PASSKEY_LOGIN, challenge)
+    return web_passkeys.options_response(options)
+
+
+@require_POST
+@public_view
+def passkey_login(request: HttpRequest) -> HttpResponse:
+    """The browser's answer: signed in when the key is a professional's and checks pass."""
+    body = web_passkeys.posted_json(request)
+    challenge = web_passkeys.take_challenge(request, PASSKEY_LOGIN)
+    if body is None or challenge is None or not isinstance(body.get("credential"), dict):
+        return web_passkeys.refusal(passkeys.PASSKEY_REFUSED)
+    try:
+        user = passkeys.passkey_sign_in(
+            credential=body["credential"],
+            challenge=challenge,
+            rp=web_passkeys.relying_party(request),
+            kind=User.Kind.PROFESSIONAL,
+        )
+        if not Professional.objects.filter(user=user).exists():
+            raise LoginRefused(passkeys.PASSKEY_REFUSED)
+    except LoginRefused as refused:
+        return web_passkeys.refusal(str(refused))
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.pop(PENDING_LOGIN_KEY, None)
+    next_url = _safe_next(request, str(body.get("next") or ""))
+    return JsonResponse({"ok": True, "redirect": next_url or reverse("pro:home")})
+
+
+@require_GET
+@professional_view
+def passkey_list(request: ProRequest) -> HttpResponse:
+    """The professional's associated devices: list, rename, remove, associate."""
+    keys = passkeys.passkeys_of(web_passkeys.signed_in_user(request))
+    return render_pro(
+        request,
+        "pro/account/passkeys.html",
+        {
+            "keys": [
+                (key, ProPasskeyNameForm(prefix=f"k{key.pk}", initial={"name": key.name}))
+                for key in keys
+            ],
+            "add_form": ProPasskeyNameForm(prefix="nouveau"),
+        },
+    )
+
+
+@require_POST
+@professional_view
+def passkey_register_options(request: ProRequest) -> HttpResponse:
+    options, challenge = passkeys.registration_options(
+        user=web_passkeys.signed_in_user(request), rp=web_passkeys.relying_party(request)
+    )
+    web_passkeys.keep_challenge(request, PASSKEY_REGISTER, challenge)
+    return web_passkeys.options_response(options)
+
+
+@require_POST
+@professional_view
+def passkey_register(request: ProRequest) -> HttpResponse:
+    body = web_passkeys.posted_json(request)
+    challenge = web_passkeys.take_challenge(request, PASSKEY_REGISTER)
+    if body is None or challenge is None or not isinstance(body.get("credential"), dict):
+        return web_passkeys.refusal(
+            "L'appareil n'a pas pu être associé. Rechargez la page et réessayez."
+        )
+    try:
+        key = passkeys.passkey_register(
+            user=web_passkeys.signed_in_user(request),
+            credential=body["credential"],
+            challenge=challenge,
+            rp=web_passkeys.relying_party(request),
+            name=str(body.get("name") or ""),
+        )
+    except InvalidInput as exc:
+        return web_passkeys.refusal(str(exc))
+    messages.success(request, f"L'appareil « {key.name} » est associé à votre compte.")
+    return JsonResponse({"ok": True, "redirect": reverse("pro:passkeys")})
+
+
+@require_POST
+@professional_view
+def passkey_rename(request: ProRequest, passkey_id: int) -> HttpResponse:
+    form = ProPasskeyNameForm(request.POST, prefix=f"k{passkey_id}")
+    if form.is_valid():
+        try:
+            passkeys.passkey_rename(
+                user=web_passkeys.signed_in_user(request),
+                passkey_id=passkey_id,
+                name=form.cleaned_data["name"],
+            )
+        except InvalidInput as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "L'appareil est renommé.")
+    else:
+        messages.error(request, "Donnez à l'appareil un nom de 60 caractères au plus.")
+    return redirect("pro:passkeys")
+
+
+@require_POST
+@professional_view
+def passkey_remove(request: ProRequest, passkey_id: int) -> HttpResponse:
+    passkeys.passkey_remove(user=web_passkeys.signed_in_user(request), passkey_id=passkey_id)
+    messages.success(
+        request, "L'appareil n'est plus associé : il ne permet plus de vous connecter."
+    )
+    return redirect("pro:passkeys")

@@ -37,6 +37,7 @@ from mes.records.policies import (
 from mes.records.timers import document_release_to_patient
 from mes.vault.store import VaultError
 from mes.web.downloads import download_name
+from mes.web.viewer import inline_response, viewer_kind
 
 from .access import ProRequest, professional_view
 from .forms import CLASS_GROUPS, DepositForm, DocumentFilterForm, class_group_label
@@ -107,6 +108,7 @@ def document_detail(request: ProRequest, document_id: uuid.UUID) -> HttpResponse
         {
             "doc": doc,
             "format_label": codes.format_codes().get(doc.format_code, doc.format_code),
+            "viewer_kind": viewer_kind(doc),
             "previous": visible.filter(pk=doc.replaces_id).first() if doc.replaces_id else None,
             "next_version": visible.filter(replaces_id=doc.pk).first(),
             "is_author": is_author,
@@ -118,6 +120,18 @@ def document_detail(request: ProRequest, document_id: uuid.UUID) -> HttpResponse
         },
         patient=doc.patient,
     )
+
+
+@require_http_methods(["GET"])
+@professional_view
+def document_view(request: ProRequest, document_id: uuid.UUID) -> HttpResponse:
+    """The content shown in the page's viewer (AFFICHAGE_DOC trace), sandboxed."""
+    try:
+        doc, content = actions.document_view_content(actor=request.actor, document_id=document_id)
+    except VaultError:
+        logger.exception("Document %s illisible dans le coffre", document_id)
+        return render_pro(request, "pro/documents/unavailable.html", status=500)
+    return inline_response(doc, content)
 
 
 @require_http_methods(["GET"])

@@ -361,6 +361,24 @@ def document_content(*, actor: Actor, document_id: uuid.UUID) -> tuple[Document,
     return doc, store.get(doc.patient_id, doc.pk)
 
 
+# What the in-page viewer shows (issue 8 item 5): PDF through pdf.js, images through <img>;
+# every other format is only downloaded.
+VIEWABLE_TYPES = {"application/pdf": "pdf", "image/jpeg": "image", "image/png": "image"}
+
+
+def document_view_content(*, actor: Actor, document_id: uuid.UUID) -> tuple[Document, bytes]:
+    """The decrypted bytes of a document shown in the page (AFFICHAGE_DOC trace, like a
+    download: the content leaves the vault either way).
+
+    Only VIEWABLE_TYPES: another format is NotFound before any access is decided or traced,
+    since nothing is shown (the 404 is the one of an unknown document)."""
+    mime = Document.objects.filter(pk=document_id).values_list("mime_type", flat=True).first()
+    if mime is not None and mime not in VIEWABLE_TYPES:
+        raise NotFound()
+    doc = access_document(actor, document_id, action=Action.READ, trace_action=TraceAction.VIEW_DOC)
+    return doc, store.get(doc.patient_id, doc.pk)
+
+
 @traced_action
 def document_set_masked(*, actor: Actor, document_id: uuid.UUID, masked: bool) -> Document:
     """Mask or unmask a document from professionals (MASQUE_PS): the holder or a representative

@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 
 from mes.identity.models import OneTimeCode
-from mes.web.forms import BootstrapFormMixin
+from mes.web.forms import BootstrapFormMixin, OneTimeCodeForm
 
 CHANNEL_CHOICES = [
     (OneTimeCode.Channel.EMAIL.value, "Par e-mail"),
@@ -104,4 +104,35 @@ class OnboardingForm(BootstrapFormMixin):
         help_text="Les documents que vous avez masqués restent cachés en cas d'urgence, sauf "
         "si vous activez ce choix.",
         widget=forms.CheckboxInput(attrs={"role": "switch"}),
+    )
+
+
+class CodeFirstStartForm(BootstrapFormMixin):
+    """« Recevoir un code d'abord »: the identifiant, and where to send the code."""
+
+    identifier = LoginForm.base_fields["identifier"]
+    channel = forms.ChoiceField(
+        label="Recevoir mon code",
+        choices=CHANNEL_CHOICES,
+        initial=OneTimeCode.Channel.EMAIL.value,
+        widget=forms.RadioSelect,
+        help_text="Sans numéro de mobile enregistré sur le compte, le code part par e-mail.",
+        error_messages={"required": "Choisissez comment recevoir votre code."},
+    )
+
+
+class CodeFirstForm(OneTimeCodeForm):
+    """The code received, then the password."""
+
+    password = LoginForm.base_fields["password"]
+
+
+class PasskeyNameForm(BootstrapFormMixin):
+    """The name a person gives to an associated device (« Téléphone de Camille »)."""
+
+    name = forms.CharField(
+        label="Nom de l'appareil",
+        max_length=60,
+        help_text="Pour le reconnaître dans la liste, par exemple « Mon téléphone ».",
+        error_messages={"required": "Donnez un nom à cet appareil."},
     )

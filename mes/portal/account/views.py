@@ -1,5 +1,6 @@
-"""Login in two steps (identifiant + mot de passe, then a one-time code), logout, the
-first-login onboarding and the demo outbox (mes-spec §3.3, portal.md §1.5).
+"""Login in two steps (identifiant + mot de passe, then a one-time code), the « code first »
+road that stays open to the owner of an identifier under attack, the passkey sign-in, logout,
+the first-login onboarding and the demo outbox (mes-spec §3.3, portal.md §1.5 and §11.3).
 
 Between the two login steps the session holds only the pending user's id: nobody is logged in
 until the code is right.
@@ -12,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,21 +21,28 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mes.access.actions import privacy_settings_of, privacy_update
 from mes.demo.models import OutboxMessage
+from mes.identity import passkeys
 from mes.identity.actions import (
     LoginRefused,
     email_address_of,
+    login_check_code_first,
     login_check_password,
     one_time_code_send,
+    one_time_code_send_first,
     one_time_code_verify,
 )
 from mes.identity.models import OneTimeCode, User
+from mes.identity.throttle import client_address
+from mes.web import passkeys as web_passkeys
 from mes.web.access import public_view
 from mes.web.forms import OneTimeCodeForm
 
 from ..access import PortalRequest, demo_view, patient_view
-from .forms import LoginForm, OnboardingForm, ResendCodeForm
+from .forms import CodeFirstForm, CodeFirstStartForm, LoginForm, OnboardingForm, ResendCodeForm
 
 PENDING_LOGIN_KEY = "mes_pending_login"
+CODE_FIRST_KEY = "mes_code_first_login"
+PASSKEY_LOGIN = "login"
 RESEND_ACTION = "renvoyer"
 DEMO_OUTBOX_SHOWN = 100
 
@@ -83,6 +91,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             user = login_check_password(
                 identifier=form.cleaned_data["identifier"],
                 password=form.cleaned_data["password"],
+                address=client_address(request),
             )
             channel = form.cleaned_data["channel"]
             if channel == OneTimeCode.Channel.SMS and not user.phone:
@@ -102,7 +111,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 "next": next_url,
             }
             return redirect("portal:login_code")
-    return render(request, "portal/account/login.html", {"form": form})
+    return render(request, "portal/account/login.html", {"form": form, "next": next_url})
 
 
 @require_http_methods(["GET", "POST"])
@@ -125,10 +134,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
             try:
                 one_time_code_send(user=user, channel=channel)
             except LoginRefused as refused:
-                if not refused.locked:
-                    messages.error(request, str(refused))
-                    return redirect("portal:login_code")
-                return _refused_at_code_step(request, refused, form, resend_form, user, channel)
+                messages.error(request, str(refused))
+                return redirect("portal:login_code")
             request.session[PENDING_LOGIN_KEY] = {**pending, "channel": channel}
             messages.success(
                 request, f"Un nouveau code a été envoyé à {_masked_destination(user, channel)}."
@@ -138,9 +145,12 @@ def login_code(request: HttpRequest) -> HttpResponse:
         form = OneTimeCodeForm(request.POST)
         if form.is_valid():
             try:
-                one_time_code_verify(user=user, code=form.cleaned_data["code"])
+                one_time_code_verify(
+                    user=user, code=form.cleaned_data["code"], address=client_address(request)
+                )
             except LoginRefused as refused:
-                return _refused_at_code_step(request, refused, form, resend_form, user, channel)
+                form.add_error(None, str(refused))
+                return _code_page(request, form, resend_form, user, channel)
             # login() gives the session a new key (no session fixation) and keeps its data.
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session.pop(PENDING_LOGIN_KEY, None)
@@ -169,22 +179,109 @@ def _code_page(
     )
 
 
-def _refused_at_code_step(
-    request: HttpRequest,
-    refused: LoginRefused,
-    form: OneTimeCodeForm,
-    resend_form: ResendCodeForm,
-    user: User,
-    channel: str,
-) -> HttpResponse:
-    if refused.locked:
-        # A locked account starts over from the password once the lock has ended.
-        request.session.pop(PENDING_LOGIN_KEY, None)
-        messages.error(request, str(refused))
-        return redirect("portal:login")
-    if form.is_bound:
-        form.add_error(None, str(refused))
-    return _code_page(request, form, resend_form, user, channel)
+# --- « Recevoir un code d'abord » -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@public_view
+def login_code_first(request: HttpRequest) -> HttpResponse:
+    """The identifiant only: a code is sent if an account has it; the page that follows says
+    the same either way."""
+    next_url = _safe_next(request, request.GET.get("next") or request.POST.get("next"))
+    form = CodeFirstStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        identifier = form.cleaned_data["identifier"]
+        try:
+            user = one_time_code_send_first(
+                identifier=identifier,
+                address=client_address(request),
+                channel=form.cleaned_data["channel"],
+            )
+        except LoginRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            request.session.pop(PENDING_LOGIN_KEY, None)
+            request.session[CODE_FIRST_KEY] = {
+                "user_id": user.pk if user else None,
+                "identifier": identifier,
+                "next": next_url,
+            }
+            return redirect("portal:login_code_first_check")
+    return render(request, "portal/account/login_code_first.html", {"form": form, "next": next_url})
+
+
+@require_http_methods(["GET", "POST"])
+@public_view
+def login_code_first_check(request: HttpRequest) -> HttpResponse:
+    """The code received, then the password: both right, the person is signed in."""
+    pending = request.session.get(CODE_FIRST_KEY)
+    if not isinstance(pending, dict) or "identifier" not in pending:
+        return redirect("portal:login_code_first")
+    user_id = pending.get("user_id")
+    user = (
+        User.objects.filter(pk=user_id, kind=User.Kind.CITIZEN, is_active=True).first()
+        if isinstance(user_id, int)
+        else None
+    )
+    form = CodeFirstForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            signed_in = login_check_code_first(
+                user=user,
+                code=form.cleaned_data["code"],
+                password=form.cleaned_data["password"],
+                address=client_address(request),
+                identifier=str(pending["identifier"]),
+            )
+        except LoginRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            login(request, signed_in, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.pop(CODE_FIRST_KEY, None)
+            return redirect(pending.get("next") or "portal:home")
+    return render(
+        request,
+        "portal/account/login_code_first_check.html",
+        {
+            "form": form,
+            "validity_minutes": int(settings.MES_OTP_VALIDITY.total_seconds() // 60),
+        },
+    )
+
+
+# --- Passkey sign-in (portal.md §11.3) ----------------------------------------------------------
+
+
+@require_POST
+@public_view
+def passkey_login_options(request: HttpRequest) -> HttpResponse:
+    """The options of a passkey sign-in; its challenge is kept in the session, once."""
+    options, challenge = passkeys.authentication_options(rp=web_passkeys.relying_party(request))
+    web_passkeys.keep_challenge(request, PASSKEY_LOGIN, challenge)
+    return web_passkeys.options_response(options)
+
+
+@require_POST
+@public_view
+def passkey_login(request: HttpRequest) -> HttpResponse:
+    """The browser's answer: signed in when the key is a citizen's and every check passes."""
+    body = web_passkeys.posted_json(request)
+    challenge = web_passkeys.take_challenge(request, PASSKEY_LOGIN)
+    if body is None or challenge is None or not isinstance(body.get("credential"), dict):
+        return web_passkeys.refusal(passkeys.PASSKEY_REFUSED)
+    try:
+        user = passkeys.passkey_sign_in(
+            credential=body["credential"],
+            challenge=challenge,
+            rp=web_passkeys.relying_party(request),
+            kind=User.Kind.CITIZEN,
+        )
+    except LoginRefused as refused:
+        return web_passkeys.refusal(str(refused))
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.pop(PENDING_LOGIN_KEY, None)
+    next_url = _safe_next(request, str(body.get("next") or ""))
+    return JsonResponse({"ok": True, "redirect": next_url or reverse("portal:home")})
 
 
 @require_POST

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from mes.access.decision import Action
 from mes.access.models import PrivacySettings
@@ -30,6 +30,7 @@ from mes.records.models import Document, Folder
 from mes.records.policies import access_document, documents_visible_to, folders_of
 from mes.vault.store import VaultError
 from mes.web.downloads import download_name
+from mes.web.viewer import inline_response, viewer_kind
 
 from ..access import PROFILE_SESSION_KEY, PortalRequest, patient_view
 from .forms import (
@@ -178,6 +179,7 @@ def document_detail(request: PortalRequest, document_id: uuid.UUID) -> HttpRespo
         {
             "doc": doc,
             "author_notice": author_notice(doc),
+            "viewer_kind": viewer_kind(doc),
             "confidentiality_form": ConfidentialityForm(
                 own=_own(request), initial={"confidentiality": visibility}
             ),
@@ -186,6 +188,18 @@ def document_detail(request: PortalRequest, document_id: uuid.UUID) -> HttpRespo
             ),
         },
     )
+
+
+@require_GET
+@patient_view
+def document_view(request: PortalRequest, document_id: uuid.UUID) -> HttpResponse:
+    """The content shown in the page's viewer (AFFICHAGE_DOC trace), sandboxed."""
+    try:
+        doc, content = actions.document_view_content(actor=request.actor, document_id=document_id)
+    except VaultError:
+        logger.exception("Document %s illisible dans le coffre", document_id)
+        return render(request, "portal/documents/unavailable.html", status=500)
+    return inline_response(doc, content)
 
 
 @patient_view

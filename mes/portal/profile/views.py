@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from mes.access.actions import treating_declaration
 from mes.audit.models import TraceAction
 from mes.enrolment.models import LegalRepresentation
 from mes.identity.models import Citizen
@@ -760,6 +761,7 @@ def professionals(request: PortalRequest) -> HttpResponse:
         {
             "entries": entries,
             "treating": directory.treating_physician(patient),
+            "treating_row": treating_declaration(patient),
             "search": search,
             "structures": structures,
             "found": _found_professionals(search),

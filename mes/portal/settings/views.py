@@ -28,6 +28,7 @@ from mes.access.actions import (
     professional_block,
     professional_set_administrator,
     professional_unblock,
+    treating_declaration,
 )
 from mes.access.decision import Action
 from mes.access.models import ProfessionalAccess
@@ -208,6 +209,7 @@ def access(request: PortalRequest) -> HttpResponse:
             "profession_label": codes.professions().get(profession, ""),
             "detail": detail,
             "matrix_version": matrix.current().version,
+            "treating": treating_declaration(patient),
         },
     )
 

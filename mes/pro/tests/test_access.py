@@ -28,9 +28,21 @@ GET_PATIENT = [
     "vaccinations",
 ]
 POST_PATIENT = ["consent_declare", "consent_withdraw", "emergency_end"]
-GET_DOCUMENT = ["document", "document_download"]
+GET_DOCUMENT = ["document", "document_view", "document_download"]
 POST_DOCUMENT = ["document_mask", "document_archive", "document_delete", "document_release"]
-PUBLIC = {"login", "login_code", "logout"}
+PUBLIC = {
+    "login",
+    "login_code",
+    "logout",
+    "login_code_first",
+    "login_code_first_check",
+    "passkey_login_options",
+    "passkey_login",
+}
+# The professional's own associated devices (passkeys).
+GET_ACCOUNT = ["passkeys"]
+POST_ACCOUNT = ["passkey_register_options", "passkey_register"]
+POST_PASSKEY = ["passkey_rename", "passkey_remove"]
 
 
 def _urls(patient_id, document_id):
@@ -42,12 +54,23 @@ def _urls(patient_id, document_id):
         yield "get", reverse(f"pro:{name}", args=[document_id])
     for name in POST_DOCUMENT:
         yield "post", reverse(f"pro:{name}", args=[document_id])
+    for name in GET_ACCOUNT:
+        yield "get", reverse(f"pro:{name}")
+    for name in POST_ACCOUNT:
+        yield "post", reverse(f"pro:{name}")
+    for name in POST_PASSKEY:
+        yield "post", reverse(f"pro:{name}", args=[1])
     yield "get", reverse("pro:home")
 
 
 def test_every_pro_url_is_listed_here():
     names = {p.name for p in pro_urls.urlpatterns if isinstance(p, URLPattern)}
-    listed = set(GET_PATIENT + POST_PATIENT + GET_DOCUMENT + POST_DOCUMENT) | PUBLIC | {"home"}
+    listed = (
+        set(GET_PATIENT + POST_PATIENT + GET_DOCUMENT + POST_DOCUMENT)
+        | set(GET_ACCOUNT + POST_ACCOUNT + POST_PASSKEY)
+        | PUBLIC
+        | {"home"}
+    )
     assert names == listed
 
 
@@ -61,7 +84,10 @@ def test_every_pro_view_declares_who_may_call_it():
 
 
 def _kwargs(p):
-    return {k: uuid.uuid4() for k in p.pattern.converters}
+    return {
+        k: 1 if type(c).__name__ == "IntConverter" else uuid.uuid4()
+        for k, c in p.pattern.converters.items()
+    }
 
 
 def test_anonymous_goes_to_the_professionals_login(client, camille, consultation):

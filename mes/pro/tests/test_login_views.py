@@ -11,6 +11,7 @@ from django.core import mail
 from django.urls import reverse
 
 from mes.conftest import PASSWORD
+from mes.identity import throttle
 from mes.identity.models import User
 from mes.pro.tests.conftest import body
 from mes.pro.views_account import PENDING_LOGIN_KEY
@@ -86,7 +87,7 @@ def test_wrong_password_says_so_in_french(client, martin):
     assert response.status_code == 200
     assert "Identifiant ou mot de passe incorrect." in body(response)
     assert not mail.outbox
-    assert User.objects.get(pk=martin.user_id).failed_logins == 1
+    assert len(throttle.recent_failures(throttle.Scope.ACCOUNT, martin.rpps)) == 1
 
 
 def test_a_citizen_account_cannot_log_in_here(client, camille):
