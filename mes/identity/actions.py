@@ -26,6 +26,7 @@ from django.utils.module_loading import import_string
 from mes.access.actors import citizen_actor
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
+from mes.enrolment.policies import login_refusal as espace_login_refusal
 from mes.lib.errors import InvalidInput
 
 from .models import Citizen, OneTimeCode, Professional, User
@@ -149,6 +150,9 @@ def login_check_password(
         raise _refuse_locked(user)
     if not user.check_password(password):
         raise _count_failure(user.pk, reason="mot de passe incorrect", message=BAD_CREDENTIALS)
+    # The espace's state (mes.enrolment, issue 14): closed, suspended, not activated.
+    if refusal := espace_login_refusal(user.pk):
+        raise LoginRefused(refusal)
     return user
 
 
