@@ -127,7 +127,7 @@ def bench_size(people: int, work: Path, url: str | None) -> dict[str, Any]:
             [mes, "enrolment", "import", str(file), "--no-notices"], env
         )
         with psycopg.connect(_libpq(db.url), autocommit=True) as conn:
-            created = conn.execute("SELECT count(*) FROM enrolment_espace").fetchone()[0]
+            created = _count(conn, "enrolment_espace")
             conn.execute("CREATE TABLE bare (" + ", ".join(f"{c} text" for c in COLUMNS) + ")")
             t0 = time.monotonic()
             with (
@@ -138,7 +138,7 @@ def bench_size(people: int, work: Path, url: str | None) -> dict[str, Any]:
                 while chunk := f.read(1 << 20):
                     copy.write(chunk)
             copy_elapsed = time.monotonic() - t0
-            copied = conn.execute("SELECT count(*) FROM bare").fetchone()[0]
+            copied = _count(conn, "bare")
     file.unlink()
     return {
         "people": people,
@@ -161,6 +161,12 @@ def _reported_seconds(out: str, fallback: float) -> float:
 
     match = re.search(r"Import terminé en ([0-9.]+) s", out)
     return float(match.group(1)) if match else fallback
+
+
+def _count(conn: psycopg.Connection[Any], table: str) -> int:
+    row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - our tables
+    assert row is not None
+    return int(row[0])
 
 
 def _libpq(url: str) -> str:
