@@ -111,9 +111,8 @@ def validate(values: list[str], line: int, today: date | None = None) -> Person:
     sex = row["sexe"].upper()
     if sex not in ("F", "M", "I"):
         raise ValueError("sexe doit valoir F, M ou I")
-    if row["email"]:
-        if len(row["email"]) > 254 or not _EMAIL.match(row["email"]):
-            raise ValueError("adresse e-mail invalide")
+    if row["email"] and (len(row["email"]) > 254 or not _EMAIL.match(row["email"])):
+        raise ValueError("adresse e-mail invalide")
     phone = re.sub(r"[\s.]", "", row["telephone"])
     if phone and not _PHONE.match(phone):
         raise ValueError("téléphone mobile invalide")

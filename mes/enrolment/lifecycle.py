@@ -325,8 +325,13 @@ def code_check(*, nir: str, vitale_serial: str, birth_date: date, code: str) -> 
     wrong; wrong codes on a known card lock the espace after MES_ENROLMENT_CODE_MAX_FAILURES
     (guessing is stopped). Raises EnrolmentRefused.
     """
-    now = timezone.now()
     found = candidates(nir=nir, vitale_serial=vitale_serial, birth_date=birth_date)
+    return match_code(found, code)
+
+
+def match_code(found: list[Espace], code: str) -> EnrolmentCode:
+    """The unused code among these espaces' latest codes, or EnrolmentRefused (counted)."""
+    now = timezone.now()
     if not found:
         raise EnrolmentRefused(NO_MATCH)
     for espace in found:
@@ -417,6 +422,18 @@ def espace_activate_for_child(*, actor: Actor, code_id: int) -> Espace:
         if not state_allows(espace.state, EspaceUse.ACTIVATE):
             raise EnrolmentRefused("Ce profil est déjà activé.")
         return _activate(espace, actor=actor, channel=ONLINE)
+
+
+def children_to_activate(parent: Citizen) -> list[Espace]:
+    """The espaces a parent may activate from their own account: those of the persons they
+    currently represent, not yet active."""
+    represented = LegalRepresentation.objects.current().filter(representative=parent)
+    return list(
+        Espace.objects.select_related("citizen")
+        .filter(citizen__in=represented.values("represented_id"))
+        .filter(state__in=[S.NOTIFIED, S.CREATED])
+        .order_by("citizen__birth_date")
+    )
 
 
 def code_regenerate(
