@@ -192,3 +192,15 @@ class ImportRejection(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "line"], name="one_rejection_per_line")
         ]
+
+
+class AccountSession(models.Model):
+    """A login session of a citizen, so that they can see and end their other sessions
+    (portal.md §5.7). Written when a session logs in; the session itself stays Django's."""
+
+    user = models.ForeignKey(
+        "identity.User", on_delete=models.CASCADE, related_name="account_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(max_length=200, blank=True)

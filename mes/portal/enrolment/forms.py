@@ -198,6 +198,14 @@ class ConfirmForm(BootstrapFormMixin, MesForm):
 
 
 class ClosureForm(ConfirmForm):
+    password = forms.CharField(
+        label="Votre mot de passe",
+        help_text="Par sécurité, saisissez de nouveau votre mot de passe (portal.md §5.6).",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Saisissez votre mot de passe."},
+    )
     express_deletion = forms.BooleanField(
         label="Supprimer aussi mes données sans attendre 10 ans",
         required=False,

@@ -341,6 +341,13 @@ def closure(request: PortalRequest) -> HttpResponse:
         else f"Je veux clôturer le profil Mon espace santé de {profile.display_name}"
     )
     if request.method == "POST" and form.is_valid():
+        if not request.user.check_password(form.cleaned_data["password"]):
+            form.add_error("password", "Mot de passe incorrect.")
+            return render(
+                request,
+                "portal/enrolment/closure.html",
+                {"form": form, "profile": profile, "own": request.is_own_profile},
+            )
         try:
             lifecycle.espace_close(
                 actor=request.actor,

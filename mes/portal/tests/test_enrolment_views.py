@@ -174,7 +174,13 @@ def test_opposition_online_gives_a_pdf_proof(client, ines):
 def test_closure_logs_out_and_archives(client, camille):
     assert client.get(reverse("portal:enrolment_closure")).status_code == 302  # anonymous
     client.force_login(camille.user)
-    response = client.post(reverse("portal:enrolment_closure"), {"confirm": "on"})
+    response = client.post(
+        reverse("portal:enrolment_closure"), {"confirm": "on", "password": "faux"}
+    )
+    assert "Mot de passe incorrect." in response.content.decode()
+    response = client.post(
+        reverse("portal:enrolment_closure"), {"confirm": "on", "password": PASSWORD}
+    )
     assert response.url == reverse("portal:enrolment")
     espace = Espace.objects.get(pk=camille.pk)
     assert espace.state == EspaceState.CLOSED and espace.deletion_requested_at is None
@@ -188,7 +194,10 @@ def test_closure_logs_out_and_archives(client, camille):
 
 def test_closing_one_profile_leaves_others_alone(client, camille, bob):
     client.force_login(bob.user)
-    client.post(reverse("portal:enrolment_closure"), {"confirm": "on", "express_deletion": "on"})
+    client.post(
+        reverse("portal:enrolment_closure"),
+        {"confirm": "on", "express_deletion": "on", "password": PASSWORD},
+    )
     assert Espace.objects.get(pk=bob.pk).deletion_requested_at is not None
     assert not Espace.objects.filter(pk=camille.pk).exists()  # untouched: still active
 
