@@ -467,6 +467,14 @@ def code_regenerate(
             if espace.state == S.ACTIVE
             else "Ce profil ne peut pas être activé en ligne. Appelez le 3422."
         )
+    return espace, code_send(espace, channel=channel, actor=system_actor("enrolement"))
+
+
+def code_send(espace: Espace, *, channel: str, actor: Actor) -> str:
+    """A new provisional code to the espace's contact (the parent's, for a minor) by e-mail,
+    SMS or postal letter; returns where it went. At most one a minute. Raises
+    EnrolmentRefused."""
+    now = timezone.now()
     last = EnrolmentCode.objects.filter(espace=espace).order_by("-created_at").first()
     if last and now - last.created_at < settings.MES_OTP_RESEND_INTERVAL:
         raise EnrolmentRefused(
@@ -483,6 +491,15 @@ def code_regenerate(
                 )
             notices.send_sms_code(notice.phone, code, row.expires_at)
             destination = f"le mobile se terminant par {notice.phone[-2:]}"
+        elif channel == "letter":
+            if not (notice.address and notice.postcode):
+                raise EnrolmentRefused("Aucune adresse postale n'est connue pour ce profil.")
+            folder = settings.VAR_DIR / "enrolment" / "courriers"
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"code-{now:%Y%m%d-%H%M%S-%f}.pdf"
+            pdf = notices.letters_pdf([notice])
+            transaction.on_commit(lambda: (folder / name).write_bytes(pdf))
+            destination = f"un courrier à l'adresse postale ({notice.postcode} {notice.city})"
         else:
             if not notice.email:
                 raise EnrolmentRefused(
@@ -494,12 +511,12 @@ def code_regenerate(
             local, _, domain = notice.email.partition("@")
             destination = f"l'adresse {local[:1]}•••@{domain}"
         trace.record(
-            actor=system_actor("enrolement"),
+            actor=actor,
             action=TraceAction.ENROLMENT_CODE,
             patient_id=espace.pk,
             reason=f"nouveau code provisoire ({channel})",
         )
-    return espace, destination
+    return destination
 
 
 # --- Closure, suspension, deletion, purge ------------------------------------------------------
