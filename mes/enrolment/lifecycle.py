@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, ProtectedError, Q
+from django.db.models import Model, ProtectedError, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -670,7 +670,7 @@ def majority_reached(*, actor: Actor, citizen: Citizen) -> NoticeResult | None:
     with transaction.atomic():
         espace = espace_of(citizen, lock=True)
         now = timezone.now()
-        ended = LegalRepresentation.objects.current().filter(represented=citizen)
+        ended = _minority_representations(citizen)
         parents = list(ended.values_list("representative_id", flat=True))
         ended.update(ended_at=now)
         espace.attached_to = None
@@ -756,12 +756,28 @@ def sweep(*, batch: int = 1000) -> SweepReport:
         representative_links__in=LegalRepresentation.objects.current(),
         birth_date__lte=adult_born_before,
     ).distinct():
+        if not _minority_representations(citizen).exists():
+            continue  # a protected adult's guardian: not a minority that ends
         result = majority_reached(actor=actor, citizen=citizen)
         report.majorities += 1
         if result and not result.emailed:
             assert report.letters is not None
             report.letters.append(result.notice)
     return report
+
+
+def _minority_representations(citizen: Citizen) -> QuerySet[LegalRepresentation]:
+    """The current representations that began while the person was a minor: those end at 18.
+    A guardianship of a protected adult, begun after majority, goes on."""
+    born = citizen.birth_date
+    try:
+        adult_on = born.replace(year=born.year + settings.MES_MAJORITY_AGE)
+    except ValueError:  # born on 29 February
+        adult_on = born.replace(year=born.year + settings.MES_MAJORITY_AGE, day=28)
+    start_of_majority = timezone.make_aware(datetime.combine(adult_on, datetime.min.time()))
+    return LegalRepresentation.objects.current().filter(
+        represented=citizen, started_at__lt=start_of_majority
+    )
 
 
 def _years_ago(day: date, years: int) -> date:

@@ -59,3 +59,12 @@ def test_at_eighteen_the_parents_let_go_and_secret_care_stays_secret(camille, lo
         assert louis.notifications.filter(code="RAPPEL_CONSENT_PASSAGE_MAJO").count() == 1
         # The sweep does it once.
         assert lifecycle.sweep().majorities == 0
+
+
+def test_a_protected_adults_guardian_is_not_ended_by_the_sweep(camille, bob):
+    # Bob, an adult under guardianship since last year: Camille is his tutrice.
+    LegalRepresentation.objects.create(
+        representative=camille, represented=bob, role=LegalRepresentation.Role.GUARDIAN
+    )
+    assert lifecycle.sweep().majorities == 0
+    assert LegalRepresentation.objects.current().filter(represented=bob).exists()
