@@ -223,6 +223,8 @@ def espace_notify(*, actor: Actor, citizen_id: uuid.UUID, send: bool = True) -> 
     refused, so a resumed run sends nobody a second notice."""
     with transaction.atomic():
         espace = Espace.objects.select_for_update().select_related("citizen").get(pk=citizen_id)
+        if espace.state != S.NOT_NOTIFIED:
+            raise EnrolmentRefused("Cette personne a déjà été informée.")
         espace.notified_at = timezone.now()
         code, row = code_issue(espace)
         notice = notice_for(espace, code, row.expires_at)
@@ -238,6 +240,8 @@ def espace_oppose(*, actor: Actor, espace: Espace, channel: str) -> EspaceEvent:
     then never existed for professionals (policies). Each child is opposed on its own."""
     with transaction.atomic():
         espace = Espace.objects.select_for_update().select_related("citizen").get(pk=espace.pk)
+        if espace.state == S.OPPOSED:
+            raise EnrolmentRefused("L'opposition à la création de ce profil est déjà enregistrée.")
         if not state_allows(espace.state, EspaceUse.OPPOSE):
             raise EnrolmentRefused(
                 "Le profil est déjà créé : il n'est plus possible de s'opposer à sa création, "

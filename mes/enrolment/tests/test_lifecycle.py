@@ -90,6 +90,9 @@ def test_ines_walks_every_state(ines, dr_durand, settings, django_capture_on_com
         # Notice by e-mail with a provisional code; the opposition window starts.
         result = lifecycle.espace_notify(actor=system, citizen_id=ines.pk)
         assert result.emailed and len(mail.outbox) == 1
+        with pytest.raises(EnrolmentRefused, match="déjà été informée"):
+            lifecycle.espace_notify(actor=system, citizen_id=ines.pk)
+        assert len(mail.outbox) == 1  # never a second notice
         body = mail.outbox[0].body
         assert ines.ins not in body and "Inès" in body and "13 avril 2026" in body
         code = code_in(body)
