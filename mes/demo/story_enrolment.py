@@ -3,7 +3,7 @@
 - Inès Garnier was informed by the Assurance Maladie and has not activated her espace yet: her
   notice, with its provisional code, is in the demo outbox. Activate it at « Activer mon profil »
   (/enrolement/activation/) with that code, her NIR (shown in the notice page of the README),
-  the card serial 80250000021234 and her birth date, 10/03/1990.
+  the card serial 802500000212 and her birth date, 10/03/1990.
 - Sophie Martin, agent of the 3422, logs in at /guichet/connexion/ (sophie.3422, the demo
   password) to find an espace by NIR, see its history, resend a code, record an opposition.
 
@@ -29,7 +29,7 @@ from mes.lib.ins import with_key
 from .dataset import DEMO_PASSWORD
 
 INES_INS = with_key("2900375056045")
-INES_SERIAL = "80250000021234"
+INES_SERIAL = "802500000212"
 INES_BIRTH = date(1990, 3, 10)
 AGENT = "sophie.3422"
 

@@ -32,7 +32,7 @@ from mes.records.models import Document
 from mes.vault.models import PatientKey
 
 S = EspaceState
-SERIAL = "80250000021234"
+SERIAL = "802500000212"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

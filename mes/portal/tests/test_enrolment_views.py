@@ -18,7 +18,7 @@ from mes.enrolment import lifecycle
 from mes.enrolment.models import Espace, EspaceState
 from mes.identity.models import User
 
-SERIAL = "80250000021234"
+SERIAL = "802500000212"
 NEW_PASSWORD = "Jardin-Secret-2026!"
 
 

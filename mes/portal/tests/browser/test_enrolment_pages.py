@@ -18,7 +18,7 @@ from mes.enrolment.models import Espace, EspaceState
 
 from .conftest import check_a11y, login, login_code_for
 
-SERIAL = "80250000021234"
+SERIAL = "802500000212"
 
 
 def informed(first13: str, first_name: str, born: date, email: str):
