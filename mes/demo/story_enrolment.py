@@ -2,8 +2,8 @@
 
 - Inès Garnier was informed by the Assurance Maladie and has not activated her espace yet: her
   notice, with its provisional code, is in the demo outbox. Activate it at « Activer mon profil »
-  (/enrolement/activation/) with that code, her NIR (shown in the notice page of the README),
-  the card serial 802500000212 and her birth date, 10/03/1990.
+  (/enrolement/activation/) with that code, her NIR, the card serial and her birth date, all
+  shown on /enrolement/ in demo mode.
 - Sophie Martin, agent of the 3422, logs in at /guichet/connexion/ (sophie.3422, the demo
   password) to find an espace by NIR, see its history, resend a code, record an opposition.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
@@ -86,8 +87,14 @@ def _checked_code(request: HttpRequest, form: CodeForm) -> EnrolmentCode | None:
 @require_http_methods(["GET"])
 @public_view
 def home(request: HttpRequest) -> HttpResponse:
-    """« Mon profil Mon espace santé » before any account: activate, oppose, a new code."""
-    return render(request, "portal/enrolment/home.html")
+    """« Mon profil Mon espace santé » before any account: activate, oppose, a new code. In
+    demo mode, the card data of the demo's person to activate (her code is in the outbox)."""
+    demo = None
+    if settings.MES_DEMO:
+        from mes.demo import story_enrolment as story
+
+        demo = {"nir": story.INES_INS, "serial": story.INES_SERIAL, "born": story.INES_BIRTH}
+    return render(request, "portal/enrolment/home.html", {"demo": demo})
 
 
 @require_http_methods(["GET", "POST"])

@@ -239,3 +239,12 @@ def test_another_parent_cannot_use_a_childs_code(client, camille, louis, bob):
     )
     assert response.status_code == 200
     assert Espace.objects.get(pk=louis.pk).state == EspaceState.NOTIFIED
+
+
+def test_the_demo_shows_the_card_data_of_the_person_to_activate(client, db, settings):
+    settings.MES_DEMO = True
+    from mes.demo.story_enrolment import INES_INS
+
+    assert INES_INS in client.get(reverse("portal:enrolment")).content.decode()
+    settings.MES_DEMO = False
+    assert INES_INS not in client.get(reverse("portal:enrolment")).content.decode()
