@@ -215,3 +215,9 @@ def test_the_command_loads_reports_and_sends_notices_by_mail_or_letter(db, tmp_p
     # Resumable too: nothing left to send.
     call_command("enrolment", "notify", "--letters-dir", str(tmp_path), stdout=io.StringIO())
     assert len(mail.outbox) == 3
+
+
+def test_the_daily_sweep_command_reports_what_it_did(db):
+    out = io.StringIO()
+    call_command("enrolment", "sweep", stdout=out)
+    assert "Créés : 0 · clôturés : 0 · supprimés : 0 · passages à la majorité : 0" in out.getvalue()
