@@ -300,6 +300,25 @@ MES_REQUEST_MAX_BYTES = 2 * MES_UPLOAD_MAX_BYTES
 MES_WEB_LIMITS_EXEMPT = ("/fhir/", "/o/", "/.well-known/")
 # Multi-select delete limit (portal.md §3.1).
 MES_BULK_DELETE_MAX = 10
+# The espace's life (mes.enrolment). Opposition window: 6 weeks from the notice (mes-spec §3.2).
+MES_ENROLMENT_OPPOSITION_WINDOW = timedelta(weeks=6)
+# Provisional code (code provisoire): single use, valid 6 weeks (mes-spec §3.3, wave2 §1.6).
+MES_ENROLMENT_CODE_VALIDITY = timedelta(weeks=6)
+# Wrong provisional codes before the espace's code is locked, and for how long ([GAP]: decided).
+MES_ENROLMENT_CODE_MAX_FAILURES = 5
+MES_ENROLMENT_CODE_LOCK = timedelta(hours=1)
+# Suspension without objection becomes closure after 6 weeks (R1111-36, mes-spec §3.4).
+MES_ENROLMENT_SUSPENSION_TO_CLOSURE = timedelta(weeks=6)
+# Closed espaces are archived 10 years, then purged (R1111-36, mes-spec §3.4). 10 × 365.25 d.
+MES_ENROLMENT_ARCHIVE_DURATION = timedelta(days=3653)
+# Express deletion runs within 3 months at most (R1111-36); we leave 7 days to change one's
+# mind, then purge at the next sweep (docs/decisions.md, « Enrolment »).
+MES_ENROLMENT_DELETION_GRACE = timedelta(days=7)
+MES_ENROLMENT_DELETION_MAX_DELAY = timedelta(days=90)
+# At 18 a child's espace leaves the parents' hands (mes-spec §3.5 [INF]).
+MES_MAJORITY_AGE = 18
+# Import of the affiliation files: rows per committed batch (memory stays flat).
+MES_ENROLMENT_IMPORT_BATCH = int(os.environ.get("MES_ENROLMENT_IMPORT_BATCH", "5000"))
 
 # Logs: one JSON object per line with the request id (MES_LOG_FORMAT=json, the default outside
 # the demo and debug runs) or readable text; every line goes through the identifier redaction

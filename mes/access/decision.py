@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mes.enrolment.models import LegalRepresentation
+from mes.enrolment.policies import REFUSALS, EspaceUse, state_allows, state_of
 from mes.identity.models import Citizen, Organisation
 
 from . import matrix
@@ -208,7 +209,35 @@ def emergency_session_open(actor: Actor, patient: Citizen) -> bool:
 
 
 def standing(actor: Actor, patient: Citizen) -> Standing:
-    """Everything this actor may do on this patient's dossier."""
+    """Everything this actor may do on this patient's dossier, within what the espace's state
+    allows (mes.enrolment.policies: an opposed espace never existed for professionals, a
+    closed one receives nothing, the citizen side only once activated)."""
+    return _within_espace_state(_standing(actor, patient), patient)
+
+
+def _within_espace_state(st: Standing, patient: Citizen) -> Standing:
+    state = state_of(patient)
+    if st.is_citizen_side and not state_allows(state, EspaceUse.CITIZEN_SIDE):
+        return _refused(st.role, REFUSALS[EspaceUse.CITIZEN_SIDE])
+    if st.role in (Role.PROFESSIONAL, Role.INSURER):
+        may_read = st.may_read and state_allows(state, EspaceUse.PROFESSIONAL_READ)
+        may_deposit = st.may_deposit and state_allows(state, EspaceUse.DEPOSIT)
+        if (may_read, may_deposit) != (st.may_read, st.may_deposit):
+            reason = st.reason or REFUSALS[EspaceUse.PROFESSIONAL_READ]
+            if not state_allows(state, EspaceUse.PROFESSIONAL_READ):
+                reason = REFUSALS[EspaceUse.PROFESSIONAL_READ]
+            return Standing(
+                **{
+                    **st.__dict__,
+                    "may_read": may_read,
+                    "may_deposit": may_deposit,
+                    "reason": reason,
+                }
+            )
+    return st
+
+
+def _standing(actor: Actor, patient: Citizen) -> Standing:
     if actor.kind is ActorKind.CITIZEN and actor.citizen_id is not None:
         return _citizen_standing(actor, patient)
     if actor.kind is ActorKind.PROFESSIONAL and actor.professional_id is not None:

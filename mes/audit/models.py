@@ -80,6 +80,20 @@ class TraceAction(models.TextChoices):
     REMOVE_PASSKEY = "SUPP_CLE_ACCES", "Retrait d'un appareil associé (clé d'accès)"
     VIEW_DOC = "AFFICHAGE_DOC", "Affichage d'un document"
     CONTEST_TREATING = "CONTESTATION_MEDECIN_TRAITANT", "Contestation du médecin traitant déclaré"
+    # The espace's life (mes.enrolment, mes-spec §3) and the account (portal.md §5.7)
+    ESPACE_NOTIFIED = "INFORMATION_CREATION_PROFIL", "Information sur la création du profil"
+    ESPACE_OPPOSED = "OPPOSITION_CREATION_PROFIL", "Opposition à la création du profil"
+    ESPACE_CREATED = "CREATION_PROFIL", "Création du profil"
+    ESPACE_ACTIVATED = "ACTIVATION_PROFIL", "Activation du profil"
+    ESPACE_SUSPENDED = "SUSPENSION_PROFIL", "Suspension du profil"
+    ESPACE_CLOSED = "CLOTURE_PROFIL", "Clôture du profil"
+    ESPACE_REOPENED = "REOUVERTURE_PROFIL", "Réouverture du profil"
+    ESPACE_DELETION_ASKED = "DEMANDE_SUPPRESSION_PROFIL", "Demande de suppression du profil"
+    ESPACE_PURGED = "SUPPRESSION_PROFIL", "Suppression définitive du profil"
+    ENROLMENT_CODE = "CODE_PROVISOIRE", "Envoi d'un code provisoire"
+    MAJORITY = "PASSAGE_MAJORITE", "Passage à la majorité"
+    SUPPORT_CONSULT = "CONSULT_SUPPORT", "Consultation de l'état du profil par le support"
+    ACCOUNT_CHANGE = "MODIF_COMPTE", "Modification du compte"
 
 
 class TraceOutcome(models.TextChoices):

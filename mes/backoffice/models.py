@@ -16,6 +16,11 @@ from django.db import models
 
 from mes.identity.models import Citizen
 
+# The support desk's agents (issue 14) live in their own module.
+from .models_desk import SupportAgent
+
+__all__ = ["SupportAgent", "SupportRequest"]
+
 
 class SupportRequest(models.Model):
     class Reason(models.TextChoices):

@@ -28,6 +28,7 @@ from django.utils.module_loading import import_string
 from mes.access.actors import citizen_actor
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
+from mes.enrolment.policies import login_refusal as espace_login_refusal
 from mes.lib.errors import InvalidInput
 
 from . import throttle
@@ -112,6 +113,14 @@ def _fail(
     return LoginRefused(message, **flags)
 
 
+def check_espace_allows_login(user: User) -> None:
+    """The espace's state (mes.enrolment, issue 14): a closed, suspended or not-yet-activated
+    espace does not sign in, whichever road (password, code first, passkey). Raises
+    LoginRefused."""
+    if refusal := espace_login_refusal(user.pk):
+        raise LoginRefused(refusal)
+
+
 def login_succeeded(user: User) -> None:
     """A full sign-in: the identifier's wrong passwords are forgotten, the login traced."""
     with transaction.atomic():
@@ -172,6 +181,7 @@ def login_check_password(
             reason="mot de passe incorrect",
             message=BAD_CREDENTIALS,
         )
+    check_espace_allows_login(user)
     return user
 
 
@@ -382,6 +392,7 @@ def login_check_code_first(
         otp, _why = _try_code(user, code, now)
         if otp is not None:
             if user.check_password(password):
+                check_espace_allows_login(user)
                 otp.used_at = now
                 otp.save(update_fields=["used_at"])
                 login_succeeded(user)

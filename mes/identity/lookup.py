@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import QuerySet
+
 from mes.access.actors import Actor, ActorKind
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
@@ -22,6 +24,15 @@ from mes.lib.errors import InvalidInput
 from mes.lib.ins import Ins, InvalidIns, parse_ins
 
 from .models import Citizen
+
+
+def _with_espace() -> QuerySet[Citizen]:
+    """Only people whose espace exists for professionals: an opposed (or not yet created,
+    or purged) espace never existed for them (mes.enrolment.policies)."""
+    from mes.enrolment.policies import visible_to_professionals_q
+
+    return Citizen.objects.filter(visible_to_professionals_q())
+
 
 # TD0.5: the name must have at least 2 characters; a search returning more candidates than
 # this asks for more traits rather than listing a crowd (against « fishing », mes-spec §5.2).
@@ -74,7 +85,7 @@ def patient_search_by_ins(*, actor: Actor, ins: str) -> SearchResult:
         parsed = parse_ins(ins)
     except InvalidIns as exc:
         raise InvalidInput(str(exc), field="ins") from exc
-    patients = list(Citizen.objects.filter(ins=parsed.value))  # the INS is unique
+    patients = list(_with_espace().filter(ins=parsed.value))  # the INS is unique
     _trace_found(actor, patients)
     return SearchResult(patients=patients)
 
@@ -84,7 +95,7 @@ def patient_search_by_parsed_ins(*, actor: Actor, ins: Ins) -> SearchResult:
     """The same, for an INS already checked with its kind (the FHIR `system|value` token): a
     NIA is a different identifier from the NIR with the same digits."""
     _professional_only(actor)
-    patients = list(Citizen.objects.filter(ins=ins.value, ins_kind=ins.kind.value))
+    patients = list(_with_espace().filter(ins=ins.value, ins_kind=ins.kind.value))
     _trace_found(actor, patients)
     return SearchResult(patients=patients)
 
@@ -107,7 +118,7 @@ def patient_search_by_traits(
             f"Le nom doit compter au moins {NAME_MIN} caractères.", field="last_name"
         )
     found = []
-    for citizen in Citizen.objects.filter(birth_date=birth_date).order_by("birth_name", "pk"):
+    for citizen in _with_espace().filter(birth_date=birth_date).order_by("birth_name", "pk"):
         names = (fold(citizen.birth_name), fold(citizen.used_name))
         if not any(n and n.startswith(wanted_name) for n in names):
             continue
@@ -134,7 +145,7 @@ def patient_identity(
     RECHERCHE_PATIENT trace. An unknown patient is NotFound, traced.
     """
     _professional_only(actor, patient_id)
-    patient = Citizen.objects.filter(pk=patient_id).first()
+    patient = _with_espace().filter(pk=patient_id).first()
     if patient is None:
         raise Refused(
             {

@@ -42,7 +42,7 @@ from mes.lib.errors import InvalidInput, NotFound
 from mes.notifications.actions import notify
 from mes.notifications.models import Notification
 
-from .actions import LoginRefused, login_succeeded, trace_login
+from .actions import LoginRefused, check_espace_allows_login, login_succeeded, trace_login
 from .models import Citizen, Passkey, Professional, User
 
 logger = logging.getLogger("mes.identity")
@@ -239,6 +239,7 @@ def passkey_sign_in(
     )
     if key is None:
         raise LoginRefused(PASSKEY_REFUSED)
+    check_espace_allows_login(key.user)
     try:
         verified = verify_authentication_response(
             credential=credential,

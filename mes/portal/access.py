@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from mes.access.actors import Actor, citizen_actor
 from mes.enrolment.models import LegalRepresentation
+from mes.enrolment.policies import citizen_side_q
 from mes.identity.models import Citizen
 from mes.web.access import View
 
@@ -33,7 +34,8 @@ def profiles_of(citizen: Citizen) -> list[Citizen]:
         pk__in=LegalRepresentation.objects.current()
         .filter(representative=citizen)
         .values("represented_id")
-    ).order_by("birth_date")
+    ).filter(citizen_side_q())  # a child's espace appears once activated (mes.enrolment)
+    represented = represented.order_by("birth_date")
     return [citizen, *represented]
 
 

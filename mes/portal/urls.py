@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from .account import manage as views_manage
 from .account import passkeys as views_passkeys
 from .account import treating as views_treating
 from .account import views as views_account
@@ -57,6 +58,14 @@ urlpatterns = [
     path("deconnexion/", views_account.logout_view, name="logout"),
     path("bienvenue/", views_account.onboarding, name="onboarding"),
     path("demo/boite-d-envoi/", views_account.demo_outbox, name="demo_outbox"),
+    # The account (portal.md §5.7; issue 14)
+    path("mon-compte/mes-informations/", views_manage.information, name="account_information"),
+    path("mon-compte/mot-de-passe/", views_manage.password_change, name="account_password"),
+    path(
+        "mon-compte/mes-informations/contact/", views_manage.contact_change, name="account_contact"
+    ),
+    path("mon-compte/sessions/fermer/", views_manage.sessions_end, name="account_sessions_end"),
+    path("mot-de-passe-oublie/", views_manage.password_forgotten, name="password_forgotten"),
     # Documents
     path("documents/", views_documents.document_list, name="documents"),
     path("documents/ajouter/", views_documents.document_add, name="document_add"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-KNOWN = {"public", "patient", "demo", "professional", "fhir"}
+KNOWN = {"public", "patient", "demo", "professional", "fhir", "support"}
 
 
 def _walk(patterns, prefix=""):

@@ -1,0 +1,128 @@
+"""Sophie, an agent of the 3422, finds Camille's espace by NIR, sees its history, sends a new
+code, records a closure asked on the phone; everything under Sophie's own identity. She never
+sees a document, and nobody else gets into the desk."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from mes.access.decision import Action, decide
+from mes.audit.models import Trace, TraceAction, TraceOutcome
+from mes.backoffice.models_desk import SupportAgent
+from mes.conftest import PASSWORD, make_citizen, make_pdf, pro
+from mes.enrolment.models import Espace, EspaceState
+from mes.identity.models import User
+from mes.records import actions as records
+
+
+@pytest.fixture
+def sophie(db):
+    user = User.objects.create_user(
+        username="sophie.agent", password=PASSWORD, kind=User.Kind.OPERATOR, first_name="Sophie"
+    )
+    SupportAgent.objects.create(user=user)
+    return user
+
+
+@pytest.fixture
+def desk(client, sophie):
+    response = client.post(
+        reverse("backoffice:login"), {"identifier": "sophie.agent", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def ines(db):
+    citizen = make_citizen(
+        None,
+        first13="2900375056045",
+        first_name="Inès",
+        birth_name="Garnier",
+        birth_date=date(1990, 3, 10),
+        sex="F",
+        email="ines@example.org",
+    )
+    Espace.objects.create(
+        citizen=citizen, state=EspaceState.NOTIFIED, vitale_serial="12345678901", phone="0611223344"
+    )
+    return citizen
+
+
+def test_the_agent_finds_an_espace_and_its_history_without_any_health_content(
+    desk, camille, dr_martin
+):
+    records.document_deposit(
+        actor=pro(dr_martin),
+        patient_id=camille.pk,
+        content=make_pdf(),
+        title="Compte rendu de coloscopie",
+        type_code="11488-4",
+    )
+    response = desk.get(reverse("backoffice:search"), {"nir": camille.ins})
+    page = response.content.decode()
+    assert "Camille Lefèvre" in page and "Activé" in page
+    assert "coloscopie" not in page
+    row = Trace.objects.get(patient_id=camille.pk, action=TraceAction.SUPPORT_CONSULT)
+    assert row.actor_id == "support:sophie.agent" and row.actor_kind == "support"
+    # The desk's actor has no standing on any dossier.
+    from mes.enrolment.lifecycle import support_actor
+
+    agent = support_actor(User.objects.get(username="sophie.agent"))
+    assert not decide(agent, Action.READ, camille).allowed
+
+
+def test_the_agent_resends_a_code_and_records_an_opposition(desk, ines):
+    url = reverse("backoffice:resend", args=[ines.pk])
+    desk.post(url, {"channel": "sms"})
+    from mes.notifications import sms
+
+    assert sms.outbox[-1][0] == "0611223344"
+    desk.post(reverse("backoffice:oppose", args=[ines.pk]))
+    espace = Espace.objects.get(pk=ines.pk)
+    assert espace.state == EspaceState.OPPOSED
+    event = espace.events.get(to_state=EspaceState.OPPOSED)
+    assert event.channel == "3422" and "Sophie" in event.actor_name
+    page = desk.get(reverse("backoffice:search"), {"nir": ines.ins}).content.decode()
+    assert "Opposé à la création" in page
+
+
+def test_the_agent_records_a_closure_with_deletion(desk, camille):
+    desk.post(reverse("backoffice:close", args=[camille.pk]), {"express_deletion": "on"})
+    espace = Espace.objects.get(pk=camille.pk)
+    assert espace.state == EspaceState.CLOSED and espace.deletion_requested_at is not None
+    closed = Trace.objects.get(patient_id=camille.pk, action=TraceAction.ESPACE_CLOSED)
+    assert closed.actor_id == "support:sophie.agent"
+
+
+def test_unknown_nir_is_said_plainly_and_traced_as_refused(desk, db):
+    from mes.lib.ins import with_key
+
+    response = desk.get(reverse("backoffice:search"), {"nir": with_key("1700169123099")})
+    assert "Aucun profil" in response.content.decode()
+    assert Trace.objects.filter(
+        action=TraceAction.SUPPORT_CONSULT, outcome=TraceOutcome.REFUSED
+    ).exists()
+
+
+def test_nobody_but_an_agent_gets_in(client, camille, dr_martin, sophie):
+    url = reverse("backoffice:search")
+    assert client.get(url).status_code == 302  # anonymous: to the desk login
+    client.force_login(camille.user)
+    assert client.get(url, {"nir": camille.ins}).status_code == 404
+    client.force_login(dr_martin.user)
+    assert client.get(url, {"nir": camille.ins}).status_code == 404
+    # A citizen's password does not open the desk either.
+    client.logout()
+    response = client.post(
+        reverse("backoffice:login"), {"identifier": "camille", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert client.post(reverse("backoffice:oppose", args=[camille.pk])).status_code == 302
+    assert not Trace.objects.filter(action=TraceAction.SUPPORT_CONSULT).exists()
+    assert mail.outbox == []

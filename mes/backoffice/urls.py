@@ -1,0 +1,16 @@
+"""The support desk (3422), under /guichet/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("connexion/", views.desk_login, name="login"),
+    path("deconnexion/", views.desk_logout, name="logout"),
+    path("", views.search, name="search"),
+    path("profils/<uuid:citizen_id>/code/", views.resend, name="resend"),
+    path("profils/<uuid:citizen_id>/opposition/", views.oppose, name="oppose"),
+    path("profils/<uuid:citizen_id>/cloture/", views.close, name="close"),
+]

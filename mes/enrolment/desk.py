@@ -1,0 +1,106 @@
+"""What a support-desk agent (the 3422) may do on an espace: find it by NIR, see its state and
+history of states, resend a code, record an opposition or a closure asked on the phone.
+Everything is traced on the person's chain under the agent's own identity. Agents never reach
+health content: the access decision gives the SUPPORT actor no standing on any dossier.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from mes.access.actors import Actor, ActorKind
+from mes.audit import trace
+from mes.audit.guard import Refused, traced_action
+from mes.audit.models import TraceAction, TraceOutcome
+from mes.identity.models import Citizen
+from mes.lib.errors import InvalidInput
+from mes.lib.ins import InvalidIns, parse_ins
+
+from . import lifecycle
+from .models import Espace, EspaceEvent
+
+
+@dataclass(frozen=True)
+class DeskView:
+    espace: Espace
+    events: list[EspaceEvent]
+
+
+def _agent_only(actor: Actor) -> None:
+    if actor.kind is not ActorKind.SUPPORT:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": TraceAction.SUPPORT_CONSULT,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": None,
+                "reason": "réservé aux conseillers du 3422",
+            }
+        )
+
+
+@traced_action
+def desk_find(*, actor: Actor, nir: str) -> DeskView:
+    """The espace of this NIR (state and history), for an agent; NotFound otherwise.
+    Side effect: a CONSULT_SUPPORT trace on the person's chain."""
+    _agent_only(actor)
+    try:
+        ins = parse_ins(nir).value
+    except InvalidIns as error:
+        raise InvalidInput(str(error), field="nir") from error
+    citizen = Citizen.objects.filter(ins=ins).first()
+    espace = lifecycle.espace_of(citizen) if citizen is not None else None
+    if espace is None:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": TraceAction.SUPPORT_CONSULT,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": None,
+                "reason": "aucun profil pour ce NIR",
+            }
+        )
+    trace.record(actor=actor, action=TraceAction.SUPPORT_CONSULT, patient_id=espace.pk)
+    return DeskView(espace=espace, events=list(espace.events.all()))
+
+
+def _espace(actor: Actor, citizen_id: uuid.UUID) -> Espace:
+    _agent_only(actor)
+    citizen = Citizen.objects.filter(pk=citizen_id).first()
+    espace = lifecycle.espace_of(citizen) if citizen is not None else None
+    if espace is None:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": TraceAction.SUPPORT_CONSULT,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": None,
+                "reason": "profil inconnu",
+            }
+        )
+    return espace
+
+
+def desk_oppose(*, actor: Actor, citizen_id: uuid.UUID) -> EspaceEvent:
+    """An opposition asked on the phone (mes-spec §3.2), before creation."""
+    espace = _espace(actor, citizen_id)
+    return lifecycle.espace_oppose(actor=actor, espace=espace, channel=lifecycle.PHONE)
+
+
+def desk_close(*, actor: Actor, citizen_id: uuid.UUID, express_deletion: bool) -> Espace:
+    """A closure asked on the phone (R1111-36: « par demande à l'opérateur »)."""
+    espace = _espace(actor, citizen_id)
+    return lifecycle.espace_close(
+        actor=actor,
+        citizen=espace.citizen,
+        channel=lifecycle.PHONE,
+        express_deletion=express_deletion,
+    )
+
+
+def desk_resend_code(*, actor: Actor, citizen_id: uuid.UUID, channel: str) -> str:
+    """A new provisional code by e-mail or SMS to the contact on file, or a letter (the
+    returned description says where); older codes stop working."""
+    espace = _espace(actor, citizen_id)
+    return lifecycle.code_send(espace, channel=channel, actor=actor)

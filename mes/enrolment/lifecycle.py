@@ -1,0 +1,805 @@
+"""The espace's life (mes-spec §3.1): every transition is one action here, writing the state,
+the history row (EspaceEvent), the trace on the person's chain and the notification; the timers
+(settings.MES_ENROLMENT_*) are run by `sweep`.
+
+```
+NOT_NOTIFIED ─notice─► NOTIFIED ─6 weeks─► CREATED ─activate─► ACTIVE ─close─► CLOSED ─10 y─► PURGED
+                       │  └─activate early─► ACTIVE     ▲  suspend/lift ◄─► SUSPENDED ─6 w─► CLOSED
+                       └─oppose─► OPPOSED ─change of mind (activate)─┘     CLOSED ─reopen─► ACTIVE
+```
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Model, ProtectedError, Q, QuerySet
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from mes.access.actors import Actor, ActorKind, citizen_actor, system_actor
+from mes.audit import trace
+from mes.audit.models import TraceAction, TraceOutcome
+from mes.identity.models import Citizen, User
+from mes.lib.errors import InvalidInput
+from mes.lib.ins import InvalidIns, parse_ins
+from mes.notifications.actions import notify
+from mes.notifications.models import Notification
+
+from . import notices
+from .models import EnrolmentCode, Espace, EspaceEvent, EspaceState, LegalRepresentation
+from .policies import EspaceUse, state_allows
+
+S = EspaceState
+# An unambiguous alphabet (no 0/O, 1/I/L): the code is typed from a letter.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+_CODE_SALT = "mes.enrolment.code_provisoire"
+
+NO_MATCH = (
+    "Ces informations ne permettent pas de retrouver un profil. Vérifiez le code provisoire, "
+    "le numéro de sécurité sociale, le numéro de série de la carte Vitale et la date de "
+    "naissance."
+)
+NO_MATCH_REGENERATE = (
+    "Ces informations ne permettent pas de retrouver un profil. Vérifiez le numéro de "
+    "sécurité sociale, le numéro de série de la carte Vitale et la date de naissance."
+)
+CODE_EXPIRED = "Votre code provisoire a expiré ou a déjà été utilisé. Demandez-en un nouveau."
+TWINS = (
+    "Plusieurs personnes rattachées à votre carte Vitale ont la même date de naissance. "
+    "Indiquez aussi le prénom de la personne."
+)
+
+
+class EnrolmentRefused(InvalidInput):
+    """A step of activation, opposition or code renewal refused; str() is the French message."""
+
+
+ONLINE, PHONE, AUTOMATIC, DESK = "en ligne", "3422", "automatique", "guichet"
+
+
+# --- Transitions --------------------------------------------------------------------------------
+
+LABELS: dict[str, str] = {
+    S.NOTIFIED: "Vous avez été informé(e) de la création de votre profil Mon espace santé.",
+    S.OPPOSED: "Votre opposition à la création du profil est enregistrée.",
+    S.CREATED: "Votre profil Mon espace santé est créé. Activez-le avec votre code provisoire.",
+    S.ACTIVE: "Votre profil Mon espace santé est activé.",
+    S.SUSPENDED: "L'accès à votre profil est suspendu par l'Assurance Maladie.",
+    S.CLOSED: "Votre profil Mon espace santé est clôturé ; ses données sont archivées.",
+    S.PURGED: "Les données de votre profil Mon espace santé sont supprimées.",
+}
+TRACE_ACTIONS: dict[str, TraceAction] = {
+    S.NOTIFIED: TraceAction.ESPACE_NOTIFIED,
+    S.OPPOSED: TraceAction.ESPACE_OPPOSED,
+    S.CREATED: TraceAction.ESPACE_CREATED,
+    S.ACTIVE: TraceAction.ESPACE_ACTIVATED,
+    S.SUSPENDED: TraceAction.ESPACE_SUSPENDED,
+    S.CLOSED: TraceAction.ESPACE_CLOSED,
+    S.PURGED: TraceAction.ESPACE_PURGED,
+}
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    S.NOTIFIED: frozenset({S.NOT_NOTIFIED}),
+    S.OPPOSED: frozenset({S.NOT_NOTIFIED, S.NOTIFIED}),
+    S.CREATED: frozenset({S.NOTIFIED, S.ACTIVE}),  # ACTIVE → CREATED: majority (§3.5 [INF])
+    S.ACTIVE: frozenset({S.NOTIFIED, S.CREATED, S.OPPOSED, S.CLOSED, S.SUSPENDED}),
+    S.SUSPENDED: frozenset({S.ACTIVE}),
+    S.CLOSED: frozenset({S.CREATED, S.ACTIVE, S.SUSPENDED}),
+    S.PURGED: frozenset({S.CLOSED}),
+}
+
+
+def espace_of(citizen: Citizen, *, lock: bool = False) -> Espace:
+    """The person's espace; one is made (active) for a person who predates enrolment."""
+    espace, _ = Espace.objects.get_or_create(
+        citizen=citizen, defaults={"state": S.ACTIVE, "vitale_serial": ""}
+    )
+    if lock:
+        espace = Espace.objects.select_for_update().get(pk=espace.pk)
+    return espace
+
+
+def _transition(
+    espace: Espace,
+    to: S,
+    *,
+    actor: Actor,
+    channel: str,
+    reason: str = "",
+    action: TraceAction | None = None,
+    label: str = "",
+) -> EspaceEvent:
+    """Move the espace to `to` and write what every transition writes. The caller holds the
+    row lock and has set the timer fields."""
+    if espace.state not in ALLOWED_FROM[to]:
+        raise EnrolmentRefused(
+            f"Ce profil est « {S(espace.state).label} » : cette démarche n'est pas possible."
+        )
+    now = timezone.now()
+    event = EspaceEvent.objects.create(
+        espace=espace,
+        at=now,
+        from_state=espace.state,
+        to_state=to,
+        actor_kind=actor.kind.value,
+        actor_name=actor.display_name,
+        channel=channel,
+        reason=reason,
+    )
+    espace.state = to
+    espace.state_changed_at = now
+    espace.save()
+    trace.record(
+        actor=actor,
+        action=action or TRACE_ACTIONS[to],
+        patient_id=espace.citizen_id,
+        reason=reason,
+    )
+    notify(
+        profile=espace.citizen,
+        code=Notification.Code.ESPACE_LIFECYCLE,
+        label=label or LABELS[to],
+    )
+    return event
+
+
+# --- Provisional codes --------------------------------------------------------------------------
+
+
+def _code_hash(espace_id: uuid.UUID, code: str) -> str:
+    normal = code.replace("-", "").replace(" ", "").upper()
+    return salted_hmac(_CODE_SALT, f"{espace_id}:{normal}", algorithm="sha256").hexdigest()
+
+
+def code_issue(espace: Espace) -> tuple[str, EnrolmentCode]:
+    """A new provisional code for the espace (earlier unused ones stop working). Returns the
+    code in clear, to be sent once and never stored."""
+    now = timezone.now()
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    shown = f"{raw[:5]}-{raw[5:]}"
+    EnrolmentCode.objects.filter(espace=espace, used_at__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+    row = EnrolmentCode.objects.create(
+        espace=espace,
+        code_hash=_code_hash(espace.pk, raw),
+        created_at=now,
+        expires_at=now + settings.MES_ENROLMENT_CODE_VALIDITY,
+    )
+    return shown, row
+
+
+def notice_for(espace: Espace, code: str, expires: datetime) -> notices.Notice:
+    """Where the espace's notice goes: to the person, or for a minor to the parent the child
+    is attached to (mes-spec §3.3)."""
+    person = espace.citizen
+    to = espace.attached_to if _is_minor(person) and espace.attached_to else person
+    to_espace = Espace.objects.filter(citizen=to).first() if to is not person else espace
+    opposition_until = (
+        espace.notified_at + settings.MES_ENROLMENT_OPPOSITION_WINDOW
+        if espace.state == S.NOTIFIED and espace.notified_at
+        else None
+    )
+    return notices.Notice(
+        recipient_name=to.display_name,
+        subject_name=person.display_name,
+        email=to.email,
+        phone=(to_espace.phone if to_espace else "") or espace.phone,
+        address=(to_espace.address if to_espace else "") or espace.address,
+        postcode=(to_espace.postcode if to_espace else "") or espace.postcode,
+        city=(to_espace.city if to_espace else "") or espace.city,
+        code=code,
+        code_expires=expires,
+        opposition_until=opposition_until,
+    )
+
+
+def _is_minor(citizen: Citizen, today: date | None = None) -> bool:
+    return citizen.age_on(today or timezone.localdate()) < settings.MES_MAJORITY_AGE
+
+
+# --- The notice and the opposition window --------------------------------------------------------
+
+
+@dataclass
+class NoticeResult:
+    espace: Espace
+    notice: notices.Notice
+    emailed: bool  # False: a letter must be printed (no e-mail, or the e-mail failed)
+
+
+def espace_notify(*, actor: Actor, citizen_id: uuid.UUID, send: bool = True) -> NoticeResult:
+    """NOT_NOTIFIED → NOTIFIED: the notice with a provisional code starts the 6-week opposition
+    window (mes-spec §3.2). E-mail when an address is known, else a postal letter (the caller
+    prints the batch: NoticeResult.emailed is False). Idempotent: an espace already notified is
+    refused, so a resumed run sends nobody a second notice."""
+    with transaction.atomic():
+        espace = Espace.objects.select_for_update().select_related("citizen").get(pk=citizen_id)
+        if espace.state != S.NOT_NOTIFIED:
+            raise EnrolmentRefused("Cette personne a déjà été informée.")
+        espace.notified_at = timezone.now()
+        code, row = code_issue(espace)
+        notice = notice_for(espace, code, row.expires_at)
+        emailed = bool(send and notice.email and notices.send_email_notice(notice))
+        espace.notice_channel = "email" if emailed else "letter"
+        _transition(espace, S.NOTIFIED, actor=actor, channel=AUTOMATIC)
+        trace.record(actor=actor, action=TraceAction.ENROLMENT_CODE, patient_id=espace.pk)
+    return NoticeResult(espace=espace, notice=notice, emailed=emailed)
+
+
+def espace_oppose(*, actor: Actor, espace: Espace, channel: str) -> EspaceEvent:
+    """NOTIFIED → OPPOSED, before creation (online with the code, or at the 3422). The espace
+    then never existed for professionals (policies). Each child is opposed on its own."""
+    with transaction.atomic():
+        espace = Espace.objects.select_for_update().select_related("citizen").get(pk=espace.pk)
+        if espace.state == S.OPPOSED:
+            raise EnrolmentRefused("L'opposition à la création de ce profil est déjà enregistrée.")
+        if not state_allows(espace.state, EspaceUse.OPPOSE):
+            raise EnrolmentRefused(
+                "Le profil est déjà créé : il n'est plus possible de s'opposer à sa création, "
+                "mais vous pouvez le clôturer."
+            )
+        EnrolmentCode.objects.filter(espace=espace, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        return _transition(espace, S.OPPOSED, actor=actor, channel=channel)
+
+
+def espace_create(*, actor: Actor, espace: Espace) -> EspaceEvent:
+    """NOTIFIED → CREATED once the opposition window is over (run by `sweep`). The code sent
+    with the notice still activates it until it expires."""
+    with transaction.atomic():
+        espace = Espace.objects.select_for_update().select_related("citizen").get(pk=espace.pk)
+        return _transition(espace, S.CREATED, actor=actor, channel=AUTOMATIC)
+
+
+# --- Activation -------------------------------------------------------------------------------
+
+
+def candidates(*, nir: str, vitale_serial: str, birth_date: date) -> list[Espace]:
+    """The espaces reachable with this card: the card holder's own and those of the children
+    attached to them (a minor's notice names the parent's NIR: wave2 §1.6), born that day."""
+    try:
+        ins = parse_ins(nir).value
+    except InvalidIns as error:
+        raise EnrolmentRefused(str(error), field="nir") from error
+    serial = "".join(ch for ch in vitale_serial if ch.isdigit())
+    if not serial:
+        raise EnrolmentRefused(
+            "Saisissez le numéro de série de votre carte Vitale.", field="vitale_serial"
+        )
+    found = (
+        Espace.objects.select_related("citizen")
+        .filter(Q(citizen__ins=ins) | Q(attached_to__ins=ins))
+        .filter(citizen__birth_date=birth_date)
+    )
+    # The serial may be typed with or without the leading digits of the card (8 to 13 digits).
+    return [e for e in found if e.vitale_serial and serial.endswith(e.vitale_serial[-8:])]
+
+
+def _locked(espace: Espace, now: datetime) -> bool:
+    return espace.code_locked_until is not None and espace.code_locked_until > now
+
+
+def _count_code_failure(espaces: list[Espace]) -> str:
+    """A wrong code on known card data counts toward the lock of each espace concerned."""
+    now = timezone.now()
+    message = NO_MATCH
+    with transaction.atomic():
+        for espace in espaces:
+            row = Espace.objects.select_for_update().get(pk=espace.pk)
+            row.code_failures += 1
+            reason = "code provisoire incorrect"
+            if row.code_failures >= settings.MES_ENROLMENT_CODE_MAX_FAILURES:
+                row.code_locked_until = now + settings.MES_ENROLMENT_CODE_LOCK
+                row.code_failures = 0
+                reason += " ; saisie bloquée"
+                message = locked_message(row.code_locked_until)
+            row.save(update_fields=["code_failures", "code_locked_until"])
+            trace.record(
+                actor=system_actor("enrolement"),
+                action=TraceAction.ESPACE_ACTIVATED,
+                outcome=TraceOutcome.REFUSED,
+                patient_id=row.pk,
+                reason=reason,
+            )
+    return message
+
+
+def locked_message(until: datetime) -> str:
+    return (
+        "Trop de codes erronés : la saisie est bloquée pour ce profil jusqu'à "
+        f"{timezone.localtime(until):%H:%M}. Réessayez plus tard ou appelez le 3422."
+    )
+
+
+def code_check(*, nir: str, vitale_serial: str, birth_date: date, code: str) -> EnrolmentCode:
+    """Step 1 of activation or opposition: the provisional code with the card data (mes-spec
+    §3.3). Returns the matching unused code row; it is used up by the step that completes.
+
+    One message for anything that does not match, so the form tells nobody which datum is
+    wrong; wrong codes on a known card lock the espace after MES_ENROLMENT_CODE_MAX_FAILURES
+    (guessing is stopped). Raises EnrolmentRefused.
+    """
+    found = candidates(nir=nir, vitale_serial=vitale_serial, birth_date=birth_date)
+    return match_code(found, code)
+
+
+def match_code(found: list[Espace], code: str) -> EnrolmentCode:
+    """The unused code among these espaces' latest codes, or EnrolmentRefused (counted)."""
+    now = timezone.now()
+    if not found:
+        raise EnrolmentRefused(NO_MATCH)
+    for espace in found:
+        if _locked(espace, now):
+            assert espace.code_locked_until is not None
+            raise EnrolmentRefused(locked_message(espace.code_locked_until))
+    normal = code.replace("-", "").replace(" ", "").upper()
+    for espace in found:
+        for row in EnrolmentCode.objects.filter(espace=espace).order_by("-created_at")[:3]:
+            if hmac.compare_digest(row.code_hash, _code_hash(espace.pk, normal)):
+                if row.used_at is not None or row.expires_at <= now:
+                    raise EnrolmentRefused(CODE_EXPIRED)
+                Espace.objects.filter(pk=espace.pk).update(code_failures=0)
+                return row
+    raise EnrolmentRefused(_count_code_failure(found))
+
+
+def _use_code(code_id: int) -> Espace:
+    now = timezone.now()
+    row = (
+        EnrolmentCode.objects.select_for_update()
+        .select_related("espace__citizen")
+        .filter(pk=code_id, used_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if row is None:
+        raise EnrolmentRefused(CODE_EXPIRED)
+    row.used_at = now
+    row.save(update_fields=["used_at"])
+    return row.espace
+
+
+def espace_activate(*, actor: Actor, code_id: int, user: User | None) -> Espace:
+    """The holder activates (or reopens, or changes their mind after opposing) with a
+    checked provisional code: → ACTIVE. `user` becomes the espace's login (None when the
+    person already has one: a reopening). Side effects: the code is used up; the transition."""
+    with transaction.atomic():
+        espace = _use_code(code_id)
+        espace = Espace.objects.select_for_update().select_related("citizen").get(pk=espace.pk)
+        if not state_allows(espace.state, EspaceUse.ACTIVATE):
+            raise EnrolmentRefused("Ce profil est déjà activé : connectez-vous.")
+        citizen = espace.citizen
+        if user is not None:
+            if citizen.user_id is not None and citizen.user_id != user.pk:
+                raise EnrolmentRefused("Ce profil a déjà un identifiant : connectez-vous.")
+            citizen.user = user
+            citizen.save(update_fields=["user"])
+        return _activate(espace, actor=actor, channel=ONLINE)
+
+
+def _activate(espace: Espace, *, actor: Actor, channel: str) -> Espace:
+    previous = espace.state
+    espace.closed_at = espace.purge_due_at = espace.deletion_requested_at = None
+    espace.suspended_at = None
+    if previous == S.CLOSED:
+        # Reopening within the archive period: the archived data simply come back (R1111-36).
+        _transition(
+            espace,
+            S.ACTIVE,
+            actor=actor,
+            channel=channel,
+            action=TraceAction.ESPACE_REOPENED,
+            label="Votre profil est rouvert : vos données archivées sont restaurées.",
+        )
+    else:
+        _transition(espace, S.ACTIVE, actor=actor, channel=channel)
+    return espace
+
+
+def espace_activate_for_child(*, actor: Actor, code_id: int) -> Espace:
+    """A parent activates a child's espace from their own account with the child's code
+    (mes-spec §3.2 « Newborns »). Precondition: the actor is a current legal representative
+    of the child; otherwise EnrolmentRefused, traced."""
+    with transaction.atomic():
+        row = EnrolmentCode.objects.select_related("espace__citizen").get(pk=code_id)
+        child = row.espace.citizen
+        if (
+            actor.citizen_id is None
+            or not LegalRepresentation.objects.current()
+            .filter(representative_id=actor.citizen_id, represented=child)
+            .exists()
+        ):
+            raise EnrolmentRefused(
+                "Vous n'êtes pas enregistré(e) comme représentant légal de cette personne."
+            )
+        espace = _use_code(code_id)
+        espace = Espace.objects.select_for_update().select_related("citizen").get(pk=espace.pk)
+        if not state_allows(espace.state, EspaceUse.ACTIVATE):
+            raise EnrolmentRefused("Ce profil est déjà activé.")
+        return _activate(espace, actor=actor, channel=ONLINE)
+
+
+def children_to_activate(parent: Citizen) -> list[Espace]:
+    """The espaces a parent may activate from their own account: those of the persons they
+    currently represent, not yet active."""
+    represented = LegalRepresentation.objects.current().filter(representative=parent)
+    return list(
+        Espace.objects.select_related("citizen")
+        .filter(citizen__in=represented.values("represented_id"))
+        .filter(state__in=[S.NOTIFIED, S.CREATED])
+        .order_by("citizen__birth_date")
+    )
+
+
+def code_regenerate(
+    *,
+    nir: str,
+    vitale_serial: str,
+    birth_date: date,
+    first_name: str = "",
+    channel: str = "email",
+) -> tuple[Espace, str]:
+    """« Générer un nouveau code provisoire » (mes-spec §3.3): NIR + card serial + birth date;
+    the new code goes by e-mail or SMS to the contact on file (the parent's, for a minor).
+    Twins on one card (same birth date) also give the first name. Returns the espace and a
+    masked destination. Raises EnrolmentRefused."""
+    found = candidates(nir=nir, vitale_serial=vitale_serial, birth_date=birth_date)
+    if len(found) > 1:
+        wanted = first_name.strip().casefold()
+        if not wanted:
+            raise EnrolmentRefused(TWINS, field="first_name")
+        found = [e for e in found if e.citizen.first_name.casefold() == wanted]
+    if len(found) != 1:
+        raise EnrolmentRefused(NO_MATCH_REGENERATE)
+    espace = found[0]
+    now = timezone.now()
+    if _locked(espace, now):
+        assert espace.code_locked_until is not None
+        raise EnrolmentRefused(locked_message(espace.code_locked_until))
+    if espace.state not in (S.NOTIFIED, S.CREATED, S.OPPOSED, S.CLOSED, S.NOT_NOTIFIED):
+        raise EnrolmentRefused(
+            "Ce profil est déjà activé : connectez-vous avec votre identifiant."
+            if espace.state == S.ACTIVE
+            else "Ce profil ne peut pas être activé en ligne. Appelez le 3422."
+        )
+    return espace, code_send(espace, channel=channel, actor=system_actor("enrolement"))
+
+
+def code_send(espace: Espace, *, channel: str, actor: Actor) -> str:
+    """A new provisional code to the espace's contact (the parent's, for a minor) by e-mail,
+    SMS or postal letter; returns where it went. At most one a minute. Raises
+    EnrolmentRefused."""
+    now = timezone.now()
+    last = EnrolmentCode.objects.filter(espace=espace).order_by("-created_at").first()
+    if last and now - last.created_at < settings.MES_OTP_RESEND_INTERVAL:
+        raise EnrolmentRefused(
+            "Un code vient d'être envoyé. Patientez une minute avant d'en demander un autre."
+        )
+    with transaction.atomic():
+        code, row = code_issue(espace)
+        notice = notice_for(espace, code, row.expires_at)
+        if channel == "sms":
+            if not notice.phone:
+                raise EnrolmentRefused(
+                    "Aucun numéro de mobile n'est connu pour ce profil : choisissez l'e-mail.",
+                    field="channel",
+                )
+            notices.send_sms_code(notice.phone, code, row.expires_at)
+            destination = f"le mobile se terminant par {notice.phone[-2:]}"
+        elif channel == "letter":
+            if not (notice.address and notice.postcode):
+                raise EnrolmentRefused("Aucune adresse postale n'est connue pour ce profil.")
+            folder = settings.VAR_DIR / "enrolment" / "courriers"
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"code-{now:%Y%m%d-%H%M%S-%f}.pdf"
+            pdf = notices.letters_pdf([notice])
+            transaction.on_commit(lambda: (folder / name).write_bytes(pdf))
+            destination = f"un courrier à l'adresse postale ({notice.postcode} {notice.city})"
+        else:
+            if not notice.email:
+                raise EnrolmentRefused(
+                    "Aucune adresse e-mail n'est connue pour ce profil : choisissez le SMS, ou "
+                    "appelez le 3422 pour recevoir un courrier.",
+                    field="channel",
+                )
+            notices.send_email_notice(notice)
+            local, _, domain = notice.email.partition("@")
+            destination = f"l'adresse {local[:1]}•••@{domain}"
+        trace.record(
+            actor=actor,
+            action=TraceAction.ENROLMENT_CODE,
+            patient_id=espace.pk,
+            reason=f"nouveau code provisoire ({channel})",
+        )
+    return destination
+
+
+# --- Closure, suspension, deletion, purge ------------------------------------------------------
+
+
+def espace_close(
+    *, actor: Actor, citizen: Citizen, channel: str, express_deletion: bool = False
+) -> Espace:
+    """CREATED / ACTIVE / SUSPENDED → CLOSED: data archived 10 years, then purged (R1111-36).
+    With express deletion the purge comes after MES_ENROLMENT_DELETION_GRACE instead."""
+    with transaction.atomic():
+        espace = espace_of(citizen, lock=True)
+        if not state_allows(espace.state, EspaceUse.CLOSE):
+            raise EnrolmentRefused("Ce profil n'est pas ouvert : il ne peut pas être clôturé.")
+        now = timezone.now()
+        espace.closed_at = now
+        espace.purge_due_at = now + settings.MES_ENROLMENT_ARCHIVE_DURATION
+        _transition(espace, S.CLOSED, actor=actor, channel=channel)
+        if express_deletion:
+            _ask_deletion(espace, actor=actor, channel=channel)
+        return espace
+
+
+def _ask_deletion(espace: Espace, *, actor: Actor, channel: str) -> None:
+    now = timezone.now()
+    espace.deletion_requested_at = now
+    espace.purge_due_at = now + min(
+        settings.MES_ENROLMENT_DELETION_GRACE, settings.MES_ENROLMENT_DELETION_MAX_DELAY
+    )
+    espace.save(update_fields=["deletion_requested_at", "purge_due_at"])
+    EspaceEvent.objects.create(
+        espace=espace,
+        from_state=espace.state,
+        to_state=espace.state,
+        actor_kind=actor.kind.value,
+        actor_name=actor.display_name,
+        channel=channel,
+        reason="demande de suppression sans attendre 10 ans",
+    )
+    trace.record(actor=actor, action=TraceAction.ESPACE_DELETION_ASKED, patient_id=espace.pk)
+    notify(
+        profile=espace.citizen,
+        code=Notification.Code.ESPACE_LIFECYCLE,
+        label=(
+            "Votre demande de suppression est enregistrée : les données seront supprimées le "
+            f"{notices.french_date(espace.purge_due_at)}."
+        ),
+    )
+
+
+def espace_request_deletion(*, actor: Actor, citizen: Citizen, channel: str) -> Espace:
+    """Express deletion of a closed espace (≤ 3 months, R1111-36); the holder is informed."""
+    with transaction.atomic():
+        espace = espace_of(citizen, lock=True)
+        if espace.state != S.CLOSED:
+            raise EnrolmentRefused("Clôturez d'abord le profil pour en supprimer les données.")
+        _ask_deletion(espace, actor=actor, channel=channel)
+        return espace
+
+
+def espace_suspend(*, actor: Actor, citizen: Citizen, reason: str) -> Espace:
+    """ACTIVE → SUSPENDED by the Assurance Maladie (serious malfunction or fraud, R1111-36);
+    without objection within 6 weeks the sweep closes it."""
+    if actor.kind not in (ActorKind.INSURER, ActorKind.SUPPORT, ActorKind.SYSTEM):
+        raise EnrolmentRefused("Seule l'Assurance Maladie suspend un profil.")
+    with transaction.atomic():
+        espace = espace_of(citizen, lock=True)
+        espace.suspended_at = timezone.now()
+        _transition(espace, S.SUSPENDED, actor=actor, channel=DESK, reason=reason)
+        return espace
+
+
+def espace_lift_suspension(*, actor: Actor, citizen: Citizen, reason: str) -> Espace:
+    """SUSPENDED → ACTIVE: the holder objected in time and the cause is settled."""
+    with transaction.atomic():
+        espace = espace_of(citizen, lock=True)
+        if espace.state != S.SUSPENDED:
+            raise EnrolmentRefused("Ce profil n'est pas suspendu.")
+        espace.suspended_at = None
+        _transition(espace, S.ACTIVE, actor=actor, channel=DESK, reason=reason)
+        return espace
+
+
+def _patient_data_relations() -> Iterator[tuple[type[Model], str]]:
+    """Every model that holds a person's own data, found through its FK to Citizen named
+    `patient` or `profile` (authored rows in other people's dossiers are not theirs)."""
+    for rel in Citizen._meta.related_objects:
+        if rel.field.name in {"patient", "profile"}:
+            yield rel.related_model, rel.field.name
+
+
+def espace_purge(*, actor: Actor, citizen: Citizen) -> Espace:
+    """CLOSED → PURGED (10 years elapsed, or express deletion due): the vault key is destroyed
+    (crypto-shredding), the blobs removed, the person's data rows deleted, the login ended.
+    Kept, as the law requires: the identity row and the trace chain, which stays verifiable
+    (it holds no content)."""
+    from mes.vault import store
+
+    with transaction.atomic():
+        espace = espace_of(citizen, lock=True)
+        if espace.state != S.CLOSED:
+            raise EnrolmentRefused("Seul un profil clôturé peut être supprimé.")
+        store.destroy_key(citizen.pk)
+        # Rows protected by others (documents before their folders…) go in a few passes.
+        pending = list(_patient_data_relations())
+        for _ in range(len(pending) + 1):
+            still = []
+            for model, field in pending:
+                try:
+                    with transaction.atomic():
+                        model._default_manager.filter(**{field: citizen}).delete()
+                except ProtectedError:
+                    still.append((model, field))
+            pending = still
+            if not pending:
+                break
+        LegalRepresentation.objects.filter(
+            Q(represented=citizen) | Q(representative=citizen)
+        ).update(ended_at=timezone.now())
+        EnrolmentCode.objects.filter(espace=espace).delete()
+        if citizen.user_id:
+            User.objects.filter(pk=citizen.user_id).update(is_active=False)
+        espace.purge_due_at = None
+        _transition(espace, S.PURGED, actor=actor, channel=AUTOMATIC)
+    transaction.on_commit(lambda: _remove_blobs(citizen.pk))
+    return espace
+
+
+def _remove_blobs(patient_id: uuid.UUID) -> None:
+    """The ciphertexts are unreadable once the key is gone; they are removed too."""
+    from django.core.files.storage import storages
+
+    storage = storages["vault"]
+    folder = f"{patient_id.hex[:2]}/{patient_id.hex}"
+    try:
+        _, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        storage.delete(f"{folder}/{name}")
+
+
+# --- Majority ------------------------------------------------------------------------------------
+
+
+def majority_reached(*, actor: Actor, citizen: Citizen) -> NoticeResult | None:
+    """At 18 (mes-spec §3.5 [INF], docs/decisions.md): the parents' representation ends, the
+    espace waits for the young adult's own activation (ACTIVE → CREATED when it was managed
+    by the parents) and they get their own notice with a new code. Documents hidden from
+    the representatives keep their flag. Returns the notice to send (None if no espace)."""
+    with transaction.atomic():
+        espace = espace_of(citizen, lock=True)
+        now = timezone.now()
+        ended = _minority_representations(citizen)
+        parents = list(ended.values_list("representative_id", flat=True))
+        ended.update(ended_at=now)
+        espace.attached_to = None
+        espace.save(update_fields=["attached_to"])
+        trace.record(
+            actor=actor,
+            action=TraceAction.MAJORITY,
+            patient_id=citizen.pk,
+            reason=f"fin de la représentation légale ({len(parents)} représentant(s))",
+        )
+        for parent in Citizen.objects.filter(pk__in=parents):
+            notify(
+                profile=parent,
+                code=Notification.Code.MAJORITY_REPRESENTATIVE,
+                label=(
+                    f"{citizen.display_name} a 18 ans : son profil Mon espace santé lui est "
+                    "confié et vous n'y avez plus accès."
+                ),
+            )
+        if espace.state in (S.ACTIVE, S.CREATED, S.NOTIFIED) and citizen.user_id is None:
+            if espace.state == S.ACTIVE:
+                _transition(
+                    espace,
+                    S.CREATED,
+                    actor=actor,
+                    channel=AUTOMATIC,
+                    action=TraceAction.MAJORITY,
+                    label="Vous avez 18 ans : activez votre profil avec votre code provisoire.",
+                )
+            code, row = code_issue(espace)
+            notice = notice_for(espace, code, row.expires_at)
+            emailed = bool(notice.email and notices.send_email_notice(notice))
+            notify(
+                profile=citizen,
+                code=Notification.Code.MAJORITY,
+                label="Vous avez 18 ans : votre profil Mon espace santé est désormais le vôtre.",
+            )
+            return NoticeResult(espace=espace, notice=notice, emailed=emailed)
+    return None
+
+
+# --- Timers --------------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    created: int = 0
+    closed: int = 0
+    purged: int = 0
+    majorities: int = 0
+    letters: list[notices.Notice] | None = None
+
+
+def sweep(*, batch: int = 1000) -> SweepReport:
+    """Run every due timer once (the daily job `mes enrolment sweep`), in bounded batches:
+    the opposition window (→ CREATED), suspension without objection (→ CLOSED), the archive
+    period or express deletion (→ PURGED), the 18th birthdays."""
+    actor = system_actor("enrolement")
+    now = timezone.now()
+    report = SweepReport(letters=[])
+    window_end = now - settings.MES_ENROLMENT_OPPOSITION_WINDOW
+    while ids := list(
+        Espace.objects.filter(state=S.NOTIFIED, notified_at__lte=window_end).values_list(
+            "pk", flat=True
+        )[:batch]
+    ):
+        for pk in ids:
+            espace_create(actor=actor, espace=Espace(pk=pk))
+            report.created += 1
+    suspension_end = now - settings.MES_ENROLMENT_SUSPENSION_TO_CLOSURE
+    for citizen in Citizen.objects.filter(
+        espace__state=S.SUSPENDED, espace__suspended_at__lte=suspension_end
+    ).iterator(chunk_size=batch):
+        espace_close(actor=actor, citizen=citizen, channel=AUTOMATIC)
+        report.closed += 1
+    for citizen in Citizen.objects.filter(
+        espace__state=S.CLOSED, espace__purge_due_at__lte=now
+    ).iterator(chunk_size=batch):
+        espace_purge(actor=actor, citizen=citizen)
+        report.purged += 1
+    adult_born_before = _years_ago(timezone.localdate(), settings.MES_MAJORITY_AGE)
+    for citizen in Citizen.objects.filter(
+        representative_links__in=LegalRepresentation.objects.current(),
+        birth_date__lte=adult_born_before,
+    ).distinct():
+        if not _minority_representations(citizen).exists():
+            continue  # a protected adult's guardian: not a minority that ends
+        result = majority_reached(actor=actor, citizen=citizen)
+        report.majorities += 1
+        if result and not result.emailed:
+            assert report.letters is not None
+            report.letters.append(result.notice)
+    return report
+
+
+def _minority_representations(citizen: Citizen) -> QuerySet[LegalRepresentation]:
+    """The current representations that began while the person was a minor: those end at 18.
+    A guardianship of a protected adult, begun after majority, goes on."""
+    born = citizen.birth_date
+    try:
+        adult_on = born.replace(year=born.year + settings.MES_MAJORITY_AGE)
+    except ValueError:  # born on 29 February
+        adult_on = born.replace(year=born.year + settings.MES_MAJORITY_AGE, day=28)
+    start_of_majority = timezone.make_aware(datetime.combine(adult_on, datetime.min.time()))
+    return LegalRepresentation.objects.current().filter(
+        represented=citizen, started_at__lt=start_of_majority
+    )
+
+
+def _years_ago(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def support_actor(user: User) -> Actor:
+    """A support-desk agent (the 3422): traced under their own login."""
+    return Actor(
+        kind=ActorKind.SUPPORT,
+        display_name=f"Conseiller 3422 {user.get_full_name() or user.username}",
+        user_id=user.pk,
+        national_id=f"support:{user.username}",
+    )
+
+
+def holder_actor(citizen: Citizen) -> Actor:
+    return citizen_actor(citizen)

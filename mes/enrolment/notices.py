@@ -1,0 +1,186 @@
+"""What the person receives about their espace: the notice with a provisional code (by e-mail,
+or by post where there is no e-mail: mes-spec §3.2), a new code, the proof of opposition.
+
+No NIR, INS or health data ever goes in an e-mail, an SMS or a letter's text: the person is
+named, the code is given, the rest is on the portal.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
+
+logger = logging.getLogger("mes.enrolment")
+
+FRENCH_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def french_date(day: date | datetime) -> str:
+    if isinstance(day, datetime):
+        day = timezone.localtime(day).date()
+    return f"{day.day} {FRENCH_MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notice to send: to the holder, or to the parent a child is attached to."""
+
+    recipient_name: str  # who the letter/e-mail is addressed to
+    subject_name: str  # whose espace it is about (the child, or the recipient)
+    email: str
+    phone: str
+    address: str
+    postcode: str
+    city: str
+    code: str
+    code_expires: datetime
+    opposition_until: datetime | None  # None: the espace already exists (new code, majority)
+
+
+def notice_text(notice: Notice) -> str:
+    about = (
+        "votre profil Mon espace santé"
+        if notice.subject_name == notice.recipient_name
+        else f"le profil Mon espace santé de {notice.subject_name}"
+    )
+    lines = [f"Bonjour {notice.recipient_name},", ""]
+    if notice.opposition_until is not None:
+        lines += [
+            f"L'Assurance Maladie va créer {about}, le carnet de santé numérique qui "
+            "rassemble vos documents de santé et les échanges avec vos professionnels de "
+            "santé.",
+            "",
+            "Si vous ne voulez pas de ce profil, vous pouvez vous y opposer jusqu'au "
+            f"{french_date(notice.opposition_until)}, en ligne (page « Je m'oppose à la "
+            "création ») ou au 3422. Sans opposition, le profil sera créé à cette date.",
+        ]
+    else:
+        lines.append(f"Voici un code provisoire pour activer {about}.")
+    lines += [
+        "",
+        f"Votre code provisoire : {notice.code}",
+        f"Il est valable jusqu'au {french_date(notice.code_expires)} et ne sert qu'une fois.",
+        "",
+        "Pour activer le profil : page « Activer mon profil », avec ce code, le numéro de "
+        "sécurité sociale et le numéro de série de la carte Vitale.",
+        "Vous pourrez clôturer le profil à tout moment.",
+        "",
+        "Ne communiquez ce code à personne : ni l'Assurance Maladie ni un professionnel de "
+        "santé ne vous le demandera.",
+    ]
+    return "\n".join(lines)
+
+
+def send_email_notice(notice: Notice) -> bool:
+    """Send by e-mail; False when it failed (the caller falls back to a letter, §3.2)."""
+    try:
+        send_mail("Votre profil Mon espace santé", notice_text(notice), None, [notice.email])
+    except Exception:  # any SMTP failure: the letter takes over
+        logger.exception("enrolment notice e-mail not delivered")
+        return False
+    return True
+
+
+def send_sms_code(phone: str, code: str, expires: datetime) -> None:
+    sms: Callable[[str, str], None] = import_string(settings.MES_SMS_BACKEND)
+    sms(
+        phone,
+        f"Mon espace santé : votre code provisoire est {code}. Valable jusqu'au "
+        f"{french_date(expires)}, une seule fois. Ne le communiquez à personne.",
+    )
+
+
+def _wrap(text: str, width: int = 95) -> list[str]:
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split():
+            if len(line) + len(word) + 1 > width:
+                out.append(line)
+                line = word
+            else:
+                line = f"{line} {word}".strip()
+        out.append(line)
+    return out
+
+
+def _page(pdf: canvas.Canvas, title: str, address: Sequence[str], body: str) -> None:
+    y = 270 * mm
+    pdf.setFont("Helvetica-Bold", 14)
+    pdf.drawString(20 * mm, y, "Mon espace santé – Assurance Maladie")
+    pdf.setFont("Helvetica", 10)
+    # The window of a DL envelope: the address block at 110 mm from the left.
+    y_addr = 240 * mm
+    for line in address:
+        pdf.drawString(110 * mm, y_addr, line)
+        y_addr -= 5 * mm
+    y = 200 * mm
+    pdf.setFont("Helvetica-Bold", 12)
+    pdf.drawString(20 * mm, y, title)
+    y -= 10 * mm
+    pdf.setFont("Helvetica", 10)
+    for line in _wrap(body):
+        pdf.drawString(20 * mm, y, line)
+        y -= 5 * mm
+    pdf.showPage()
+
+
+def letters_pdf(notices: Sequence[Notice]) -> bytes:
+    """A batch of postal letters (one page each), for the printing service."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf.setTitle("Courriers Mon espace santé")
+    for notice in notices:
+        address = [notice.recipient_name, notice.address, f"{notice.postcode} {notice.city}"]
+        _page(pdf, "Votre profil Mon espace santé", address, notice_text(notice))
+    pdf.save()
+    return buffer.getvalue()
+
+
+def opposition_proof_pdf(*, name: str, birth_date: date, at: datetime, reference: str) -> bytes:
+    """The proof of opposition (« justificatif d'opposition », mes-spec §3.2)."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf.setTitle("Justificatif d'opposition à la création de Mon espace santé")
+    body = "\n".join(
+        [
+            f"Nous attestons que l'opposition à la création du profil Mon espace santé de {name}, "
+            f"né(e) le {french_date(birth_date)}, a été enregistrée le {french_date(at)} à "
+            f"{timezone.localtime(at):%H:%M}.",
+            "",
+            "Aucun profil Mon espace santé ne sera créé pour cette personne. Les professionnels "
+            "de santé n'y ont pas accès.",
+            "",
+            "Vous pourrez changer d'avis à tout moment et demander la création du profil, en "
+            "ligne ou au 3422.",
+            "",
+            f"Référence : {reference}",
+        ]
+    )
+    _page(pdf, "Justificatif d'opposition", [name], body)
+    pdf.save()
+    return buffer.getvalue()

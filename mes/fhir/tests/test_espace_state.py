@@ -1,0 +1,28 @@
+"""The FHIR API respects the espace's state (issue 14): an opposed espace never existed for
+professionals (Patient search finds nobody), a closed one receives nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from mes.access.actors import citizen_actor
+from mes.enrolment import lifecycle
+from mes.enrolment.models import Espace, EspaceState
+from mes.fhir.tests.conftest import INS_NIR_SYSTEM, fhir_json
+from mes.fhir.tests.test_patient import only_patient, search
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_opposed_espace_is_found_by_nobody(fhir_client_for, dr_martin, camille):
+    api = fhir_client_for(dr_martin)
+    only_patient(search(api, INS_NIR_SYSTEM, camille.ins))
+    Espace.objects.create(citizen=camille, state=EspaceState.OPPOSED, vitale_serial="12345678")
+    bundle = fhir_json(search(api, INS_NIR_SYSTEM, camille.ins), "Bundle")
+    assert bundle["total"] == 0
+
+
+def test_a_closed_espace_is_found_by_nobody(fhir_client_for, dr_martin, camille):
+    lifecycle.espace_close(actor=citizen_actor(camille), citizen=camille, channel="en ligne")
+    bundle = fhir_json(search(fhir_client_for(dr_martin), INS_NIR_SYSTEM, camille.ins), "Bundle")
+    assert bundle["total"] == 0
