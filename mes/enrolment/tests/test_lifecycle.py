@@ -144,7 +144,10 @@ def test_ines_walks_every_state(ines, dr_durand, settings, django_capture_on_com
         user = User.objects.create_user(username="ines.g", password=PASSWORD)
         lifecycle.espace_activate(actor=citizen_actor(ines), code_id=row.pk, user=user)
         assert Espace.objects.get(pk=ines.pk).state == S.ACTIVE
-        assert login_check_password(identifier="ines.g", password=PASSWORD) == user
+        assert (
+            login_check_password(identifier="ines.g", password=PASSWORD, address="192.0.2.10")
+            == user
+        )
         assert decide(citizen_actor(ines), Action.MANAGE, ines).allowed
         with pytest.raises(EnrolmentRefused, match="expiré ou a déjà été utilisé"):
             lifecycle.code_check(
@@ -157,7 +160,7 @@ def test_ines_walks_every_state(ines, dr_durand, settings, django_capture_on_com
         clock.move_to(t_susp)
         lifecycle.espace_suspend(actor=cnam, citizen=ines, reason="usage frauduleux signalé")
         with pytest.raises(LoginRefused, match="suspendu"):
-            login_check_password(identifier="ines.g", password=PASSWORD)
+            login_check_password(identifier="ines.g", password=PASSWORD, address="192.0.2.10")
         clock.move_to(t_susp + settings.MES_ENROLMENT_SUSPENSION_TO_CLOSURE - timedelta(hours=1))
         assert lifecycle.sweep().closed == 0
         clock.move_to(t_susp + settings.MES_ENROLMENT_SUSPENSION_TO_CLOSURE)
@@ -176,7 +179,7 @@ def test_ines_walks_every_state(ines, dr_durand, settings, django_capture_on_com
                 type_code="11488-4",
             )
         with pytest.raises(LoginRefused, match="clôturé"):
-            login_check_password(identifier="ines.g", password=PASSWORD)
+            login_check_password(identifier="ines.g", password=PASSWORD, address="192.0.2.10")
 
         # Reopening within the archive period with a new code: the document is back.
         clock.move_to(t_closed + timedelta(days=365))
