@@ -3,6 +3,7 @@
 mes demo            prepare (migrate, demo data) and serve everything on localhost
 mes serve           production web server (gunicorn)
 mes worker          background tasks (django-tasks database backend)
+mes smtp-gateway     the MSSanté gateway (SMTP + STARTTLS, LMTP)
 mes audit verify    recompute every trace chain, name the first altered row
 mes <command>       any Django management command (migrate, check, ...)
 """
@@ -25,6 +26,8 @@ def main() -> None:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         argv = [gunicorn, "config.wsgi:application", "--bind", bind, "--workers", workers]
         os.execv(gunicorn, [*argv, *args[1:]])  # noqa: S606 - our own server, fixed path
+    if args[:1] == ["smtp-gateway"]:
+        args = ["smtp_gateway", *args[1:]]
     if args[:1] == ["worker"]:
         args = ["db_worker", *args[1:]]
     from django.core.management import execute_from_command_line
