@@ -77,7 +77,10 @@ class GatewayHandler:
         if _CONTROL.search(address):
             return _ascii(MALFORMED)
         # The null sender is accepted for delivery status notifications only (checked at DATA).
-        if address and not operators.is_allowed(address):
+        # (kept as "<>": aiosmtpd takes an empty mail_from for "no MAIL command yet").
+        if address in ("", "<>"):
+            address = "<>"
+        elif not operators.is_allowed(address):
             return _ascii(SENDER_REFUSED)
         envelope.mail_from = address
         envelope.mail_options.extend(options)
@@ -102,7 +105,8 @@ class GatewayHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
-        replies = await self._in_thread(ingest, data, envelope.mail_from, list(envelope.rcpt_tos))
+        mail_from = "" if envelope.mail_from == "<>" else envelope.mail_from or ""
+        replies = await self._in_thread(ingest, data, mail_from, list(envelope.rcpt_tos))
         replies = [_ascii(r) for r in replies]
         if self.lmtp:
             return "\r\n".join(replies)  # RFC 2033: one reply per accepted recipient
@@ -189,6 +193,8 @@ def start(
 ) -> Gateway:
     """Start the gateway's servers in background threads (the command waits on them)."""
     host = host or settings.MES_MSSANTE_GATEWAY_HOST
+    # aiosmtpd logs each command at INFO, addresses (INS) included: never in our logs.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     smtp_port = settings.MES_MSSANTE_GATEWAY_PORT if smtp_port is None else smtp_port
     lmtp_port = settings.MES_MSSANTE_LMTP_PORT if lmtp_port is None else lmtp_port
     if require_starttls is None:
