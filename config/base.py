@@ -250,6 +250,7 @@ MES_MESSAGE_DELIVERY_FIRST_BACKOFF = timedelta(minutes=1)
 MES_MESSAGE_ATTACHMENTS_MAX_BYTES = 10 * 1024 * 1024
 # Where the Web PS sends its professionals' messages: our own gateway, over SMTP.
 MES_WEBPS_SMTP_HOST = os.environ.get("MES_WEBPS_SMTP_HOST", MES_MSSANTE_GATEWAY_HOST)
+MES_WEBPS_SMTP_TLS_VERIFY = env_bool("MES_WEBPS_SMTP_TLS_VERIFY", not (DEBUG or MES_DEMO))
 MES_WEBPS_SMTP_PORT = int(os.environ.get("MES_WEBPS_SMTP_PORT", str(MES_MSSANTE_GATEWAY_PORT)))
 
 LOGGING = {

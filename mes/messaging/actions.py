@@ -827,3 +827,96 @@ def retry_at(attempts: int) -> datetime:
     return timezone.now() + settings.MES_MESSAGE_DELIVERY_FIRST_BACKOFF * (
         2 ** max(attempts - 1, 0)
     )
+
+
+# --- the Web PS writes (over SMTP, to the gateway) ------------------------------------------
+
+
+def sending_mailbox(actor: Actor, conversation: Conversation | None = None) -> Mailbox:
+    """The mailbox a professional writes from: the conversation's own one when they hold it
+    (a pharmacy answers from its ORG BAL), else their nominative BAL."""
+    held = mailboxes_of(actor).filter(active=True)
+    if conversation is not None:
+        box = held.filter(pk=conversation.counterpart_id).first()
+        if box is not None:
+            return box
+    box = held.filter(kind=Mailbox.Kind.PER).first()
+    if box is None:
+        raise InvalidInput("Vous n'avez pas de boîte aux lettres MSSanté active.")
+    return box
+
+
+def professional_submit(
+    *,
+    actor: Actor,
+    patient_ins: str,
+    subject: str,
+    body: str,
+    files: Sequence[tuple[str, bytes]] = (),
+    conversation_id: uuid.UUID | None = None,
+    end_of_exchange: bool = False,
+) -> str:
+    """The Web PS sends a professional's message as any MSSanté client would: a MIME mail over
+    SMTP to the gateway (MES_WEBPS_SMTP_*), with the MSSanté headers. Returns its Message-ID.
+    The gateway stores it (and traces RECEPTION_MESSAGE); its refusals come back as
+    InvalidInput in French."""
+    import smtplib
+    import ssl
+
+    conv = None
+    if conversation_id is not None:
+        conv = access_conversation(actor, conversation_id, trace_action=None)
+        patient_ins = conv.patient.ins
+    box = sending_mailbox(actor, conv)
+    body = _check_body(body)
+    subject = (subject or "").strip()
+    if not subject or len(subject) > SUBJECT_MAX or content.has_control_characters(subject):
+        raise InvalidInput("Indiquez un objet (255 caractères au plus).", field="subject")
+    patient_ins = "".join(patient_ins.split())
+    if not (len(patient_ins) == 15 and patient_ins.isdigit()):
+        raise InvalidInput("Le matricule INS compte 15 chiffres.", field="ins")
+    domain = box.address.rpartition("@")[2]
+    message_id = f"<{uuid.uuid4().hex}@{domain}>"
+    headers = {"Message-ID": message_id, "X-MSS-NIL": settings.MES_MSSANTE_NIL}
+    if conv is not None:
+        last = conv.messages.order_by("-at").first()
+        if last is not None:
+            headers["In-Reply-To"] = last.message_id
+            headers["References"] = f"{last.references} {last.message_id}".strip()[-10_000:]
+    if end_of_exchange:
+        headers["X-MSS-MES"] = "FIN"
+    email = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=f"{box.display_name} <{box.address}>",
+        to=[f"{patient_ins}@{settings.MES_MSSANTE_PATIENT_DOMAIN}"],
+        headers=headers,
+    )
+    for name, data in files:
+        mime = filetypes.sniff(data)
+        if mime not in CITIZEN_FILE_TYPES:
+            raise InvalidInput("Seuls les fichiers PDF, JPEG et PNG peuvent être joints.", "files")
+        email.attach(_clean_filename(name, mime), data, mime)
+    try:
+        with smtplib.SMTP(
+            settings.MES_WEBPS_SMTP_HOST, settings.MES_WEBPS_SMTP_PORT, timeout=30
+        ) as s:
+            s.ehlo()
+            if s.has_extn("starttls"):
+                context = ssl.create_default_context()
+                if not settings.MES_WEBPS_SMTP_TLS_VERIFY:
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
+                s.starttls(context=context)
+                s.ehlo()
+            s.send_message(email.message(), from_addr=box.address)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise InvalidInput("Aucun espace santé n'est ouvert à cette adresse.", field="ins") from exc
+    except smtplib.SMTPResponseException as exc:
+        code = exc.smtp_code
+        if 500 <= code < 600:
+            raise InvalidInput(f"Message refusé par la messagerie ({code}).") from exc
+        raise InvalidInput("La messagerie est momentanément indisponible, réessayez.") from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise InvalidInput("La messagerie est momentanément indisponible, réessayez.") from exc
+    return message_id
