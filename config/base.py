@@ -279,6 +279,8 @@ if MES_DEMO:
     # Demo: messages go to the demo outbox (and the console), never to a real mailbox.
     EMAIL_BACKEND = "mes.demo.mail.OutboxBackend"
     MES_SMS_BACKEND = "mes.demo.mail.sms_backend"
+    # Citizens' messages to professionals land in the demo outbox instead of a real relay.
+    MES_MSSANTE_RELAY_BACKEND = "mes.demo.mail.OutboxBackend"
 
     # Keys of this demo installation only: generated on first start, never the same twice, so
     # no key is shared between demo installations (and none is written in the code).

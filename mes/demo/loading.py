@@ -23,6 +23,7 @@ from . import dataset, pdfs
 from .dataset import ORGS, PEOPLE, PROS, STORY_DAYS, LoadReport
 from .story_directives import load_directive_stories
 from .story_measures import load_measure_stories
+from .story_messaging import load_messaging_story
 from .story_profile import load_profile_stories
 from .story_vaccinations import load_vaccination_stories
 
@@ -55,6 +56,8 @@ def load_all(today: date | None = None) -> LoadReport:
         report.add(what, n)
     # Last: Louise's saved synthesis includes the profile, measures and vaccinations above.
     for what, n in load_directive_stories(today).created.items():
+        report.add(what, n)
+    for what, n in load_messaging_story().items():
         report.add(what, n)
     if _register_api_client():
         report.add("clients de l'API FHIR")
