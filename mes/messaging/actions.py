@@ -519,7 +519,7 @@ def _checked_files(
         if mime not in CITIZEN_FILE_TYPES:
             raise InvalidInput(
                 f"« {name[:80]} » : seuls les fichiers PDF, JPEG et PNG peuvent être joints.",
-                field="files",
+                field="attachments",
             )
         files.append((name, data, mime, ""))
         total += len(data)
@@ -538,7 +538,7 @@ def _checked_files(
     if total > settings.MES_MESSAGE_ATTACHMENTS_MAX_BYTES:
         mb = settings.MES_MESSAGE_ATTACHMENTS_MAX_BYTES // (1024 * 1024)
         raise InvalidInput(
-            f"Les pièces jointes dépassent {mb} Mo au total pour un message.", field="files"
+            f"Les pièces jointes dépassent {mb} Mo au total pour un message.", field="attachments"
         )
     return files, docs
 
@@ -895,7 +895,9 @@ def professional_submit(
     for name, data in files:
         mime = filetypes.sniff(data)
         if mime not in CITIZEN_FILE_TYPES:
-            raise InvalidInput("Seuls les fichiers PDF, JPEG et PNG peuvent être joints.", "files")
+            raise InvalidInput(
+                "Seuls les fichiers PDF, JPEG et PNG peuvent être joints.", "attachments"
+            )
         email.attach(_clean_filename(name, mime), data, mime)
     try:
         with smtplib.SMTP(

@@ -95,7 +95,7 @@ def parse(data: bytes, *, max_bytes: int) -> IncomingMail | Bounce:
         body_html = _text(html)  # type: ignore[arg-type]
     files: list[IncomingFile] = []
     for part in msg.iter_attachments():
-        files.extend(_files_of(part, max_bytes=max_bytes))  # type: ignore[arg-type]
+        files.extend(_files_of(part, max_bytes=max_bytes))
     mes = _header(msg, "X-MSS-MES").upper()
     refs = _ids(_header(msg, "References"))
     in_reply_to = (_ids(_header(msg, "In-Reply-To")) or [""])[0]
@@ -165,7 +165,7 @@ def _bounce(msg: EmailMessage) -> Bounce:
         elif ctype in ("text/rfc822-headers", "message/rfc822"):
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) else None
-            if inner is not None:
+            if inner is not None and not isinstance(inner, str):
                 original = str(inner.get("Message-ID", "")).strip()
             else:
                 headers = email.message_from_string(str(payload), policy=email.policy.default)

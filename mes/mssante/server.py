@@ -26,6 +26,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
+from django.urls import get_resolver
 
 from mes.access.actors import system_actor
 from mes.lib.errors import InvalidInput
@@ -199,6 +200,9 @@ def start(
     lmtp_port = settings.MES_MSSANTE_LMTP_PORT if lmtp_port is None else lmtp_port
     if require_starttls is None:
         require_starttls = settings.MES_MSSANTE_REQUIRE_STARTTLS
+    # Import the URL configuration now (notifications link to the portal): the first message
+    # would otherwise pay for it, seconds on a loaded machine.
+    get_resolver().url_patterns  # noqa: B018
     executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mssante")
     common: dict[str, Any] = {
         "data_size_limit": settings.MES_MSSANTE_MAX_MESSAGE_BYTES,

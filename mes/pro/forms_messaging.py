@@ -54,7 +54,7 @@ class ProMessageForm(MesForm):
         max_length=BODY_MAX,
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 6}),
     )
-    files = _files()
+    attachments = _files()
     end = _end()
 
 
@@ -64,5 +64,5 @@ class ProReplyForm(MesForm):
         max_length=BODY_MAX,
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 5}),
     )
-    files = _files()
+    attachments = _files()
     end = _end()

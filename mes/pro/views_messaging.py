@@ -40,7 +40,7 @@ def mailbox(request: ProRequest) -> HttpResponse:
                 patient_ins=data["ins"],
                 subject=data["subject"],
                 body=data["body"],
-                files=[(f.name, f.read()) for f in data["files"]],
+                files=[(f.name, f.read()) for f in data["attachments"]],
                 end_of_exchange=data["end"],
             )
         except InvalidInput as exc:
@@ -83,7 +83,7 @@ def conversation(request: ProRequest, conversation_id: uuid.UUID) -> HttpRespons
                     patient_ins=conv.patient.ins,
                     subject=f"RE: {conv.subject}"[:255],
                     body=form.cleaned_data["body"],
-                    files=[(f.name, f.read()) for f in form.cleaned_data["files"]],
+                    files=[(f.name, f.read()) for f in form.cleaned_data["attachments"]],
                     conversation_id=conv.pk,
                     end_of_exchange=form.cleaned_data["end"],
                 )

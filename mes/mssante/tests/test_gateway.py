@@ -58,13 +58,19 @@ def compose(
 
 
 def counts() -> tuple[int, int, int, int]:
+    """Rows, and the vault blobs of this test's patients (the vault folder is shared between
+    the test processes)."""
     vault = Path(django_settings.STORAGES["vault"]["OPTIONS"]["location"])
-    blobs = sum(1 for p in vault.rglob("*.bin")) if vault.exists() else 0
+    blobs = sum(
+        1
+        for patient in Citizen.objects.values_list("pk", flat=True)
+        for _ in (vault / patient.hex[:2] / patient.hex).glob("*.bin")
+    )
     return Conversation.objects.count(), Message.objects.count(), Attachment.objects.count(), blobs
 
 
 def smtp(gw: server.Gateway) -> smtplib.SMTP:
-    return smtplib.SMTP(gw.smtp.hostname, gw.smtp.port, timeout=10)
+    return smtplib.SMTP(gw.smtp.hostname, gw.smtp.port, timeout=60)
 
 
 def test_smtp_delivers_a_pdf_into_the_inbox(
@@ -99,7 +105,7 @@ def test_lmtp_delivers_an_xdm_archive_with_one_reply_per_recipient(
     )
     msg = compose(camille, zip_bytes=archive, headers={"X-MSS-CODECDA": "11488-4"})
     assert gateway.lmtp is not None
-    with smtplib.LMTP(gateway.lmtp.hostname, gateway.lmtp.port, timeout=10) as client:
+    with smtplib.LMTP(gateway.lmtp.hostname, gateway.lmtp.port, timeout=60) as client:
         client.ehlo("postfix.local")  # smtplib.LMTP sends LHLO
         code, _ = client.mail(MARTIN_ADDRESS)
         assert code == 250
@@ -212,7 +218,7 @@ def test_starttls_required_in_production(
 
     gw = server.start(host="127.0.0.1", smtp_port=free_port(), lmtp_port=0, require_starttls=True)
     try:
-        with smtplib.SMTP("127.0.0.1", gw.smtp.port, timeout=10) as client:
+        with smtplib.SMTP("127.0.0.1", gw.smtp.port, timeout=60) as client:
             client.ehlo()
             assert client.mail(MARTIN_ADDRESS)[0] == 530
             client.starttls(context=ssl._create_unverified_context())

@@ -52,7 +52,7 @@ class ComposeForm(MesForm):
         required=False,
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 6}),
     )
-    files = MultipleFileField(label="Joindre des fichiers", required=False)
+    attachments = MultipleFileField(label="Joindre des fichiers", required=False)
     documents = forms.MultipleChoiceField(
         label="Joindre des documents de Mon espace santé",
         required=False,
@@ -66,8 +66,8 @@ class ComposeForm(MesForm):
 
     def __init__(self, *args: Any, documents: list[Document], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["files"].help_text = budget_hint()
-        self.fields["documents"].choices = [
+        self.fields["attachments"].help_text = budget_hint()
+        self.choice_field("documents").choices = [
             (str(d.pk), f"{d.title} ({d.service_date:%d/%m/%Y})") for d in documents
         ]
 
@@ -94,8 +94,8 @@ class NewMessageForm(ComposeForm):
 
     def __init__(self, *args: Any, pharmacies: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mailbox"].choices = pharmacies
-        self.order_fields(["mailbox", "subject", "body", "files", "documents", "synthesis"])
+        self.choice_field("mailbox").choices = pharmacies
+        self.order_fields(["mailbox", "subject", "body", "attachments", "documents", "synthesis"])
 
 
 class SaveAttachmentForm(MesForm):
@@ -110,4 +110,4 @@ class SaveAttachmentForm(MesForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "Choisir une catégorie"), *category_choices()]
+        self.choice_field("category").choices = [("", "Choisir une catégorie"), *category_choices()]

@@ -63,7 +63,7 @@ def _outgoing(request: PortalRequest, form: ReplyForm | NewMessageForm) -> actio
         )
     return actions.Outgoing(
         body=data.get("body", ""),
-        files=[(f.name, f.read()) for f in data.get("files", [])],
+        files=[(f.name, f.read()) for f in data.get("attachments", [])],
         document_ids=[uuid.UUID(d) for d in data.get("documents", [])],
         synthesis_pdf=pdf,
         reply_all=bool(data.get("reply_all")),

@@ -54,7 +54,7 @@ def test_conversation_reply_with_a_photo_and_draft(as_camille: Any, conv: Any) -
     assert r.status_code == 302 and Draft.objects.get().body == "Je réfléchis"
     assert "Je réfléchis" in as_camille.get(url).content.decode()
     photo = SimpleUploadedFile("photo.jpg", JPEG, content_type="image/jpeg")
-    r = as_camille.post(reply, {"intent": "send", "body": "Voici la photo", "files": [photo]})
+    r = as_camille.post(reply, {"intent": "send", "body": "Voici la photo", "attachments": [photo]})
     assert r.status_code == 302
     sent = Message.objects.get(direction=Message.Direction.FROM_PATIENT)
     assert sent.attachments.get().mime_type == "image/jpeg" and not Draft.objects.exists()
@@ -64,7 +64,7 @@ def test_reply_refused_with_a_clear_message(as_camille: Any, conv: Any) -> None:
     bad = SimpleUploadedFile("x.pdf", b"<html>pas un pdf</html>", content_type="application/pdf")
     r = as_camille.post(
         reverse("portal:messaging_reply", args=[conv.pk]),
-        {"intent": "send", "body": "x", "files": [bad]},
+        {"intent": "send", "body": "x", "attachments": [bad]},
     )
     assert r.status_code == 400 and "seuls les fichiers PDF, JPEG et PNG" in r.content.decode()
     assert not Message.objects.filter(direction=Message.Direction.FROM_PATIENT).exists()
@@ -106,7 +106,12 @@ def test_new_message_to_a_pharmacy(
     ordo = SimpleUploadedFile("ordo.jpg", JPEG, content_type="image/jpeg")
     r = as_camille.post(
         reverse("portal:messaging_new"),
-        {"mailbox": str(box.pk), "subject": "Mon ordonnance", "body": "Bonjour", "files": [ordo]},
+        {
+            "mailbox": str(box.pk),
+            "subject": "Mon ordonnance",
+            "body": "Bonjour",
+            "attachments": [ordo],
+        },
     )
     assert r.status_code == 302
     conv = Conversation.objects.get(started_by_patient=True)

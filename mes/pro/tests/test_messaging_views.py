@@ -38,7 +38,7 @@ def test_write_read_reply_close(webps: Any, camille: Citizen) -> None:
             "ins": camille.ins,
             "subject": "Compte rendu",
             "body": "Bonjour Camille",
-            "files": [report],
+            "attachments": [report],
         },
     )
     assert r.status_code == 302, r.content.decode()[:2000]
