@@ -31,6 +31,9 @@ POST_PATIENT = ["consent_declare", "consent_withdraw", "emergency_end"]
 GET_DOCUMENT = ["document", "document_download"]
 POST_DOCUMENT = ["document_mask", "document_archive", "document_delete", "document_release"]
 PUBLIC = {"login", "login_code", "logout"}
+# The mailbox (issue 9): a conversation, its closing, an attachment.
+GET_MESSAGING = ["messaging_conversation", "messaging_attachment"]
+POST_MESSAGING = ["messaging_close"]
 
 
 def _urls(patient_id, document_id):
@@ -43,11 +46,17 @@ def _urls(patient_id, document_id):
     for name in POST_DOCUMENT:
         yield "post", reverse(f"pro:{name}", args=[document_id])
     yield "get", reverse("pro:home")
+    yield "get", reverse("pro:messaging")
+    for name in GET_MESSAGING:
+        yield "get", reverse(f"pro:{name}", args=[uuid.uuid4()])
+    for name in POST_MESSAGING:
+        yield "post", reverse(f"pro:{name}", args=[uuid.uuid4()])
 
 
 def test_every_pro_url_is_listed_here():
     names = {p.name for p in pro_urls.urlpatterns if isinstance(p, URLPattern)}
     listed = set(GET_PATIENT + POST_PATIENT + GET_DOCUMENT + POST_DOCUMENT) | PUBLIC | {"home"}
+    listed |= set(GET_MESSAGING + POST_MESSAGING) | {"messaging"}
     assert names == listed
 
 
