@@ -320,6 +320,44 @@ MES_MAJORITY_AGE = 18
 # Import of the affiliation files: rows per committed batch (memory stays flat).
 MES_ENROLMENT_IMPORT_BATCH = int(os.environ.get("MES_ENROLMENT_IMPORT_BATCH", "5000"))
 
+# --- Messagerie and the MSSanté gateway (mes-spec §7, wave2.md §1.1–1.2, §3.4) --------------
+# The patients' domain: every espace has <INS>@<domain> (mes-spec §2.3).
+MES_MSSANTE_PATIENT_DOMAIN = os.environ.get("MES_MSSANTE_PATIENT_DOMAIN", "patient.mssante.fr")
+# The liste blanche of operator domains (mes-spec §7.1), kept as data: one domain per row.
+MES_MSSANTE_OPERATOR_DOMAINS_FILE = os.environ.get(
+    "MES_MSSANTE_OPERATOR_DOMAINS_FILE", str(BASE_DIR / "mes/mssante/data/operator_domains.csv")
+)
+MES_MSSANTE_GATEWAY_HOST = os.environ.get("MES_MSSANTE_GATEWAY_HOST", "127.0.0.1")
+MES_MSSANTE_GATEWAY_PORT = int(os.environ.get("MES_MSSANTE_GATEWAY_PORT", "2525"))
+MES_MSSANTE_LMTP_PORT = int(os.environ.get("MES_MSSANTE_LMTP_PORT", "0"))  # 0: no LMTP
+# Référentiel #1 v1.6: STARTTLS between operators; a production gateway refuses mail without it.
+MES_MSSANTE_REQUIRE_STARTTLS = env_bool("MES_MSSANTE_REQUIRE_STARTTLS", not (DEBUG or MES_DEMO))
+MES_MSSANTE_TLS_CERT_FILE = os.environ.get("MES_MSSANTE_TLS_CERT_FILE", "")
+MES_MSSANTE_TLS_KEY_FILE = os.environ.get("MES_MSSANTE_TLS_KEY_FILE", "")
+MES_MSSANTE_SELF_SIGNED_OK = False  # the tests may use a generated certificate
+# A whole message (MIME, base64 included) above this is refused with 552 (mes-spec §7.4 [GAP]).
+MES_MSSANTE_MAX_MESSAGE_BYTES = int(
+    os.environ.get("MES_MSSANTE_MAX_MESSAGE_BYTES", str(20 * 1024 * 1024))
+)
+# Outbound: citizens' messages leave through this relay (an operator's submission port).
+MES_MSSANTE_RELAY_BACKEND = os.environ.get(
+    "MES_MSSANTE_RELAY_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+MES_MSSANTE_RELAY_HOST = os.environ.get("MES_MSSANTE_RELAY_HOST", "localhost")
+MES_MSSANTE_RELAY_PORT = int(os.environ.get("MES_MSSANTE_RELAY_PORT", "587"))
+MES_MSSANTE_RELAY_STARTTLS = env_bool("MES_MSSANTE_RELAY_STARTTLS", not (DEBUG or MES_DEMO))
+# X-MSS-NIL: the product reference of this software on every outbound mail (Ref #2 v1.0.1).
+MES_MSSANTE_NIL = os.environ.get("MES_MSSANTE_NIL", "MES-OPEN-SOURCE")
+# Retries of an outbound message: up to N attempts, the wait doubling from the first one.
+MES_MESSAGE_DELIVERY_ATTEMPTS = int(os.environ.get("MES_MESSAGE_DELIVERY_ATTEMPTS", "6"))
+MES_MESSAGE_DELIVERY_FIRST_BACKOFF = timedelta(minutes=1)
+# Total size of the files a citizen attaches to one message (mes-spec §7.4 [INF]: 10 MB).
+MES_MESSAGE_ATTACHMENTS_MAX_BYTES = 10 * 1024 * 1024
+# Where the Web PS sends its professionals' messages: our own gateway, over SMTP.
+MES_WEBPS_SMTP_HOST = os.environ.get("MES_WEBPS_SMTP_HOST", MES_MSSANTE_GATEWAY_HOST)
+MES_WEBPS_SMTP_TLS_VERIFY = env_bool("MES_WEBPS_SMTP_TLS_VERIFY", not (DEBUG or MES_DEMO))
+MES_WEBPS_SMTP_PORT = int(os.environ.get("MES_WEBPS_SMTP_PORT", str(MES_MSSANTE_GATEWAY_PORT)))
+
 # Logs: one JSON object per line with the request id (MES_LOG_FORMAT=json, the default outside
 # the demo and debug runs) or readable text; every line goes through the identifier redaction
 # of mes/ops/logging.py (no INS, no e-mail address in any log line).
@@ -371,6 +409,8 @@ if MES_DEMO:
     # Demo: messages go to the demo outbox (and the console), never to a real mailbox.
     EMAIL_BACKEND = "mes.demo.mail.OutboxBackend"
     MES_SMS_BACKEND = "mes.demo.mail.sms_backend"
+    # Citizens' messages to professionals land in the demo outbox instead of a real relay.
+    MES_MSSANTE_RELAY_BACKEND = "mes.demo.mail.OutboxBackend"
 
     # Keys of this demo installation only: generated on first start, never the same twice, so
     # no key is shared between demo installations (and none is written in the code).

@@ -38,6 +38,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; p
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MES_SMS_BACKEND = "mes.notifications.sms.memory_backend"
 MES_MASTER_KEY = "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE="  # 32 bytes, tests only
+MES_MSSANTE_SELF_SIGNED_OK = True
+MES_WEBPS_SMTP_TLS_VERIFY = False  # the test gateway has a generated certificate
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STORAGES = {
     **STORAGES,

@@ -3,6 +3,7 @@
 mes demo            prepare (migrate, demo data) and serve everything on localhost
 mes serve           production web server (gunicorn), on 127.0.0.1:8000 unless MES_BIND says
 mes worker          background tasks (django-tasks database backend), trace checkpoints
+mes smtp-gateway    the MSSanté gateway (SMTP + STARTTLS, LMTP)
 mes audit verify    recompute every trace chain, name the first altered row
 mes <command>       any Django management command (migrate, check, ...)
 """
@@ -75,6 +76,8 @@ def main() -> None:
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="mes-metrics-"))
         argv = serve_argv(args[1:])
         os.execv(argv[0], argv)  # noqa: S606 - our own server, fixed path
+    if args[:1] == ["smtp-gateway"]:
+        args = ["smtp_gateway", *args[1:]]
     if args[:1] == ["worker"]:
         from django.db import DatabaseError
 

@@ -94,6 +94,13 @@ class TraceAction(models.TextChoices):
     MAJORITY = "PASSAGE_MAJORITE", "Passage à la majorité"
     SUPPORT_CONSULT = "CONSULT_SUPPORT", "Consultation de l'état du profil par le support"
     ACCOUNT_CHANGE = "MODIF_COMPTE", "Modification du compte"
+    # messaging (issue 9): wave2.md §1.1 UserActionEnum; the subject goes in document_title.
+    CONSULT_MESSAGING = "CONSULT_RUBRIQUE_MESSAGERIE", "Consultation de la messagerie"
+    CONSULT_MESSAGE = "CONSULT_MESSAGE", "Lecture d'un message"
+    SEND_MESSAGE = "ENVOI_MESSAGE", "Envoi d'un message"
+    RECEIVE_MESSAGE = "RECEPTION_MESSAGE", "Réception d'un message"
+    DELETE_CONVERSATION = "SUPPRESSION_CONVERSATION", "Suppression d'une conversation"
+    CLOSE_CONVERSATION = "CLOTURE_CONVERSATION", "Fin des échanges d'une conversation"
 
 
 class TraceOutcome(models.TextChoices):

@@ -24,6 +24,7 @@ from .dataset import ORGS, PEOPLE, PROS, STORY_DAYS, LoadReport
 from .story_directives import load_directive_stories
 from .story_enrolment import load_enrolment_stories
 from .story_measures import load_measure_stories
+from .story_messaging import load_messaging_story
 from .story_profile import load_profile_stories
 from .story_shell import load_shell_stories
 from .story_signin import load_signin_stories
@@ -64,6 +65,8 @@ def load_all(today: date | None = None) -> LoadReport:
     for what, n in load_directive_stories(today).created.items():
         report.add(what, n)
     for what, n in load_enrolment_stories(today).items():
+        report.add(what, n)
+    for what, n in load_messaging_story().items():
         report.add(what, n)
     if _register_api_client():
         report.add("clients de l'API FHIR")

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from . import views, views_account, views_documents, views_profile
+from . import views, views_account, views_documents, views_messaging, views_profile
 
 app_name = "pro"
 
@@ -110,5 +110,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "patients/<uuid:patient_id>/entourage-et-volontes/",
         views_profile.entourage,
         name="entourage",
+    ),
+    # Messagerie sécurisée (MSSanté): the professional's mailbox, over SMTP to the gateway
+    path("messagerie/", views_messaging.mailbox, name="messaging"),
+    path(
+        "messagerie/<uuid:conversation_id>/",
+        views_messaging.conversation,
+        name="messaging_conversation",
+    ),
+    path("messagerie/<uuid:conversation_id>/fin/", views_messaging.close, name="messaging_close"),
+    path(
+        "messagerie/pieces-jointes/<uuid:attachment_id>/",
+        views_messaging.attachment,
+        name="messaging_attachment",
     ),
 ]

@@ -43,6 +43,9 @@ PUBLIC = {
 GET_ACCOUNT = ["passkeys"]
 POST_ACCOUNT = ["passkey_register_options", "passkey_register"]
 POST_PASSKEY = ["passkey_rename", "passkey_remove"]
+# The mailbox (issue 9): a conversation, its closing, an attachment.
+GET_MESSAGING = ["messaging_conversation", "messaging_attachment"]
+POST_MESSAGING = ["messaging_close"]
 
 
 def _urls(patient_id, document_id):
@@ -61,6 +64,11 @@ def _urls(patient_id, document_id):
     for name in POST_PASSKEY:
         yield "post", reverse(f"pro:{name}", args=[1])
     yield "get", reverse("pro:home")
+    yield "get", reverse("pro:messaging")
+    for name in GET_MESSAGING:
+        yield "get", reverse(f"pro:{name}", args=[uuid.uuid4()])
+    for name in POST_MESSAGING:
+        yield "post", reverse(f"pro:{name}", args=[uuid.uuid4()])
 
 
 def test_every_pro_url_is_listed_here():
@@ -71,6 +79,7 @@ def test_every_pro_url_is_listed_here():
         | PUBLIC
         | {"home"}
     )
+    listed |= set(GET_MESSAGING + POST_MESSAGING) | {"messaging"}
     assert names == listed
 
 

@@ -39,8 +39,16 @@ class Command(BaseCommand):
             help="préparer seulement (base, jeu de données, fichiers statiques), sans servir",
         )
         parser.add_argument("--port", type=int, default=8000, help="port HTTP (8000)")
+        parser.add_argument(
+            "--smtp-port",
+            type=int,
+            default=settings.MES_MSSANTE_GATEWAY_PORT,
+            help=f"port SMTP de la passerelle MSSanté ({settings.MES_MSSANTE_GATEWAY_PORT})",
+        )
 
-    def handle(self, *args: Any, load_only: bool, port: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, load_only: bool, port: int, smtp_port: int, **options: Any
+    ) -> None:
         if not settings.MES_DEMO and not load_only:
             raise CommandError("La démonstration se lance avec MES_DEMO=1 (ou : make demo).")
         if not (settings.MES_MASTER_KEY or settings.MES_MASTER_KEY_FILE):
@@ -63,7 +71,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Démonstration prête (--load-only)."))
             return
         self._check_port_free(port)
-        self._serve(port)
+        self._check_port_free(smtp_port)
+        self._serve(port, smtp_port)
 
     def _check_port_free(self, port: int) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -76,10 +85,12 @@ class Command(BaseCommand):
                     f"un autre port (mes demo --port {port + 1})."
                 ) from exc
 
-    def _serve(self, port: int) -> None:
+    def _serve(self, port: int, smtp_port: int) -> None:
         env = {
             **os.environ,
             "MES_DEMO": "1",
+            # The gateway and the Web PS (which sends to it over SMTP) agree on the port.
+            "MES_MSSANTE_GATEWAY_PORT": str(smtp_port),
             "MES_BIND": f"127.0.0.1:{port}",
             "MES_WEB_WORKERS": os.environ.get("MES_WEB_WORKERS", "2"),
         }
@@ -90,8 +101,11 @@ class Command(BaseCommand):
         children = {
             "serveur web": subprocess.Popen([*mes, "serve"], env=env),  # noqa: S603
             "worker": subprocess.Popen([*mes, "worker"], env=env),  # noqa: S603
+            "passerelle MSSanté": subprocess.Popen(  # noqa: S603
+                [*mes, "smtp-gateway", "--port", str(smtp_port)], env=env
+            ),
         }
-        self._banner(port)
+        self._banner(port, smtp_port)
         # A `kill` (SIGTERM) stops the demo as cleanly as Ctrl-C: the children go down with it.
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         try:
@@ -122,7 +136,7 @@ class Command(BaseCommand):
                 child.kill()
                 child.wait()
 
-    def _banner(self, port: int) -> None:
+    def _banner(self, port: int, smtp_port: int) -> None:
         base = f"http://127.0.0.1:{port}"
         out = self.stdout.write
         out("")
@@ -152,6 +166,16 @@ class Command(BaseCommand):
             '--title "Lettre de liaison de sortie d\'hospitalisation"'
         )
         out("Louise la retrouve ensuite dans ses Documents, avec une notification.")
+        out("")
+        domain = settings.MES_MSSANTE_PATIENT_DOMAIN
+        out(f"Passerelle MSSanté (SMTP, STARTTLS proposé) : 127.0.0.1:{smtp_port}")
+        out("Le Dr Bernard Léon écrit à Louise, comme depuis son logiciel (README, Messagerie) :")
+        out(
+            f"  swaks --server 127.0.0.1:{smtp_port} --from bernard.leon@medecin.mssante.fr "
+            f"--to {api.patient_ins}@{domain} --header 'Subject: Resultats' "
+            "--body 'Bonjour, voici vos resultats.' --attach-type application/pdf "
+            f"--attach @{api.letter_file}"
+        )
         out("")
         out("Le worker des tâches de fond tourne aussi. Ctrl-C arrête tout.")
         out("")
