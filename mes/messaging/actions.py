@@ -28,6 +28,7 @@ from mes.audit import trace
 from mes.audit.guard import traced_action
 from mes.audit.models import TraceAction
 from mes.enrolment.models import LegalRepresentation
+from mes.enrolment.policies import EspaceUse, espace_allows
 from mes.identity.models import Citizen, Organisation
 from mes.lib import filetypes
 from mes.lib.errors import InvalidInput, NotFound
@@ -210,10 +211,11 @@ class IncomingMail:
 
 
 def espace_of(ins: str) -> Citizen | None:
-    """The espace behind an INS, when it can receive mail (the enrolment closes espaces; an
-    unknown INS has none)."""
+    """The espace behind an INS, when it can receive mail: what may receive a professional's
+    document may receive a professional's message (mes.enrolment: a closed, purged or opposed
+    espace receives nothing; an unknown INS has none)."""
     patient = Citizen.objects.filter(ins=ins).first()
-    if patient is None or getattr(patient, "closed_at", None):
+    if patient is None or not espace_allows(patient, EspaceUse.DEPOSIT):
         return None
     return patient
 

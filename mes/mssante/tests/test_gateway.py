@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 
 from mes.audit.models import Trace, TraceAction
 from mes.conftest import make_pdf
+from mes.enrolment.models import Espace, EspaceState
 from mes.identity.models import Citizen, Professional
 from mes.messaging.models import Attachment, Conversation, Message
 from mes.messaging.tests.fixtures import MARTIN_ADDRESS, martin_mailbox
@@ -141,6 +142,8 @@ def test_threading_and_end_of_exchange(
     "case, code",
     [
         ("unknown_espace", 550),
+        ("closed_espace", 550),
+        ("opposed_espace", 550),
         ("foreign_domain", 550),
         ("sender_domain", 550),
         ("sender_not_in_directory", 550),
@@ -158,6 +161,12 @@ def test_refusals_store_nothing(
     rcpt, sender = to_patient(camille), MARTIN_ADDRESS
     if case == "unknown_espace":
         rcpt = f"299999999999999@{PATIENT_DOMAIN}"
+    elif case in ("closed_espace", "opposed_espace"):
+        # The espace's life (issue 14): a closed espace receives nothing, an opposed one never
+        # existed for professionals.
+        state = EspaceState.CLOSED if case == "closed_espace" else EspaceState.OPPOSED
+        Espace.objects.update_or_create(citizen=camille, defaults={"state": state})
+        before = counts()
     elif case == "foreign_domain":
         rcpt = f"{camille.ins}@example.org"
     elif case == "sender_domain":
