@@ -214,6 +214,16 @@ MES_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 MES_BREAK_GLASS_DURATION = timedelta(hours=24)
 # Multi-select delete limit (portal.md §3.1).
 MES_BULK_DELETE_MAX = 10
+# Agenda (issue 10). An appointment without an end lasts 30 minutes in the iCalendar feed
+# ([GAP]: decided here); the feed's event UIDs use this domain (RFC 5545 §3.8.4.7).
+MES_APPOINTMENT_DEFAULT_LENGTH = timedelta(minutes=30)
+MES_ICAL_UID_DOMAIN = os.environ.get("MES_ICAL_UID_DOMAIN", "monespacesante.localhost")
+# « Bientôt dû » prevention reminders: on the day before the window opens (portal.md §7.1:
+# « on the due date or the day before »), and for a window opened in the last 30 days ([GAP]).
+MES_PREVENTION_REMIND_BEFORE = timedelta(days=1)
+MES_PREVENTION_REMIND_OPENED_WITHIN = timedelta(days=30)
+# The reminder sweep and campaigns work in batches of this many people (DESIGN.md §2).
+MES_REMINDER_BATCH = int(os.environ.get("MES_REMINDER_BATCH", "2000"))
 
 LOGGING = {
     "version": 1,
