@@ -222,6 +222,8 @@ MES_ICAL_UID_DOMAIN = os.environ.get("MES_ICAL_UID_DOMAIN", "monespacesante.loca
 # « on the due date or the day before »), and for a window opened in the last 30 days ([GAP]).
 MES_PREVENTION_REMIND_BEFORE = timedelta(days=1)
 MES_PREVENTION_REMIND_OPENED_WITHIN = timedelta(days=30)
+# The portal's address, in the generic e-mails and SMS of the notification channels.
+MES_PORTAL_URL = os.environ.get("MES_PORTAL_URL", "http://localhost:8000/")
 # The reminder sweep and campaigns work in batches of this many people (DESIGN.md §2).
 MES_REMINDER_BATCH = int(os.environ.get("MES_REMINDER_BATCH", "2000"))
 
