@@ -101,9 +101,11 @@ def test_a_crash_half_way_then_a_restart_reminds_each_once(camille, baby):
             raise RuntimeError("worker killed")
         return real(**kwargs)
 
-    with mock.patch.object(reminders, "notify_through_channels", flaky):
-        with pytest.raises(RuntimeError):
-            reminders.prevention_reminders(today=NOW.date())
+    with (
+        mock.patch.object(reminders, "notify_through_channels", flaky),
+        pytest.raises(RuntimeError),
+    ):
+        reminders.prevention_reminders(today=NOW.date())
     first = ReminderSent.objects.count()
     assert first == 1  # the crashed reminder's row rolled back with its notification
     _, sent = reminders.prevention_reminders(today=NOW.date())  # the restart
