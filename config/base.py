@@ -318,6 +318,8 @@ OAUTH2_PROVIDER = {
         "user/Immunization.read": "Consulter les vaccinations d'un patient",
         "user/Immunization.write": "Enregistrer ou confirmer une vaccination dans le carnet",
         "user/RelatedPerson.read": "Consulter l'entourage d'un patient (personne de confiance…)",
+        "user/Appointment.read": "Consulter les rendez-vous de l'agenda de santé d'un patient",
+        "user/Appointment.write": "Ajouter ou modifier un rendez-vous dans l'agenda de santé",
     },
     # A client that asks for no scope gets only `openid`: every data scope is asked explicitly.
     "DEFAULT_SCOPES": ["openid"],
