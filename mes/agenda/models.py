@@ -171,6 +171,7 @@ class ReminderSent(models.Model):
     class Kind(models.TextChoices):
         APPOINTMENT = "rdv", "Rappel de rendez-vous"
         PREVENTION = "prev", "Examen bientôt dû"
+        CAMPAIGN = "camp", "Campagne de prévention"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=4, choices=Kind.choices)
@@ -187,3 +188,27 @@ class ReminderSent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["processed_at"])]
+
+
+class Campaign(models.Model):
+    """A prevention campaign (e.g. the flu vaccination for everyone aged 65 and over), sent by
+    the worker in batches of people; `cursor` is the last person done, so a batch re-run after
+    a crash resumes there and the ReminderSent keys stop any double send."""
+
+    class Code(models.TextChoices):
+        VACCINATION = "RAPPEL_RDV_PREV_VACC", "Vaccination"
+        SCREENING = "RAPPEL_RDV_PREV_DEPIST", "Dépistage"
+        EXAM = "RAPPEL_RDV_PREV", "Examen"
+
+    title = models.CharField("titre", max_length=200)
+    label = models.CharField("texte de la notification", max_length=300)
+    code = models.CharField(max_length=32, choices=Code.choices, default=Code.VACCINATION)
+    age_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    age_max = models.PositiveSmallIntegerField(null=True, blank=True)  # exclusive
+    sex = models.CharField(max_length=1, blank=True)
+    reason = models.CharField("pourquoi ce message", max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_on = models.DateField()
+    cursor = models.UUIDField(null=True, blank=True)
+    sent = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)

@@ -16,3 +16,11 @@ def sweep_reminders() -> dict[str, int]:
         "prevention": result.prevention,
         "people": result.people,
     }
+
+
+@task()
+def run_campaign_batch(campaign_id: int) -> int:
+    """One batch of a prevention campaign; enqueues the next batch until nobody is left."""
+    from .campaigns import campaign_batch
+
+    return campaign_batch(campaign_id=campaign_id)

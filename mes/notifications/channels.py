@@ -304,3 +304,18 @@ def preferences_set(*, citizen: Citizen, choices: dict[str, dict[str, Any]]) -> 
             category=category,
             defaults={"email": bool(chosen.get("email")), "sms": bool(chosen.get("sms"))},
         )
+
+
+def preferences_record(*, actor: Any, citizen: Citizen, choices: dict[str, dict[str, Any]]) -> None:
+    """preferences_set, traced on the account holder's chain (« Gestion des notifications »)."""
+    from mes.audit import trace
+    from mes.audit.models import TraceAction
+
+    with transaction.atomic():
+        preferences_set(citizen=citizen, choices=choices)
+        trace.record(
+            actor=actor,
+            action=TraceAction.NOTIFICATIONS,
+            patient_id=citizen.pk,
+            document_title="Choix des canaux de notification",
+        )

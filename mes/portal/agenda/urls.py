@@ -23,4 +23,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("prevention-personnalisee/", views.personalised, name="agenda_personalised"),
     path("abonnement/", views.subscription, name="agenda_subscription"),
     path("abonnement/<str:secret>.ics", views.ical_feed, name="agenda_ical"),
+    path(
+        "preferences-notifications/",
+        views.notification_preferences,
+        name="notification_preferences",
+    ),
 ]

@@ -24,6 +24,7 @@ from mes.agenda.selectors import agenda_of
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput, NotFound
+from mes.notifications.channels import preferences_of, preferences_record
 from mes.prevention.schedule import ItemStatus, reason_text
 from mes.vaccinations.carnet import professionals_of
 from mes.web.access import public_view
@@ -269,3 +270,30 @@ def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = 'inline; filename="agenda-sante.ics"'
     return response
+
+
+@patient_view
+def notification_preferences(request: PortalRequest) -> HttpResponse:
+    """« Notifications » (portal.md §7.3): per kind of event, e-mail and SMS besides the
+    notification centre. Security events stay on; one-time codes are not notifications."""
+    citizen = request.citizen
+    if request.method == "POST":
+        choices = {
+            category.value: {
+                "email": request.POST.get(f"{category.value}-email") == "1",
+                "sms": request.POST.get(f"{category.value}-sms") == "1",
+            }
+            for category, _, _ in preferences_of(citizen)
+        }
+        preferences_record(actor=request.actor, citizen=citizen, choices=choices)
+        messages.success(request, "Vos choix de notifications sont enregistrés.")
+        return redirect("portal:notification_preferences")
+    return render(
+        request,
+        "portal/agenda/preferences.html",
+        {
+            "rows": preferences_of(citizen),
+            "has_phone": bool(citizen.user and citizen.user.phone),
+            "email": citizen.email,
+        },
+    )
