@@ -144,24 +144,26 @@ def prevention_reminders(*, today: date) -> tuple[int, int]:
                 continue
             if not (low <= item.window_start <= high):
                 continue
-            key = f"prev:{person.pk}:{item.key}"
-            with transaction.atomic():
-                if not _claim(
-                    key, kind=ReminderSent.Kind.PREVENTION, patient=person, item_key=item.key
-                ):
-                    continue
-                notify_through_channels(
-                    profile=person,
-                    code=_code(item),
-                    label=f"{item.type_label} à planifier prochainement : {item.label}",
-                    url=reverse("portal:agenda_item", kwargs={"key": item.key}),
-                    link_label="Voir l'examen médical"
-                    if not item.is_vaccination
-                    else "Voir la vaccination",
-                    key=key,
-                )
-            sent += 1
+            if prevention_reminder(person, item):
+                sent += 1
     return seen, sent
+
+
+def prevention_reminder(person: Citizen, item: PreventionItem) -> bool:
+    """Remind one prevention item of one person, once (False: already reminded)."""
+    key = f"prev:{person.pk}:{item.key}"
+    with transaction.atomic():
+        if not _claim(key, kind=ReminderSent.Kind.PREVENTION, patient=person, item_key=item.key):
+            return False
+        notify_through_channels(
+            profile=person,
+            code=_code(item),
+            label=f"{item.type_label} à planifier prochainement : {item.label}",
+            url=reverse("portal:agenda_item", kwargs={"key": item.key}),
+            link_label="Voir la vaccination" if item.is_vaccination else "Voir l'examen médical",
+            key=key,
+        )
+    return True
 
 
 def reminders_sweep(*, now: datetime | None = None) -> SweepResult:
