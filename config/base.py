@@ -219,9 +219,10 @@ MES_BULK_DELETE_MAX = 10
 MES_APPOINTMENT_DEFAULT_LENGTH = timedelta(minutes=30)
 MES_ICAL_UID_DOMAIN = os.environ.get("MES_ICAL_UID_DOMAIN", "monespacesante.localhost")
 # « Bientôt dû » prevention reminders: on the day before the window opens (portal.md §7.1:
-# « on the due date or the day before »), and for a window opened in the last 30 days ([GAP]).
+# « on the due date or the day before »), and for a window opened in the last 7 days, in case
+# a daily sweep was missed ([GAP]: decided here).
 MES_PREVENTION_REMIND_BEFORE = timedelta(days=1)
-MES_PREVENTION_REMIND_OPENED_WITHIN = timedelta(days=30)
+MES_PREVENTION_REMIND_OPENED_WITHIN = timedelta(days=7)
 # The portal's address, in the generic e-mails and SMS of the notification channels.
 MES_PORTAL_URL = os.environ.get("MES_PORTAL_URL", "http://localhost:8000/")
 # The reminder sweep and campaigns work in batches of this many people (DESIGN.md §2).

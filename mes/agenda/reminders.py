@@ -11,10 +11,10 @@ people (settings.MES_REMINDER_BATCH), never one task per person.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,9 +22,14 @@ from mes.identity.models import Citizen
 from mes.notifications.channels import notify_through_channels
 from mes.notifications.models import Notification
 from mes.prevention.calendar import Span, default_calendar
-from mes.prevention.schedule import ItemStatus, PreventionItem, default_rules
+from mes.prevention.schedule import (
+    ItemStatus,
+    PreventionItem,
+    default_rules,
+    prevention_calendar,
+)
 
-from .models import AgendaSettings, Appointment, ReminderSent
+from .models import Appointment, ReminderSent
 from .selectors import calendar_for
 
 SWEEP_ACTOR_NAME = "rappels-agenda"
@@ -115,55 +120,143 @@ def _code(item: PreventionItem) -> Notification.Code:
     return Notification.Code.PREVENTION_DUE
 
 
-def prevention_candidates(today: date) -> list[tuple[date, date]]:
-    """Birth-date ranges of the people for whom some window opens between
-    today - MES_PREVENTION_REMIND_OPENED_WITHIN and today + MES_PREVENTION_REMIND_BEFORE."""
-    low = today - settings.MES_PREVENTION_REMIND_OPENED_WITHIN
-    high = today + settings.MES_PREVENTION_REMIND_BEFORE
-    return [(age.before(low), age.before(high)) for age in _opening_ages()]
+@dataclass(frozen=True)
+class Slot:
+    """People born on `birth_date` (of this sex, or any when empty) have `item_key` opening on
+    the sweep's day."""
+
+    birth_date: date
+    sex: str
+    item_key: str
+
+
+def opening_slots(day: date) -> list[Slot]:
+    """Every (birth date, sex, item) whose window opens on `day`, from the rules themselves:
+    one run of the pure engine per distinct opening age and sex (a few hundred in all), so the
+    sweep then selects the people with one indexed SQL statement."""
+    out: dict[tuple[date, str, str], Slot] = {}
+    for age in _opening_ages():
+        birth = age.before(day)
+        if birth > day:
+            continue
+        per_sex: dict[str, set[str]] = {}
+        for sex in ("F", "M"):
+            items = prevention_calendar(
+                birth_date=birth, sex=sex, today=day, since=day, horizon=day + timedelta(days=1)
+            )
+            per_sex[sex] = {
+                i.key for i in items if i.window_start == day and i.status is ItemStatus.TO_DO
+            }
+        both = per_sex["F"] & per_sex["M"]
+        for key in both:
+            out[(birth, "", key)] = Slot(birth, "", key)
+        for sex, keys in per_sex.items():
+            for key in keys - both:
+                out[(birth, sex, key)] = Slot(birth, sex, key)
+    return list(out.values())
+
+
+def prevention_candidates_insert(*, day: date) -> int:
+    """Phase 1, set-based: one INSERT … SELECT writes a pending ReminderSent row per person and
+    item opening on `day` (ON CONFLICT DO NOTHING: a second worker or a re-run adds nothing),
+    leaving out the opposed and what was already said or planned. Returns the rows inserted."""
+    slots = opening_slots(day)
+    if not slots:
+        return 0
+    values = ", ".join(["(%s, %s, %s)"] * len(slots))
+    params: list[str | datetime] = []
+    for slot in slots:
+        params += [slot.birth_date.isoformat(), slot.sex, slot.item_key]
+    # The patient's id as 32 hex digits on both databases (uuid on PostgreSQL, char(32) on
+    # SQLite), as Python's uuid.hex: the same key as prevention_reminder's.
+    pid = "REPLACE(CAST(c.id AS TEXT), '-', '')"
+    birth = "CAST(s.birth_date AS DATE)" if connection.vendor == "postgresql" else "s.birth_date"
+    sql = f"""
+        INSERT INTO agenda_remindersent (key, kind, patient_id, item_key, created_at, skipped)
+        WITH s(birth_date, sex, item_key) AS (VALUES {values})
+        SELECT 'prev:' || {pid} || ':' || s.item_key, 'prev', c.id, s.item_key, %s, FALSE
+        FROM s JOIN identity_citizen c
+          ON c.birth_date = {birth} AND (s.sex = '' OR c.sex = s.sex)
+        WHERE NOT EXISTS (SELECT 1 FROM agenda_agendasettings a
+                          WHERE a.patient_id = c.id AND NOT a.personalised_prevention)
+          AND NOT EXISTS (SELECT 1 FROM agenda_preventionrecord r
+                          WHERE r.patient_id = c.id AND r.key = s.item_key)
+          AND NOT EXISTS (SELECT 1 FROM agenda_appointment ap
+                          WHERE ap.patient_id = c.id AND ap.prevention_key = s.item_key
+                            AND ap.status IN ('booked', 'fulfilled'))
+        ON CONFLICT (key) DO NOTHING
+    """  # noqa: S608 - only placeholders are interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, timezone.now()])
+        return max(cursor.rowcount, 0)
+
+
+def prevention_pending_process(*, today: date, limit: int | None = None) -> tuple[int, int]:
+    """Phase 2, in batches: pending rows, claimed with SKIP LOCKED, are checked against each
+    person's exact calendar (a vaccination since recorded in the carnet…) and notified, or
+    closed as skipped; a row's processed_at commits with its notification (a crash leaves the
+    batch pending for the restart). Returns (notified, skipped)."""
+    size = limit or settings.MES_REMINDER_BATCH
+    notified = skipped = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                ReminderSent.objects.select_for_update(skip_locked=True)
+                .filter(kind=ReminderSent.Kind.PREVENTION, processed_at__isnull=True)
+                .select_related("patient")
+                .order_by("pk")[:size]
+            )
+            if not rows:
+                return notified, skipped
+            by_person: dict[object, list[ReminderSent]] = {}
+            for row in rows:
+                by_person.setdefault(row.patient_id, []).append(row)
+            for person_rows in by_person.values():
+                person = person_rows[0].patient
+                items = {i.key: i for i in calendar_for(person, today, personalised=True)}
+                for row in person_rows:
+                    item = items.get(row.item_key)
+                    row.processed_at = timezone.now()
+                    if item is None or item.status not in (ItemStatus.TO_DO, ItemStatus.UPCOMING):
+                        row.skipped = True
+                        row.save(update_fields=["processed_at", "skipped"])
+                        skipped += 1
+                        continue
+                    _notify_item(person, item, row.key)
+                    row.save(update_fields=["processed_at"])
+                    notified += 1
 
 
 def prevention_reminders(*, today: date) -> tuple[int, int]:
-    """« Bientôt dû »: for the candidates (by birth date, an index range), the exact calendar
-    decides; an item still à faire or à venir whose window opens within the period is reminded
-    once. People opposed to personalised prevention get none. Returns (people, reminders)."""
-    from django.db.models import Q
-
-    cond = Q()
-    for start, end in prevention_candidates(today):
-        cond |= Q(birth_date__gte=start, birth_date__lte=end)
-    opposed = AgendaSettings.objects.filter(personalised_prevention=False).values("patient_id")
-    people = Citizen.objects.filter(cond).exclude(pk__in=opposed).order_by("pk")
-    low = today - settings.MES_PREVENTION_REMIND_OPENED_WITHIN
-    high = today + settings.MES_PREVENTION_REMIND_BEFORE
-    seen = sent = 0
-    for person in people.iterator(chunk_size=settings.MES_REMINDER_BATCH):
-        seen += 1
-        for item in calendar_for(person, today, personalised=True):
-            if item.status not in (ItemStatus.TO_DO, ItemStatus.UPCOMING):
-                continue
-            if not (low <= item.window_start <= high):
-                continue
-            if prevention_reminder(person, item):
-                sent += 1
-    return seen, sent
+    """« Bientôt dû »: the items opening tomorrow (the day before, portal.md §7.1), and those
+    opened in the last days in case a sweep was missed. Returns (candidates, notified)."""
+    candidates = 0
+    first = today + settings.MES_PREVENTION_REMIND_BEFORE
+    for back in range(settings.MES_PREVENTION_REMIND_OPENED_WITHIN.days + 1):
+        candidates += prevention_candidates_insert(day=first - timedelta(days=back))
+    notified, _ = prevention_pending_process(today=today)
+    return candidates, notified
 
 
 def prevention_reminder(person: Citizen, item: PreventionItem) -> bool:
     """Remind one prevention item of one person, once (False: already reminded)."""
-    key = f"prev:{person.pk}:{item.key}"
+    key = f"prev:{person.pk.hex}:{item.key}"
     with transaction.atomic():
         if not _claim(key, kind=ReminderSent.Kind.PREVENTION, patient=person, item_key=item.key):
             return False
-        notify_through_channels(
-            profile=person,
-            code=_code(item),
-            label=f"{item.type_label} à planifier prochainement : {item.label}",
-            url=reverse("portal:agenda_item", kwargs={"key": item.key}),
-            link_label="Voir la vaccination" if item.is_vaccination else "Voir l'examen médical",
-            key=key,
-        )
+        _notify_item(person, item, key)
     return True
+
+
+def _notify_item(person: Citizen, item: PreventionItem, key: str) -> None:
+    notify_through_channels(
+        profile=person,
+        code=_code(item),
+        label=f"{item.type_label} à planifier prochainement : {item.label}",
+        url=reverse("portal:agenda_item", kwargs={"key": item.key}),
+        link_label="Voir la vaccination" if item.is_vaccination else "Voir l'examen médical",
+        key=key,
+    )
 
 
 def reminders_sweep(*, now: datetime | None = None) -> SweepResult:

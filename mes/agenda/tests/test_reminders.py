@@ -106,12 +106,15 @@ def test_a_crash_half_way_then_a_restart_reminds_each_once(camille, baby):
         pytest.raises(RuntimeError),
     ):
         reminders.prevention_reminders(today=NOW.date())
-    first = ReminderSent.objects.count()
-    assert first == 1  # the crashed reminder's row rolled back with its notification
-    _, sent = reminders.prevention_reminders(today=NOW.date())  # the restart
-    total = ReminderSent.objects.count()
-    assert sent == total - first
-    assert Notification.objects.filter(profile=baby).count() == total
+    # The candidates are written (phase 1); the batch that crashed rolled back with its
+    # notifications, so its rows are still pending.
+    pending = ReminderSent.objects.filter(processed_at__isnull=True).count()
+    assert pending == ReminderSent.objects.count() >= 2
+    assert not Notification.objects.filter(profile=baby).exists()
+    candidates, sent = reminders.prevention_reminders(today=NOW.date())  # the restart
+    assert candidates == 0 and sent == pending  # nothing inserted twice, each notified once
+    assert Notification.objects.filter(profile=baby).count() == pending
+    assert reminders.prevention_reminders(today=NOW.date()) == (0, 0)
 
 
 def test_opposition_stops_prevention_reminders_not_appointment_ones(camille, baby):
@@ -128,3 +131,38 @@ def test_the_worker_task_runs_the_sweep(camille, baby):
 
     result = sweep_reminders.enqueue()
     assert result.return_value["prevention"] >= 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_remind_each_once(camille, baby):
+    """Two sweeps in two threads, two database connections, at the same time (PostgreSQL: the
+    unique key and SKIP LOCKED; SQLite serialises writers, the test runs there too)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (DATABASE_URL)")
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(reminders.prevention_reminders(today=NOW.date()))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    rows = ReminderSent.objects.filter(patient=baby).count()
+    assert sum(c for c, _ in results) == rows  # each candidate inserted by one worker only
+    assert sum(n for _, n in results) == rows  # and notified once
+    assert Notification.objects.filter(profile=baby).count() == rows
