@@ -118,6 +118,14 @@ def _sweep() -> tuple[float, int, int, int]:
 
     # The steady daily run: tomorrow's openings (the catch-up days were inserted by the
     # previous days' runs; here they would be days no sweep ever covered).
+    # A worker is a long-lived process: its URL configuration (reverse() of the notification
+    # links) and the rules are loaded by its first task, not by each sweep.
+    from django.urls import reverse
+
+    from mes.prevention.schedule import default_rules
+
+    reverse("portal:agenda")
+    default_rules()
     with override_settings(MES_PREVENTION_REMIND_OPENED_WITHIN=timedelta(0)):
         tracemalloc.start()
         start = time.perf_counter()
