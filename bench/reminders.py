@@ -113,19 +113,17 @@ def _baseline(day: date) -> tuple[float, int]:
 
 def _sweep() -> tuple[float, int, int, int]:
     from django.test.utils import override_settings
-
-    from mes.agenda import reminders
-
-    # The steady daily run: tomorrow's openings (the catch-up days were inserted by the
-    # previous days' runs; here they would be days no sweep ever covered).
-    # A worker is a long-lived process: its URL configuration (reverse() of the notification
-    # links) and the rules are loaded by its first task, not by each sweep.
     from django.urls import reverse
 
+    from mes.agenda import reminders
     from mes.prevention.schedule import default_rules
 
+    # A worker is a long-lived process: its URL configuration (reverse() of the notification
+    # links) and the rules are loaded by its first task, not by each sweep.
     reverse("portal:agenda")
     default_rules()
+    # The steady daily run: tomorrow's openings (the catch-up days were inserted by the
+    # previous days' runs; here they would be days no sweep ever covered).
     with override_settings(MES_PREVENTION_REMIND_OPENED_WITHIN=timedelta(0)):
         tracemalloc.start()
         start = time.perf_counter()
