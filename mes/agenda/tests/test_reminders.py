@@ -166,3 +166,16 @@ def test_two_workers_at_once_remind_each_once(camille, baby):
     assert sum(c for c, _ in results) == rows  # each candidate inserted by one worker only
     assert sum(n for _, n in results) == rows  # and notified once
     assert Notification.objects.filter(profile=baby).count() == rows
+
+
+def test_the_commands(camille, baby):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sweep_reminders", "--now", stdout=out)
+    assert "rappel(s) de prévention" in out.getvalue()
+    out = StringIO()
+    call_command("print_letters", stdout=out)
+    assert "Aucun courrier" in out.getvalue()
