@@ -319,6 +319,19 @@ MES_ENROLMENT_DELETION_MAX_DELAY = timedelta(days=90)
 MES_MAJORITY_AGE = 18
 # Import of the affiliation files: rows per committed batch (memory stays flat).
 MES_ENROLMENT_IMPORT_BATCH = int(os.environ.get("MES_ENROLMENT_IMPORT_BATCH", "5000"))
+# Agenda (issue 10). An appointment without an end lasts 30 minutes in the iCalendar feed
+# ([GAP]: decided here); the feed's event UIDs use this domain (RFC 5545 §3.8.4.7).
+MES_APPOINTMENT_DEFAULT_LENGTH = timedelta(minutes=30)
+MES_ICAL_UID_DOMAIN = os.environ.get("MES_ICAL_UID_DOMAIN", "monespacesante.localhost")
+# « Bientôt dû » prevention reminders: on the day before the window opens (portal.md §7.1:
+# « on the due date or the day before »), and for a window opened in the last 7 days, in case
+# a daily sweep was missed ([GAP]: decided here).
+MES_PREVENTION_REMIND_BEFORE = timedelta(days=1)
+MES_PREVENTION_REMIND_OPENED_WITHIN = timedelta(days=7)
+# The portal's address, in the generic e-mails and SMS of the notification channels.
+MES_PORTAL_URL = os.environ.get("MES_PORTAL_URL", "http://localhost:8000/")
+# The reminder sweep and campaigns work in batches of this many people (DESIGN.md §2).
+MES_REMINDER_BATCH = int(os.environ.get("MES_REMINDER_BATCH", "2000"))
 
 # --- Messagerie and the MSSanté gateway (mes-spec §7, wave2.md §1.1–1.2, §3.4) --------------
 # The patients' domain: every espace has <INS>@<domain> (mes-spec §2.3).
@@ -502,6 +515,8 @@ OAUTH2_PROVIDER = {
         "user/Immunization.read": "Consulter les vaccinations d'un patient",
         "user/Immunization.write": "Enregistrer ou confirmer une vaccination dans le carnet",
         "user/RelatedPerson.read": "Consulter l'entourage d'un patient (personne de confiance…)",
+        "user/Appointment.read": "Consulter les rendez-vous de l'agenda de santé d'un patient",
+        "user/Appointment.write": "Ajouter ou modifier un rendez-vous dans l'agenda de santé",
     },
     # A client that asks for no scope gets only `openid`: every data scope is asked explicitly.
     "DEFAULT_SCOPES": ["openid"],

@@ -101,6 +101,16 @@ class TraceAction(models.TextChoices):
     RECEIVE_MESSAGE = "RECEPTION_MESSAGE", "Réception d'un message"
     DELETE_CONVERSATION = "SUPPRESSION_CONVERSATION", "Suppression d'une conversation"
     CLOSE_CONVERSATION = "CLOTURE_CONVERSATION", "Fin des échanges d'une conversation"
+    # agenda (issue 10): the appointment's title or the item's label goes in document_title
+    CONSULT_AGENDA = "CONSULT_AGENDA", "Consultation de l'agenda de santé"
+    ADD_APPOINTMENT = "AJOUT_RDV", "Ajout d'un rendez-vous"
+    UPDATE_APPOINTMENT = "MODIF_RDV", "Modification d'un rendez-vous"
+    CANCEL_APPOINTMENT = "ANNULATION_RDV", "Annulation d'un rendez-vous"
+    CONSULT_APPOINTMENT = "CONSULT_RDV", "Consultation d'un rendez-vous"
+    UPDATE_PREVENTION = "MODIF_EXAMEN_PREVENTION", "Mise à jour d'un examen de prévention"
+    PREVENTION_SETTINGS = "MODIF_PREVENTION_PERSONNALISEE", "Choix de la prévention personnalisée"
+    CALENDAR_FEED = "ABONNEMENT_AGENDA", "Abonnement iCalendar à l'agenda"
+    CALENDAR_FEED_READ = "LECTURE_ABONNEMENT_AGENDA", "Lecture de l'abonnement iCalendar"
 
 
 class TraceOutcome(models.TextChoices):

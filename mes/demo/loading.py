@@ -21,6 +21,7 @@ from mes.identity.models import Citizen, Organisation, Professional
 
 from . import dataset, pdfs
 from .dataset import ORGS, PEOPLE, PROS, STORY_DAYS, LoadReport
+from .story_agenda import load_agenda_stories
 from .story_directives import load_directive_stories
 from .story_enrolment import load_enrolment_stories
 from .story_measures import load_measure_stories
@@ -67,6 +68,8 @@ def load_all(today: date | None = None) -> LoadReport:
     for what, n in load_enrolment_stories(today).items():
         report.add(what, n)
     for what, n in load_messaging_story().items():
+        report.add(what, n)
+    for what, n in load_agenda_stories(today).items():
         report.add(what, n)
     if _register_api_client():
         report.add("clients de l'API FHIR")

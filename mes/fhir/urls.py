@@ -3,7 +3,7 @@ discovery document); the CapabilityStatement at /fhir/metadata lists what is her
 
 from django.urls import URLPattern, URLResolver, path, re_path
 
-from . import views_meta, views_mhd, views_patient, views_profile
+from . import views_appointment, views_meta, views_mhd, views_patient, views_profile
 
 app_name = "fhir"
 
@@ -56,6 +56,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="relatedperson",
     ),
     # --- end of vaccinations et entourage -----------------------------------------------------
+    # --- Agenda (issue 10): mes/fhir/views_appointment.py ---------------------------------
+    path("Appointment", views_appointment.appointment_type, name="appointment-type"),
+    path(
+        "Appointment/<str:resource_id>",
+        views_appointment.appointment_instance,
+        name="appointment",
+    ),
 ]
 
 # Keep last: anything else under /fhir/ answers an OperationOutcome, never an HTML page.

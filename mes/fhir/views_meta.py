@@ -294,6 +294,7 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
                         "interaction": [{"code": "read"}, {"code": "search-type"}],
                         "searchParam": _RELATED_PERSON_SEARCH_PARAMS,
                     },
+                    _appointment_capability(),  # agenda (issue 10)
                 ],
                 "interaction": [
                     {
@@ -307,6 +308,12 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _appointment_capability() -> dict[str, Any]:
+    from .views_appointment import CAPABILITY
+
+    return CAPABILITY
 
 
 @fhir_public

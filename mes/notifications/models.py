@@ -68,3 +68,81 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["profile", "read_at"])]
+
+
+class Category(models.TextChoices):
+    """The kinds of event the preferences choose channels for (portal.md §7.3), plus ours."""
+
+    MESSAGES = "NOTIF_MESSAGE", "Messagerie"
+    DOCUMENTS = "NOTIF_DOCUMENT", "Documents"
+    APPOINTMENTS = "NOTIF_APPOINTMENT", "Examens médicaux, vaccinations et rendez-vous"
+    SCREENINGS = "NOTIF_DEPISTAGE", "Dépistages organisés des cancers"
+    SYNCED_SERVICES = "NOTIF_SYNCHRONIZED_SERVICE", "Services synchronisés"
+    ACCOUNT = "NOTIF_COMPTE", "Profil, partages et autorisations"
+    # Never turned off: accesses by professionals, emergency accesses, security (portal §7.3).
+    SECURITY = "NOTIF_SECURITE", "Accès à mon dossier et sécurité du compte"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+    LETTER = "courrier", "Courrier postal"
+
+
+class ChannelPreference(models.Model):
+    """Per account and kind of event: which channels besides the in-app centre."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=32, choices=Category.choices)
+    email = models.BooleanField(default=True)
+    sms = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["citizen", "category"], name="one_pref_per_category")
+        ]
+
+
+class PostalAddress(models.Model):
+    """Where letters go, for people with neither e-mail nor mobile phone."""
+
+    citizen = models.OneToOneField(
+        Citizen, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    lines = models.TextField("adresse postale", max_length=400)
+
+
+class LetterBatch(models.Model):
+    """A printable PDF of letters, one page per letter, for the mail room."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=200)
+    count = models.PositiveIntegerField(default=0)
+
+
+class Delivery(models.Model):
+    """One message on one channel to one account: an outbox row. Its unique key is the
+    idempotency of the send (at most one row per event, recipient and channel); a worker claims
+    pending rows (SKIP LOCKED), sends, and marks them sent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "À envoyer"
+        SENT = "sent", "Envoyé"
+        FAILED = "failed", "Échec"
+
+    key = models.CharField(max_length=250, unique=True)
+    recipient = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    destination = models.CharField(max_length=400)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey(LetterBatch, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "channel"])]

@@ -1,0 +1,187 @@
+"""Benchmark the daily reminder sweep on PostgreSQL beside a bare INSERT … SELECT.
+
+    uv run python -m bench.reminders                      # 1 000 000 people
+    uv run python -m bench.reminders --people 100000      # quicker
+    DATABASE_URL=postgres://… uv run python -m bench.reminders   # a scratch DB on that server
+
+One run: a throwaway PostgreSQL cluster (bench/postgres.py), the migrations, `--people`
+citizens written with one generate_series (birth dates spread evenly over 100 years, both
+sexes, no account: the notifications go to their centre only), ANALYZE, then, in this order:
+
+- **sweep**: `mes.agenda.reminders.prevention_reminders` as the worker runs it for the day —
+  phase 1, one INSERT … SELECT per day of the catch-up window from the rules' opening slots
+  (`opening_slots`, the pure engine run once per opening age and sex), with the exclusions
+  (opposition, what was said, an appointment planned) and ON CONFLICT DO NOTHING; phase 2, each
+  candidate checked against the person's exact calendar and notified (Notification row), in
+  batches claimed with SKIP LOCKED;
+- **baseline**: one bare `INSERT … SELECT` of the same reminder rows (the same join of the
+  citizens to the same slots) into an unindexed table: no exclusion, no check, no notification.
+
+Reported: people per second (population ÷ wall time) for both, their ratio, the reminder rows,
+the sweep's peak Python memory (tracemalloc) and the process's peak RSS. Results are printed and
+written to bench/results/reminders-<date>.json (not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import resource
+import secrets
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bench import postgres
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+TODAY = date(2026, 12, 7)
+
+
+def _setup(url: str) -> None:
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.base",
+            "DATABASE_URL": url,
+            "MES_SECRET_KEY": secrets.token_urlsafe(40),
+            "MES_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "MES_VAR_DIR": tempfile.mkdtemp(prefix="mes-bench-reminders-"),
+            "MES_DEBUG": "1",  # no HTTPS redirects or deploy checks: no web server here
+        }
+    )
+    import django
+
+    django.setup()
+
+
+def _populate(people: int) -> float:
+    from django.db import connection
+
+    start = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO identity_citizen (id, ins, ins_kind, identity_status, birth_name,
+                used_name, first_names, first_name, used_first_name, birth_date, sex,
+                birth_place_insee, email, created_at, user_id)
+            SELECT gen_random_uuid(), lpad(i::text, 15, '0'), 'NIR', 'QUAL', 'Banc', '',
+                   'Personne', 'Personne', '', %s::date - (i %% 36525),
+                   CASE WHEN i %% 2 = 0 THEN 'F' ELSE 'M' END, '75056', '', now(), NULL
+            FROM generate_series(1, %s) AS i
+            """,
+            [TODAY, people],
+        )
+        cur.execute("ANALYZE")
+    return time.perf_counter() - start
+
+
+def _baseline(day: date) -> tuple[float, int]:
+    from django.db import connection
+
+    from mes.agenda.reminders import opening_slots
+
+    slots = opening_slots(day)  # the same slots; computing them is not timed on either side
+    values = ", ".join(["(%s::date, %s, %s)"] * len(slots))
+    params: list[object] = []
+    for s in slots:
+        params += [s.birth_date, s.sex, s.item_key]
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS bench_reminder_baseline (key text, kind text, "
+            "patient_id uuid, item_key text, created_at timestamptz)"
+        )
+        start = time.perf_counter()
+        cur.execute(
+            f"""
+            INSERT INTO bench_reminder_baseline (key, kind, patient_id, item_key, created_at)
+            WITH s(birth_date, sex, item_key) AS (VALUES {values})
+            SELECT 'prev:' || replace(c.id::text, '-', '') || ':' || s.item_key, 'prev', c.id,
+                   s.item_key, now()
+            FROM s JOIN identity_citizen c
+              ON c.birth_date = s.birth_date AND (s.sex = '' OR c.sex = s.sex)
+            """,  # noqa: S608 - placeholders only
+            params,
+        )
+        rows = cur.rowcount
+        return time.perf_counter() - start, rows
+
+
+def _sweep() -> tuple[float, int, int, int]:
+    from django.test.utils import override_settings
+    from django.urls import reverse
+
+    from mes.agenda import reminders
+    from mes.prevention.schedule import default_rules
+
+    # A worker is a long-lived process: its URL configuration (reverse() of the notification
+    # links) and the rules are loaded by its first task, not by each sweep.
+    reverse("portal:agenda")
+    default_rules()
+    # The steady daily run: tomorrow's openings (the catch-up days were inserted by the
+    # previous days' runs; here they would be days no sweep ever covered).
+    with override_settings(MES_PREVENTION_REMIND_OPENED_WITHIN=timedelta(0)):
+        tracemalloc.start()
+        start = time.perf_counter()
+        candidates, notified = reminders.prevention_reminders(today=TODAY)
+        elapsed = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return elapsed, candidates, notified, peak
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    with postgres.database(os.environ.get("DATABASE_URL")) as db:
+        _setup(db.url)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        populate = _populate(args.people)
+        sweep, candidates, notified, peak = _sweep()
+        base, base_rows = _baseline(TODAY + timedelta(days=1))
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result = {
+            "database": db.description,
+            "people": args.people,
+            "day": TODAY.isoformat(),
+            "populate_seconds": round(populate, 2),
+            "sweep": {
+                "seconds": round(sweep, 2),
+                "people_per_second": round(args.people / sweep),
+                "candidates": candidates,
+                "notified": notified,
+                "peak_python_memory_mb": round(peak / 2**20, 1),
+            },
+            "baseline": {
+                "seconds": round(base, 3),
+                "people_per_second": round(args.people / base),
+                "rows": base_rows,
+            },
+            "ratio": round(base / sweep, 3),
+            "peak_rss_mb": round(rss_mb, 1),
+        }
+        if base_rows != candidates:
+            print(f"attention : {base_rows} lignes de base pour {candidates} candidats")
+    print(
+        f"sweep    {result['sweep']['people_per_second']:>10} people/s  "
+        f"({sweep:.1f} s, {candidates} reminders, {notified} notified, "
+        f"peak Python memory {result['sweep']['peak_python_memory_mb']} MB)\n"
+        f"baseline {result['baseline']['people_per_second']:>10} people/s  "
+        f"({base:.3f} s, {base_rows} rows)\n"
+        f"ratio    {result['ratio']}   peak RSS {result['peak_rss_mb']} MB"
+    )
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out = RESULTS_DIR / f"reminders-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"→ {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,412 @@
+"""Every change to an agenda santé. Each action checks its policy and writes its trace.
+
+The citizen side (holder, legal representative) adds, edits and cancels its own appointments
+(portal.md §8), says what became of a prevention item, opposes personalised prevention
+(décret n° 2024-468) and opens or revokes iCalendar subscriptions. Appointments written by a
+professional arrive through FHIR (`appointment_write`) and are read-only for the citizen side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from mes.access.actors import Actor, ActorKind
+from mes.access.decision import Action
+from mes.audit import trace
+from mes.audit.guard import traced_action
+from mes.audit.models import TraceAction
+from mes.identity.models import Citizen, Professional
+from mes.lib.errors import InvalidInput
+from mes.prevention.schedule import ItemStatus
+
+from .models import (
+    ADDRESS_MAX,
+    ITEM_KEY_MAX,
+    NAME_MAX,
+    NOTE_MAX,
+    PROFESSION_MAX,
+    TITLE_MAX,
+    AgendaSettings,
+    Appointment,
+    CalendarFeed,
+    PreventionRecord,
+)
+from .policies import access_agenda, access_appointment, refusal
+
+# portal.md §1.7: characters refused in names.
+FORBIDDEN_NAME_CHARS = set("@<>?:/€*#|%~+£$!§¤")
+READ_ONLY = (
+    "Ce rendez-vous a été ajouté par un professionnel de santé ou une application : il se "
+    "modifie là où il a été pris."
+)
+
+
+@dataclass(frozen=True)
+class AppointmentInput:
+    """What an appointment says, checked by `clean_appointment` before anything is written."""
+
+    kind: str
+    title: str
+    professional: Professional | None
+    professional_name: str
+    profession: str
+    address: str
+    starts_at: datetime
+    note: str
+    reminder: str
+    prevention_key: str
+
+
+def _text(value: str | None, limit: int, label: str, field: str) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise InvalidInput(f"« {label} » ne doit pas dépasser {limit} caractères.", field=field)
+    return value
+
+
+def clean_appointment(
+    *,
+    starts_at: datetime | None,
+    kind: str = Appointment.Kind.PRACTITIONER,
+    title: str = "",
+    professional_id: uuid.UUID | None = None,
+    professional_name: str = "",
+    profession: str = "",
+    address: str = "",
+    note: str = "",
+    reminder: str = Appointment.Reminder.DAY,
+    prevention_key: str = "",
+) -> AppointmentInput:
+    """The checks of portal.md §8, in French; InvalidInput names the field at fault."""
+    if starts_at is None:
+        raise InvalidInput("La date et l'heure du rendez-vous sont obligatoires.", field="date")
+    if timezone.is_naive(starts_at):
+        starts_at = timezone.make_aware(starts_at)  # the current zone: Europe/Paris
+    if kind not in Appointment.Kind.values:
+        raise InvalidInput("Choisissez le type de rendez-vous.", field="kind")
+    if reminder not in Appointment.Reminder.values:
+        raise InvalidInput("Choisissez un rappel dans la liste.", field="reminder")
+    name = _text(professional_name, NAME_MAX, "Professionnel ou établissement", "professional")
+    refused = sorted(set(name) & FORBIDDEN_NAME_CHARS)
+    if refused:
+        raise InvalidInput(
+            f"Caractères refusés dans le nom : {' '.join(refused)}", field="professional"
+        )
+    professional = None
+    if professional_id is not None:
+        professional = Professional.objects.filter(pk=professional_id).first()
+        if professional is None:
+            raise InvalidInput("Ce professionnel de santé est introuvable.", "professional")
+    if not (professional or name):
+        raise InvalidInput(
+            "Indiquez le professionnel de santé ou l'établissement.", field="professional"
+        )
+    key = (prevention_key or "").strip()
+    if len(key) > ITEM_KEY_MAX:
+        raise InvalidInput("Examen de prévention inconnu.", field="prevention_key")
+    return AppointmentInput(
+        kind=kind,
+        title=_text(title, TITLE_MAX, "Titre du rendez-vous", "title"),
+        professional=professional,
+        professional_name="" if professional else name,
+        profession=_text(profession, PROFESSION_MAX, "Profession", "profession"),
+        address=_text(address, ADDRESS_MAX, "Adresse", "address"),
+        starts_at=starts_at,
+        note=_text(note, NOTE_MAX, "Note personnelle", "note"),
+        reminder=reminder,
+        prevention_key=key,
+    )
+
+
+def _fields(data: AppointmentInput) -> dict[str, object]:
+    return {
+        "kind": data.kind,
+        "title": data.title,
+        "professional": data.professional,
+        "professional_name": data.professional_name,
+        "profession": data.profession,
+        "address": data.address,
+        "starts_at": data.starts_at,
+        "note": data.note,
+        "reminder": data.reminder,
+        "prevention_key": data.prevention_key,
+    }
+
+
+@traced_action
+def appointment_add(*, actor: Actor, patient_id: uuid.UUID, data: AppointmentInput) -> Appointment:
+    """The citizen side adds an appointment for the profile (themself or a represented person).
+
+    Precondition: `data` passed clean_appointment. Side effect: an AJOUT_RDV trace.
+    """
+    patient = access_agenda(
+        actor,
+        patient_id,
+        action=Action.MANAGE,
+        trace_action=None,
+        refused_as=TraceAction.ADD_APPOINTMENT,
+    )
+    appointment = Appointment.objects.create(
+        patient=patient,
+        author=Appointment.Author.PATIENT,
+        author_name=actor.display_name,
+        **_fields(data),
+    )
+    trace.record(
+        actor=actor,
+        action=TraceAction.ADD_APPOINTMENT,
+        patient_id=patient.pk,
+        document_title=appointment.display_title[:255],
+    )
+    return appointment
+
+
+def _own_appointment(actor: Actor, appointment_id: uuid.UUID, as_: TraceAction) -> Appointment:
+    appointment = access_appointment(
+        actor,
+        appointment_id,
+        action=Action.MANAGE,
+        trace_action=None,
+        refused_as=as_,
+        for_update=True,
+    )
+    if appointment.read_only:
+        raise InvalidInput(READ_ONLY)
+    return appointment
+
+
+@traced_action
+def appointment_edit(
+    *, actor: Actor, appointment_id: uuid.UUID, data: AppointmentInput
+) -> Appointment:
+    """The citizen side changes one of its appointments (not one written by a professional or
+    an app: InvalidInput). Side effect: a MODIF_RDV trace; a moved appointment is reminded
+    again (the reminder's key carries the start)."""
+    appointment = _own_appointment(actor, appointment_id, TraceAction.UPDATE_APPOINTMENT)
+    for name, value in _fields(data).items():
+        setattr(appointment, name, value)
+    appointment.save()
+    trace.record(
+        actor=actor,
+        action=TraceAction.UPDATE_APPOINTMENT,
+        patient_id=appointment.patient_id,
+        document_title=appointment.display_title[:255],
+    )
+    return appointment
+
+
+@traced_action
+def appointment_cancel(*, actor: Actor, appointment_id: uuid.UUID) -> Appointment:
+    """The citizen side cancels one of its appointments: kept, « Annulé », never reminded."""
+    appointment = _own_appointment(actor, appointment_id, TraceAction.CANCEL_APPOINTMENT)
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.save(update_fields=["status", "updated_at"])
+    trace.record(
+        actor=actor,
+        action=TraceAction.CANCEL_APPOINTMENT,
+        patient_id=appointment.patient_id,
+        document_title=appointment.display_title[:255],
+    )
+    return appointment
+
+
+@traced_action
+def appointment_write(
+    *,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    data: AppointmentInput,
+    status: str,
+    appointment_id: uuid.UUID | None = None,
+) -> Appointment:
+    """A professional (through FHIR `Appointment`) creates or updates an appointment.
+
+    Precondition: the professional may read the dossier (policies). An update changes only an
+    appointment written by the same professional's software or by them; the status is one of
+    FHIR's (booked, fulfilled, cancelled, noshow, entered-in-error). Side effects: AJOUT_RDV or
+    MODIF_RDV trace. Raises NotFound (traced) or InvalidInput.
+    """
+    if status not in Appointment.Status.values:
+        raise InvalidInput("Statut de rendez-vous inconnu.", field="status")
+    as_ = TraceAction.UPDATE_APPOINTMENT if appointment_id else TraceAction.ADD_APPOINTMENT
+    patient = access_agenda(
+        actor, patient_id, action=Action.DEPOSIT, trace_action=None, refused_as=as_
+    )
+    if appointment_id is None:
+        appointment = Appointment(
+            patient=patient,
+            author=Appointment.Author.PROFESSIONAL,
+            author_name=actor.display_name,
+            author_professional_id=actor.professional_id,
+            source_software=actor.software,
+        )
+    else:
+        appointment = access_appointment(
+            actor,
+            appointment_id,
+            action=Action.DEPOSIT,
+            trace_action=None,
+            refused_as=as_,
+            for_update=True,
+        )
+        if appointment.patient_id != patient.pk or appointment.author_professional_id not in (
+            actor.professional_id,
+        ):
+            raise refusal(
+                actor, as_, appointment.patient_id, "rendez-vous écrit par un autre auteur"
+            )
+    for name, value in _fields(data).items():
+        setattr(appointment, name, value)
+    appointment.status = status
+    appointment.save()
+    trace.record(
+        actor=actor,
+        action=as_,
+        patient_id=patient.pk,
+        document_title=appointment.display_title[:255],
+    )
+    return appointment
+
+
+@traced_action
+def prevention_record_set(
+    *,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    key: str,
+    label: str,
+    status: ItemStatus | None,
+    done_on: date | None = None,
+) -> PreventionRecord | None:
+    """Say what became of a prevention item (fait with an optional date, ignoré, non concerné),
+    or nothing any more (status None: back to the calendar's own status).
+
+    `key` and `label` come from the calendar computed for this patient (the caller checked the
+    item exists). Side effect: a MODIF_EXAMEN_PREVENTION trace with the item's label.
+    """
+    patient = access_agenda(
+        actor,
+        patient_id,
+        action=Action.MANAGE,
+        trace_action=None,
+        refused_as=TraceAction.UPDATE_PREVENTION,
+    )
+    if actor.kind is not ActorKind.CITIZEN:  # pragma: no cover - the policy already refused
+        raise InvalidInput("Réservé à l'usager.")
+    if done_on is not None and (done_on > timezone.localdate() or done_on < patient.birth_date):
+        raise InvalidInput(
+            "La date de réalisation doit être passée et postérieure à la naissance.",
+            field="done_on",
+        )
+    record: PreventionRecord | None = None
+    if status is None:
+        PreventionRecord.objects.filter(patient=patient, key=key).delete()
+    else:
+        if status not in (ItemStatus.DONE, ItemStatus.IGNORED, ItemStatus.NOT_CONCERNED):
+            raise InvalidInput("Choisissez une réponse dans la liste.", field="status")
+        record, _ = PreventionRecord.objects.update_or_create(
+            patient=patient,
+            key=key,
+            defaults={
+                "status": status.value,
+                "done_on": done_on if status is ItemStatus.DONE else None,
+                "recorded_by": actor.display_name,
+            },
+        )
+    trace.record(
+        actor=actor,
+        action=TraceAction.UPDATE_PREVENTION,
+        patient_id=patient.pk,
+        document_title=label[:255],
+    )
+    return record
+
+
+def personalised_prevention(patient: Citizen) -> bool:
+    """Does this profile receive personalised prevention (no opposition)? Default: yes."""
+    row = AgendaSettings.objects.filter(patient=patient).first()
+    return row.personalised_prevention if row else True
+
+
+@traced_action
+def personalised_prevention_set(*, actor: Actor, patient_id: uuid.UUID, enabled: bool) -> None:
+    """Oppose (or no longer oppose) personalised prevention (décret n° 2024-468, R.1111-27):
+    at any time, without justification. Appointments and what was said are kept; the
+    suggestions and their reminders stop. Side effect: a trace."""
+    patient = access_agenda(
+        actor,
+        patient_id,
+        action=Action.MANAGE,
+        trace_action=None,
+        refused_as=TraceAction.PREVENTION_SETTINGS,
+    )
+    AgendaSettings.objects.update_or_create(
+        patient=patient, defaults={"personalised_prevention": enabled}
+    )
+    trace.record(
+        actor=actor,
+        action=TraceAction.PREVENTION_SETTINGS,
+        patient_id=patient.pk,
+        document_title="Prévention personnalisée activée" if enabled else "Opposition",
+    )
+
+
+def feed_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@traced_action
+def calendar_feed_create(*, actor: Actor, patient_id: uuid.UUID) -> tuple[CalendarFeed, str]:
+    """Open a private iCalendar subscription: returns the feed and its secret, shown once (only
+    its SHA-256 is kept). Any earlier feed of the same account for this profile is revoked."""
+    patient = access_agenda(
+        actor,
+        patient_id,
+        action=Action.MANAGE,
+        trace_action=None,
+        refused_as=TraceAction.CALENDAR_FEED,
+    )
+    assert actor.citizen_id is not None  # the policy let only the citizen side in
+    now = timezone.now()
+    CalendarFeed.objects.filter(
+        patient=patient, created_by_id=actor.citizen_id, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    secret = secrets.token_urlsafe(32)
+    feed = CalendarFeed.objects.create(
+        patient=patient, created_by_id=actor.citizen_id, secret_hash=feed_secret_hash(secret)
+    )
+    trace.record(
+        actor=actor,
+        action=TraceAction.CALENDAR_FEED,
+        patient_id=patient.pk,
+        document_title="Création d'un lien d'abonnement",
+    )
+    return feed, secret
+
+
+@traced_action
+def calendar_feed_revoke(*, actor: Actor, patient_id: uuid.UUID) -> int:
+    """Revoke every subscription of this profile (any account): the URLs stop at once."""
+    patient = access_agenda(
+        actor,
+        patient_id,
+        action=Action.MANAGE,
+        trace_action=None,
+        refused_as=TraceAction.CALENDAR_FEED,
+    )
+    n = CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    trace.record(
+        actor=actor,
+        action=TraceAction.CALENDAR_FEED,
+        patient_id=patient.pk,
+        document_title="Révocation des liens d'abonnement",
+    )
+    return n

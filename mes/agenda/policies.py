@@ -1,0 +1,126 @@
+"""Who may reach an agenda santé. Every outcome is traced (DESIGN.md §4).
+
+- The holder and their legal representatives read and manage the agenda (Action.MANAGE): the
+  appointments, what was said about prevention items, the opposition, the iCalendar feeds.
+- A professional reads and writes appointments (FHIR `Appointment`) when they may read the
+  dossier (decide READ: authorised, médecin traitant, emergency modes are not for agendas): an
+  appointment says who the person sees, so it is given only to those already trusted with the
+  dossier [decision, docs/decisions.md « Agenda »]. Nobody else (insurer, system, support).
+
+Refusals raise NotFound, exactly as for what does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from mes.access.actors import AccessMode, Actor, ActorKind
+from mes.access.decision import Action, Standing, decide
+from mes.audit import trace
+from mes.audit.guard import Refused, traced_action
+from mes.audit.models import TraceAction, TraceOutcome
+from mes.identity.models import Citizen
+
+from .models import Appointment
+
+
+def refusal(
+    actor: Actor, action: TraceAction, patient_id: uuid.UUID | None, reason: str, label: str = ""
+) -> Refused:
+    # Written by @traced_action after the interrupted work is rolled back.
+    return Refused(
+        {
+            "actor": actor,
+            "action": action,
+            "outcome": TraceOutcome.REFUSED,
+            "patient_id": patient_id,
+            "document_title": label[:255],
+            "reason": reason,
+        }
+    )
+
+
+def _allowed(actor: Actor, action: Action, patient: Citizen) -> tuple[bool, str, Standing]:
+    """decide() for the agenda: the citizen side manages it, a trusted professional reads and
+    writes appointments (action READ), nobody else."""
+    if actor.kind is ActorKind.CITIZEN:
+        decision = decide(actor, Action.MANAGE, patient)
+        return decision.allowed, decision.reason, decision.standing
+    decision = decide(actor, Action.READ, patient)
+    st = decision.standing
+    if actor.kind is not ActorKind.PROFESSIONAL:
+        return False, "agenda réservé à l'usager et à ses professionnels de santé", st
+    if actor.mode is not AccessMode.NORMAL:
+        return False, "l'agenda n'est pas accessible en mode urgence", st
+    if not decision.allowed:
+        return False, decision.reason, st
+    return action in (Action.READ, Action.DEPOSIT), "", st
+
+
+def agenda_manageable(actor: Actor, patient: Citizen) -> bool:
+    """May this citizen manage this agenda? Pure (no trace), for menus."""
+    return actor.kind is ActorKind.CITIZEN and _allowed(actor, Action.MANAGE, patient)[0]
+
+
+@traced_action
+def access_agenda(
+    actor: Actor,
+    patient_id: uuid.UUID,
+    *,
+    action: Action,
+    trace_action: TraceAction | None,
+    refused_as: TraceAction | None = None,
+) -> Citizen:
+    """The patient whose agenda the actor may reach for this action, or NotFound (traced).
+
+    action: MANAGE (the citizen side), READ or DEPOSIT (a professional, appointments only).
+    trace_action: written when allowed (None: the caller's action traces itself); a refusal is
+    traced under refused_as, else trace_action, else CONSULT_AGENDA.
+    """
+    refused_as = refused_as or trace_action or TraceAction.CONSULT_AGENDA
+    patient = Citizen.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise refusal(actor, refused_as, None, "dossier inconnu")
+    ok, reason, st = _allowed(actor, action, patient)
+    if not ok:
+        raise refusal(actor, refused_as, patient.pk, reason)
+    if trace_action is not None:
+        trace.record(
+            actor=actor,
+            action=trace_action,
+            patient_id=patient.pk,
+            matrix_version=st.matrix_version,
+        )
+    return patient
+
+
+@traced_action
+def access_appointment(
+    actor: Actor,
+    appointment_id: uuid.UUID,
+    *,
+    action: Action,
+    trace_action: TraceAction | None,
+    refused_as: TraceAction | None = None,
+    for_update: bool = False,
+) -> Appointment:
+    """One appointment the actor may reach for this action, or NotFound (traced)."""
+    refused_as = refused_as or trace_action or TraceAction.CONSULT_APPOINTMENT
+    qs = Appointment.objects.select_related("patient", "professional")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    appointment = qs.filter(pk=appointment_id).first()
+    if appointment is None:
+        raise refusal(actor, refused_as, None, "rendez-vous inconnu")
+    ok, reason, st = _allowed(actor, action, appointment.patient)
+    if not ok:
+        raise refusal(actor, refused_as, appointment.patient_id, reason, appointment.title)
+    if trace_action is not None:
+        trace.record(
+            actor=actor,
+            action=trace_action,
+            patient_id=appointment.patient_id,
+            document_title=appointment.display_title[:255],
+            matrix_version=st.matrix_version,
+        )
+    return appointment

@@ -1,0 +1,181 @@
+"""Reminders, exactly once: an appointment reminded the day before, a child's examination
+reminded the day before its window opens, each once even when the sweep runs twice (a second
+worker) or crashes half-way and restarts; the opposition stops prevention reminders only."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+
+from mes.access.actors import citizen_actor
+from mes.agenda import actions, reminders
+from mes.agenda.models import ReminderSent
+from mes.conftest import make_citizen
+from mes.enrolment.models import LegalRepresentation
+from mes.notifications.channels import dispatch_pending
+from mes.notifications.models import Delivery, Notification
+
+from .conftest import NOW
+
+
+def add(patient, actor, starts_at, reminder="1d"):
+    return actions.appointment_add(
+        actor=actor,
+        patient_id=patient.pk,
+        data=actions.clean_appointment(
+            starts_at=starts_at, professional_name="Dr Claire Roux", reminder=reminder
+        ),
+    )
+
+
+def test_an_appointment_is_reminded_once_the_day_before(camille):
+    me = citizen_actor(camille)
+    tomorrow = add(camille, me, NOW + timedelta(hours=20))
+    add(camille, me, NOW + timedelta(days=3))  # « la veille »: not yet
+    add(camille, me, NOW + timedelta(hours=5), reminder="none")
+    assert reminders.appointment_reminders(now=NOW) == 1
+    assert reminders.appointment_reminders(now=NOW) == 0  # a second worker: nothing
+    n = Notification.objects.get(code=Notification.Code.APPOINTMENT_REMINDER)
+    assert n.profile == camille and "08/12/2026 à 06:00" in n.label
+    assert ReminderSent.objects.get().appointment == tomorrow
+    # The e-mail went to the outbox; sent after commit, generic (no health detail).
+    dispatch_pending()
+    email = mail.outbox[-1]
+    assert email.to == ["camille@example.org"] and "Dr Claire Roux" not in email.body
+    assert "aucune information de santé" in email.body
+    assert Delivery.objects.get().status == Delivery.Status.SENT
+
+
+def test_a_moved_appointment_is_reminded_again(camille):
+    me = citizen_actor(camille)
+    a = add(camille, me, NOW + timedelta(hours=20))
+    reminders.appointment_reminders(now=NOW)
+    actions.appointment_edit(
+        actor=me,
+        appointment_id=a.pk,
+        data=actions.clean_appointment(
+            starts_at=NOW + timedelta(hours=22), professional_name="Dr Claire Roux"
+        ),
+    )
+    assert reminders.appointment_reminders(now=NOW) == 1
+
+
+@pytest.fixture
+def baby(camille):
+    # Born on 1 December 2026: the 2nd-week examination opens on 8 December (tomorrow).
+    child = make_citizen(
+        None,
+        first13="1261275056099",
+        first_name="Lina",
+        birth_name="Lefèvre",
+        birth_date=date(2026, 12, 1),
+        sex="F",
+    )
+    LegalRepresentation.objects.create(
+        representative=camille, represented=child, role=LegalRepresentation.Role.MOTHER
+    )
+    return child
+
+
+def test_a_child_examination_is_reminded_to_the_parent_the_day_before(camille, baby):
+    people, sent = reminders.prevention_reminders(today=NOW.date())
+    keys = set(ReminderSent.objects.filter(patient=baby).values_list("item_key", flat=True))
+    assert "EXAM_ENF_02" in keys and "EXAM_ENF_01" in keys  # opened 6 days ago: caught up
+    assert people >= 1 and sent == ReminderSent.objects.count()
+    n = Notification.objects.filter(profile=baby, code=Notification.Code.PREVENTION_DUE)
+    assert n.exists()
+    assert Delivery.objects.filter(recipient=camille, channel="email").exists()  # the parent
+    assert reminders.prevention_reminders(today=NOW.date())[1] == 0  # never twice
+
+
+def test_a_crash_half_way_then_a_restart_reminds_each_once(camille, baby):
+    real = reminders.notify_through_channels
+    calls = {"n": 0}
+
+    def flaky(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return real(**kwargs)
+
+    with (
+        mock.patch.object(reminders, "notify_through_channels", flaky),
+        pytest.raises(RuntimeError),
+    ):
+        reminders.prevention_reminders(today=NOW.date())
+    # The candidates are written (phase 1); the batch that crashed rolled back with its
+    # notifications, so its rows are still pending.
+    pending = ReminderSent.objects.filter(processed_at__isnull=True).count()
+    assert pending == ReminderSent.objects.count() >= 2
+    assert not Notification.objects.filter(profile=baby).exists()
+    candidates, sent = reminders.prevention_reminders(today=NOW.date())  # the restart
+    assert candidates == 0 and sent == pending  # nothing inserted twice, each notified once
+    assert Notification.objects.filter(profile=baby).count() == pending
+    assert reminders.prevention_reminders(today=NOW.date()) == (0, 0)
+
+
+def test_opposition_stops_prevention_reminders_not_appointment_ones(camille, baby):
+    me = citizen_actor(camille)
+    actions.personalised_prevention_set(actor=me, patient_id=baby.pk, enabled=False)
+    add(baby, me, NOW + timedelta(hours=20))
+    result = reminders.reminders_sweep(now=NOW)
+    assert result.appointments == 1
+    assert not ReminderSent.objects.filter(patient=baby, kind="prev").exists()
+
+
+def test_the_worker_task_runs_the_sweep(camille, baby):
+    from mes.agenda.tasks import sweep_reminders
+
+    result = sweep_reminders.enqueue()
+    assert result.return_value["prevention"] >= 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_remind_each_once(camille, baby):
+    """Two sweeps in two threads, two database connections, at the same time (PostgreSQL: the
+    unique key and SKIP LOCKED; SQLite serialises writers, the test runs there too)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (DATABASE_URL)")
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(reminders.prevention_reminders(today=NOW.date()))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    rows = ReminderSent.objects.filter(patient=baby).count()
+    assert sum(c for c, _ in results) == rows  # each candidate inserted by one worker only
+    assert sum(n for _, n in results) == rows  # and notified once
+    assert Notification.objects.filter(profile=baby).count() == rows
+
+
+def test_the_commands(camille, baby):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sweep_reminders", "--now", stdout=out)
+    assert "rappel(s) de prévention" in out.getvalue()
+    out = StringIO()
+    call_command("print_letters", stdout=out)
+    assert "Aucun courrier" in out.getvalue()

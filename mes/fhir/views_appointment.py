@@ -1,0 +1,260 @@
+"""Appointments written by professionals' software: FHIR R4 `Appointment` (the agenda santé,
+portal.md §8; shapes after the ANS « Gestion d'agendas partagés » guide where it fits).
+
+- `GET /fhir/Appointment?patient=<id>`: the patient's appointments, a searchset Bundle.
+- `GET /fhir/Appointment/<id>`: one appointment.
+- `POST /fhir/Appointment`: a professional adds an appointment (read-only for the citizen).
+- `PUT /fhir/Appointment/<id>`: the same author changes it (status booked, fulfilled,
+  cancelled, noshow, entered-in-error; shown in French in the portal).
+
+Who may: a professional who may read the dossier (mes.agenda.policies), never in an emergency
+mode; every call is traced by mes.agenda; unknown and refused are the same 404.
+
+Shape: `start`/`end` (instants), `description` (the title), `comment` (the note), `participant`
+with the Patient (reference), the practitioner (`actor.identifier` idNat, `actor.display`) and
+the place (`actor.display` of a Location, the address).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpResponse
+from fhir.resources.R4B.appointment import Appointment as FhirAppointment
+from pydantic import ValidationError
+
+from mes.access.decision import Action
+from mes.agenda import actions
+from mes.agenda.models import Appointment
+from mes.agenda.policies import access_agenda, access_appointment
+from mes.audit.models import TraceAction
+from mes.lib.errors import InvalidInput
+
+from .access import FhirRequest, fhir_endpoint
+from .http import (
+    JSON_TYPES,
+    accepts_json,
+    by_method,
+    fhir_base,
+    read_body,
+    resource_uuid,
+    unsupported_media,
+)
+from .mhd.references import local_id
+from .outcome import FhirError, IssueCode, fhir_response
+
+SCOPE_APPOINTMENT_READ = "user/Appointment.read"
+SCOPE_APPOINTMENT_WRITE = "user/Appointment.write"
+IDNAT_PS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
+MAX_RESOURCE_BYTES = 32 * 1024
+
+CAPABILITY = {
+    "type": "Appointment",
+    "documentation": (
+        f"Portées {SCOPE_APPOINTMENT_READ} et {SCOPE_APPOINTMENT_WRITE}. L'agenda de santé : "
+        "un professionnel autorisé à consulter le dossier lit et écrit les rendez-vous du "
+        "patient (jamais en mode urgence) ; un rendez-vous écrit ici est en lecture seule pour "
+        "l'usager et ne se modifie que par son auteur."
+    ),
+    "interaction": [
+        {"code": "read"},
+        {"code": "search-type"},
+        {"code": "create"},
+        {"code": "update"},
+    ],
+    "searchParam": [{"name": "patient", "type": "reference", "documentation": "Patient/<id>"}],
+}
+
+
+def appointment_resource(a: Appointment) -> dict[str, Any]:
+    participants: list[dict[str, Any]] = [
+        {"actor": {"reference": f"Patient/{a.patient_id}"}, "status": "accepted"}
+    ]
+    pro: dict[str, Any] = {}
+    if a.professional is not None:
+        pro = {
+            "identifier": {"system": IDNAT_PS_SYSTEM, "value": a.professional.national_id},
+            "display": a.professional.display_name,
+        }
+    elif a.professional_name:
+        pro = {"display": a.professional_name}
+    if pro:
+        participants.append({"actor": pro, "status": "accepted"})
+    if a.address:
+        participants.append({"actor": {"display": a.address}, "status": "accepted"})
+    resource: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": str(a.pk),
+        "meta": {"lastUpdated": a.updated_at.isoformat(timespec="seconds")},
+        "status": a.status,
+        "start": a.starts_at.isoformat(timespec="seconds"),
+        "participant": participants,
+    }
+    if a.ends_at:
+        resource["end"] = a.ends_at.isoformat(timespec="seconds")
+    if a.title:
+        resource["description"] = a.title
+    if a.note:
+        resource["comment"] = a.note
+    return resource
+
+
+def _body(request: FhirRequest) -> dict[str, Any]:
+    if request.content_type not in JSON_TYPES:
+        raise unsupported_media(request)
+    try:
+        body = json.loads(read_body(request, MAX_RESOURCE_BYTES))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise FhirError(400, IssueCode.STRUCTURE, "Corps illisible : JSON invalide.") from None
+    if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
+        raise FhirError(
+            400,
+            IssueCode.STRUCTURE,
+            "Le corps doit être une ressource Appointment FHIR R4 en JSON.",
+            expression="resourceType",
+        )
+    try:
+        FhirAppointment.model_validate(body)
+    except ValidationError as error:
+        errors = error.errors()
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+        raise FhirError(
+            422,
+            IssueCode.STRUCTURE,
+            "Appointment non conforme à FHIR R4"
+            + (f" : élément « {where} » invalide ou manquant." if where else "."),
+            expression=f"Appointment.{where}" if where else "Appointment",
+        ) from None
+    return body
+
+
+def _fields(request: FhirRequest, body: dict[str, Any]) -> tuple[uuid.UUID, dict[str, Any]]:
+    """The patient and the action's fields an incoming Appointment carries."""
+    patient_id = None
+    professional_name, address = "", ""
+    for p in body.get("participant") or []:
+        actor = p.get("actor") or {}
+        ref = str(actor.get("reference") or "")
+        if ref.startswith("Patient/") or "/Patient/" in ref:
+            patient_id = local_id(ref, "Patient", fhir_base(request))
+        elif ref.startswith("Location/") or actor.get("type") == "Location":
+            address = str(actor.get("display") or "")
+        elif not professional_name:
+            professional_name = str(actor.get("display") or "")
+    if patient_id is None:
+        raise FhirError(
+            422,
+            IssueCode.REQUIRED,
+            "Précisez le patient : participant.actor.reference = Patient/<id>.",
+            expression="Appointment.participant",
+        )
+    start = body.get("start")
+    if not start:
+        raise FhirError(
+            422,
+            IssueCode.REQUIRED,
+            "Le début (start) est obligatoire.",
+            expression="Appointment.start",
+        )
+    starts_at = datetime.fromisoformat(str(start))
+    name = professional_name or (request.professional.display_name if request.professional else "")
+    return patient_id, {
+        "starts_at": starts_at,
+        "title": str(body.get("description") or "")[:100],
+        "note": str(body.get("comment") or ""),
+        "professional_name": name[:100],
+        "address": address,
+    }
+
+
+def _save(request: FhirRequest, body: dict[str, Any], appointment_id: uuid.UUID | None) -> Any:
+    patient_id, fields = _fields(request, body)
+    try:
+        data = actions.clean_appointment(**fields)
+        return actions.appointment_write(
+            actor=request.actor,
+            patient_id=patient_id,
+            data=data,
+            status=str(body.get("status") or ""),
+            appointment_id=appointment_id,
+        )
+    except InvalidInput as error:
+        raise FhirError(422, IssueCode.VALUE, str(error), expression="Appointment") from None
+
+
+@fhir_endpoint(scopes=[SCOPE_APPOINTMENT_READ], methods=["GET"])
+def _search(request: FhirRequest) -> HttpResponse:
+    accepts_json(request)
+    raw = request.GET.get("patient", "").strip()
+    if not raw:
+        raise FhirError(
+            400, IssueCode.REQUIRED, "Précisez le patient : patient=<id>.", expression="patient"
+        )
+    pid = local_id(raw, "Patient", fhir_base(request), bare=True)
+    patient = access_agenda(
+        request.actor,
+        pid or uuid.UUID(int=0),
+        action=Action.READ,
+        trace_action=TraceAction.CONSULT_AGENDA,
+    )
+    base = fhir_base(request)
+    rows = Appointment.objects.filter(patient=patient).select_related("professional")
+    entries = [
+        {
+            "fullUrl": f"{base}Appointment/{a.pk}",
+            "resource": appointment_resource(a),
+            "search": {"mode": "match"},
+        }
+        for a in rows
+    ]
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(entries),
+        "link": [{"relation": "self", "url": f"{base}Appointment?patient={raw}"}],
+    }
+    if entries:
+        bundle["entry"] = entries
+    return fhir_response(bundle)
+
+
+@fhir_endpoint(scopes=[SCOPE_APPOINTMENT_WRITE], methods=["POST"])
+def _create(request: FhirRequest) -> HttpResponse:
+    accepts_json(request)
+    appointment = _save(request, _body(request), None)
+    response = fhir_response(appointment_resource(appointment), status=201)
+    response["Location"] = f"{fhir_base(request)}Appointment/{appointment.pk}"
+    return response
+
+
+@fhir_endpoint(scopes=[SCOPE_APPOINTMENT_READ], methods=["GET"])
+def _read(request: FhirRequest, resource_id: str) -> HttpResponse:
+    accepts_json(request)
+    appointment = access_appointment(
+        request.actor,
+        resource_uuid(resource_id),
+        action=Action.READ,
+        trace_action=TraceAction.CONSULT_APPOINTMENT,
+    )
+    return fhir_response(appointment_resource(appointment))
+
+
+@fhir_endpoint(scopes=[SCOPE_APPOINTMENT_WRITE], methods=["PUT"])
+def _update(request: FhirRequest, resource_id: str) -> HttpResponse:
+    accepts_json(request)
+    body = _body(request)
+    pk = resource_uuid(resource_id)
+    if body.get("id") and body["id"] != resource_id:
+        raise FhirError(
+            400, IssueCode.VALUE, "L'id du corps diffère de l'URL.", expression="Appointment.id"
+        )
+    appointment = _save(request, body, pk)
+    appointment.refresh_from_db()
+    return fhir_response(appointment_resource(appointment))
+
+
+appointment_type = by_method(GET=_search, POST=_create)
+appointment_instance = by_method(GET=_read, PUT=_update)

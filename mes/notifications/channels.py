@@ -1,0 +1,321 @@
+"""Notifying through every channel (portal.md §7): the in-app centre, e-mail, SMS, and postal
+letters for people with neither e-mail nor mobile phone.
+
+`notify_through_channels(...)` is the one function other apps call: it adds the notification to
+the profile's centre (the existing `notify()`), then writes one outbox row (`Delivery`) per
+recipient account and channel chosen in their preferences, in the caller's transaction. After
+commit, the worker sends them (`dispatch_pending`): e-mails and SMS are generic — they say that
+a notification is waiting, never what it is about (no health detail, no INS); letters are
+printed in batches (`print_letters`, a PDF with reportlab).
+
+Security events (accesses by professionals, emergency accesses, account security) cannot be
+turned off; one-time codes never go through here (mes.identity sends them at once).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from mes.enrolment.models import LegalRepresentation
+from mes.identity.models import Citizen
+
+from .actions import notify
+from .models import (
+    Category,
+    Channel,
+    ChannelPreference,
+    Delivery,
+    LetterBatch,
+    Notification,
+    PostalAddress,
+)
+
+logger = logging.getLogger("mes.notifications")
+Code = Notification.Code
+
+CATEGORY_OF: dict[str, Category] = {
+    Code.NEW_MESSAGE: Category.MESSAGES,
+    Code.MESSAGE_NOT_DELIVERED: Category.MESSAGES,
+    Code.SUPPORT_REPLY: Category.MESSAGES,
+    Code.NEW_DOCUMENT: Category.DOCUMENTS,
+    Code.UPDATED_DOCUMENT: Category.DOCUMENTS,
+    Code.DELETED_DOCUMENT: Category.DOCUMENTS,
+    Code.HIDDEN_DOCUMENT_PENDING: Category.DOCUMENTS,
+    Code.AUTO_RELEASE: Category.DOCUMENTS,
+    Code.MEASURE_FROM_DOCUMENT: Category.DOCUMENTS,
+    Code.NEW_VACCINATION: Category.APPOINTMENTS,
+    Code.PREVENTION_DUE: Category.APPOINTMENTS,
+    Code.VACCINATION_DUE: Category.APPOINTMENTS,
+    Code.AGENDA_REMINDER: Category.APPOINTMENTS,
+    Code.APPOINTMENT_REMINDER: Category.APPOINTMENTS,
+    Code.SCREENING_DUE: Category.SCREENINGS,
+    Code.SYNCED_SERVICES: Category.SYNCED_SERVICES,
+    Code.PRO_ACCESS: Category.SECURITY,
+    Code.BREAK_GLASS: Category.SECURITY,
+    Code.SECURITY_ALERT: Category.SECURITY,
+}
+MANDATORY = frozenset({Category.SECURITY})
+# Letters are slow: only for what can wait a few days (prevention, campaigns, the espace's
+# life), never for an appointment tomorrow.
+LETTER_CODES = frozenset(
+    {Code.PREVENTION_DUE, Code.VACCINATION_DUE, Code.SCREENING_DUE, Code.ESPACE_LIFECYCLE}
+)
+SUBJECT = "Mon espace santé : une nouvelle notification vous attend"
+
+
+def category_of(code: str) -> Category:
+    return CATEGORY_OF.get(code, Category.ACCOUNT)
+
+
+def recipients(profile: Citizen, *, hidden_from_representatives: bool) -> list[Citizen]:
+    """Who is told: the holder when they have an account; for a represented person, their
+    current legal representatives (never about a minor's secret care, R1111-50)."""
+    out: list[Citizen] = [profile] if profile.user_id else []
+    if not hidden_from_representatives:
+        out += list(
+            Citizen.objects.filter(
+                pk__in=LegalRepresentation.objects.current()
+                .filter(represented=profile)
+                .values("representative_id")
+            )
+        )
+    return out
+
+
+def preference(citizen: Citizen, category: Category) -> ChannelPreference:
+    """The account's choice for a category (default: e-mail on, SMS off); security is forced."""
+    pref = ChannelPreference.objects.filter(citizen=citizen, category=category).first()
+    if pref is None:
+        pref = ChannelPreference(citizen=citizen, category=category)
+    if category in MANDATORY:
+        pref.email = True
+    return pref
+
+
+def _phone(citizen: Citizen) -> str:
+    return (citizen.user.phone if citizen.user else "") or ""
+
+
+def _body(channel: Channel, category: Category, own: bool) -> str:
+    whose = "votre profil" if own else "un profil que vous gérez"
+    site = settings.MES_PORTAL_URL
+    if channel is Channel.SMS:
+        return f"Mon espace santé : une nouvelle notification concerne {whose}. {site}"
+    return (
+        "Bonjour,\n\n"
+        f"Une nouvelle notification concerne {whose} dans Mon espace santé "
+        f"(rubrique « {category.label} »).\n"
+        f"Connectez-vous pour la consulter : {site}\n\n"
+        "Pour protéger votre vie privée, ce message ne contient aucune information de santé.\n"
+        "Vous pouvez choisir vos notifications dans « Mon compte > Notifications ».\n"
+    )
+
+
+def _outbox(
+    key: str, recipient: Citizen, channel: Channel, category: Category, dest: str, own: bool
+) -> Delivery | None:
+    try:
+        with transaction.atomic():
+            return Delivery.objects.create(
+                key=f"{key}:{recipient.pk}:{channel.value}"[:250],
+                recipient=recipient,
+                channel=channel,
+                category=category,
+                destination=dest,
+                subject=SUBJECT if channel is not Channel.SMS else "",
+                body=_body(channel, category, own),
+            )
+    except IntegrityError:
+        return None  # already in the outbox: this event was delivered once
+
+
+def notify_through_channels(
+    *,
+    profile: Citizen,
+    code: Notification.Code,
+    label: str,
+    url: str = "",
+    link_label: str = "",
+    hidden_from_representatives: bool = False,
+    key: str = "",
+) -> Notification:
+    """Notify a profile in its centre and on the channels each recipient chose.
+
+    Call inside the caller's transaction. key: the event's idempotency key (default: the new
+    notification's id); an event delivered once is never delivered twice on a channel.
+    Side effects: one Notification, one Delivery per recipient and channel, a dispatch after
+    commit. Nothing about health goes out of the service: the channels carry a generic text.
+    """
+    notification = notify(
+        profile=profile,
+        code=code,
+        label=label,
+        url=url,
+        link_label=link_label,
+        hidden_from_representatives=hidden_from_representatives,
+    )
+    key = key or f"notif:{notification.pk}"
+    category = category_of(code)
+    created = False
+    for person in recipients(profile, hidden_from_representatives=hidden_from_representatives):
+        own = person.pk == profile.pk
+        pref = preference(person, category)
+        email, phone = person.email, _phone(person)
+        if pref.email and email:
+            created |= bool(_outbox(key, person, Channel.EMAIL, category, email, own))
+        if pref.sms and phone:
+            created |= bool(_outbox(key, person, Channel.SMS, category, phone, own))
+        if not email and not phone and code in LETTER_CODES:
+            address = PostalAddress.objects.filter(citizen=person).first()
+            if address is not None:
+                lines = f"{person.display_name}\n{address.lines}"
+                _outbox(key, person, Channel.LETTER, category, lines, own)
+    if created:
+        transaction.on_commit(_enqueue_dispatch)
+    return notification
+
+
+def _enqueue_dispatch() -> None:
+    from .tasks import dispatch_deliveries
+
+    dispatch_deliveries.enqueue()
+
+
+def _sms_backend() -> Callable[[str, str], None]:
+    return import_string(settings.MES_SMS_BACKEND)
+
+
+def dispatch_pending(*, limit: int = 500) -> int:
+    """Send pending e-mails and SMS. Rows are claimed with SKIP LOCKED so two workers never
+    send the same one; a failure leaves the row pending for the next run (3 attempts)."""
+    sent = 0
+    with transaction.atomic():
+        rows = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(
+                status=Delivery.Status.PENDING,
+                channel__in=[Channel.EMAIL, Channel.SMS],
+            )
+            .order_by("pk")[:limit]
+        )
+        for row in rows:
+            row.attempts += 1
+            try:
+                if row.channel == Channel.EMAIL:
+                    send_mail(row.subject, row.body, None, [row.destination])
+                else:
+                    _sms_backend()(row.destination, row.body)
+            except Exception:  # any delivery failure: retried, then given up
+                logger.exception("delivery %s not sent (%s)", row.pk, row.channel)
+                if row.attempts >= 3:
+                    row.status = Delivery.Status.FAILED
+                row.save(update_fields=["attempts", "status"])
+                continue
+            row.status, row.sent_at = Delivery.Status.SENT, timezone.now()
+            row.save(update_fields=["attempts", "status", "sent_at"])
+            sent += 1
+    return sent
+
+
+def _letter_pdf(rows: Iterable[Delivery]) -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import cm
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    pdf.setTitle("Courriers Mon espace santé")
+    _width, height = A4
+    for row in rows:
+        y = height - 5 * cm
+        for line in row.destination.splitlines():  # window envelope: the address block
+            pdf.drawString(11 * cm, y, line)
+            y -= 0.5 * cm
+        y = height - 10 * cm
+        pdf.setFont("Helvetica-Bold", 12)
+        pdf.drawString(2 * cm, y, "Mon espace santé")
+        pdf.setFont("Helvetica", 11)
+        y -= 1 * cm
+        for line in _letter_text(row).splitlines():
+            pdf.drawString(2 * cm, y, line)
+            y -= 0.6 * cm
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def _letter_text(row: Delivery) -> str:
+    return (
+        "Madame, Monsieur,\n\n"
+        "Un examen de prévention, un dépistage ou une vaccination est à planifier\n"
+        f"(rubrique « {Category(row.category).label} »).\n"
+        "Parlez-en à votre médecin ou à votre pharmacien, ou consultez Mon espace santé.\n\n"
+        "L'Assurance Maladie"
+    )
+
+
+def print_letters(*, limit: int = 5000) -> LetterBatch | None:
+    """Gather pending letters into one printable PDF (one page each), stored with the default
+    storage; the rows are marked sent with their batch. None when there is nothing to print."""
+    with transaction.atomic():
+        rows = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=Delivery.Status.PENDING, channel=Channel.LETTER)
+            .order_by("pk")[:limit]
+        )
+        if not rows:
+            return None
+        batch = LetterBatch.objects.create(file_name="", count=len(rows))
+        name = default_storage.save(
+            f"courriers/lot-{batch.pk:06d}.pdf", ContentFile(_letter_pdf(rows))
+        )
+        batch.file_name = name
+        batch.save(update_fields=["file_name"])
+        Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(
+            status=Delivery.Status.SENT, sent_at=timezone.now(), batch=batch
+        )
+    return batch
+
+
+def preferences_of(citizen: Citizen) -> list[tuple[Category, ChannelPreference, bool]]:
+    """Every category with the account's choice and whether it may be turned off."""
+    return [(c, preference(citizen, c), c not in MANDATORY) for c in Category]
+
+
+def preferences_set(*, citizen: Citizen, choices: dict[str, dict[str, Any]]) -> None:
+    """Save the account's channels per category; security stays on whatever is sent."""
+    for category in Category:
+        if category in MANDATORY:
+            continue
+        chosen = choices.get(category.value, {})
+        ChannelPreference.objects.update_or_create(
+            citizen=citizen,
+            category=category,
+            defaults={"email": bool(chosen.get("email")), "sms": bool(chosen.get("sms"))},
+        )
+
+
+def preferences_record(*, actor: Any, citizen: Citizen, choices: dict[str, dict[str, Any]]) -> None:
+    """preferences_set, traced on the account holder's chain (« Gestion des notifications »)."""
+    from mes.audit import trace
+    from mes.audit.models import TraceAction
+
+    with transaction.atomic():
+        preferences_set(citizen=citizen, choices=choices)
+        trace.record(
+            actor=actor,
+            action=TraceAction.NOTIFICATIONS,
+            patient_id=citizen.pk,
+            document_title="Choix des canaux de notification",
+        )

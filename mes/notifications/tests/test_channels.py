@@ -1,0 +1,113 @@
+"""The channels, told with Camille, her son Louis and Bob: the in-app centre and e-mail by
+default, SMS when chosen, letters for people with neither, security never off, never a health
+detail outside the service, and each event delivered once per channel."""
+
+from __future__ import annotations
+
+from django.core import mail
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from mes.notifications import sms
+from mes.notifications.channels import (
+    dispatch_pending,
+    notify_through_channels,
+    preferences_set,
+    print_letters,
+)
+from mes.notifications.models import Category, Delivery, Notification, PostalAddress
+
+LABEL = "Le Dr Martin vous a ajouté le document « Compte rendu de coloscopie »"
+
+
+def test_in_app_and_e_mail_by_default_without_health_detail(camille):
+    n = notify_through_channels(
+        profile=camille, code=Notification.Code.NEW_DOCUMENT, label=LABEL, key="evt-1"
+    )
+    assert n.label == LABEL  # the centre, inside the service, says what it is
+    assert dispatch_pending() == 1
+    email = mail.outbox[-1]
+    assert email.to == ["camille@example.org"]
+    assert "coloscopie" not in email.body + email.subject and "Martin" not in email.body
+    assert camille.ins not in email.body
+    # The same event again: nothing more on the channels.
+    notify_through_channels(
+        profile=camille, code=Notification.Code.NEW_DOCUMENT, label=LABEL, key="evt-1"
+    )
+    assert Delivery.objects.count() == 1
+
+
+def test_sms_when_chosen_and_e_mail_off(camille):
+    camille.user.phone = "+33612345678"
+    camille.user.save()
+    preferences_set(
+        citizen=camille, choices={Category.DOCUMENTS.value: {"email": False, "sms": True}}
+    )
+    sms.outbox.clear()
+    notify_through_channels(profile=camille, code=Notification.Code.NEW_DOCUMENT, label=LABEL)
+    dispatch_pending()
+    assert sms.outbox == [
+        (
+            "+33612345678",
+            "Mon espace santé : une nouvelle notification concerne votre profil. "
+            "http://localhost:8000/",
+        )
+    ]
+    assert not mail.outbox
+
+
+def test_security_alerts_cannot_be_turned_off(camille):
+    preferences_set(citizen=camille, choices={})  # everything off
+    notify_through_channels(
+        profile=camille, code=Notification.Code.BREAK_GLASS, label="Accès en urgence"
+    )
+    assert Delivery.objects.get().channel == "email"
+
+
+def test_a_child_s_notification_goes_to_the_parent(camille, louis):
+    notify_through_channels(
+        profile=louis, code=Notification.Code.PREVENTION_DUE, label="Examen à planifier"
+    )
+    d = Delivery.objects.get()
+    assert d.recipient == camille and "un profil que vous gérez" in d.body
+
+
+def test_letters_for_people_without_e_mail_or_phone(bob):
+    bob.email = ""
+    bob.save()
+    PostalAddress.objects.create(citizen=bob, lines="12 rue des Lilas\n75011 Paris")
+    notify_through_channels(
+        profile=bob, code=Notification.Code.VACCINATION_DUE, label="Rappel dTP à 45 ans"
+    )
+    # An appointment reminder is never a letter (it would come too late).
+    notify_through_channels(
+        profile=bob, code=Notification.Code.APPOINTMENT_REMINDER, label="Rendez-vous demain"
+    )
+    batch = print_letters()
+    assert batch is not None and batch.count == 1
+    with default_storage.open(batch.file_name) as f:
+        pdf = f.read()
+    assert pdf.startswith(b"%PDF") and b"dTP" not in pdf
+    default_storage.delete(batch.file_name)
+    assert print_letters() is None
+
+
+def test_the_preferences_page(client, camille):
+    client.force_login(camille.user)
+    url = reverse("portal:notification_preferences")
+    page = client.get(url).content.decode()
+    assert "ne peut pas être désactivée" in page and "Dépistages organisés des cancers" in page
+    r = client.post(url, {"NOTIF_MESSAGE-sms": "1"})
+    assert r.status_code == 302
+    from mes.notifications.models import ChannelPreference
+
+    pref = ChannelPreference.objects.get(citizen=camille, category="NOTIF_MESSAGE")
+    assert pref.sms and not pref.email
+    assert not ChannelPreference.objects.filter(category="NOTIF_SECURITE").exists()
+
+
+def test_the_preferences_page_needs_a_citizen(client, dr_durand):
+    url = reverse("portal:notification_preferences")
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    client.force_login(dr_durand.user)
+    assert client.get(url).status_code == 404
