@@ -8,18 +8,16 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mes.access.models import PrivacySettings
+from mes.agenda.policies import agenda_manageable
+from mes.agenda.selectors import due_items
 from mes.lib.errors import InvalidInput
 from mes.notifications.models import Notification
 from mes.preferences.actions import shortcuts_of, shortcuts_set
-from mes.prevention.calendar import Status
+from mes.prevention.schedule import PreventionItem
 from mes.records.policies import documents_visible_to
-from mes.vaccinations.carnet import calendar_items
-from mes.vaccinations.models import Vaccination
-from mes.vaccinations.policies import vaccinations_readable
 
 from ..access import PROFILE_SESSION_KEY, PortalRequest, patient_view, profiles_of
 from ..navigation import navigation
@@ -28,17 +26,17 @@ from .forms import ShortcutsForm
 
 HOME_RECENT_DOCUMENTS = 5
 HOME_NOTIFICATIONS = 3
+HOME_DUE_ITEMS = 3
 
 
-def _due_vaccinations(request: PortalRequest) -> int | None:
-    """« Examens médicaux et vaccinations à réaliser »: what the calendar says is to do now or
-    late. None when the carnet is not readable. Like the home's document list, a count on the
-    holder's own home is not traced (docs/decisions.md, shell)."""
-    if not vaccinations_readable(request.actor, request.profile):
+def _due_items(request: PortalRequest) -> list[PreventionItem] | None:
+    """« Examens médicaux et vaccinations à réaliser »: the first items to do of the prevention
+    calendar (examinations, screenings, vaccinations), from the agenda. None when the viewer
+    does not manage the profile's agenda. Like the home's document list, the tile is not
+    traced (docs/decisions.md, shell); opening the agenda is."""
+    if not agenda_manageable(request.actor, request.profile):
         return None
-    done = list(Vaccination.objects.filter(patient=request.profile))
-    items = calendar_items(request.profile, done, timezone.localdate())
-    return sum(1 for i in items if i.status in (Status.TO_DO, Status.OVERDUE))
+    return due_items(request.actor, request.profile, limit=HOME_DUE_ITEMS)
 
 
 @require_GET
@@ -68,7 +66,7 @@ def home(request: PortalRequest) -> HttpResponse:
                 :HOME_RECENT_DOCUMENTS
             ],
             "notifications": notifications[:HOME_NOTIFICATIONS],
-            "due_vaccinations": _due_vaccinations(request),
+            "due_items": _due_items(request),
             "shortcuts": chosen,
             "empty_espace": not recent and not chosen,
         },

@@ -169,6 +169,20 @@ def test_home_blocks(as_camille, camille):
     assert "J'ai la main sur ma santé" in html  # an empty espace gets the pitch
 
 
+def test_home_lists_what_the_prevention_calendar_says_is_due(as_camille, camille):
+    from mes.agenda.selectors import due_items
+    from mes.access.actors import citizen_actor
+
+    due = due_items(citizen_actor(camille), camille, limit=3)
+    assert due  # Camille, an adult woman, has screenings or boosters to do
+    response = as_camille.get(reverse("portal:home"))
+    html = _html(response)
+    for item in due:
+        assert item.label in html
+        assert reverse("portal:agenda_item", args=[item.key]) in html
+    assert "Voir mon agenda" in html
+
+
 def test_home_of_louis_speaks_in_the_third_person(as_camille, louis):
     as_camille.post(reverse("portal:switch_profile"), {"profile": str(louis.pk)})
     html = _html(as_camille.get(reverse("portal:home")))
