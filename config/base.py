@@ -215,6 +215,14 @@ MES_BREAK_GLASS_DURATION = timedelta(hours=24)
 # Multi-select delete limit (portal.md §3.1).
 MES_BULK_DELETE_MAX = 10
 
+# Proches aidants (portal.md §5.8, wave2.md §1.5): 3 aidants per aidé, 5 aidés per aidant [S:22].
+# The durations are not published [GAP]: the app's demo fixture shows a delegation of one year
+# and invitations valid two to four months; we take one year and two months (docs/decisions.md).
+MES_CARERS_PER_AIDED = 3
+MES_AIDED_PER_CARER = 5
+MES_CARER_INVITATION_VALIDITY = timedelta(days=60)
+MES_CARER_DELEGATION_VALIDITY = timedelta(days=365)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
