@@ -17,9 +17,7 @@ from mes.identity.models import Citizen
 
 class InvitationQuerySet(models.QuerySet["CarerInvitation"]):
     def pending(self) -> InvitationQuerySet:
-        return self.filter(
-            status=CarerInvitation.Status.PENDING, expires_at__gt=timezone.now()
-        )
+        return self.filter(status=CarerInvitation.Status.PENDING, expires_at__gt=timezone.now())
 
 
 class CarerInvitation(models.Model):
