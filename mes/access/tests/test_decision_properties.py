@@ -1,7 +1,8 @@
 """The single decision function against an independent oracle (mes-spec §6.4).
 
-Hypothesis draws who is asking (the holder, a legal representative, a proche aidant or a former one, an unrelated citizen, a
-professional of any profession of the matrix or of none, the insurer), the professional's relation
+Hypothesis draws who is asking (the holder, a legal representative, a proche aidant or a former
+one, an unrelated citizen, a professional of any profession of the matrix or of none, the
+insurer), the professional's relation
 to the dossier and access mode, the patient's privacy settings and one document (type, flags,
 status, author). For each draw, `decide(READ)` must agree with the oracle below, and the document
 list (`documents_visible_to`) must agree with the single read: a list never shows what a read
