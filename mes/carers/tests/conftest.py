@@ -13,8 +13,7 @@ from mes.conftest import make_citizen
 from mes.identity.models import Citizen
 
 
-@pytest.fixture
-def jacqueline(db: Any) -> Citizen:
+def make_jacqueline() -> Citizen:
     return make_citizen(
         "jacqueline",
         first13="2480275056123",
@@ -26,8 +25,7 @@ def jacqueline(db: Any) -> Citizen:
     )
 
 
-@pytest.fixture
-def isabelle(db: Any) -> Citizen:
+def make_isabelle() -> Citizen:
     return make_citizen(
         "isabelle",
         first13="2750475056045",
@@ -37,6 +35,16 @@ def isabelle(db: Any) -> Citizen:
         sex="F",
         email="isabelle@example.org",
     )
+
+
+@pytest.fixture
+def jacqueline(db: Any) -> Citizen:
+    return make_jacqueline()
+
+
+@pytest.fixture
+def isabelle(db: Any) -> Citizen:
+    return make_isabelle()
 
 
 def delegate(aided: Citizen, carer: Citizen, **extra: Any) -> CarerDelegation:

@@ -9,8 +9,18 @@ from django.urls import reverse
 
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.carers.models import CarerDelegation, CarerInvitation
-from mes.carers.tests.conftest import delegate, isabelle, jacqueline  # noqa: F401
+from mes.carers.tests.conftest import delegate, make_isabelle, make_jacqueline
 from mes.portal.access import PROFILE_SESSION_KEY
+
+
+@pytest.fixture
+def jacqueline(db):
+    return make_jacqueline()
+
+
+@pytest.fixture
+def isabelle(db):
+    return make_isabelle()
 
 
 def _as(client, citizen, profile=None):
