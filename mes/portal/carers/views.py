@@ -64,7 +64,6 @@ def invite(request: PortalRequest) -> HttpResponse:
             request,
             "portal/carers/confirm.html",
             {"form": confirm, "candidate_name": request.POST.get("candidate_name", "")},
-            status=422,
         )
     form = CarerSearchForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -87,7 +86,6 @@ def invite(request: PortalRequest) -> HttpResponse:
         request,
         "portal/carers/invite.html",
         {"form": form, "overview": overview},
-        status=422 if form.errors else 200,
     )
 
 
@@ -131,7 +129,6 @@ def invitation(request: PortalRequest, invitation_id: int) -> HttpResponse:
         request,
         "portal/carers/invitation.html",
         {"invitation": found, "error": error},
-        status=422 if error else 200,
     )
 
 
