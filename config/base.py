@@ -222,6 +222,11 @@ MES_CARERS_PER_AIDED = 3
 MES_AIDED_PER_CARER = 5
 MES_CARER_INVITATION_VALIDITY = timedelta(days=60)
 MES_CARER_DELEGATION_VALIDITY = timedelta(days=365)
+# Mon histoire de santé (portal.md §2.2): reimbursement lines loaded per transaction.
+MES_CARE_HISTORY_BATCH_SIZE = 1000
+# A patient may write to a pharmacy where a dispensation was reimbursed in the past year
+# (mes-spec §7.2): the « pharmacies déjà fréquentées » of the messaging.
+MES_VISITED_PHARMACY_WINDOW = timedelta(days=365)
 
 LOGGING = {
     "version": 1,

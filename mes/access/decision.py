@@ -257,6 +257,29 @@ def document_allowed(st: Standing, doc: Document, now: datetime | None = None) -
     return True, ""
 
 
+# Mon histoire de santé is read as the reimbursement data of the matrix (class 60, mes-spec §6.2).
+CARE_HISTORY_TYPE_CODE = "REMB"
+
+
+def care_history_allowed(st: Standing, *, masked: bool) -> tuple[bool, str]:
+    """May the actor of this standing read the care history (portal.md §2.2)? The citizen side
+    always; a professional who may read the dossier, whose profession the matrix lets read the
+    reimbursement data, unless the citizen masked the history (then only those who see masked
+    documents: the médecin traitant, the administrator, an emergency the patient allowed). The
+    Assurance Maladie feeds it and never reads it (mes-spec §1.2)."""
+    if st.role is Role.INSURER:
+        return False, "l'Assurance Maladie alimente Mon histoire de santé mais ne la lit pas"
+    if not st.may_read:
+        return False, st.reason
+    if st.is_citizen_side:
+        return True, ""
+    if st.readable_types is not None and CARE_HISTORY_TYPE_CODE not in st.readable_types:
+        return False, "données de remboursement hors de la matrice d'habilitations"
+    if masked and not st.sees_masked:
+        return False, "Mon histoire de santé est masquée aux professionnels"
+    return True, ""
+
+
 def document_filter(st: Standing, now: datetime | None = None) -> Q:
     """The same rule as document_allowed, as a query condition (for lists and searches)."""
     now = now or timezone.now()
