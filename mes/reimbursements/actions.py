@@ -325,12 +325,30 @@ def matching_vaccine(episode: Episode) -> referential.Vaccine | None:
     return None
 
 
+def _citizen_episode(actor: Actor, episode_id: uuid.UUID, action: TraceAction) -> Episode:
+    """A line of a history the actor manages (the citizen side): copying it into the profil
+    médical is the citizen's act, never a professional's."""
+    episode = access_episode(actor, episode_id)
+    decision = decide(actor, Action.MANAGE, episode.patient)
+    if not decision.allowed:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": action,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": episode.patient_id,
+                "reason": decision.reason,
+            }
+        )
+    return episode
+
+
 @traced_action
 def episode_add_treatment(*, actor: Actor, episode_id: uuid.UUID) -> Episode:
     """« Ajouter ce traitement »: the dispensed drug becomes a treatment of the profil médical,
     started on the dispensation date. Precondition: a drug line the actor may read; the write
     itself is the profil médical's (its own policy and trace). Once only."""
-    episode = access_episode(actor, episode_id)
+    episode = _citizen_episode(actor, episode_id, TraceAction.ADD_PROFILE_ENTRY)
     if episode.category != Category.DRUG:
         raise InvalidInput("Seul un médicament délivré peut être ajouté aux traitements.")
     if episode.treatment_entry_id is not None:
@@ -356,7 +374,7 @@ def episode_add_vaccination(*, actor: Actor, episode_id: uuid.UUID) -> Episode:
     """« Ajouter à mes vaccinations »: the dispensed vaccine goes into the carnet, dated by the
     dispensation. Precondition: a vaccine line the actor may read, naming a vaccine of the
     referential; the write itself is the carnet's (its own policy and trace). Once only."""
-    episode = access_episode(actor, episode_id)
+    episode = _citizen_episode(actor, episode_id, TraceAction.ADD_VACCINATION)
     if episode.category != Category.VACCINE:
         raise InvalidInput("Seul un vaccin délivré peut être ajouté aux vaccinations.")
     if episode.vaccination_id is not None:
