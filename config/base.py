@@ -319,6 +319,7 @@ OAUTH2_PROVIDER = {
         "user/Immunization.read": "Consulter les vaccinations d'un patient",
         "user/Immunization.write": "Enregistrer ou confirmer une vaccination dans le carnet",
         "user/RelatedPerson.read": "Consulter l'entourage d'un patient (personne de confiance…)",
+        "user/ExplanationOfBenefit.read": "Consulter l'histoire de santé (soins remboursés)",
     },
     # A client that asks for no scope gets only `openid`: every data scope is asked explicitly.
     "DEFAULT_SCOPES": ["openid"],

@@ -3,7 +3,7 @@ discovery document); the CapabilityStatement at /fhir/metadata lists what is her
 
 from django.urls import URLPattern, URLResolver, path, re_path
 
-from . import views_meta, views_mhd, views_patient, views_profile
+from . import views_care_history, views_meta, views_mhd, views_patient, views_profile
 
 app_name = "fhir"
 
@@ -56,6 +56,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="relatedperson",
     ),
     # --- end of vaccinations et entourage -----------------------------------------------------
+    path(
+        "ExplanationOfBenefit",
+        views_care_history.explanation_of_benefit_search,
+        name="explanationofbenefit-search",
+    ),
 ]
 
 # Keep last: anything else under /fhir/ answers an OperationOutcome, never an HTML page.

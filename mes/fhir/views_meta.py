@@ -294,6 +294,16 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
                         "interaction": [{"code": "read"}, {"code": "search-type"}],
                         "searchParam": _RELATED_PERSON_SEARCH_PARAMS,
                     },
+                    {
+                        "type": "ExplanationOfBenefit",
+                        "documentation": (
+                            "Portée user/ExplanationOfBenefit.read. « Mon histoire de santé » : "
+                            "les soins remboursés par l'Assurance Maladie, selon la matrice "
+                            "d'habilitations et le choix de confidentialité du patient."
+                        ),
+                        "interaction": [{"code": "search-type"}],
+                        "searchParam": _PATIENT_PARAMS,
+                    },
                 ],
                 "interaction": [
                     {
