@@ -21,6 +21,7 @@ from mes.identity.models import Citizen, Organisation, Professional
 
 from . import dataset, pdfs
 from .dataset import ORGS, PEOPLE, PROS, STORY_DAYS, LoadReport
+from .story_care_history import load_care_history_stories
 from .story_carers import load_carer_stories
 from .story_directives import load_directive_stories
 from .story_measures import load_measure_stories
@@ -56,6 +57,8 @@ def load_all(today: date | None = None) -> LoadReport:
         report.add(what, n)
     # Last: Louise's saved synthesis includes the profile, measures and vaccinations above.
     for what, n in load_directive_stories(today).created.items():
+        report.add(what, n)
+    for what, n in load_care_history_stories(today).created.items():
         report.add(what, n)
     for what, n in load_carer_stories(today).created.items():
         report.add(what, n)

@@ -58,8 +58,13 @@ def explanation_of_benefit(e: Episode) -> dict[str, Any]:
     if e.quantity:
         item["quantity"] = {"value": e.quantity}
     provider: dict[str, Any] = {"display": e.professional}
-    if e.professional_id:
-        provider["identifier"] = {"system": RPPS_FINESS_SYSTEM, "value": e.professional_id}
+    if e.professional_id.isdigit() and len(e.professional_id) in (9, 11):
+        # idNat: « 8 » + RPPS for a person, « 1 » + FINESS for a structure.
+        prefix = "8" if len(e.professional_id) == 11 else "1"
+        provider["identifier"] = {
+            "system": RPPS_FINESS_SYSTEM,
+            "value": prefix + e.professional_id,
+        }
     resource: dict[str, Any] = {
         "resourceType": "ExplanationOfBenefit",
         "id": str(e.pk),
