@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "mes.agenda",
     "mes.carers",
     "mes.reimbursements",
+    "mes.takeout",
     "oauth2_provider",
     "mes.fhir",
     "mes.mssante",
@@ -227,6 +228,12 @@ MES_CARE_HISTORY_BATCH_SIZE = 1000
 # A patient may write to a pharmacy where a dispensation was reimbursed in the past year
 # (mes-spec §7.2): the « pharmacies déjà fréquentées » of the messaging.
 MES_VISITED_PHARMACY_WINDOW = timedelta(days=365)
+# « Télécharger mes données » (portal.md §5.4): how long the ready zip may be downloaded [GAP].
+MES_EXPORT_AVAILABILITY = timedelta(days=7)
+# Share links (SMART Health Links): the longest life a citizen may give one, and the wrong
+# passcodes after which the link locks itself [INF].
+MES_SHARE_LINK_MAX_VALIDITY = timedelta(days=90)
+MES_SHARE_LINK_MAX_PASSCODE_FAILURES = 5
 
 LOGGING = {
     "version": 1,

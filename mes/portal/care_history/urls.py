@@ -2,9 +2,21 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views
+from . import views, views_takeout
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # « Télécharger mes données » (portal.md §5.4)
+    path("telecharger-mes-donnees/", views_takeout.data_export, name="data_export"),
+    path(
+        "telecharger-mes-donnees/demande/",
+        views_takeout.data_export_request,
+        name="data_export_request",
+    ),
+    path(
+        "telecharger-mes-donnees/<uuid:export_id>/",
+        views_takeout.data_export_download,
+        name="data_export_download",
+    ),
     path("", views.care_history, name="care_history"),
     path("confidentialite/", views.confidentiality, name="care_history_confidentiality"),
     path("<uuid:episode_id>/", views.episode, name="care_history_episode"),
