@@ -53,6 +53,9 @@ class ShareLink(models.Model):
     patient = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="share_links")
     created_by = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
     token = models.CharField(max_length=64, unique=True)
+    # The SHL key (32 bytes, base64url): it goes in the link itself, for the recipient's app.
+    # Kept while the link lives so that the manifest can encrypt the files; wiped on revocation.
+    key = models.CharField(max_length=64)
     label = models.CharField(max_length=80)
     document_ids = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)

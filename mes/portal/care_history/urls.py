@@ -5,6 +5,13 @@ from django.urls import URLPattern, URLResolver, path
 from . import views, views_takeout
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # Share links (SMART Health Links)
+    path("liens-de-partage/", views_takeout.share_links, name="share_links"),
+    path(
+        "liens-de-partage/<uuid:link_id>/desactiver/",
+        views_takeout.share_link_revoke,
+        name="share_link_revoke",
+    ),
     # « Télécharger mes données » (portal.md §5.4)
     path("telecharger-mes-donnees/", views_takeout.data_export, name="data_export"),
     path(
