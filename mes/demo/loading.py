@@ -26,6 +26,7 @@ from .story_carers import load_carer_stories
 from .story_directives import load_directive_stories
 from .story_measures import load_measure_stories
 from .story_profile import load_profile_stories
+from .story_takeout import load_takeout_stories
 from .story_vaccinations import load_vaccination_stories
 
 API_CLIENT_ID = "demo-ch-villeneuve"
@@ -61,6 +62,9 @@ def load_all(today: date | None = None) -> LoadReport:
     for what, n in load_care_history_stories(today).created.items():
         report.add(what, n)
     for what, n in load_carer_stories(today).created.items():
+        report.add(what, n)
+    # Last of the stories: Louise's download holds everything loaded above.
+    for what, n in load_takeout_stories(today).created.items():
         report.add(what, n)
     if _register_api_client():
         report.add("clients de l'API FHIR")
