@@ -39,6 +39,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import CharField
 from django.urls import reverse
 from django.utils import timezone
 
@@ -77,7 +78,9 @@ COLUMNS = (
     "secret_mineur",
 )
 NEEDS_LABEL = {Category.DRUG, Category.VACCINE, Category.DEVICE}
-LENGTHS = {f.name: f.max_length for f in Episode._meta.get_fields() if getattr(f, "max_length", 0)}
+LENGTHS: dict[str, int] = {
+    f.name: f.max_length for f in Episode._meta.fields if isinstance(f, CharField) and f.max_length
+}
 
 
 class Rejected(ValueError):

@@ -96,7 +96,7 @@ def _requester(actor: Actor, action: TraceAction) -> Citizen:
     the holder, is refused (portal.md §5.8)."""
     citizen = (
         Citizen.objects.filter(pk=actor.citizen_id).first()
-        if actor.kind is ActorKind.CITIZEN
+        if actor.kind is ActorKind.CITIZEN and actor.citizen_id is not None
         else None
     )
     if citizen is None:
