@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "mes.agenda",
     "mes.carers",
     "mes.reimbursements",
+    "mes.takeout",
     "oauth2_provider",
     "mes.fhir",
     "mes.mssante",
@@ -375,6 +376,25 @@ MES_WEBPS_SMTP_PORT = int(os.environ.get("MES_WEBPS_SMTP_PORT", str(MES_MSSANTE_
 # the demo and debug runs) or readable text; every line goes through the identifier redaction
 # of mes/ops/logging.py (no INS, no e-mail address in any log line).
 MES_LOG_FORMAT = os.environ.get("MES_LOG_FORMAT", "text" if (DEBUG or MES_DEMO) else "json")
+# Proches aidants (portal.md §5.8, wave2.md §1.5): 3 aidants per aidé, 5 aidés per aidant [S:22].
+# The durations are not published [GAP]: the app's demo fixture shows a delegation of one year
+# and invitations valid two to four months; we take one year and two months (docs/decisions.md).
+MES_CARERS_PER_AIDED = 3
+MES_AIDED_PER_CARER = 5
+MES_CARER_INVITATION_VALIDITY = timedelta(days=60)
+MES_CARER_DELEGATION_VALIDITY = timedelta(days=365)
+# Mon histoire de santé (portal.md §2.2): reimbursement lines loaded per transaction.
+MES_CARE_HISTORY_BATCH_SIZE = 1000
+# A patient may write to a pharmacy where a dispensation was reimbursed in the past year
+# (mes-spec §7.2): the « pharmacies déjà fréquentées » of the messaging.
+MES_VISITED_PHARMACY_WINDOW = timedelta(days=365)
+# « Télécharger mes données » (portal.md §5.4): how long the ready zip may be downloaded [GAP].
+MES_EXPORT_AVAILABILITY = timedelta(days=7)
+# Share links (SMART Health Links): the longest life a citizen may give one, and the wrong
+# passcodes after which the link locks itself [INF].
+MES_SHARE_LINK_MAX_VALIDITY = timedelta(days=90)
+MES_SHARE_LINK_MAX_PASSCODE_FAILURES = 5
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -517,6 +537,7 @@ OAUTH2_PROVIDER = {
         "user/RelatedPerson.read": "Consulter l'entourage d'un patient (personne de confiance…)",
         "user/Appointment.read": "Consulter les rendez-vous de l'agenda de santé d'un patient",
         "user/Appointment.write": "Ajouter ou modifier un rendez-vous dans l'agenda de santé",
+        "user/ExplanationOfBenefit.read": "Consulter l'histoire de santé (soins remboursés)",
     },
     # A client that asks for no scope gets only `openid`: every data scope is asked explicitly.
     "DEFAULT_SCOPES": ["openid"],

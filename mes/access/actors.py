@@ -43,6 +43,10 @@ class Actor:
     justification: str = ""
     scopes: frozenset[str] = field(default_factory=frozenset)
     software: str = ""  # practice software (LPS) name/version, when known
+    # A proche aidant acting in the espace of this aidé (portal.md §5.8). The access itself is
+    # decided from the delegation (access.decision); this says on whose behalf the actor acts,
+    # and the trace keeps it in `justification` (CARER_JUSTIFICATION).
+    on_behalf_of: uuid.UUID | None = None
 
 
 def system_actor(name: str) -> Actor:
@@ -57,6 +61,24 @@ def citizen_actor(citizen: Citizen) -> Actor:
         user_id=citizen.user_id,
         citizen_id=citizen.id,
         national_id=citizen.ins,
+    )
+
+
+# Written in the trace's justification of every action an aidant does for the aidé, so that the
+# aidé's Historique says « proche aidant » and not « représentant légal » (audit.history).
+CARER_JUSTIFICATION = "Proche aidant agissant pour la personne aidée"
+
+
+def carer_actor(carer: Citizen, *, aided: Citizen) -> Actor:
+    """The aidant acting in the aidé's espace: a citizen, on behalf of the aidé."""
+    return Actor(
+        kind=ActorKind.CITIZEN,
+        display_name=carer.display_name,
+        user_id=carer.user_id,
+        citizen_id=carer.id,
+        national_id=carer.ins,
+        justification=CARER_JUSTIFICATION,
+        on_behalf_of=aided.id,
     )
 
 

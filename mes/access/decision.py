@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from mes.carers.models import CarerDelegation
 from mes.enrolment.models import LegalRepresentation
 from mes.enrolment.policies import REFUSALS, EspaceUse, state_allows, state_of
 from mes.identity.models import Citizen, Organisation
@@ -37,12 +38,18 @@ class Action(StrEnum):
     READ_TRACES = "read_traces"
     # TD3.3: the author (or the médecin traitant) changes a document's visibility or status.
     PRO_MANAGE = "pro_manage"
+    # What portal.md §5.8 keeps from a proche aidant: the holder's own account and espace.
+    MANAGE_CARERS = "manage_carers"  # give, see and end the access of proches aidants
+    MANAGE_ACCOUNT = "manage_account"  # contact details, login, password
+    CLOSE_ESPACE = "close_espace"  # closure or deletion of the espace
+    EXPORT_DATA = "export_data"  # « Télécharger mes données »
 
 
 class Role(StrEnum):
     NONE = "none"
     HOLDER = "holder"
     REPRESENTATIVE = "representative"
+    CARER = "carer"  # a proche aidant under an active delegation (portal.md §5.8)
     PROFESSIONAL = "professional"
     INSURER = "insurer"
 
@@ -66,7 +73,7 @@ class Standing:
 
     @property
     def is_citizen_side(self) -> bool:
-        return self.role in (Role.HOLDER, Role.REPRESENTATIVE)
+        return self.role in (Role.HOLDER, Role.REPRESENTATIVE, Role.CARER)
 
 
 def _refused(role: Role, reason: str) -> Standing:
@@ -92,8 +99,16 @@ def _citizen_standing(actor: Actor, patient: Citizen) -> Standing:
         .exists()
     ):
         role = Role.REPRESENTATIVE
+    elif (
+        CarerDelegation.objects.active()
+        .filter(carer_id=actor.citizen_id, aided_id=patient.id)
+        .exists()
+    ):
+        # portal.md §5.8: the aidant sees, adds, edits and deletes data and documents like the
+        # holder; what is kept from them is refused in decide() (HOLDER_ONLY_ACTIONS).
+        role = Role.CARER
     else:
-        return _refused(Role.NONE, "ni titulaire ni représentant légal")
+        return _refused(Role.NONE, "ni titulaire, ni représentant légal, ni proche aidant")
     return Standing(
         role=role,
         reason="",
@@ -271,6 +286,29 @@ def document_allowed(st: Standing, doc: Document, now: datetime | None = None) -
     return True, ""
 
 
+# Mon histoire de santé is read as the reimbursement data of the matrix (class 60, mes-spec §6.2).
+CARE_HISTORY_TYPE_CODE = "REMB"
+
+
+def care_history_allowed(st: Standing, *, masked: bool) -> tuple[bool, str]:
+    """May the actor of this standing read the care history (portal.md §2.2)? The citizen side
+    always; a professional who may read the dossier, whose profession the matrix lets read the
+    reimbursement data, unless the citizen masked the history (then only those who see masked
+    documents: the médecin traitant, the administrator, an emergency the patient allowed). The
+    Assurance Maladie feeds it and never reads it (mes-spec §1.2)."""
+    if st.role is Role.INSURER:
+        return False, "l'Assurance Maladie alimente Mon histoire de santé mais ne la lit pas"
+    if not st.may_read:
+        return False, st.reason
+    if st.is_citizen_side:
+        return True, ""
+    if st.readable_types is not None and CARE_HISTORY_TYPE_CODE not in st.readable_types:
+        return False, "données de remboursement hors de la matrice d'habilitations"
+    if masked and not st.sees_masked:
+        return False, "Mon histoire de santé est masquée aux professionnels"
+    return True, ""
+
+
 def document_filter(st: Standing, now: datetime | None = None) -> Q:
     """The same rule as document_allowed, as a query condition (for lists and searches)."""
     now = now or timezone.now()
@@ -294,6 +332,18 @@ def document_filter(st: Standing, now: datetime | None = None) -> Q:
             visible |= Q(author_professional_id=st.professional_id)
         q &= visible
     return q
+
+
+# portal.md §5.8: the aidant « ne peut pas » manage sharing with other aidants, change contact
+# details, login or password, ask for closure, deletion or the data download. The account is
+# the holder's; a legal representative manages the account of the person they represent, except
+# the proches aidants, a choice of the adult aidé themselves.
+ACCOUNT_ACTIONS: dict[Action, frozenset[Role]] = {
+    Action.MANAGE_CARERS: frozenset({Role.HOLDER}),
+    Action.MANAGE_ACCOUNT: frozenset({Role.HOLDER, Role.REPRESENTATIVE}),
+    Action.CLOSE_ESPACE: frozenset({Role.HOLDER, Role.REPRESENTATIVE}),
+    Action.EXPORT_DATA: frozenset({Role.HOLDER, Role.REPRESENTATIVE}),
+}
 
 
 @dataclass(frozen=True)
@@ -334,4 +384,10 @@ def decide(
         if ok and not document.deposited_by_citizen:
             return Decision(False, "document déposé par un professionnel : non modifiable", st)
         return Decision(ok, why, st)
+    if action in ACCOUNT_ACTIONS:
+        if st.role in ACCOUNT_ACTIONS[action]:
+            return Decision(True, "", st)
+        if st.role is Role.CARER:
+            return Decision(False, "interdit au proche aidant (portal.md §5.8)", st)
+        return Decision(False, st.reason or "réservé au titulaire", st)
     return Decision(False, "action inconnue", st)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from mes.access.actors import AccessMode, ActorKind
+from mes.access.actors import CARER_JUSTIFICATION, AccessMode, ActorKind
 from mes.lib import codes
 
 from .models import Trace, TraceAction, TraceOutcome
@@ -67,6 +67,7 @@ class HistoryRow:
     actor_kind_label: str
     actor_name: str
     by_representative: bool  # a legal representative acted for the patient
+    by_carer: bool  # a proche aidant acted for the patient (portal.md §5.8)
     profession_label: str
     specialty_label: str
     organisation_name: str
@@ -111,7 +112,9 @@ def _as_row(t: Trace, hidden_titles: set[uuid.UUID]) -> HistoryRow:
         actor_kind_label=ACTOR_KIND_LABELS.get(t.actor_kind, t.actor_kind),
         # A job's internal name (« import-mesures-documents ») is never shown as « Qui ».
         actor_name=SYSTEM_NAME if t.actor_kind == ActorKind.SYSTEM.value else t.actor_name,
-        by_representative=t.acting_citizen_id is not None,
+        by_representative=t.acting_citizen_id is not None
+        and t.justification != CARER_JUSTIFICATION,
+        by_carer=t.acting_citizen_id is not None and t.justification == CARER_JUSTIFICATION,
         profession_label=codes.professions().get(t.profession, t.profession),
         specialty_label=codes.specialties().get(t.specialty, t.specialty),
         organisation_name=t.organisation_name,

@@ -111,6 +111,26 @@ class TraceAction(models.TextChoices):
     PREVENTION_SETTINGS = "MODIF_PREVENTION_PERSONNALISEE", "Choix de la prévention personnalisée"
     CALENDAR_FEED = "ABONNEMENT_AGENDA", "Abonnement iCalendar à l'agenda"
     CALENDAR_FEED_READ = "LECTURE_ABONNEMENT_AGENDA", "Lecture de l'abonnement iCalendar"
+    # carers (issue 15): the other person's name goes in document_title
+    CARER_INVITE = "INVITATION_AIDANT", "Invitation d'un proche aidant"
+    CARER_CANCEL = "ANNULATION_INVITATION_AIDANT", "Annulation de l'invitation d'un proche aidant"
+    CARER_ACCEPT = "ACCORD_AIDANT", "Accès accordé à un proche aidant"
+    CARER_REFUSE = "REFUS_AIDANT", "Invitation refusée par le proche aidant"
+    CARER_REVOKE = "FIN_ACCES_AIDANT", "Fin de l'accès d'un proche aidant"
+    CONSULT_CARERS = "CONSULT_AIDANTS", "Consultation des proches aidants"
+    # care history (issue 15): Mon histoire de santé
+    CARE_HISTORY_FEED = "ALIM_HISTOIRE_SANTE", "Alimentation de Mon histoire de santé"
+    CONSULT_CARE_HISTORY = "CONSULT_HISTOIRE_SANTE", "Consultation de Mon histoire de santé"
+    CARE_HISTORY_PRIVACY = (
+        "MODIF_CONFIDENTIALITE_MHS",
+        "Modification de la confidentialité de Mon histoire de santé",
+    )
+    # data download and share links (issue 15)
+    EXPORT_REQUEST = "DEMANDE_TELECHARGEMENT_DONNEES", "Demande de téléchargement des données"
+    EXPORT_DOWNLOAD = "TELECHARGEMENT_DONNEES", "Téléchargement des données"
+    SHARE_LINK_CREATE = "CREATION_LIEN_PARTAGE", "Création d'un lien de partage"
+    SHARE_LINK_REVOKE = "REVOCATION_LIEN_PARTAGE", "Révocation d'un lien de partage"
+    SHARE_LINK_OPEN = "OUVERTURE_LIEN_PARTAGE", "Ouverture d'un lien de partage"
 
 
 class TraceOutcome(models.TextChoices):

@@ -3,7 +3,8 @@
 - Louise Dupont, 45: a type 2 diabetes found by her médecin traitant, followed by a
   diabétologue, then a heart failure followed by a cardiologue, with her care team (biologiste,
   infirmier, pharmacienne, pédicure-podologue, masseur-kinésithérapeute).
-- Jacqueline Moreau, 80: retired, little at ease with computers; her daughter Isabelle helps her.
+- Jacqueline Moreau, 80: retired, little at ease with computers; her daughter Isabelle is her
+  proche aidante (story_carers.py).
 - Claire Lambert and her son Léo, 6: Claire is Léo's legal representative.
 
 Everything goes through the domain actions (document_deposit, document_content,
@@ -110,7 +111,7 @@ PEOPLE = (
         email="jacqueline.moreau@example.org",
         phone="+33639980102",
         who="Jacqueline Moreau (née Garnier), 80 ans, retraitée, peu à l'aise avec le "
-        "numérique : sa fille Isabelle l'aide à se connecter à son propre compte.",
+        "numérique : elle a donné accès à son profil à sa fille Isabelle, sa proche aidante.",
     ),
     Person(
         key="isabelle",
@@ -123,8 +124,8 @@ PEOPLE = (
         sex="F",
         email="isabelle.moreau@example.org",
         phone="+33639980103",
-        who="Isabelle Moreau, 54 ans, fille et aidante de Jacqueline (la délégation d'accès "
-        "n'existe pas encore : elle accompagne sa mère sur le compte de celle-ci).",
+        who="Isabelle Moreau, 54 ans, fille et proche aidante de Jacqueline : depuis son propre "
+        "compte, elle choisit le profil de sa mère et agit pour elle.",
     ),
     Person(
         key="claire",

@@ -22,6 +22,8 @@ from mes.identity.models import Citizen, Organisation, Professional
 from . import dataset, pdfs
 from .dataset import ORGS, PEOPLE, PROS, STORY_DAYS, LoadReport
 from .story_agenda import load_agenda_stories
+from .story_care_history import load_care_history_stories
+from .story_carers import load_carer_stories
 from .story_directives import load_directive_stories
 from .story_enrolment import load_enrolment_stories
 from .story_measures import load_measure_stories
@@ -29,6 +31,7 @@ from .story_messaging import load_messaging_story
 from .story_profile import load_profile_stories
 from .story_shell import load_shell_stories
 from .story_signin import load_signin_stories
+from .story_takeout import load_takeout_stories
 from .story_vaccinations import load_vaccination_stories
 
 API_CLIENT_ID = "demo-ch-villeneuve"
@@ -70,6 +73,13 @@ def load_all(today: date | None = None) -> LoadReport:
     for what, n in load_messaging_story().items():
         report.add(what, n)
     for what, n in load_agenda_stories(today).items():
+        report.add(what, n)
+    for what, n in load_care_history_stories(today).created.items():
+        report.add(what, n)
+    for what, n in load_carer_stories(today).created.items():
+        report.add(what, n)
+    # Last of the stories: Louise's download holds everything loaded above.
+    for what, n in load_takeout_stories(today).created.items():
         report.add(what, n)
     if _register_api_client():
         report.add("clients de l'API FHIR")

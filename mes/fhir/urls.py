@@ -3,7 +3,14 @@ discovery document); the CapabilityStatement at /fhir/metadata lists what is her
 
 from django.urls import URLPattern, URLResolver, path, re_path
 
-from . import views_appointment, views_meta, views_mhd, views_patient, views_profile
+from . import (
+    views_appointment,
+    views_care_history,
+    views_meta,
+    views_mhd,
+    views_patient,
+    views_profile,
+)
 
 app_name = "fhir"
 
@@ -62,6 +69,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "Appointment/<str:resource_id>",
         views_appointment.appointment_instance,
         name="appointment",
+    ),
+    path(
+        "ExplanationOfBenefit",
+        views_care_history.explanation_of_benefit_search,
+        name="explanationofbenefit-search",
     ),
 ]
 

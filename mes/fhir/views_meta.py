@@ -295,6 +295,16 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
                         "searchParam": _RELATED_PERSON_SEARCH_PARAMS,
                     },
                     _appointment_capability(),  # agenda (issue 10)
+                    {
+                        "type": "ExplanationOfBenefit",
+                        "documentation": (
+                            "Portée user/ExplanationOfBenefit.read. « Mon histoire de santé » : "
+                            "les soins remboursés par l'Assurance Maladie, selon la matrice "
+                            "d'habilitations et le choix de confidentialité du patient."
+                        ),
+                        "interaction": [{"code": "search-type"}],
+                        "searchParam": _PATIENT_PARAMS,
+                    },
                 ],
                 "interaction": [
                     {

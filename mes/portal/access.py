@@ -12,7 +12,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 
-from mes.access.actors import Actor, citizen_actor
+from mes.access.actors import Actor, carer_actor, citizen_actor
+from mes.carers.models import CarerDelegation
 from mes.enrolment.models import LegalRepresentation
 from mes.enrolment.policies import citizen_side_q
 from mes.identity.models import Citizen
@@ -25,18 +26,30 @@ class PortalRequest(HttpRequest):
     actor: Actor
     citizen: Citizen  # the logged-in person
     profile: Citizen  # the dossier being viewed: the citizen, or a represented person
-    is_own_profile: bool  # False: a representative acting for a represented person
+    is_own_profile: bool  # False: a representative or a proche aidant acting for someone
 
 
 def profiles_of(citizen: Citizen) -> list[Citizen]:
-    """The citizen's own profile first, then the persons they legally represent."""
+    """The citizen's own profile first, then the persons they legally represent, then the aidés
+    who gave them access as proche aidant (one switcher for both, wave2.md §1.5)."""
     represented = Citizen.objects.filter(
         pk__in=LegalRepresentation.objects.current()
         .filter(representative=citizen)
         .values("represented_id")
     ).filter(citizen_side_q())  # a child's espace appears once activated (mes.enrolment)
     represented = represented.order_by("birth_date")
-    return [citizen, *represented]
+    aided = (
+        Citizen.objects.filter(
+            pk__in=CarerDelegation.objects.active().filter(carer=citizen).values("aided_id")
+        )
+        .exclude(pk__in=[p.pk for p in represented])
+        .order_by("birth_date")
+    )
+    return [citizen, *represented, *aided]
+
+
+def _is_aided_by(profile: Citizen, citizen: Citizen) -> bool:
+    return CarerDelegation.objects.active().filter(carer=citizen, aided=profile).exists()
 
 
 def _current_profile(request: HttpRequest, citizen: Citizen) -> Citizen:
@@ -67,7 +80,11 @@ def patient_view(view: View) -> View:
         preq.citizen = citizen
         preq.profile = _current_profile(request, citizen)
         preq.is_own_profile = preq.profile.pk == citizen.pk
-        preq.actor = citizen_actor(citizen)
+        if not preq.is_own_profile and _is_aided_by(preq.profile, citizen):
+            # Every action in the aidé's espace is the aidant's, on behalf of the aidé.
+            preq.actor = carer_actor(citizen, aided=preq.profile)
+        else:
+            preq.actor = citizen_actor(citizen)
         return view(preq, *args, **kwargs)
 
     wrapper.mes_access = "patient"  # type: ignore[attr-defined]

@@ -136,6 +136,7 @@ urlpatterns = [
     path("messagerie/", include("mes.portal.messaging.urls")),
     path("agenda/", include("mes.portal.agenda.urls")),
     path("histoire-de-sante/", include("mes.portal.care_history.urls")),
+    path("partage/", include("mes.portal.care_history.urls_share")),  # share links, public
     path("mon-compte/aidants/", include("mes.portal.carers.urls")),
     path("enrolement/", include("mes.portal.enrolment.urls")),
     path("aide/", include("mes.portal.help.urls")),

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from mes.access.decision import Action, decide
 from mes.identity.lookup import patient_identity
 from mes.identity.models import Citizen
+from mes.reimbursements.policies import care_history_readable
 from mes.vaccinations.policies import vaccinations_readable
 
 from .access import ProRequest
@@ -27,6 +28,7 @@ def patient_tabs(request: ProRequest, patient: Citizen) -> dict[str, bool]:
     return {
         "patient_readable": decision.allowed,
         "vaccinations_readable": vaccinations_readable(request.actor, patient),
+        "care_history_readable": care_history_readable(request.actor, patient),
         "patient_depositable": decision.standing.may_deposit,
     }
 

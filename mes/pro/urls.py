@@ -1,6 +1,13 @@
 from django.urls import URLPattern, URLResolver, path
 
-from . import views, views_account, views_documents, views_messaging, views_profile
+from . import (
+    views,
+    views_account,
+    views_care_history,
+    views_documents,
+    views_messaging,
+    views_profile,
+)
 
 app_name = "pro"
 
@@ -105,6 +112,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "patients/<uuid:patient_id>/vaccinations/",
         views_profile.vaccinations,
         name="vaccinations",
+    ),
+    path(
+        "patients/<uuid:patient_id>/histoire-de-sante/",
+        views_care_history.care_history,
+        name="care_history",
     ),
     path(
         "patients/<uuid:patient_id>/entourage-et-volontes/",

@@ -60,7 +60,7 @@ def check_name(value: str, *, label: str, max_length: int) -> str:
 def _check_type_for_author(type_code: str, role: Role, actor: Actor) -> codes.TypeCode:
     t = codes.type_code(type_code, for_deposit=True)
     patient_types = t.class_code == "90" or t.code.startswith("DOCPAT")
-    if role in (Role.HOLDER, Role.REPRESENTATIVE) and not patient_types:
+    if role in (Role.HOLDER, Role.REPRESENTATIVE, Role.CARER) and not patient_types:
         raise InvalidInput("Ce type de document ne peut pas être déposé par l'usager.", "type")
     if actor.kind is ActorKind.INSURER and t.code != "REMB":
         raise InvalidInput("L'Assurance Maladie ne dépose que des données de remboursement.")
@@ -329,7 +329,7 @@ def document_deposit(
 
 
 def _author_fields(actor: Actor, role: Role) -> dict[str, object]:
-    if role in (Role.HOLDER, Role.REPRESENTATIVE):
+    if role in (Role.HOLDER, Role.REPRESENTATIVE, Role.CARER):
         return {
             "author_kind": Document.AuthorKind.PATIENT,
             "author_citizen_id": actor.citizen_id,

@@ -1,7 +1,8 @@
 """The single decision function against an independent oracle (mes-spec §6.4).
 
-Hypothesis draws who is asking (the holder, a legal representative, an unrelated citizen, a
-professional of any profession of the matrix or of none, the insurer), the professional's relation
+Hypothesis draws who is asking (the holder, a legal representative, a proche aidant or a former
+one, an unrelated citizen, a professional of any profession of the matrix or of none, the
+insurer), the professional's relation
 to the dossier and access mode, the patient's privacy settings and one document (type, flags,
 status, author). For each draw, `decide(READ)` must agree with the oracle below, and the document
 list (`documents_visible_to`) must agree with the single read: a list never shows what a read
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -32,10 +33,18 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from mes.access import matrix
-from mes.access.actors import AccessMode, Actor, ActorKind, citizen_actor, professional_actor
+from mes.access.actors import (
+    AccessMode,
+    Actor,
+    ActorKind,
+    carer_actor,
+    citizen_actor,
+    professional_actor,
+)
 from mes.access.decision import Action, decide
 from mes.access.models import BreakGlassSession, PrivacySettings, ProfessionalAccess
-from mes.conftest import make_professional
+from mes.carers.tests.conftest import delegate
+from mes.conftest import make_citizen, make_professional
 from mes.identity.models import Citizen, Organisation, Professional
 from mes.lib import codes
 from mes.records.models import Document
@@ -43,7 +52,15 @@ from mes.records.policies import documents_visible_to
 
 MATRIX = matrix.current()
 
-ACTOR_KINDS = ["holder", "representative", "unrelated_citizen", "professional", "insurer"]
+ACTOR_KINDS = [
+    "holder",
+    "representative",
+    "carer",  # a proche aidant under an active delegation (portal.md §5.8)
+    "former_carer",  # whose delegation was revoked: a stranger again
+    "unrelated_citizen",
+    "professional",
+    "insurer",
+]
 RELATIONS = ["none", "authorised", "expired", "blocked", "treating", "administrator"]
 MODES = ["normal", "break_glass", "break_glass_unjustified", "centre_15"]
 # Every profession of the matrix, and one it does not know (it must read nothing).
@@ -79,12 +96,13 @@ def oracle(s: Scenario) -> bool:
     """May this actor read this document? Transcribed from mes-spec §6.4 and §4.6."""
     if s.status == "deleted":
         return False
-    if s.actor in ("holder", "representative"):
+    if s.actor in ("holder", "representative", "carer"):
         released = not s.hidden_from_patient or s.released or s.deposited_long_ago
         if not released:
             return False  # R1111-53
-        # R1111-50: hidden from the representatives, not from the holder.
-        return not (s.actor == "representative" and s.hidden_from_representatives)
+        # R1111-50: hidden from the representatives, not from the holder; an aidant is no more
+        # the holder than a representative is (portal.md §5.8 [INF]).
+        return not (s.actor in ("representative", "carer") and s.hidden_from_representatives)
     if s.actor != "professional":
         return False  # an unrelated citizen; the insurer is a write-only feeder
     if s.relation == "blocked":
@@ -155,6 +173,8 @@ class World:
     patient: Citizen  # louis, a minor
     representative: Citizen  # camille, his mother
     stranger: Citizen  # bob
+    carer: Citizen  # isabelle, Louis's proche aidant
+    former_carer: Citizen  # jacqueline, whose access Louis's side ended
     samu: Organisation
     cabinet: Organisation
     other_author: Professional
@@ -163,7 +183,25 @@ class World:
 @pytest.fixture
 def world(louis: Citizen, camille: Citizen, bob: Citizen, samu: Organisation, cabinet) -> World:
     other = make_professional("19999999999", "Léa", "Autrice", "10", "SM04", cabinet)
-    return World(louis, camille, bob, samu, cabinet, other)
+    carer = make_citizen(
+        "isabelle",
+        first13="2750475056045",
+        first_name="Isabelle",
+        birth_name="Roux",
+        birth_date=date(1975, 4, 3),
+        sex="F",
+    )
+    former = make_citizen(
+        "jacqueline",
+        first13="2480275056123",
+        first_name="Jacqueline",
+        birth_name="Roux",
+        birth_date=date(1948, 2, 11),
+        sex="F",
+    )
+    delegate(louis, carer)
+    delegate(louis, former, revoked_at=timezone.now())
+    return World(louis, camille, bob, carer, former, samu, cabinet, other)
 
 
 _rpps = itertools.count(20000000000)
@@ -238,6 +276,10 @@ def _actor(world: World, s: Scenario, professional: Professional | None) -> Acto
         return citizen_actor(world.representative)
     if s.actor == "unrelated_citizen":
         return citizen_actor(world.stranger)
+    if s.actor == "carer":
+        return carer_actor(world.carer, aided=world.patient)
+    if s.actor == "former_carer":
+        return carer_actor(world.former_carer, aided=world.patient)
     if s.actor == "insurer":
         return Actor(kind=ActorKind.INSURER, display_name="Assurance Maladie", national_id="CNAM")
     assert professional is not None
@@ -274,7 +316,7 @@ def check(world: World, s: Scenario) -> None:
         assert not listed or decision.allowed, s
         # ... and shows every readable document, except that the citizen's lists keep to the
         # current version of each document (superseded and archived ones are reached directly).
-        citizen_side = s.actor in ("holder", "representative")
+        citizen_side = s.actor in ("holder", "representative", "carer")
         if decision.allowed and not (citizen_side and s.status != "current"):
             assert listed, s
         # Reading a document implies reading the dossier it belongs to.
@@ -329,6 +371,9 @@ def check(world: World, s: Scenario) -> None:
 @example(s=Scenario(actor="holder", hidden_from_patient=True, deposited_long_ago=True))
 @example(s=Scenario(actor="representative", hidden_from_patient=True, released=True))
 @example(s=Scenario(actor="representative", hidden_from_representatives=True))
+@example(s=Scenario(actor="carer", hidden_from_representatives=True))
+@example(s=Scenario(actor="carer", masked=True, type_code="ATTEST-RESID"))
+@example(s=Scenario(actor="former_carer"))
 @example(s=Scenario(actor="holder", hidden_from_representatives=True))
 @example(s=Scenario(relation="authorised", profession="60", hidden_from_patient=True))
 # Nobody reads a deleted document; the insurer and a stranger read nothing.

@@ -323,6 +323,8 @@ def history(request: PortalRequest) -> HttpResponse:
         return "?" + urlencode({**filters, "onglet": onglet.value, **extra})
 
     citizens_tab_label = "Mes activités" if request.is_own_profile else "Représentants légaux"
+    if request.actor.on_behalf_of is not None:
+        citizens_tab_label = "La personne aidée et ses aidants"
     return render(
         request,
         "portal/settings/history.html",

@@ -170,8 +170,8 @@ def test_home_blocks(as_camille, camille):
 
 
 def test_home_lists_what_the_prevention_calendar_says_is_due(as_camille, camille):
-    from mes.agenda.selectors import due_items
     from mes.access.actors import citizen_actor
+    from mes.agenda.selectors import due_items
 
     due = due_items(citizen_actor(camille), camille, limit=3)
     assert due  # Camille, an adult woman, has screenings or boosters to do

@@ -26,6 +26,7 @@ GET_PATIENT = [
     "document_deposit",
     "entourage",
     "vaccinations",
+    "care_history",
 ]
 POST_PATIENT = ["consent_declare", "consent_withdraw", "emergency_end"]
 GET_DOCUMENT = ["document", "document_view", "document_download"]
