@@ -526,11 +526,35 @@ def code_send(espace: Espace, *, channel: str, actor: Actor) -> str:
 # --- Closure, suspension, deletion, purge ------------------------------------------------------
 
 
+def _check_citizen_may_close(actor: Actor, citizen: Citizen) -> None:
+    if actor.kind != ActorKind.CITIZEN:
+        return
+    from mes.access.decision import Action, decide  # the decision reads the espace's state
+
+    if decide(actor, Action.CLOSE_ESPACE, citizen).allowed:
+        return
+    with transaction.atomic():
+        trace.record(
+            actor=actor,
+            action=TraceAction.ESPACE_CLOSED,
+            outcome=TraceOutcome.REFUSED,
+            patient_id=citizen.pk,
+            reason="clôture refusée : ni titulaire ni représentant légal",
+        )
+    raise EnrolmentRefused("Profil introuvable.")
+
+
 def espace_close(
     *, actor: Actor, citizen: Citizen, channel: str, express_deletion: bool = False
 ) -> Espace:
     """CREATED / ACTIVE / SUSPENDED → CLOSED: data archived 10 years, then purged (R1111-36).
-    With express deletion the purge comes after MES_ENROLMENT_DELETION_GRACE instead."""
+    With express deletion the purge comes after MES_ENROLMENT_DELETION_GRACE instead.
+
+    A citizen closes their own espace or a represented person's, never an aidé's (a proche
+    aidant may not, portal.md §5.8): decided by the one decision (Action.CLOSE_ESPACE), a
+    refusal traced and answered like an unknown profile. The support desk and the system
+    timers act on the holder's behalf, through their own checks."""
+    _check_citizen_may_close(actor, citizen)
     with transaction.atomic():
         espace = espace_of(citizen, lock=True)
         if not state_allows(espace.state, EspaceUse.CLOSE):

@@ -154,3 +154,23 @@ def test_the_aidant_cannot_write_directives_for_the_aide(aidant, jacqueline):
     from mes.medical_profile.directives import refusal_reason
 
     assert refusal_reason(actor=aidant, patient=jacqueline)
+
+
+def test_the_aidant_cannot_close_the_aides_espace(aidant, jacqueline):
+    """Closure is the holder's (or a legal representative's), never the aidant's (§5.8): the
+    enrolment action asks the decision, traces the refusal and changes nothing."""
+    from mes.enrolment import lifecycle
+    from mes.enrolment.lifecycle import EnrolmentRefused
+    from mes.enrolment.policies import state_of
+
+    before = state_of(jacqueline)
+    with pytest.raises(EnrolmentRefused):
+        lifecycle.espace_close(actor=aidant, citizen=jacqueline, channel=lifecycle.ONLINE)
+    assert state_of(jacqueline) == before
+    refusal = Trace.objects.get(patient_id=jacqueline.pk, action=TraceAction.ESPACE_CLOSED)
+    assert refusal.outcome == TraceOutcome.REFUSED
+    # The holder herself may.
+    lifecycle.espace_close(
+        actor=citizen_actor(jacqueline), citizen=jacqueline, channel=lifecycle.ONLINE
+    )
+    assert state_of(jacqueline) == "closed"
