@@ -219,7 +219,9 @@ def document_deposit(
     title = check_name(
         title,
         label="Nom du document",
-        max_length=CITIZEN_TITLE_MAX if st.is_citizen_side else TITLE_MAX,
+        # The 50 characters of the portal's upload form bind what a person types; the titles
+        # the service composes itself (justificatifs, synthesis) follow the DMP's limit.
+        max_length=CITIZEN_TITLE_MAX if st.is_citizen_side and not generated else TITLE_MAX,
     )
     check_text(description, label="Description", field="description", multiline=True)
     if st.is_citizen_side:
