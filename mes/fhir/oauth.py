@@ -9,13 +9,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
+from urllib.parse import unquote_plus
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
-from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views import AuthorizationView, IntrospectTokenView
 
 from mes.identity.models import Professional
 
@@ -85,3 +90,51 @@ class ProfessionalAuthorizationView(AuthorizationView):
         if user.is_authenticated and _professional_of(user) is None:
             return render(request, "fhir/authorize_refused.html", status=403)
         return super().dispatch(request, *args, **kwargs)
+
+
+def _calling_client_id(request: HttpRequest) -> str:
+    """The client_id of the client that authenticated the request (RFC 6749 §2.3.1: HTTP Basic,
+    or client_id in the body). Called once DOT has authenticated it."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip()).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        return unquote_plus(decoded.partition(":")[0])
+    return str(request.POST.get("client_id") or request.GET.get("client_id") or "")
+
+
+def introspection_allowed(caller_client_id: str, token_client_id: str | None) -> bool:
+    """RFC 7662 §4: a client learns only about its own tokens; a resource server declared in
+    MES_OAUTH_INTROSPECTION_CLIENTS (client ids) about any token."""
+    if not caller_client_id:
+        return False
+    if caller_client_id in getattr(settings, "MES_OAUTH_INTROSPECTION_CLIENTS", ()):
+        return True
+    return token_client_id is not None and caller_client_id == token_client_id
+
+
+class OwnTokenIntrospectView(IntrospectTokenView):
+    """/o/introspect/: DOT's introspection, answering `{"active": false}` for a token of
+    another client (issue 13 §6: a registered client could read any token's scope and user)."""
+
+    def _answer(self, request: HttpRequest, token_value: str | None) -> HttpResponse:
+        if token_value:
+            checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
+            owner = (
+                AccessToken.objects.filter(token_checksum=checksum)
+                .values_list("application__client_id", flat=True)
+                .first()
+            )
+            if not introspection_allowed(_calling_client_id(request), owner):
+                return JsonResponse({"active": False})
+        response: HttpResponse = self.get_token_response(token_value)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._answer(request, request.GET.get("token"))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._answer(request, request.POST.get("token"))

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, URLResolver, path, re_path
 from oauth2_provider import views as oauth_views
 
-from .oauth import ProfessionalAuthorizationView
+from .oauth import OwnTokenIntrospectView, ProfessionalAuthorizationView
 
 app_name = "oauth2_provider"
 
@@ -40,7 +40,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path(
         "o/introspect/",
-        _declared(oauth_views.IntrospectTokenView.as_view(), "public"),
+        _declared(OwnTokenIntrospectView.as_view(), "public"),
         name="introspect",
     ),
     path(

@@ -17,15 +17,14 @@ Unknown and refused are the same 404; every access and refusal is traced by the 
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpResponse
 from django.utils.text import slugify
+from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.parameters import Parameters
-from pydantic import ValidationError
 
 from mes.access.decision import Action
 from mes.audit.models import TraceAction
@@ -53,6 +52,7 @@ from .http import (
     accepts_json,
     by_method,
     fhir_base,
+    parse_json,
     read_body,
     resource_uuid,
     unsupported_media,
@@ -61,7 +61,7 @@ from .mhd import bundle, manage, search
 from .mhd import document_reference as dr
 from .mhd import patch as mhd_patch
 from .mhd.references import local_id
-from .outcome import FhirError, IssueCode, fhir_response, operation_outcome
+from .outcome import FHIR_JSON, FhirError, IssueCode, fhir_response, operation_outcome
 
 # A bundle carries its documents in base64: a few documents at the deposit limit
 # (MES_UPLOAD_MAX_BYTES, checked again per document by the domain).
@@ -92,8 +92,9 @@ def transaction(request: FhirRequest) -> HttpResponse:
     submission = bundle.read_bundle(read_body(request, MAX_BUNDLE_BYTES), base=fhir_base(request))
     if submission.patient_id is not None:
         open_emergency_access(request, submission.patient_id)
-    documents = bundle.provide(actor=request.actor, submission=submission)
-    return fhir_response(bundle.response_bundle(submission, documents))
+    body = bundle.provide(actor=request.actor, submission=submission)
+    # Committed: from here on only bytes are handed over (nothing may raise after the commit).
+    return HttpResponse(body, content_type=FHIR_JSON)
 
 
 # --- ITI-67 -----------------------------------------------------------------------------------
@@ -208,21 +209,27 @@ def _patched(request: FhirRequest, before: dict[str, Any]) -> dict[str, Any]:
             f"PATCH attend {JSON_PATCH} (JSON Patch) ou application/fhir+json (FHIRPath Patch).",
             expression="Content-Type",
         )
-    try:
-        body = json.loads(read_body(request, 1024 * 1024))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise FhirError(400, IssueCode.STRUCTURE, "Corps illisible : JSON invalide.") from None
+    body = parse_json(read_body(request, 1024 * 1024))
     if request.content_type == JSON_PATCH:
-        return mhd_patch.apply_json_patch(before, body)
-    if not isinstance(body, dict):
-        raise FhirError(400, IssueCode.STRUCTURE, "Un FHIRPath Patch est une ressource Parameters.")
+        after = mhd_patch.apply_json_patch(before, body)
+    else:
+        if not isinstance(body, dict):
+            raise FhirError(
+                400, IssueCode.STRUCTURE, "Un FHIRPath Patch est une ressource Parameters."
+            )
+        _valid(Parameters, body, "Parameters non conforme à FHIR R4 (FHIRPath Patch).")
+        after = mhd_patch.apply_fhirpath_patch(before, body)
+    # What the patch makes must still be a DocumentReference (types included) before its
+    # meaning is read.
+    _valid(DocumentReference, after, "Le PATCH produirait un DocumentReference non conforme.")
+    return after
+
+
+def _valid(model: Any, data: dict[str, Any], message: str) -> None:
     try:
-        Parameters.model_validate(body)
-    except ValidationError:
-        raise FhirError(
-            422, IssueCode.STRUCTURE, "Parameters non conforme à FHIR R4 (FHIRPath Patch)."
-        ) from None
-    return mhd_patch.apply_fhirpath_patch(before, body)
+        model.model_validate(data)
+    except Exception:
+        raise FhirError(422, IssueCode.STRUCTURE, message) from None
 
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["PATCH"])
@@ -296,9 +303,14 @@ def binary(request: FhirRequest, resource_id: str) -> HttpResponse:
         )
     try:
         doc, content = actions.document_content(actor=request.actor, document_id=pk)
-    except VaultError:
+    except (VaultError, OSError):
+        # The blob is unreadable or missing (a lost file, a destroyed key): the document is
+        # unavailable, said in FHIR (never an HTML 500).
         raise FhirError(
-            410, IssueCode.DELETED, "Le contenu de ce document n'est plus disponible."
+            410,
+            IssueCode.DELETED,
+            "Document indisponible : son contenu n'est plus lisible.",
+            detail="DOCUMENT_INDISPONIBLE",
         ) from None
     if _wants_fhir(request):
         return fhir_response(

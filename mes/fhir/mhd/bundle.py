@@ -47,7 +47,8 @@ from pydantic import ValidationError
 from mes.access.actors import Actor
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
-from mes.fhir.access import patient_by_ins
+from mes.fhir.access import patient_by_ins, strict_ins
+from mes.fhir.http import parse_json
 from mes.fhir.outcome import FhirError, IssueCode, operation_outcome
 from mes.identity.models import Citizen
 from mes.lib import codes
@@ -128,14 +129,7 @@ def _where(i: int, path: str = "") -> str:
 
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise fault(
-            IssueCode.STRUCTURE,
-            f"Corps illisible : JSON invalide ({error}).",
-            status=400,
-        ) from None
+    data = parse_json(raw)
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise fault(IssueCode.STRUCTURE, "ITI-65 attend une ressource Bundle de type transaction.")
     return data
@@ -150,6 +144,14 @@ def _validate_fhir(data: dict[str, Any]) -> None:
         )
         raise fault(
             IssueCode.STRUCTURE, f"Bundle non conforme à FHIR R4 — {problems}", "Bundle"
+        ) from None
+    except Exception:
+        # (e.g. `attachment.url: true`, `resourceType: ["x"]`): still a structure fault.
+        raise fault(
+            IssueCode.STRUCTURE,
+            "Bundle non conforme à FHIR R4 : un élément n'a pas le type JSON attendu "
+            "(chaîne, nombre, booléen, objet ou tableau).",
+            "Bundle",
         ) from None
 
 
@@ -179,13 +181,28 @@ def _hash_matches(given: bytes, content: bytes) -> bool:
         return False
 
 
+# A document's dates are those of care: outside these years, a typing or encoding error (year 1,
+# 9999), never a document (and the bounds keep every conversion within datetime's range).
+PLAUSIBLE_YEARS = range(1800, 2200)
+
+
 def _datetime(value: Any, expression: str) -> datetime | None:
     if not value:
         return None
     try:
-        return date_range(expression, str(value))[1]
+        found = date_range(expression, str(value))[1]
     except FhirError:
-        raise fault(IssueCode.VALUE, f"Date invalide : « {value} ».", expression) from None
+        raise fault(
+            IssueCode.VALUE, f"Date invalide : « {str(value)[:40]} ».", expression
+        ) from None
+    if found.year not in PLAUSIBLE_YEARS:
+        raise fault(
+            IssueCode.VALUE,
+            f"Date hors des années possibles ({PLAUSIBLE_YEARS.start}–"
+            f"{PLAUSIBLE_YEARS.stop - 1}) : « {str(value)[:40]} ».",
+            expression,
+        )
+    return found
 
 
 class _PatientResolver:
@@ -240,7 +257,7 @@ def _patient_by_identifier(identifiers: list[Any], expression: str) -> uuid.UUID
         if kind is None:
             continue
         try:
-            parsed = ins_lib.parse_ins(str(ident.get("value") or ""), kind)
+            parsed = strict_ins(str(ident.get("value") or ""), kind)
         except ins_lib.InvalidIns as error:
             raise fault(IssueCode.VALUE, str(error), expression) from None
         citizen = patient_by_ins(parsed)
@@ -547,9 +564,13 @@ def _document(
             f"({len(raw)} octets).",
             at + ".size",
         )
-    if attachment.get("hash") and not _hash_matches(
-        _b64(str(attachment["hash"]), at + ".hash", "attachment.hash"), raw
-    ):
+    if not attachment.get("hash"):
+        raise fault(
+            IssueCode.REQUIRED,
+            "attachment.hash (base64 du SHA-1 du document) est obligatoire.",
+            at + ".hash",
+        )
+    if not _hash_matches(_b64(str(attachment["hash"]), at + ".hash", "attachment.hash"), raw):
         raise fault(
             IssueCode.VALUE,
             "L'empreinte SHA-1 annoncée (attachment.hash) ne correspond pas au document reçu.",
@@ -607,11 +628,22 @@ def read_bundle(raw: bytes, *, base: str) -> Submission:
     entries: list[dict[str, Any]] = data.get("entry") or []
     binaries: dict[str, tuple[int, dict[str, Any]]] = {}
     bundle_patients: dict[str, uuid.UUID | None] = {}
+    seen_urls: set[str] = set()
     for i, entry in enumerate(entries):
         res = entry.get("resource")
         if not isinstance(res, dict):
             raise fault(IssueCode.REQUIRED, "Chaque entrée porte une ressource.", _where(i))
         full_url = str(entry.get("fullUrl") or "")
+        if full_url in seen_urls:
+            # Two entries with one fullUrl: references would be ambiguous (FHIR R4 bdl-7).
+            raise fault(
+                INVARIANT,
+                f"Deux entrées du lot portent le même fullUrl « {full_url[:100]} » : chaque "
+                "entrée a le sien (règle bdl-7).",
+                f"Bundle.entry[{i}].fullUrl",
+            )
+        if full_url:
+            seen_urls.add(full_url)
         if res.get("resourceType") == "Binary" and _request(entry, i)[0] == "POST":
             if not full_url:
                 raise fault(IssueCode.REQUIRED, "Un Binary porte un fullUrl.", f"Bundle.entry[{i}]")
@@ -742,10 +774,7 @@ def _supersede_patch(i: int, res: dict[str, Any]) -> mhd_patch.PatchIntent:
         after = mhd_patch.apply_fhirpath_patch(before, res)
     else:
         raw = _b64(str(res.get("data") or ""), _where(i, "data"), "JSON Patch")
-        try:
-            operations = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise fault(IssueCode.STRUCTURE, "JSON Patch illisible.", _where(i, "data")) from None
+        operations = parse_json(raw)
         after = mhd_patch.apply_json_patch(before, operations)
     return mhd_patch.intent(before, after)
 
@@ -760,13 +789,16 @@ def _discard_blobs(patient_id: uuid.UUID, documents: list[Document]) -> None:
 
 
 @traced_action
-def provide(*, actor: Actor, submission: Submission) -> list[Document]:
-    """Deposit every document of a checked ITI-65 submission, all or nothing.
+def provide(*, actor: Actor, submission: Submission) -> bytes:
+    """Deposit every document of a checked ITI-65 submission, all or nothing, and return the
+    `transaction-response` already serialised.
 
     Precondition: `read_bundle` accepted the request. Effects: per document, what
     document_deposit does (encrypted blob, DEPOT_DOC or REMPLACEMENT_DOC trace, the old version
     superseded, the patient notified unless INVISIBLE_PATIENT). Any refusal (NotFound, traced) or
     invalid document (FhirError 422) rolls everything back and removes the blobs already written.
+    The answer is built inside the transaction: once it commits, nothing is left that could
+    fail and make a client retry an accepted deposit (issue 13 §1).
     """
     if submission.patient_id is None:
         raise Refused(
@@ -808,10 +840,11 @@ def provide(*, actor: Actor, submission: Submission) -> list[Document]:
                 ) from None
             written.append(doc)
             _after_deposit(actor, sub, doc)
+        answer = response_bundle(submission, written)
+        return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
     except BaseException:
         _discard_blobs(patient_id, written)
         raise
-    return written
 
 
 def _after_deposit(actor: Actor, sub: DocumentSubmission, doc: Document) -> None:
@@ -853,6 +886,7 @@ def response_bundle(submission: Submission, documents: list[Document]) -> dict[s
     """transaction-response: one entry per request entry, in the request's order."""
     now = dr.iso(timezone.now())
     out: list[dict[str, Any]] = []
+    owners = {sub.binary_entry: documents[n] for n, sub in enumerate(submission.documents)}
     for index, plan in enumerate(submission.entries):
         response: dict[str, Any]
         if plan.kind == "submissionset":
@@ -866,12 +900,7 @@ def response_bundle(submission: Submission, documents: list[Document]) -> dict[s
             if sub.warnings:
                 response["outcome"] = _outcome(sub.warnings)
         elif plan.kind == "binary":
-            owner = next(
-                documents[n]
-                for n, sub in enumerate(submission.documents)
-                if sub.binary_entry == index
-            )
-            response = {"status": "201 Created", "location": f"Binary/{owner.pk}"}
+            response = {"status": "201 Created", "location": f"Binary/{owners[index].pk}"}
         elif plan.kind == "patient":
             response = {"status": "200 OK", "location": f"Patient/{submission.patient_id}"}
         else:
