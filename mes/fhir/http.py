@@ -69,6 +69,7 @@ def _too_large(limit: int) -> FhirError:
         413,
         IssueCode.TOO_LONG,
         f"Requête trop volumineuse (plus de {size}) : déposez les documents en plusieurs lots.",
+        detail="TROP_VOLUMINEUX",
     )
 
 
@@ -116,6 +117,7 @@ def check_text(text: str, expression: str) -> None:
             f"Caractère interdit ({bad}) : les caractères de contrôle et les inversions du sens "
             "d'écriture ne sont pas acceptés.",
             expression=expression,
+            detail="CARACTERE_INTERDIT",
         )
 
 
@@ -133,6 +135,7 @@ def _check_tree(data: Any) -> None:
                 400,
                 IssueCode.STRUCTURE,
                 f"JSON trop profond (plus de {MAX_JSON_DEPTH} niveaux).",
+                detail="JSON_ILLISIBLE",
             )
         if isinstance(value, dict):
             for key, item in value.items():
@@ -151,12 +154,17 @@ def parse_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise FhirError(400, IssueCode.STRUCTURE, "Corps illisible : UTF-8 invalide.") from None
+        raise FhirError(
+            400, IssueCode.STRUCTURE, "Corps illisible : UTF-8 invalide.", detail="JSON_ILLISIBLE"
+        ) from None
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
         raise FhirError(
-            400, IssueCode.STRUCTURE, f"Corps illisible : JSON invalide ({error})."[:300]
+            400,
+            IssueCode.STRUCTURE,
+            f"Corps illisible : JSON invalide ({error})."[:300],
+            detail="JSON_ILLISIBLE",
         ) from None
     _check_tree(data)
     return data

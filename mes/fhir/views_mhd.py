@@ -27,7 +27,8 @@ from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.parameters import Parameters
 
 from mes.access.decision import Action
-from mes.audit.models import TraceAction
+from mes.audit import trace
+from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Citizen
 from mes.lib import filetypes
 from mes.lib.errors import InvalidInput
@@ -89,7 +90,20 @@ def transaction(request: FhirRequest) -> HttpResponse:
     accepts_json(request)
     if request.content_type not in JSON_TYPES:
         raise unsupported_media(request)
-    submission = bundle.read_bundle(read_body(request, MAX_BUNDLE_BYTES), base=fhir_base(request))
+    try:
+        submission = bundle.read_bundle(
+            read_body(request, MAX_BUNDLE_BYTES), base=fhir_base(request)
+        )
+    except bundle.UnknownPatient:
+        # A metadata error for the sender (XDSUnknownPatientId), a refusal on the record.
+        trace.record(
+            actor=request.actor,
+            action=TraceAction.DEPOSIT_DOC,
+            outcome=TraceOutcome.REFUSED,
+            patient_id=None,
+            reason="dossier inconnu",
+        )
+        raise
     if submission.patient_id is not None:
         open_emergency_access(request, submission.patient_id)
     body = bundle.provide(actor=request.actor, submission=submission)
