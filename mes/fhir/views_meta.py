@@ -90,8 +90,17 @@ _DOCUMENT_SEARCH_PARAMS = [
     _param("setting", "token", "Cadre d'exercice (practiceSetting)."),
     _param("period", "date", "Date des actes (context.period)."),
     _param("facility", "token", "Type de structure (facilityType)."),
-    _param("event", "token", "Codes d'événement (non renseignés ici : ne trouve rien)."),
-    _param("related", "reference", "Documents liés (non renseignés ici : ne trouve rien)."),
+    _param(
+        "event",
+        "token",
+        "Codes d'événement (context.event, eventCodeList) : system|code, |code ou code.",
+    ),
+    _param(
+        "related",
+        "reference",
+        "Identifiants associés (context.related, referenceIdList), par la valeur de "
+        "l'identifiant ; aussi related:identifier et related.identifier. Autre chaînage : 400.",
+    ),
     _param("identifier", "token", "Identifiant du document (uniqueId, entryUUID)."),
     _param("isArchived", "token", "PDSm : true pour les seuls documents archivés."),
     _param("_count", "number", "Taille de page (20 par défaut, 100 au plus ; liens next)."),

@@ -21,8 +21,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.http import HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.parameters import Parameters
 
@@ -341,3 +344,23 @@ def binary(request: FhirRequest, resource_id: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- the base URL without its slash ------------------------------------------------------------
+
+
+@csrf_exempt
+@login_not_required
+def base_without_slash(request: HttpRequest) -> HttpResponse:
+    """`…/fhir`, as `implementation.url` advertises it (issue 12 §3): a POST is the ITI-65
+    transaction itself (a redirect would lose its body); anything else goes to `…/fhir/`."""
+    if request.method == "POST":
+        return transaction(request)
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(
+        reverse("fhir:transaction") + (f"?{query}" if query else "")
+    )
+
+
+base_without_slash.mes_access = "fhir"  # type: ignore[attr-defined]
+base_without_slash.fhir_scopes = transaction.fhir_scopes  # type: ignore[attr-defined]

@@ -225,7 +225,12 @@ def render(doc: Document, *, base: str, now: datetime | None = None) -> dict[str
                 "valueBoolean": doc.status == Document.Status.ARCHIVED,
             }
         ],
-        "masterIdentifier": {"system": systems.RFC3986, "value": f"urn:oid:{doc.unique_id}"},
+        # IHE.MHD.Minimal.DocumentReference: masterIdentifier.use is fixed to « usual ».
+        "masterIdentifier": {
+            "use": "usual",
+            "system": systems.RFC3986,
+            "value": f"urn:oid:{doc.unique_id}",
+        },
         "identifier": [
             {"use": "official", "system": systems.RFC3986, "value": f"urn:uuid:{doc.pk}"}
         ],

@@ -436,9 +436,21 @@ def _int(param: str, value: str, *, low: int, high: int | None = None) -> int:
     return number
 
 
+# `related` is a reference to the related identifiers (XDS referenceIdList): the FHIR forms
+# that name them by identifier mean the same search (issue 12 §4).
+ALIASES = {"related:identifier": "related", "related.identifier": "related"}
+
+
 def _split(name: str) -> tuple[str, str]:
-    base, _, modifier = name.partition(":")
+    base, _, modifier = ALIASES.get(name, name).partition(":")
     return base, modifier
+
+
+def _known_base(name: str) -> bool:
+    """A parameter this search knows, or the root of one (`author` of `author.given`)."""
+    return name == "author" or any(
+        name in known for known in (PATIENT_PARAMS, TOKEN_FILTERS, DATE_PARAMS, STRING_PARAMS)
+    )
 
 
 def parse(pairs: Iterable[tuple[str, str]], now: datetime | None = None) -> Search:
@@ -488,6 +500,16 @@ def parse(pairs: Iterable[tuple[str, str]], now: datetime | None = None) -> Sear
         elif base == "_sort":
             s.order = _sort(value)
             s.used.append((name, value))
+        elif _known_base(base.split(".", 1)[0]):
+            # A chain or a modifier on a parameter we know: refused, never silently ignored
+            # (which would widen the search).
+            raise FhirError(
+                400,
+                IssueCode.NOT_SUPPORTED,
+                f"Paramètre « {name[:60]} » non pris en charge (chaînage ou modificateur) : voir "
+                "le CapabilityStatement (/fhir/metadata).",
+                expression=name[:60],
+            )
     if not (s.patient or s.patient_identifier):
         raise FhirError(
             400,

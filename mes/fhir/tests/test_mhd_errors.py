@@ -102,3 +102,70 @@ def test_warnings_carry_their_code(api, camille):
         "METADONNEE_NON_CONSERVEE",  # period.end
         "PartialTransformContentNotProcessed",
     ]
+
+
+# --- §3 the base URL as advertised -------------------------------------------------------------
+
+
+def test_post_to_the_base_without_slash_is_the_transaction(api, camille, client):
+    advertised = fhir_json(client.get("/fhir/metadata"))["implementation"]["url"]
+    assert advertised.endswith("/fhir")
+    response = api.post("/fhir", provide_bundle(camille, [document()]))
+    assert response.status_code == 200
+    assert fhir_json(response, "Bundle")["type"] == "transaction-response"
+    assert Document.objects.filter(patient=camille).count() == 1
+    assert response["Cache-Control"] == "no-store"
+    anonymous = client.post("/fhir", "{}", content_type="application/fhir+json")
+    assert anonymous.status_code == 401
+    redirect = client.get("/fhir?_format=json")
+    assert (redirect.status_code, redirect["Location"]) == (301, "/fhir/?_format=json")
+
+
+# --- §4 metadata kept or said --------------------------------------------------------------------
+
+
+def test_master_identifier_use_is_usual(api, camille):
+    deposit = api.post("/fhir/", provide_bundle(camille, [document()]))
+    location = deposit.json()["entry"][1]["response"]["location"]
+    rendered = fhir_json(api.get(f"/fhir/{location}"), "DocumentReference")
+    assert rendered["masterIdentifier"]["use"] == "usual"
+
+
+def test_unkept_metadata_are_said(api, camille):
+    doc = document()
+    doc["resource"]["content"][0]["attachment"]["language"] = "en-US"
+    doc["resource"]["authenticator"] = {"display": "Dr Responsable"}
+    doc["resource"]["context"]["sourcePatientInfo"] = {"reference": "#p"}
+    response = api.post("/fhir/", provide_bundle(camille, [doc]))
+    assert response.status_code == 200
+    texts = [i["diagnostics"] for i in response.json()["entry"][1]["response"]["outcome"]["issue"]]
+    assert any("attachment.language" in t for t in texts)
+    assert any("authenticator" in t for t in texts)
+    assert any("sourcePatientInfo" in t for t in texts)
+    french = document()
+    french["resource"]["content"][0]["attachment"]["language"] = "fr-FR"
+    quiet = api.post("/fhir/", provide_bundle(camille, [french]))
+    assert "outcome" not in quiet.json()["entry"][1]["response"]
+
+
+@pytest.mark.parametrize("name", ["related", "related:identifier", "related.identifier"])
+def test_related_by_identifier(api, camille, name):
+    doc = document()
+    doc["resource"]["context"]["related"] = [{"identifier": {"value": "ORDO-42"}}]
+    assert api.post("/fhir/", provide_bundle(camille, [doc])).status_code == 200
+    assert api.post("/fhir/", provide_bundle(camille, [document()])).status_code == 200
+    found = api.get(
+        "/fhir/DocumentReference", patient=str(camille.pk), status="current", **{name: "ORDO-42"}
+    )
+    assert fhir_json(found, "Bundle")["total"] == 1
+
+
+@pytest.mark.parametrize(
+    "name", ["related.system", "patient.name", "type:text", "author.identifier", "date:missing"]
+)
+def test_chains_and_modifiers_we_do_not_know_are_refused(api, camille, name):
+    response = api.get(
+        "/fhir/DocumentReference", patient=str(camille.pk), status="current", **{name: "x"}
+    )
+    assert response.status_code == 400
+    assert fhir_json(response, "OperationOutcome")["issue"][0]["expression"] == [name]
