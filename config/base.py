@@ -303,6 +303,8 @@ OAUTH2_PROVIDER = {
     },
     # A client that asks for no scope gets only `openid`: every data scope is asked explicitly.
     "DEFAULT_SCOPES": ["openid"],
+    # SMART v1 and v2 syntaxes (user/…, system/…, wildcards), a subset granted: mes/fhir/scopes.py.
+    "SCOPES_BACKEND_CLASS": "mes.fhir.scopes.SmartScopes",
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,

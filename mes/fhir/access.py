@@ -56,6 +56,7 @@ from mes.identity.models import Citizen, Organisation, Professional
 from mes.lib import ins as ins_lib
 from mes.lib.errors import Forbidden, InvalidInput
 
+from . import scopes as smart_scopes
 from .models import FhirClient
 from .outcome import (
     FhirError,
@@ -364,7 +365,7 @@ def fhir_endpoint(
             freq: FhirRequest = request  # type: ignore[assignment]
             try:
                 token = _authenticate(request)
-                missing = [s for s in required if s not in token.scope.split()]
+                missing = [s for s in required if not smart_scopes.grants(token.scope, s)]
                 if missing:
                     return forbidden(
                         "Le jeton ne porte pas la portée nécessaire : " + " ".join(missing) + ".",

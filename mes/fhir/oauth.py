@@ -22,7 +22,10 @@ from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import AuthorizationView, IntrospectTokenView
 
-from mes.identity.models import Professional
+from mes.identity.models import Organisation, Professional
+
+from . import scopes as smart_scopes
+from .models import FhirClient
 
 # Claims beyond the standard ones, all released with the `profile` scope.
 PROFESSIONAL_CLAIMS = {
@@ -68,6 +71,31 @@ class MesOAuth2Validator(OAuth2Validator):
             "organisation_finess": org.finess if org else "",
             "organisation_name": org.name if org else "",
         }
+
+    def validate_scopes(
+        self,
+        client_id: str,
+        scopes: list[str],
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        """SMART v1 / v2 scopes: the subset this client may have is granted (RFC 6749 §3.3), and
+        the token response's `scope` says which; nothing grantable is `invalid_scope`."""
+        fhir_client = (
+            FhirClient.objects.select_related("organisation").filter(application=client).first()
+        )
+        organisation = fhir_client.organisation if fhir_client else None
+        granted = smart_scopes.grantable(
+            scopes,
+            client_credentials=request.grant_type == "client_credentials",
+            insurer=organisation is not None and organisation.kind == Organisation.Kind.INSURER,
+        )
+        if not granted:
+            return False
+        request.scopes = granted
+        return True
 
     def get_discovery_claims(self, request: Any) -> list[str]:
         return [
