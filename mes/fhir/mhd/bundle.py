@@ -645,8 +645,7 @@ def _content(
     return binary_index, raw
 
 
-# CI-SIS: the documents of the DMP are in French; attachment.language is rendered as this.
-DOCUMENT_LANGUAGE = "fr-FR"
+DOCUMENT_LANGUAGE = dr.DOCUMENT_LANGUAGE  # CI-SIS: the documents of the DMP are in French
 
 
 def _language(i: int, res: dict[str, Any], attachment: dict[str, Any], warnings: list[str]) -> None:

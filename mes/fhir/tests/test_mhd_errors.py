@@ -129,6 +129,7 @@ def test_master_identifier_use_is_usual(api, camille):
     location = deposit.json()["entry"][1]["response"]["location"]
     rendered = fhir_json(api.get(f"/fhir/{location}"), "DocumentReference")
     assert rendered["masterIdentifier"]["use"] == "usual"
+    assert rendered["content"][0]["attachment"]["language"] == "fr-FR"
 
 
 def test_unkept_metadata_are_said(api, camille):
