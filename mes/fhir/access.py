@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
@@ -236,10 +237,31 @@ def _acting_professional(request: HttpRequest, organisation: Organisation) -> Pr
     return professional
 
 
-def _resolve_actor(request: FhirRequest, token: AccessToken, allow_insurer: bool) -> Actor:
+# The registered client of a token does not change within the token's life: kept in process
+# for a few minutes, keyed by the client_id (random, never reused), saving one query a request.
+CLIENT_CACHE_SECONDS = 300
+_client_cache: dict[str, tuple[float, FhirClient | None]] = {}
+
+
+def _client_of(token: AccessToken) -> FhirClient | None:
+    application = token.application
+    if application is None:
+        return None
+    now = time.monotonic()
+    cached = _client_cache.get(application.client_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     client = (
-        FhirClient.objects.select_related("organisation").filter(application=token.application_id)
+        FhirClient.objects.select_related("organisation").filter(application=application.pk)
     ).first()
+    if len(_client_cache) > 1000:  # bounded: a few hundred registered clients at most
+        _client_cache.clear()
+    _client_cache[application.client_id] = (now + CLIENT_CACHE_SECONDS, client)
+    return client
+
+
+def _resolve_actor(request: FhirRequest, token: AccessToken, allow_insurer: bool) -> Actor:
+    client = _client_of(token)
     request.fhir_client = client
     if client is not None:
         software = client.software_label

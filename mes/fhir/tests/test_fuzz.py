@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from mes.fhir.tests.conftest import fhir_json
@@ -160,6 +160,7 @@ def test_generated_bundles(api, camille):
 
     @FUZZ
     @given(plan=mutations(template))
+    @example(plan=[])  # the valid bundle itself: the accepted side is always exercised
     def run(plan: list[tuple[str, Any, Any]]) -> None:
         bundle = _mutate(template, plan)
         before = Counts.now()
@@ -223,6 +224,8 @@ def test_generated_searches(api, camille):
         params=st.lists(st.tuples(st.sampled_from(SEARCH_NAMES), nasty_text), max_size=5),
         post=st.booleans(),
     )
+    @example(params=[], post=False)
+    @example(params=[("_count", "x")], post=True)
     def run(params: list[tuple[str, str]], post: bool) -> None:
         query = [("patient", str(camille.pk)), ("status", "current"), *params]
         before = Counts.now()
