@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "mes.vaccinations",
     "mes.prevention",
     "oauth2_provider",
+    "corsheaders",
     "mes.fhir",
     "mes.portal",
     "mes.pro",
@@ -71,6 +72,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # CORS for the browser apps registered as FHIR clients (their allowed origins), on the API
+    # and the token endpoints only: mes/fhir/cors.py.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -280,6 +284,22 @@ if not MES_OIDC_RSA_PRIVATE_KEY:
         "MES_OIDC_RSA_PRIVATE_KEY (ou MES_OIDC_RSA_PRIVATE_KEY_FILE) doit être défini : clé RSA "
         "PEM qui signe les jetons d'identité OpenID Connect."
     )
+
+# django-cors-headers: no origin is allowed by settings; mes/fhir/cors.py allows, per request,
+# the origins registered for an OAuth client (Application.allowed_origins). No cookies cross.
+CORS_URLS_REGEX = r"^/(fhir(/.*)?|o/(token|revoke_token|userinfo)/|\.well-known/.*)$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "prefer",
+    "x-mes-mode-acces",
+    "x-mes-justification",
+    "x-mes-professionnel",
+)
+CORS_EXPOSE_HEADERS = ("location", "www-authenticate", "content-location", "etag")
+CORS_PREFLIGHT_MAX_AGE = 600
 
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
