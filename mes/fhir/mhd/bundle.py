@@ -122,7 +122,11 @@ class Problems:
             raise self.errors[0]
         first = self.errors[0]
         status = 422 if any(e.status == 422 for e in self.errors) else first.status
-        raise FhirError(
+        # An unknown patient among the problems: still traced by the view (UnknownPatient).
+        kind = (
+            UnknownPatient if any(isinstance(e, UnknownPatient) for e in self.errors) else FhirError
+        )
+        raise kind(
             status,
             first.code,
             first.diagnostics,
@@ -913,14 +917,16 @@ def read_bundle(raw: bytes, *, base: str) -> Submission:
     patient_id = None
     with problems.collecting():
         patient_id = resolver.patient_id()
-    if not problems.errors and patient_id is None and resolver.found:
-        raise UnknownPatient(
-            422,
-            IssueCode.NOT_FOUND,
-            "Patient inconnu du DMP : aucun dossier ne porte cet identifiant (INS ou "
-            "Patient/<id>).",
-            expression="Bundle.entry.resource.subject",
-            detail="XDSUnknownPatientId",
+    if patient_id is None and None in resolver.found:
+        problems.add(
+            UnknownPatient(
+                422,
+                IssueCode.NOT_FOUND,
+                "Patient inconnu du DMP : aucun dossier ne porte cet identifiant (INS ou "
+                "Patient/<id>).",
+                expression="Bundle.entry.resource.subject",
+                detail="XDSUnknownPatientId",
+            )
         )
     problems.raise_any()
     return Submission(

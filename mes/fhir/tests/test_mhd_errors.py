@@ -170,3 +170,12 @@ def test_chains_and_modifiers_we_do_not_know_are_refused(api, camille, name):
     )
     assert response.status_code == 400
     assert fhir_json(response, "OperationOutcome")["issue"][0]["expression"] == [name]
+
+
+def test_an_unknown_patient_is_reported_with_the_other_problems(api):
+    by_ins = {"identifier": {"system": INS_NIR_SYSTEM, "value": with_key("1800175001001")}}
+    response = api.post("/fhir/", provide_bundle(by_ins, [document(size=1)]))
+    assert details(response) == [
+        ("error", "value", "XDSNonIdenticalSize"),
+        ("error", "not-found", "XDSUnknownPatientId"),
+    ]
