@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -20,7 +21,11 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
-from oauth2_provider.views import AuthorizationView, IntrospectTokenView
+from oauth2_provider.views import (
+    AuthorizationView,
+    ConnectDiscoveryInfoView,
+    IntrospectTokenView,
+)
 
 from mes.identity.models import Organisation, Professional
 
@@ -166,3 +171,17 @@ class OwnTokenIntrospectView(IntrospectTokenView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self._answer(request, request.POST.get("token"))
+
+
+class HonestDiscoveryView(ConnectDiscoveryInfoView):
+    """/.well-known/openid-configuration advertising only what is supported (issue 12 §2): the
+    ID tokens are signed RS256 only (every client is registered RS256), so HS256 is not
+    offered."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data["id_token_signing_alg_values_supported"] = ["RS256"]
+        honest = JsonResponse(data)
+        honest["Access-Control-Allow-Origin"] = "*"
+        return honest

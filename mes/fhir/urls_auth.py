@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, URLResolver, path, re_path
 from oauth2_provider import views as oauth_views
 
-from .oauth import OwnTokenIntrospectView, ProfessionalAuthorizationView
+from .oauth import HonestDiscoveryView, OwnTokenIntrospectView, ProfessionalAuthorizationView
 
 app_name = "oauth2_provider"
 
@@ -55,7 +55,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     re_path(
         r"^\.well-known/openid-configuration/?$",
-        _declared(oauth_views.ConnectDiscoveryInfoView.as_view(), "public"),
+        _declared(HonestDiscoveryView.as_view(), "public"),
         name="oidc-connect-discovery-info",
     ),
     path(

@@ -194,3 +194,10 @@ def test_a_token_issued_with_v2_scopes_works(client, dr_martin, camille):
     api = FhirApi(client, raw)
     assert api.get(f"/fhir/Patient/{camille.pk}").status_code == 200
     assert api.post("/fhir/", provide_bundle(camille, [document()])).status_code == 200
+
+
+def test_oidc_discovery_advertises_only_rs256(client, db):
+    config = client.get("/.well-known/openid-configuration").json()
+    assert config["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert config["code_challenge_methods_supported"] == ["S256"]
+    assert config["response_types_supported"] == ["code"]
