@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "mes.reimbursements",
     "mes.takeout",
     "oauth2_provider",
+    "corsheaders",
     "mes.fhir",
     "mes.mssante",
     "mes.backoffice",
@@ -87,6 +88,9 @@ MIDDLEWARE = [
     # Body size and control characters, before any view, session or form reads the request.
     "mes.web.limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # CORS for the browser apps registered as FHIR clients (their allowed origins), on the API
+    # and the token endpoints only: mes/fhir/cors.py.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -516,6 +520,22 @@ if not MES_OIDC_RSA_PRIVATE_KEY:
         "PEM qui signe les jetons d'identité OpenID Connect."
     )
 
+# django-cors-headers: no origin is allowed by settings; mes/fhir/cors.py allows, per request,
+# the origins registered for an OAuth client (Application.allowed_origins). No cookies cross.
+CORS_URLS_REGEX = r"^/(fhir(/.*)?|o/(token|revoke_token|userinfo)/|\.well-known/.*)$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "prefer",
+    "x-mes-mode-acces",
+    "x-mes-justification",
+    "x-mes-professionnel",
+)
+CORS_EXPOSE_HEADERS = ("location", "www-authenticate", "content-location", "etag")
+CORS_PREFLIGHT_MAX_AGE = 600
+
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": MES_OIDC_RSA_PRIVATE_KEY,
@@ -541,6 +561,8 @@ OAUTH2_PROVIDER = {
     },
     # A client that asks for no scope gets only `openid`: every data scope is asked explicitly.
     "DEFAULT_SCOPES": ["openid"],
+    # SMART v1 and v2 syntaxes (user/…, system/…, wildcards), a subset granted: mes/fhir/scopes.py.
+    "SCOPES_BACKEND_CLASS": "mes.fhir.scopes.SmartScopes",
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,

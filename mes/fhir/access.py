@@ -24,7 +24,10 @@ emergency mode it opens (or goes on with) the emergency session, which `decide` 
 
 from __future__ import annotations
 
+import logging
 import re
+import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -32,8 +35,15 @@ from typing import Any
 from urllib.parse import unquote
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_backends import OAuthLibCore, get_oauthlib_core
@@ -47,6 +57,7 @@ from mes.identity.models import Citizen, Organisation, Professional
 from mes.lib import ins as ins_lib
 from mes.lib.errors import Forbidden, InvalidInput
 
+from . import scopes as smart_scopes
 from .models import FhirClient
 from .outcome import (
     FhirError,
@@ -59,6 +70,7 @@ from .outcome import (
 )
 
 View = Callable[..., HttpResponse]
+logger = logging.getLogger(__name__)
 
 # --- Headers (documented in docs/fhir-api.md) -------------------------------------------------
 # The access mode of this request (VIHF purposeofuse, mes-spec §5.7): normal (default),
@@ -135,6 +147,21 @@ def _authenticate(request: HttpRequest) -> AccessToken:
     return token
 
 
+def _check_header_text(value: str, header: str) -> None:
+    from .http import check_text  # http imports this module
+
+    check_text(value, header)
+
+
+def _check_query(request: HttpRequest) -> None:
+    """Control characters and bidirectional overrides refused in every query parameter (a NUL
+    reaches PostgreSQL as an error otherwise)."""
+    for name, values in request.GET.lists():
+        _check_header_text(name, name[:40])
+        for value in values:
+            _check_header_text(value, name[:40])
+
+
 def _read_mode(request: HttpRequest) -> tuple[AccessMode, str]:
     raw_mode = request.headers.get(MODE_HEADER, AccessMode.NORMAL.value).strip()
     try:
@@ -157,6 +184,7 @@ def _read_mode(request: HttpRequest) -> tuple[AccessMode, str]:
             "La justification doit être encodée en UTF-8 puis en pourcentage (RFC 3986).",
             expression=JUSTIFICATION_HEADER,
         ) from None
+    _check_header_text(justification, JUSTIFICATION_HEADER)
     if len(justification) > JUSTIFICATION_MAX_LENGTH:
         raise FhirError(
             400,
@@ -209,10 +237,31 @@ def _acting_professional(request: HttpRequest, organisation: Organisation) -> Pr
     return professional
 
 
-def _resolve_actor(request: FhirRequest, token: AccessToken, allow_insurer: bool) -> Actor:
+# The registered client of a token does not change within the token's life: kept in process
+# for a few minutes, keyed by the client_id (random, never reused), saving one query a request.
+CLIENT_CACHE_SECONDS = 300
+_client_cache: dict[str, tuple[float, FhirClient | None]] = {}
+
+
+def _client_of(token: AccessToken) -> FhirClient | None:
+    application = token.application
+    if application is None:
+        return None
+    now = time.monotonic()
+    cached = _client_cache.get(application.client_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     client = (
-        FhirClient.objects.select_related("organisation").filter(application=token.application_id)
+        FhirClient.objects.select_related("organisation").filter(application=application.pk)
     ).first()
+    if len(_client_cache) > 1000:  # bounded: a few hundred registered clients at most
+        _client_cache.clear()
+    _client_cache[application.client_id] = (now + CLIENT_CACHE_SECONDS, client)
+    return client
+
+
+def _resolve_actor(request: FhirRequest, token: AccessToken, allow_insurer: bool) -> Actor:
+    client = _client_of(token)
     request.fhir_client = client
     if client is not None:
         software = client.software_label
@@ -322,6 +371,13 @@ def fhir_endpoint(
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = _answer(request, *args, **kwargs)
+            # Health data: never kept by a browser or a shared cache, bearer requests included.
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+            return response
+
+        def _answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if allowed_methods and request.method not in allowed_methods:
                 return not_supported(
                     f"Méthode {request.method} non prise en charge sur cette ressource.",
@@ -331,27 +387,18 @@ def fhir_endpoint(
             freq: FhirRequest = request  # type: ignore[assignment]
             try:
                 token = _authenticate(request)
-                missing = [s for s in required if s not in token.scope.split()]
+                missing = [s for s in required if not smart_scopes.grants(token.scope, s)]
                 if missing:
                     return forbidden(
                         "Le jeton ne porte pas la portée nécessaire : " + " ".join(missing) + ".",
                         missing_scopes=" ".join(required),
                     )
                 freq.access_token = token
+                _check_query(request)
                 freq.actor = _resolve_actor(freq, token, allow_insurer)
                 return view(freq, *args, **kwargs)
-            except FhirError as error:
-                return error.response()
-            except Http404:  # NotFound, Refused: absent or not yours, one answer
-                return not_found()
-            except InvalidInput as error:
-                return outcome_response(
-                    422, IssueCode.PROCESSING, str(error), expression=error.field
-                )
-            except Forbidden as error:  # RefusedForbidden included
-                return forbidden(error.message)
-            except PermissionDenied:
-                return forbidden("Action non autorisée.")
+            except Exception as error:
+                return error_response(request, error)
 
         wrapped = csrf_exempt(login_not_required(wrapper))
         wrapped.mes_access = "fhir"  # type: ignore[attr-defined]
@@ -361,10 +408,58 @@ def fhir_endpoint(
     return decorator
 
 
+def error_response(request: HttpRequest, error: Exception) -> HttpResponse:
+    """Any exception of a FHIR view as an OperationOutcome: the domain's errors with their
+    status, the request's faults as 400 / 413, and an unforeseen one as a 500 OperationOutcome
+    (logged with its place, never with its message: it may quote health data)."""
+    if isinstance(error, FhirError):
+        return error.response()
+    if isinstance(error, Http404):  # NotFound, Refused: absent or not yours, one answer
+        return not_found()
+    if isinstance(error, InvalidInput):
+        return outcome_response(422, IssueCode.PROCESSING, str(error), expression=error.field)
+    if isinstance(error, Forbidden):  # RefusedForbidden included
+        return forbidden(error.message)
+    if isinstance(error, PermissionDenied):
+        return forbidden("Action non autorisée.")
+    if isinstance(error, RequestDataTooBig):
+        return outcome_response(413, IssueCode.TOO_LONG, "Requête trop volumineuse.")
+    if isinstance(error, (MultiPartParserError, TooManyFieldsSent, UnreadablePostError)):
+        return outcome_response(
+            400, IssueCode.STRUCTURE, "Corps de requête illisible (formulaire mal formé)."
+        )
+    if isinstance(error, SuspiciousOperation):
+        return outcome_response(400, IssueCode.INVALID, "Requête refusée.")
+    frames = traceback.extract_tb(error.__traceback__)
+    place = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    logger.error(
+        "FHIR: erreur interne %s (%s) sur %s %s",
+        type(error).__name__,
+        place,
+        request.method,
+        request.path[:200],
+    )
+    return outcome_response(
+        500,
+        IssueCode.EXCEPTION,
+        "Erreur interne du serveur : rien n'a été enregistré par cette requête. Réessayez ; si "
+        "l'erreur persiste, signalez-la avec l'heure de la requête.",
+        detail="ERREUR_INTERNE",
+    )
+
+
 def fhir_public(view: View) -> View:
     """A FHIR document anyone may read without a token: the CapabilityStatement and the
     discovery documents (SMART App Launch requires them unauthenticated)."""
-    wrapped = csrf_exempt(login_not_required(view))
+
+    @wraps(view)
+    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Exception as error:
+            return error_response(request, error)
+
+    wrapped = csrf_exempt(login_not_required(answer))
     wrapped.mes_access = "public"  # type: ignore[attr-defined]
     return wrapped
 
@@ -400,9 +495,23 @@ def parse_ins_token(token: str, *, expression: str = "identifier") -> ins_lib.In
             field=expression,
         )
     try:
-        return ins_lib.parse_ins(value, kind)
+        return strict_ins(value, kind)
     except ins_lib.InvalidIns as error:
         raise InvalidInput(str(error), field=expression) from None
+
+
+_INS_SHAPE = re.compile(r"[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{8}")
+
+
+def strict_ins(value: str, kind: ins_lib.InsKind) -> ins_lib.Ins:
+    """An INS as a program sends it: exactly 15 characters, no space, dash or dot (the portal's
+    lenient reading is for people typing). Raises InvalidIns."""
+    if not _INS_SHAPE.fullmatch(value):
+        raise ins_lib.InvalidIns(
+            "L'INS s'écrit en 15 caractères sans espace ni séparateur : 15 chiffres (2A ou 2B "
+            "pour un département de naissance en Corse)."
+        )
+    return ins_lib.parse_ins(value, kind)
 
 
 def patient_by_ins(ins: ins_lib.Ins) -> Citizen | None:

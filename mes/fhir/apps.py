@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class FhirConfig(AppConfig):
     name = "mes.fhir"
     label = "fhir"
+
+    def ready(self) -> None:
+        from corsheaders.signals import check_request_enabled
+
+        from .cors import registered_origin
+
+        check_request_enabled.connect(registered_origin, dispatch_uid="mes-fhir-cors")

@@ -3,6 +3,8 @@ bounded body (413), one URL served by several methods with their own scopes (405
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -61,17 +63,111 @@ def accepts_json(request: FhirRequest) -> None:
         )
 
 
+def _too_large(limit: int) -> FhirError:
+    size = f"{limit // (1024 * 1024)} Mo" if limit >= 1024 * 1024 else f"{limit // 1024} Ko"
+    return FhirError(
+        413,
+        IssueCode.TOO_LONG,
+        f"Requête trop volumineuse (plus de {size}) : déposez les documents en plusieurs lots.",
+        detail="TROP_VOLUMINEUX",
+    )
+
+
 def read_body(request: FhirRequest, limit: int) -> bytes:
+    """The body, at most `limit` bytes: refused (413) on its announced length before anything
+    is read, then on what actually arrives (a chunked body announces nothing)."""
+    try:
+        announced = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise FhirError(400, IssueCode.INVALID, "En-tête Content-Length invalide.") from None
+    if announced > limit:
+        raise _too_large(limit)
     # Read from the stream: request.body would refuse anything above Django's form limit.
     raw = request.read(limit + 1)
     if len(raw) > limit:
-        raise FhirError(
-            413,
-            IssueCode.VALUE,
-            f"Requête trop volumineuse (plus de {limit // (1024 * 1024)} Mo) : déposez les "
-            "documents en plusieurs lots.",
-        )
+        raise _too_large(limit)
     return raw
+
+
+# --- JSON bodies --------------------------------------------------------------------------------
+
+# Deeper than any FHIR resource this API takes (a Bundle of DocumentReference with contained
+# resources nests about 12 levels): beyond, refused before the FHIR models recurse into it.
+MAX_JSON_DEPTH = 64
+# C0 controls but TAB, LF, CR; DEL and the C1 controls; the bidirectional embeddings, overrides
+# and isolates, which make a title read differently from what is stored (« Trojan Source »).
+FORBIDDEN_CHARACTERS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def forbidden_character(text: str) -> str | None:
+    """The first forbidden character of `text` as « U+XXXX », or None."""
+    found = FORBIDDEN_CHARACTERS.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def check_text(text: str, expression: str) -> None:
+    """400 for a control character or a bidirectional override in a request value."""
+    bad = forbidden_character(text)
+    if bad:
+        raise FhirError(
+            400,
+            IssueCode.VALUE,
+            f"Caractère interdit ({bad}) : les caractères de contrôle et les inversions du sens "
+            "d'écriture ne sont pas acceptés.",
+            expression=expression,
+            detail="CARACTERE_INTERDIT",
+        )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} n'est pas un nombre JSON")
+
+
+def _check_tree(data: Any) -> None:
+    """Depth and characters of a parsed JSON value, walked without recursion."""
+    stack: list[tuple[Any, int, str]] = [(data, 1, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise FhirError(
+                400,
+                IssueCode.STRUCTURE,
+                f"JSON trop profond (plus de {MAX_JSON_DEPTH} niveaux).",
+                detail="JSON_ILLISIBLE",
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check_text(key, where or "$")
+                stack.append((item, depth + 1, f"{where}.{key}" if where else key))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, f"{where}[{n}]") for n, item in enumerate(value))
+        elif isinstance(value, str):
+            check_text(value, where or "$")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body as JSON: 400 (`structure`) when unreadable (bad UTF-8 or JSON, NaN,
+    nesting deeper than MAX_JSON_DEPTH), 400 (`value`) for a forbidden character in any
+    string. Never lets an exception of the decoder escape (a RecursionError on deep input)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FhirError(
+            400, IssueCode.STRUCTURE, "Corps illisible : UTF-8 invalide.", detail="JSON_ILLISIBLE"
+        ) from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+        raise FhirError(
+            400,
+            IssueCode.STRUCTURE,
+            f"Corps illisible : JSON invalide ({error})."[:300],
+            detail="JSON_ILLISIBLE",
+        ) from None
+    _check_tree(data)
+    return data
 
 
 def by_method(**views: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -9,15 +9,28 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from typing import Any
+from urllib.parse import unquote_plus
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
-from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views import (
+    AuthorizationView,
+    ConnectDiscoveryInfoView,
+    IntrospectTokenView,
+)
 
-from mes.identity.models import Professional
+from mes.identity.models import Organisation, Professional
+
+from . import scopes as smart_scopes
+from .models import FhirClient
 
 # Claims beyond the standard ones, all released with the `profile` scope.
 PROFESSIONAL_CLAIMS = {
@@ -64,6 +77,31 @@ class MesOAuth2Validator(OAuth2Validator):
             "organisation_name": org.name if org else "",
         }
 
+    def validate_scopes(
+        self,
+        client_id: str,
+        scopes: list[str],
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        """SMART v1 / v2 scopes: the subset this client may have is granted (RFC 6749 §3.3), and
+        the token response's `scope` says which; nothing grantable is `invalid_scope`."""
+        fhir_client = (
+            FhirClient.objects.select_related("organisation").filter(application=client).first()
+        )
+        organisation = fhir_client.organisation if fhir_client else None
+        granted = smart_scopes.grantable(
+            scopes,
+            client_credentials=request.grant_type == "client_credentials",
+            insurer=organisation is not None and organisation.kind == Organisation.Kind.INSURER,
+        )
+        if not granted:
+            return False
+        request.scopes = granted
+        return True
+
     def get_discovery_claims(self, request: Any) -> list[str]:
         return [
             "sub",
@@ -85,3 +123,65 @@ class ProfessionalAuthorizationView(AuthorizationView):
         if user.is_authenticated and _professional_of(user) is None:
             return render(request, "fhir/authorize_refused.html", status=403)
         return super().dispatch(request, *args, **kwargs)
+
+
+def _calling_client_id(request: HttpRequest) -> str:
+    """The client_id of the client that authenticated the request (RFC 6749 §2.3.1: HTTP Basic,
+    or client_id in the body). Called once DOT has authenticated it."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip()).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        return unquote_plus(decoded.partition(":")[0])
+    return str(request.POST.get("client_id") or request.GET.get("client_id") or "")
+
+
+def introspection_allowed(caller_client_id: str, token_client_id: str | None) -> bool:
+    """RFC 7662 §4: a client learns only about its own tokens; a resource server declared in
+    MES_OAUTH_INTROSPECTION_CLIENTS (client ids) about any token."""
+    if not caller_client_id:
+        return False
+    if caller_client_id in getattr(settings, "MES_OAUTH_INTROSPECTION_CLIENTS", ()):
+        return True
+    return token_client_id is not None and caller_client_id == token_client_id
+
+
+class OwnTokenIntrospectView(IntrospectTokenView):
+    """/o/introspect/: DOT's introspection, answering `{"active": false}` for a token of
+    another client (issue 13 §6: a registered client could read any token's scope and user)."""
+
+    def _answer(self, request: HttpRequest, token_value: str | None) -> HttpResponse:
+        if token_value:
+            checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
+            owner = (
+                AccessToken.objects.filter(token_checksum=checksum)
+                .values_list("application__client_id", flat=True)
+                .first()
+            )
+            if not introspection_allowed(_calling_client_id(request), owner):
+                return JsonResponse({"active": False})
+        response: HttpResponse = self.get_token_response(token_value)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._answer(request, request.GET.get("token"))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._answer(request, request.POST.get("token"))
+
+
+class HonestDiscoveryView(ConnectDiscoveryInfoView):
+    """/.well-known/openid-configuration advertising only what is supported (issue 12 §2): the
+    ID tokens are signed RS256 only (every client is registered RS256), so HS256 is not
+    offered."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data["id_token_signing_alg_values_supported"] = ["RS256"]
+        honest = JsonResponse(data)
+        honest["Access-Control-Allow-Origin"] = "*"
+        return honest

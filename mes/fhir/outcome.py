@@ -47,9 +47,69 @@ class IssueCode(StrEnum):
     CONFLICT = "conflict"
     EXCEPTION = "exception"
     INFORMATIONAL = "informational"
+    TOO_LONG = "too-long"
+    TOO_COSTLY = "too-costly"
+    CODE_INVALID = "code-invalid"
+    INVARIANT = "invariant"
+    BUSINESS_RULE = "business-rule"
+
+
+# `issue.details.coding`: a code a program can switch on, beside the French text.
+# The XDS error codes of IHE ITI TF-3 Table 4.2.4.1-2 where MHD inherits them (MHD defines no
+# FHIR CodeSystem for them: docs/decisions.md), our own documented codes elsewhere
+# (docs/fhir-api.md « Codes d'erreur »).
+XDS_ERROR_SYSTEM = "urn:mes:fhir:CodeSystem:xds-error"
+MES_ERROR_SYSTEM = "urn:mes:fhir:CodeSystem:erreur"
+XDS_CODES = frozenset(
+    {
+        "XDSUnknownPatientId",
+        "XDSPatientIdDoesNotMatch",
+        "XDSRegistryMetadataError",
+        "XDSRepositoryMetadataError",
+        "XDSNonIdenticalHash",
+        "XDSNonIdenticalSize",
+        "XDSDuplicateUniqueIdInRegistry",
+        "XDSMissingDocument",
+        "XDSMissingDocumentMetadata",
+        "XDSUnknownRepositoryId",
+        "XDSDocumentUniqueIdError",
+        "XDSRegistryError",
+        "XDSRepositoryError",
+        "UnavailableRecipient",
+        "PartialTransformContentNotProcessed",
+        "PartialAppendContentNotProcessed",
+        "PartialSignsContentNotProcessed",
+        "PartialRelatesToContentNotProcessed",
+        "PartialFolderContentNotProcessed",
+    }
+)
+
+
+def details(code: str) -> dict[str, Any]:
+    """`issue.details` for an error code: the XDS code system when MHD names it, ours else."""
+    system = XDS_ERROR_SYSTEM if code in XDS_CODES else MES_ERROR_SYSTEM
+    return {"coding": [{"system": system, "code": code}], "text": code}
 
 
 NOT_FOUND_MESSAGE = "Ressource introuvable."
+
+
+def issue(
+    code: IssueCode | str,
+    diagnostics: str,
+    *,
+    severity: str = "error",
+    expression: str | None = None,
+    detail: str | None = None,
+) -> dict[str, Any]:
+    """One OperationOutcome.issue. `detail`: the code of `details.coding` (XDS or ours)."""
+    out: dict[str, Any] = {"severity": severity, "code": str(code)}
+    if detail:
+        out["details"] = details(detail)
+    out["diagnostics"] = diagnostics
+    if expression:
+        out["expression"] = [expression]
+    return out
 
 
 def operation_outcome(
@@ -58,13 +118,12 @@ def operation_outcome(
     *,
     severity: str = "error",
     expression: str | None = None,
+    detail: str | None = None,
 ) -> dict[str, Any]:
     """One OperationOutcome with one issue. `expression` names the faulty element (FHIRPath,
     a search parameter name or an HTTP header)."""
-    issue: dict[str, Any] = {"severity": severity, "code": str(code), "diagnostics": diagnostics}
-    if expression:
-        issue["expression"] = [expression]
-    return {"resourceType": "OperationOutcome", "issue": [issue]}
+    one = issue(code, diagnostics, severity=severity, expression=expression, detail=detail)
+    return {"resourceType": "OperationOutcome", "issue": [one]}
 
 
 def fhir_response(
@@ -88,9 +147,12 @@ def outcome_response(
     *,
     expression: str | None = None,
     headers: Mapping[str, str] | None = None,
+    detail: str | None = None,
 ) -> HttpResponse:
     return fhir_response(
-        operation_outcome(code, diagnostics, expression=expression), status, headers=headers
+        operation_outcome(code, diagnostics, expression=expression, detail=detail),
+        status,
+        headers=headers,
     )
 
 
@@ -156,6 +218,8 @@ class FhirError(Exception):
         *,
         expression: str | None = None,
         headers: Mapping[str, str] | None = None,
+        detail: str | None = None,
+        issues: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(diagnostics)
         self.status = status
@@ -163,14 +227,15 @@ class FhirError(Exception):
         self.diagnostics = diagnostics
         self.expression = expression
         self.headers = dict(headers or {})
+        self.detail = detail
+        # Every problem found, when the request had several (this one first).
+        self.issues = issues or [issue(code, diagnostics, expression=expression, detail=detail)]
 
     def response(self) -> HttpResponse:
         if self.status == 404:
             return not_found()
-        return outcome_response(
+        return fhir_response(
+            {"resourceType": "OperationOutcome", "issue": self.issues},
             self.status,
-            self.code,
-            self.diagnostics,
-            expression=self.expression,
             headers=self.headers,
         )

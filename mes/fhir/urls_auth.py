@@ -17,7 +17,7 @@ from oauth2_provider import views as oauth_views
 
 from mes.identity.oauth_throttle import throttled
 
-from .oauth import ProfessionalAuthorizationView
+from .oauth import HonestDiscoveryView, OwnTokenIntrospectView, ProfessionalAuthorizationView
 
 app_name = "oauth2_provider"
 
@@ -42,7 +42,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path(
         "o/introspect/",
-        _declared(throttled(oauth_views.IntrospectTokenView.as_view()), "public"),
+        _declared(throttled(OwnTokenIntrospectView.as_view()), "public"),
         name="introspect",
     ),
     path(
@@ -57,7 +57,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     re_path(
         r"^\.well-known/openid-configuration/?$",
-        _declared(oauth_views.ConnectDiscoveryInfoView.as_view(), "public"),
+        _declared(HonestDiscoveryView.as_view(), "public"),
         name="oidc-connect-discovery-info",
     ),
     path(

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from oauth2_provider.settings import oauth2_settings
 
+from . import scopes as smart_scopes
 from .access import (
     ACTING_PROFESSIONAL_HEADER,
     JUSTIFICATION_HEADER,
@@ -90,8 +91,17 @@ _DOCUMENT_SEARCH_PARAMS = [
     _param("setting", "token", "Cadre d'exercice (practiceSetting)."),
     _param("period", "date", "Date des actes (context.period)."),
     _param("facility", "token", "Type de structure (facilityType)."),
-    _param("event", "token", "Codes d'événement (non renseignés ici : ne trouve rien)."),
-    _param("related", "reference", "Documents liés (non renseignés ici : ne trouve rien)."),
+    _param(
+        "event",
+        "token",
+        "Codes d'événement (context.event, eventCodeList) : system|code, |code ou code.",
+    ),
+    _param(
+        "related",
+        "reference",
+        "Identifiants associés (context.related, referenceIdList), par la valeur de "
+        "l'identifiant ; aussi related:identifier et related.identifier. Autre chaînage : 400.",
+    ),
     _param("identifier", "token", "Identifiant du document (uniqueId, entryUUID)."),
     _param("isArchived", "token", "PDSm : true pour les seuls documents archivés."),
     _param("_count", "number", "Taille de page (20 par défaut, 100 au plus ; liens next)."),
@@ -337,7 +347,6 @@ def metadata(request: HttpRequest) -> HttpResponse:
 def smart_configuration(request: HttpRequest) -> HttpResponse:
     """SMART App Launch `/.well-known/smart-configuration` (plain JSON, not a FHIR resource)."""
     uris = _oauth_uris(request)
-    scopes = list(oauth2_settings.SCOPES)
     data = {
         "issuer": oauth2_settings.oidc_issuer(request),
         "jwks_uri": _abs(request, "oauth2_provider:jwks-info"),
@@ -351,15 +360,18 @@ def smart_configuration(request: HttpRequest) -> HttpResponse:
             oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED
         ),
         "response_types_supported": ["code"],
-        "scopes_supported": scopes,
+        "scopes_supported": smart_scopes.supported(),
         "code_challenge_methods_supported": ["S256"],
+        # Only what is offered: no EHR launch, no patient scopes (yet), no fhirUser claim.
         "capabilities": [
             "client-public",
             "client-confidential-symmetric",
             "sso-openid-connect",
             "launch-standalone",
+            "permission-offline",
             "permission-user",
             "permission-v1",
+            "permission-v2",
         ],
     }
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})

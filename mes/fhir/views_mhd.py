@@ -17,18 +17,21 @@ Unknown and refused are the same 404; every access and refusal is traced by the 
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.http import HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.csrf import csrf_exempt
+from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.parameters import Parameters
-from pydantic import ValidationError
 
 from mes.access.decision import Action
-from mes.audit.models import TraceAction
+from mes.audit import trace
+from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Citizen
 from mes.lib import filetypes
 from mes.lib.errors import InvalidInput
@@ -53,6 +56,7 @@ from .http import (
     accepts_json,
     by_method,
     fhir_base,
+    parse_json,
     read_body,
     resource_uuid,
     unsupported_media,
@@ -61,7 +65,7 @@ from .mhd import bundle, manage, search
 from .mhd import document_reference as dr
 from .mhd import patch as mhd_patch
 from .mhd.references import local_id
-from .outcome import FhirError, IssueCode, fhir_response, operation_outcome
+from .outcome import FHIR_JSON, FhirError, IssueCode, fhir_response, operation_outcome
 
 # A bundle carries its documents in base64: a few documents at the deposit limit
 # (MES_UPLOAD_MAX_BYTES, checked again per document by the domain).
@@ -89,11 +93,25 @@ def transaction(request: FhirRequest) -> HttpResponse:
     accepts_json(request)
     if request.content_type not in JSON_TYPES:
         raise unsupported_media(request)
-    submission = bundle.read_bundle(read_body(request, MAX_BUNDLE_BYTES), base=fhir_base(request))
+    try:
+        submission = bundle.read_bundle(
+            read_body(request, MAX_BUNDLE_BYTES), base=fhir_base(request)
+        )
+    except bundle.UnknownPatient:
+        # A metadata error for the sender (XDSUnknownPatientId), a refusal on the record.
+        trace.record(
+            actor=request.actor,
+            action=TraceAction.DEPOSIT_DOC,
+            outcome=TraceOutcome.REFUSED,
+            patient_id=None,
+            reason="dossier inconnu",
+        )
+        raise
     if submission.patient_id is not None:
         open_emergency_access(request, submission.patient_id)
-    documents = bundle.provide(actor=request.actor, submission=submission)
-    return fhir_response(bundle.response_bundle(submission, documents))
+    body = bundle.provide(actor=request.actor, submission=submission)
+    # Committed: from here on only bytes are handed over (nothing may raise after the commit).
+    return HttpResponse(body, content_type=FHIR_JSON)
 
 
 # --- ITI-67 -----------------------------------------------------------------------------------
@@ -208,21 +226,27 @@ def _patched(request: FhirRequest, before: dict[str, Any]) -> dict[str, Any]:
             f"PATCH attend {JSON_PATCH} (JSON Patch) ou application/fhir+json (FHIRPath Patch).",
             expression="Content-Type",
         )
-    try:
-        body = json.loads(read_body(request, 1024 * 1024))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise FhirError(400, IssueCode.STRUCTURE, "Corps illisible : JSON invalide.") from None
+    body = parse_json(read_body(request, 1024 * 1024))
     if request.content_type == JSON_PATCH:
-        return mhd_patch.apply_json_patch(before, body)
-    if not isinstance(body, dict):
-        raise FhirError(400, IssueCode.STRUCTURE, "Un FHIRPath Patch est une ressource Parameters.")
+        after = mhd_patch.apply_json_patch(before, body)
+    else:
+        if not isinstance(body, dict):
+            raise FhirError(
+                400, IssueCode.STRUCTURE, "Un FHIRPath Patch est une ressource Parameters."
+            )
+        _valid(Parameters, body, "Parameters non conforme à FHIR R4 (FHIRPath Patch).")
+        after = mhd_patch.apply_fhirpath_patch(before, body)
+    # What the patch makes must still be a DocumentReference (types included) before its
+    # meaning is read.
+    _valid(DocumentReference, after, "Le PATCH produirait un DocumentReference non conforme.")
+    return after
+
+
+def _valid(model: Any, data: dict[str, Any], message: str) -> None:
     try:
-        Parameters.model_validate(body)
-    except ValidationError:
-        raise FhirError(
-            422, IssueCode.STRUCTURE, "Parameters non conforme à FHIR R4 (FHIRPath Patch)."
-        ) from None
-    return mhd_patch.apply_fhirpath_patch(before, body)
+        model.model_validate(data)
+    except Exception:
+        raise FhirError(422, IssueCode.STRUCTURE, message) from None
 
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["PATCH"])
@@ -296,9 +320,14 @@ def binary(request: FhirRequest, resource_id: str) -> HttpResponse:
         )
     try:
         doc, content = actions.document_content(actor=request.actor, document_id=pk)
-    except VaultError:
+    except (VaultError, OSError):
+        # The blob is unreadable or missing (a lost file, a destroyed key): the document is
+        # unavailable, said in FHIR (never an HTML 500).
         raise FhirError(
-            410, IssueCode.DELETED, "Le contenu de ce document n'est plus disponible."
+            410,
+            IssueCode.DELETED,
+            "Document indisponible : son contenu n'est plus lisible.",
+            detail="DOCUMENT_INDISPONIBLE",
         ) from None
     if _wants_fhir(request):
         return fhir_response(
@@ -315,3 +344,23 @@ def binary(request: FhirRequest, resource_id: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- the base URL without its slash ------------------------------------------------------------
+
+
+@csrf_exempt
+@login_not_required
+def base_without_slash(request: HttpRequest) -> HttpResponse:
+    """`…/fhir`, as `implementation.url` advertises it (issue 12 §3): a POST is the ITI-65
+    transaction itself (a redirect would lose its body); anything else goes to `…/fhir/`."""
+    if request.method == "POST":
+        return transaction(request)
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(
+        reverse("fhir:transaction") + (f"?{query}" if query else "")
+    )
+
+
+base_without_slash.mes_access = "fhir"  # type: ignore[attr-defined]
+base_without_slash.fhir_scopes = transaction.fhir_scopes  # type: ignore[attr-defined]

@@ -16,7 +16,6 @@ Every identity let out is traced (RECHERCHE_PATIENT) on the patient's chain.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +23,6 @@ from urllib.parse import urlencode
 from django.http import HttpResponse
 from django.urls import reverse
 from fhir.resources.R4B.parameters import Parameters
-from pydantic import ValidationError
 
 from mes.access.actions import (
     ProfessionalStanding,
@@ -44,6 +42,7 @@ from .access import (
     open_emergency_access,
     parse_ins_token,
 )
+from .http import parse_json, read_body
 from .outcome import FhirError, IssueCode, fhir_response
 from .views_meta import EXT_DMP_STATUS
 
@@ -171,12 +170,13 @@ def patient_read(request: FhirRequest, patient_id: str) -> HttpResponse:
 
 def _boolean_parameter(request: FhirRequest, name: str) -> bool:
     """A boolean from a Parameters body (empty body: False)."""
-    if not request.body.strip():
+    body = read_body(request, 64 * 1024)
+    if not body.strip():
         return False
+    raw = parse_json(body)
     try:
-        raw = json.loads(request.body)
         parameters = Parameters.model_validate(raw)
-    except (ValueError, ValidationError) as error:
+    except Exception as error:
         raise FhirError(
             400,
             IssueCode.STRUCTURE,

@@ -20,7 +20,6 @@ a FHIR answer. Unknown and refused are the same 404.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
@@ -69,6 +68,7 @@ from .http import (
     accepts_json,
     by_method,
     fhir_base,
+    parse_json,
     read_body,
     resource_uuid,
     unsupported_media,
@@ -296,10 +296,7 @@ def _immunization_search(request: FhirRequest) -> HttpResponse:
 def _json_resource(request: FhirRequest) -> dict[str, Any]:
     if request.content_type not in JSON_TYPES:
         raise unsupported_media(request)
-    try:
-        body = json.loads(read_body(request, MAX_RESOURCE_BYTES))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise FhirError(400, IssueCode.STRUCTURE, "Corps illisible : JSON invalide.") from None
+    body = parse_json(read_body(request, MAX_RESOURCE_BYTES))
     if not isinstance(body, dict) or body.get("resourceType") != "Immunization":
         raise FhirError(
             400,
@@ -331,6 +328,13 @@ def _check_r4(resource: dict[str, Any]) -> None:
             "Immunization non conforme à FHIR R4"
             + (f" : élément « {where} » invalide ou manquant." if where else "."),
             expression=f"Immunization.{where}" if where else "Immunization",
+        ) from None
+    except Exception:
+        raise FhirError(
+            422,
+            IssueCode.STRUCTURE,
+            "Immunization non conforme à FHIR R4 : un élément n'a pas le type JSON attendu.",
+            expression="Immunization",
         ) from None
 
 

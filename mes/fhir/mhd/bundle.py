@@ -36,6 +36,8 @@ import binascii
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -47,8 +49,9 @@ from pydantic import ValidationError
 from mes.access.actors import Actor
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
-from mes.fhir.access import patient_by_ins
-from mes.fhir.outcome import FhirError, IssueCode, operation_outcome
+from mes.fhir.access import patient_by_ins, strict_ins
+from mes.fhir.http import parse_json
+from mes.fhir.outcome import XDS_CODES, FhirError, IssueCode, issue
 from mes.identity.models import Citizen
 from mes.lib import codes
 from mes.lib import ins as ins_lib
@@ -75,8 +78,62 @@ UNSUPPORTED_RELATION = {
 }
 
 
-def fault(code: str, message: str, expression: str | None = None, status: int = 422) -> FhirError:
-    return FhirError(status, code, message, expression=expression)
+# An OperationOutcome lists at most this many of the validation errors of one bundle.
+MAX_ISSUES = 50
+# The XDS error code of a metadata fault, when no more precise one applies (ITI TF-3 4.2.4.1).
+METADATA_ERROR = "XDSRegistryMetadataError"
+
+
+def fault(
+    code: str,
+    message: str,
+    expression: str | None = None,
+    status: int = 422,
+    *,
+    detail: str | None = None,
+) -> FhirError:
+    """A refusal of the bundle; a 422 carries an XDS code (MHD), the metadata error by default."""
+    if detail is None and status == 422:
+        detail = METADATA_ERROR
+    return FhirError(status, code, message, expression=expression, detail=detail)
+
+
+class Problems:
+    """Every problem of a request, so that the OperationOutcome lists them all (issue 12 §1)
+    instead of the first: checks run `with problems.collecting():`, then `raise_any()`."""
+
+    def __init__(self) -> None:
+        self.errors: list[FhirError] = []
+
+    def add(self, error: FhirError) -> None:
+        self.errors.append(error)
+
+    @contextmanager
+    def collecting(self) -> Iterator[None]:
+        try:
+            yield
+        except FhirError as error:
+            self.errors.append(error)
+
+    def raise_any(self) -> None:
+        if not self.errors:
+            return
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        first = self.errors[0]
+        status = 422 if any(e.status == 422 for e in self.errors) else first.status
+        # An unknown patient among the problems: still traced by the view (UnknownPatient).
+        kind = (
+            UnknownPatient if any(isinstance(e, UnknownPatient) for e in self.errors) else FhirError
+        )
+        raise kind(
+            status,
+            first.code,
+            first.diagnostics,
+            expression=first.expression,
+            detail=first.detail,
+            issues=[i for e in self.errors for i in e.issues],
+        )
 
 
 @dataclass
@@ -128,14 +185,7 @@ def _where(i: int, path: str = "") -> str:
 
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise fault(
-            IssueCode.STRUCTURE,
-            f"Corps illisible : JSON invalide ({error}).",
-            status=400,
-        ) from None
+    data = parse_json(raw)
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise fault(IssueCode.STRUCTURE, "ITI-65 attend une ressource Bundle de type transaction.")
     return data
@@ -145,11 +195,26 @@ def _validate_fhir(data: dict[str, Any]) -> None:
     try:
         Bundle.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in error.errors()[:5]
-        )
+        problems = Problems()
+        for e in error.errors()[:MAX_ISSUES]:
+            where = "Bundle." + ".".join(str(p) for p in e["loc"])
+            problems.add(
+                fault(
+                    IssueCode.STRUCTURE,
+                    f"Bundle non conforme à FHIR R4 — {where} : {e['msg']}"[:500],
+                    where,
+                    detail="FHIR_INVALIDE",
+                )
+            )
+        problems.raise_any()
+    except Exception:
+        # (e.g. `attachment.url: true`, `resourceType: ["x"]`): still a structure fault.
         raise fault(
-            IssueCode.STRUCTURE, f"Bundle non conforme à FHIR R4 — {problems}", "Bundle"
+            IssueCode.STRUCTURE,
+            "Bundle non conforme à FHIR R4 : un élément n'a pas le type JSON attendu "
+            "(chaîne, nombre, booléen, objet ou tableau).",
+            "Bundle",
+            detail="FHIR_INVALIDE",
         ) from None
 
 
@@ -179,13 +244,28 @@ def _hash_matches(given: bytes, content: bytes) -> bool:
         return False
 
 
+# A document's dates are those of care: outside these years, a typing or encoding error (year 1,
+# 9999), never a document (and the bounds keep every conversion within datetime's range).
+PLAUSIBLE_YEARS = range(1800, 2200)
+
+
 def _datetime(value: Any, expression: str) -> datetime | None:
     if not value:
         return None
     try:
-        return date_range(expression, str(value))[1]
+        found = date_range(expression, str(value))[1]
     except FhirError:
-        raise fault(IssueCode.VALUE, f"Date invalide : « {value} ».", expression) from None
+        raise fault(
+            IssueCode.VALUE, f"Date invalide : « {str(value)[:40]} ».", expression
+        ) from None
+    if found.year not in PLAUSIBLE_YEARS:
+        raise fault(
+            IssueCode.VALUE,
+            f"Date hors des années possibles ({PLAUSIBLE_YEARS.start}–"
+            f"{PLAUSIBLE_YEARS.stop - 1}) : « {str(value)[:40]} ».",
+            expression,
+        )
+    return found
 
 
 class _PatientResolver:
@@ -229,6 +309,7 @@ class _PatientResolver:
                 INVARIANT,
                 "Le lot de soumission et ses documents doivent concerner un seul et même patient.",
                 "Bundle.entry.resource.subject",
+                detail="XDSPatientIdDoesNotMatch",
             )
         return next(iter(self.found), None)
 
@@ -240,7 +321,7 @@ def _patient_by_identifier(identifiers: list[Any], expression: str) -> uuid.UUID
         if kind is None:
             continue
         try:
-            parsed = ins_lib.parse_ins(str(ident.get("value") or ""), kind)
+            parsed = strict_ins(str(ident.get("value") or ""), kind)
         except ins_lib.InvalidIns as error:
             raise fault(IssueCode.VALUE, str(error), expression) from None
         citizen = patient_by_ins(parsed)
@@ -476,25 +557,14 @@ def _author_rpps(res: dict[str, Any]) -> set[str]:
     return found
 
 
-def _document(
+def _content(
     i: int,
     res: dict[str, Any],
-    base: str,
     binaries: dict[str, tuple[int, dict[str, Any]]],
     used_binaries: set[str],
-) -> DocumentSubmission:
-    warnings: list[str] = []
-    if res.get("status") != "current":
-        raise fault(
-            IssueCode.VALUE, "Un nouveau document a le statut « current ».", _where(i, "status")
-        )
-    master = str(((res.get("masterIdentifier") or {}).get("value")) or "").strip()
-    if not master:
-        raise fault(
-            IssueCode.REQUIRED,
-            "masterIdentifier (uniqueId du document, urn:oid:…) est obligatoire.",
-            _where(i, "masterIdentifier"),
-        )
+) -> tuple[int, bytes]:
+    """The Binary a DocumentReference points at, checked against its attachment: (entry of the
+    Binary, its bytes). One chain: each check needs the previous one."""
     content = res.get("content") or []
     if len(content) != 1:
         raise fault(
@@ -517,6 +587,7 @@ def _document(
             IssueCode.REQUIRED,
             f"attachment.url (« {url} ») doit désigner une ressource Binary de ce lot (fullUrl).",
             at + ".url",
+            detail="XDSMissingDocument",
         )
     if url in used_binaries:
         raise fault(INVARIANT, "Deux documents désignent le même Binary.", at + ".url")
@@ -528,41 +599,133 @@ def _document(
             IssueCode.REQUIRED,
             "La ressource Binary porte le document en base64 (data).",
             _where(binary_index, "data"),
+            detail="XDSMissingDocument",
         )
     raw = _b64(str(data), _where(binary_index, "data"), "Binary.data")
+    problems = Problems()
     mime = attachment.get("contentType")
     if not mime:
-        raise fault(IssueCode.REQUIRED, "attachment.contentType est obligatoire.", at)
-    if binary.get("contentType") and binary["contentType"] != mime:
-        raise fault(
-            INVARIANT,
-            f"Le type MIME du Binary (« {binary['contentType']} ») diffère de celui du "
-            f"DocumentReference (« {mime} »).",
-            at + ".contentType",
+        problems.add(fault(IssueCode.REQUIRED, "attachment.contentType est obligatoire.", at))
+    elif binary.get("contentType") and binary["contentType"] != mime:
+        problems.add(
+            fault(
+                INVARIANT,
+                f"Le type MIME du Binary (« {binary['contentType']} ») diffère de celui du "
+                f"DocumentReference (« {mime} »).",
+                at + ".contentType",
+            )
         )
     if "size" in attachment and int(attachment["size"]) != len(raw):
-        raise fault(
-            IssueCode.VALUE,
-            f"Taille annoncée ({attachment['size']} octets) différente de celle du document reçu "
-            f"({len(raw)} octets).",
-            at + ".size",
+        problems.add(
+            fault(
+                IssueCode.VALUE,
+                f"Taille annoncée ({attachment['size']} octets) différente de celle du document "
+                f"reçu ({len(raw)} octets).",
+                at + ".size",
+                detail="XDSNonIdenticalSize",
+            )
         )
-    if attachment.get("hash") and not _hash_matches(
-        _b64(str(attachment["hash"]), at + ".hash", "attachment.hash"), raw
-    ):
-        raise fault(
-            IssueCode.VALUE,
-            "L'empreinte SHA-1 annoncée (attachment.hash) ne correspond pas au document reçu.",
-            at + ".hash",
+    if not attachment.get("hash"):
+        problems.add(
+            fault(
+                IssueCode.REQUIRED,
+                "attachment.hash (base64 du SHA-1 du document) est obligatoire.",
+                at + ".hash",
+            )
         )
-    type_code = _type_and_class(i, res)
-    masked, hidden_patient, hidden_reps = _confidentiality(
-        i, res.get("securityLabel") or [], warnings
-    )
-    ctx = _context(i, res, warnings)
-    fmt = content[0].get("format") or {}
+    else:
+        with problems.collecting():
+            if not _hash_matches(
+                _b64(str(attachment["hash"]), at + ".hash", "attachment.hash"), raw
+            ):
+                raise fault(
+                    IssueCode.VALUE,
+                    "L'empreinte SHA-1 annoncée (attachment.hash) ne correspond pas au document "
+                    "reçu.",
+                    at + ".hash",
+                    detail="XDSNonIdenticalHash",
+                )
+    problems.raise_any()
+    return binary_index, raw
+
+
+DOCUMENT_LANGUAGE = dr.DOCUMENT_LANGUAGE  # CI-SIS: the documents of the DMP are in French
+
+
+def _language(i: int, res: dict[str, Any], attachment: dict[str, Any], warnings: list[str]) -> None:
+    """What the DMP does not keep is said, never dropped silently (issue 12 §4)."""
+    language = attachment.get("language")
+    if language and str(language).lower() not in ("fr", "fr-fr"):
+        warnings.append(
+            f"Langue « {language} » (attachment.language) non conservée : le DMP enregistre ses "
+            f"documents en « {DOCUMENT_LANGUAGE} »."
+        )
+    if res.get("authenticator"):
+        warnings.append(
+            "Le responsable légal du document (authenticator) n'est pas conservé : l'auteur "
+            "enregistré est le professionnel authentifié."
+        )
+    if (res.get("context") or {}).get("sourcePatientInfo"):
+        warnings.append(
+            "sourcePatientInfo n'est pas conservé : l'identité du patient est celle de son INS "
+            "dans le DMP."
+        )
+
+
+def _document(
+    i: int,
+    res: dict[str, Any],
+    base: str,
+    binaries: dict[str, tuple[int, dict[str, Any]]],
+    used_binaries: set[str],
+) -> DocumentSubmission:
+    """One DocumentReference entry, every independent check made (FhirError with them all)."""
+    warnings: list[str] = []
+    problems = Problems()
+    if res.get("status") != "current":
+        problems.add(
+            fault(
+                IssueCode.VALUE,
+                "Un nouveau document a le statut « current ».",
+                _where(i, "status"),
+            )
+        )
+    master = str(((res.get("masterIdentifier") or {}).get("value")) or "").strip()
+    if not master:
+        problems.add(
+            fault(
+                IssueCode.REQUIRED,
+                "masterIdentifier (uniqueId du document, urn:oid:…) est obligatoire.",
+                _where(i, "masterIdentifier"),
+            )
+        )
+    binary_index, raw, type_code = -1, b"", ""
+    with problems.collecting():
+        binary_index, raw = _content(i, res, binaries, used_binaries)
+    with problems.collecting():
+        type_code = _type_and_class(i, res)
+    masked, hidden_patient, hidden_reps = None, False, False
+    with problems.collecting():
+        masked, hidden_patient, hidden_reps = _confidentiality(
+            i, res.get("securityLabel") or [], warnings
+        )
+    ctx = _Context(None, None, None, [], [])
+    with problems.collecting():
+        ctx = _context(i, res, warnings)
+    attachment = ((res.get("content") or [{}])[0] or {}).get("attachment") or {}
+    created_at = None
+    with problems.collecting():
+        created_at = _datetime(
+            attachment.get("creation"), _where(i, "content[0].attachment.creation")
+        )
+    replaces_id = None
+    with problems.collecting():
+        replaces_id = _relations(i, res, base, warnings)
+    problems.raise_any()
+    fmt = (res.get("content") or [{}])[0].get("format") or {}
     t = codes.type_code(type_code)
     title = str(attachment.get("title") or res.get("description") or t.display)
+    _language(i, res, attachment, warnings)
     return DocumentSubmission(
         entry=i,
         binary_entry=binary_index,
@@ -572,11 +735,11 @@ def _document(
         type_code=type_code,
         unique_id=master,
         service_date=ctx.service_date,
-        created_at=_datetime(attachment.get("creation"), at + ".creation"),
+        created_at=created_at,
         masked=masked,
         hidden_from_patient=hidden_patient,
         hidden_from_representatives=hidden_reps,
-        replaces_id=_relations(i, res, base, warnings),
+        replaces_id=replaces_id,
         facility=ctx.facility,
         setting=ctx.setting,
         format_code=str(fmt.get("code")) if fmt.get("code") else None,
@@ -587,39 +750,77 @@ def _document(
     )
 
 
-def read_bundle(raw: bytes, *, base: str) -> Submission:
-    """Check an ITI-65 request; nothing is written. FhirError (400 unreadable, 422 invalid)."""
-    data = _parse_json(raw)
-    _validate_fhir(data)
+class UnknownPatient(FhirError):
+    """The bundle names nobody the DMP knows: a metadata error (XDSUnknownPatientId), traced."""
+
+
+def _header(data: dict[str, Any], problems: Problems) -> None:
     if data.get("type") != "transaction":
-        raise fault(
-            IssueCode.VALUE, "ITI-65 attend un Bundle de type « transaction ».", "Bundle.type"
+        problems.add(
+            fault(
+                IssueCode.VALUE, "ITI-65 attend un Bundle de type « transaction ».", "Bundle.type"
+            )
         )
     profiles = set((data.get("meta") or {}).get("profile") or [])
     if not profiles & systems.PROVIDE_BUNDLE_PROFILES:
-        raise fault(
-            IssueCode.VALUE,
-            "Bundle.meta.profile doit nommer le profil MHD du lot : "
-            + ", ".join(sorted(systems.PROVIDE_BUNDLE_PROFILES))
-            + ".",
-            "Bundle.meta.profile",
+        problems.add(
+            fault(
+                IssueCode.VALUE,
+                "Bundle.meta.profile doit nommer le profil MHD du lot : "
+                + ", ".join(sorted(systems.PROVIDE_BUNDLE_PROFILES))
+                + ".",
+                "Bundle.meta.profile",
+            )
         )
-    entries: list[dict[str, Any]] = data.get("entry") or []
+
+
+def _index_entries(
+    entries: list[Any], problems: Problems
+) -> tuple[dict[str, tuple[int, dict[str, Any]]], dict[str, uuid.UUID | None]]:
+    """The Binary entries by fullUrl and the Patient entries' patients; duplicates refused."""
     binaries: dict[str, tuple[int, dict[str, Any]]] = {}
     bundle_patients: dict[str, uuid.UUID | None] = {}
+    seen_urls: set[str] = set()
     for i, entry in enumerate(entries):
-        res = entry.get("resource")
-        if not isinstance(res, dict):
-            raise fault(IssueCode.REQUIRED, "Chaque entrée porte une ressource.", _where(i))
-        full_url = str(entry.get("fullUrl") or "")
-        if res.get("resourceType") == "Binary" and _request(entry, i)[0] == "POST":
-            if not full_url:
-                raise fault(IssueCode.REQUIRED, "Un Binary porte un fullUrl.", f"Bundle.entry[{i}]")
-            binaries[full_url] = (i, res)
-        if res.get("resourceType") == "Patient":
-            bundle_patients[full_url] = _patient_by_identifier(
-                res.get("identifier") or [], _where(i, "identifier")
-            )
+        with problems.collecting():
+            res = entry.get("resource")
+            if not isinstance(res, dict):
+                raise fault(IssueCode.REQUIRED, "Chaque entrée porte une ressource.", _where(i))
+            full_url = str(entry.get("fullUrl") or "")
+            if full_url in seen_urls:
+                # Two entries with one fullUrl: references would be ambiguous (FHIR R4 bdl-7).
+                raise fault(
+                    INVARIANT,
+                    f"Deux entrées du lot portent le même fullUrl « {full_url[:100]} » : chaque "
+                    "entrée a le sien (règle bdl-7).",
+                    f"Bundle.entry[{i}].fullUrl",
+                )
+            if full_url:
+                seen_urls.add(full_url)
+            if res.get("resourceType") == "Binary" and _request(entry, i)[0] == "POST":
+                if not full_url:
+                    raise fault(
+                        IssueCode.REQUIRED, "Un Binary porte un fullUrl.", f"Bundle.entry[{i}]"
+                    )
+                binaries[full_url] = (i, res)
+            if res.get("resourceType") == "Patient":
+                bundle_patients[full_url] = _patient_by_identifier(
+                    res.get("identifier") or [], _where(i, "identifier")
+                )
+    return binaries, bundle_patients
+
+
+def read_bundle(raw: bytes, *, base: str) -> Submission:
+    """Check an ITI-65 request; nothing is written. FhirError (400 unreadable, 422 invalid)
+    listing every problem found, each with its XDS code (issue 12 §1); UnknownPatient when
+    the bundle is otherwise right but names nobody the DMP knows."""
+    data = _parse_json(raw)
+    _validate_fhir(data)
+    problems = Problems()
+    _header(data, problems)
+    entries: list[dict[str, Any]] = data.get("entry") or []
+    binaries, bundle_patients = _index_entries(entries, problems)
+    problems.raise_any()  # entries without a resource: nothing below can read them
 
     resolver = _PatientResolver(base, bundle_patients)
     plans: list[EntryPlan] = []
@@ -633,107 +834,168 @@ def read_bundle(raw: bytes, *, base: str) -> Submission:
     for i, entry in enumerate(entries):
         res = entry["resource"]
         kind = res.get("resourceType")
-        method, url = _request(entry, i)
-        if kind == "List" and method == "POST":
-            list_codes = {c for _, c in _codes(res.get("code"))}
-            if "folder" in list_codes:
+        with problems.collecting():
+            method, url = _request(entry, i)
+            if kind == "List" and method == "POST":
+                list_codes = {c for _, c in _codes(res.get("code"))}
+                if "folder" in list_codes:
+                    raise fault(
+                        IssueCode.NOT_SUPPORTED,
+                        "Les classeurs (List de type folder) ne sont pas pris en charge : "
+                        "retirez-les du lot.",
+                        _where(i, "code"),
+                        detail="PartialFolderContentNotProcessed",
+                    )
+                if "submissionset" not in list_codes:
+                    raise fault(
+                        IssueCode.VALUE,
+                        f"Une List d'ITI-65 est un lot de soumission ({systems.MHD_LIST_TYPES}"
+                        "|submissionset).",
+                        _where(i, "code"),
+                    )
+                submission_sets += 1
+                with problems.collecting():
+                    resolver.resolve(res.get("subject"), _where(i, "subject"))
+                listed += _submission_set(i, res, list_warnings)
+                plans.append(EntryPlan("submissionset"))
+            elif kind == "DocumentReference" and method == "POST":
+                with problems.collecting():
+                    resolver.resolve(res.get("subject"), _where(i, "subject"))
+                doc_urls[str(entry.get("fullUrl") or f"#entry{i}")] = len(documents)
+                doc = _document(i, res, base, binaries, used_binaries)
+                plans.append(EntryPlan("document", document=len(documents)))
+                documents.append(doc)
+            elif kind == "Binary" and method == "POST":
+                plans.append(EntryPlan("binary"))
+            elif kind == "Patient" and method in ("POST", "PUT"):
+                plans.append(EntryPlan("patient"))
+            elif method == "PATCH" and kind in ("Parameters", "Binary"):
+                target = local_id(url, "DocumentReference", base)
+                if target is None:
+                    raise fault(
+                        IssueCode.VALUE,
+                        "Un PATCH d'ITI-65 vise DocumentReference/<id> (la version remplacée).",
+                        f"Bundle.entry[{i}].request.url",
+                    )
+                asked = _supersede_patch(i, res)
+                if not asked.superseded:
+                    raise fault(
+                        IssueCode.NOT_SUPPORTED,
+                        "Dans un ITI-65, un PATCH ne fait que passer la version remplacée au "
+                        "statut « superseded ».",
+                        _where(i),
+                    )
+                patches.append((i, target))
+                plans.append(EntryPlan("supersede", target=target))
+            else:
                 raise fault(
                     IssueCode.NOT_SUPPORTED,
-                    "Les classeurs (List de type folder) ne sont pas pris en charge : retirez-les "
-                    "du lot.",
-                    _where(i, "code"),
+                    f"Entrée non attendue dans un ITI-65 : {method} {kind}.",
+                    f"Bundle.entry[{i}]",
                 )
-            if "submissionset" not in list_codes:
-                raise fault(
-                    IssueCode.VALUE,
-                    f"Une List d'ITI-65 est un lot de soumission ({systems.MHD_LIST_TYPES}"
-                    "|submissionset).",
-                    _where(i, "code"),
-                )
-            submission_sets += 1
-            listed += _submission_set(i, res, list_warnings)
-            resolver.resolve(res.get("subject"), _where(i, "subject"))
-            plans.append(EntryPlan("submissionset"))
-        elif kind == "DocumentReference" and method == "POST":
-            resolver.resolve(res.get("subject"), _where(i, "subject"))
-            doc = _document(i, res, base, binaries, used_binaries)
-            doc_urls[str(entry.get("fullUrl") or f"#entry{i}")] = len(documents)
-            plans.append(EntryPlan("document", document=len(documents)))
-            documents.append(doc)
-        elif kind == "Binary" and method == "POST":
-            plans.append(EntryPlan("binary"))
-        elif kind == "Patient" and method in ("POST", "PUT"):
-            plans.append(EntryPlan("patient"))
-        elif method == "PATCH" and kind in ("Parameters", "Binary"):
-            target = local_id(url, "DocumentReference", base)
-            if target is None:
-                raise fault(
-                    IssueCode.VALUE,
-                    "Un PATCH d'ITI-65 vise DocumentReference/<id> (la version remplacée).",
-                    f"Bundle.entry[{i}].request.url",
-                )
-            asked = _supersede_patch(i, res)
-            if not asked.superseded:
-                raise fault(
-                    IssueCode.NOT_SUPPORTED,
-                    "Dans un ITI-65, un PATCH ne fait que passer la version remplacée au statut "
-                    "« superseded ».",
-                    _where(i),
-                )
-            patches.append((i, target))
-            plans.append(EntryPlan("supersede", target=target))
-        else:
-            raise fault(
-                IssueCode.NOT_SUPPORTED,
-                f"Entrée non attendue dans un ITI-65 : {method} {kind}.",
-                f"Bundle.entry[{i}]",
-            )
     if submission_sets != 1:
-        raise fault(
-            INVARIANT if submission_sets else IssueCode.REQUIRED,
-            f"Un ITI-65 porte exactement un lot de soumission (List submissionset) ; reçu "
-            f"{submission_sets}.",
-            "Bundle.entry",
-        )
-    if not documents:
-        raise fault(
-            IssueCode.REQUIRED, "Le lot ne contient aucun DocumentReference.", "Bundle.entry"
-        )
-    unused = set(binaries) - used_binaries
-    if unused:
-        raise fault(
-            INVARIANT,
-            "Binary sans DocumentReference : " + ", ".join(sorted(unused)) + ".",
-            "Bundle.entry",
-        )
-    if sorted(listed) != sorted(doc_urls):
-        raise fault(
-            INVARIANT,
-            "Le lot de soumission (List.entry) doit lister exactement les DocumentReference du "
-            "Bundle, par leur fullUrl.",
-            "Bundle.entry.resource.entry",
-        )
-    uids = [d.unique_id.removeprefix("urn:oid:") for d in documents]
-    if len(set(uids)) != len(uids):
-        raise fault(
-            IssueCode.DUPLICATE,
-            "Deux documents du lot portent le même masterIdentifier.",
-            "Bundle.entry.resource.masterIdentifier",
-        )
-    replaced = {d.replaces_id for d in documents if d.replaces_id}
-    for i, target in patches:
-        if target not in replaced:
-            raise fault(
-                INVARIANT,
-                "Le PATCH vise une version qu'aucun document du lot ne remplace (relatesTo).",
-                f"Bundle.entry[{i}].request.url",
+        problems.add(
+            fault(
+                INVARIANT if submission_sets else IssueCode.REQUIRED,
+                f"Un ITI-65 porte exactement un lot de soumission (List submissionset) ; reçu "
+                f"{submission_sets}.",
+                "Bundle.entry",
             )
+        )
+    if not doc_urls:
+        problems.add(
+            fault(
+                IssueCode.REQUIRED,
+                "Le lot ne contient aucun DocumentReference.",
+                "Bundle.entry",
+                detail="XDSMissingDocumentMetadata",
+            )
+        )
+    if not problems.errors:
+        # Checks across entries: meaningful only once each entry was read.
+        _across_entries(problems, binaries, used_binaries, listed, doc_urls, documents, patches)
+    patient_id = None
+    with problems.collecting():
+        patient_id = resolver.patient_id()
+    if patient_id is None and None in resolver.found:
+        problems.add(
+            UnknownPatient(
+                422,
+                IssueCode.NOT_FOUND,
+                "Patient inconnu du DMP : aucun dossier ne porte cet identifiant (INS ou "
+                "Patient/<id>).",
+                expression="Bundle.entry.resource.subject",
+                detail="XDSUnknownPatientId",
+            )
+        )
+    problems.raise_any()
     return Submission(
         entries=plans,
         documents=documents,
-        patient_id=resolver.patient_id(),
+        patient_id=patient_id,
         list_warnings=list_warnings,
     )
+
+
+def _across_entries(
+    problems: Problems,
+    binaries: dict[str, tuple[int, dict[str, Any]]],
+    used_binaries: set[str],
+    listed: list[str],
+    doc_urls: dict[str, int],
+    documents: list[DocumentSubmission],
+    patches: list[tuple[int, uuid.UUID]],
+) -> None:
+    unused = set(binaries) - used_binaries
+    if unused:
+        problems.add(
+            fault(
+                INVARIANT,
+                "Binary sans DocumentReference : " + ", ".join(sorted(unused)) + ".",
+                "Bundle.entry",
+                detail="XDSMissingDocumentMetadata",
+            )
+        )
+    if sorted(listed) != sorted(doc_urls):
+        problems.add(
+            fault(
+                INVARIANT,
+                "Le lot de soumission (List.entry) doit lister exactement les DocumentReference "
+                "du Bundle, par leur fullUrl.",
+                "Bundle.entry.resource.entry",
+            )
+        )
+    uids = [d.unique_id.removeprefix("urn:oid:") for d in documents]
+    if len(set(uids)) != len(uids):
+        problems.add(
+            fault(
+                IssueCode.DUPLICATE,
+                "Deux documents du lot portent le même masterIdentifier.",
+                "Bundle.entry.resource.masterIdentifier",
+                detail="XDSDuplicateUniqueIdInRegistry",
+            )
+        )
+    for doc in documents:
+        if Document.objects.filter(unique_id=doc.unique_id.removeprefix("urn:oid:")).exists():
+            problems.add(
+                fault(
+                    IssueCode.DUPLICATE,
+                    f"Un document porte déjà l'identifiant unique « {doc.unique_id[:80]} » : "
+                    "un nouveau document (ou une nouvelle version) a le sien.",
+                    _where(doc.entry, "masterIdentifier"),
+                    detail="XDSDuplicateUniqueIdInRegistry",
+                )
+            )
+    replaced = {d.replaces_id for d in documents if d.replaces_id}
+    for i, target in patches:
+        if target not in replaced:
+            problems.add(
+                fault(
+                    INVARIANT,
+                    "Le PATCH vise une version qu'aucun document du lot ne remplace (relatesTo).",
+                    f"Bundle.entry[{i}].request.url",
+                )
+            )
 
 
 def _supersede_patch(i: int, res: dict[str, Any]) -> mhd_patch.PatchIntent:
@@ -742,10 +1004,7 @@ def _supersede_patch(i: int, res: dict[str, Any]) -> mhd_patch.PatchIntent:
         after = mhd_patch.apply_fhirpath_patch(before, res)
     else:
         raw = _b64(str(res.get("data") or ""), _where(i, "data"), "JSON Patch")
-        try:
-            operations = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise fault(IssueCode.STRUCTURE, "JSON Patch illisible.", _where(i, "data")) from None
+        operations = parse_json(raw)
         after = mhd_patch.apply_json_patch(before, operations)
     return mhd_patch.intent(before, after)
 
@@ -760,13 +1019,16 @@ def _discard_blobs(patient_id: uuid.UUID, documents: list[Document]) -> None:
 
 
 @traced_action
-def provide(*, actor: Actor, submission: Submission) -> list[Document]:
-    """Deposit every document of a checked ITI-65 submission, all or nothing.
+def provide(*, actor: Actor, submission: Submission) -> bytes:
+    """Deposit every document of a checked ITI-65 submission, all or nothing, and return the
+    `transaction-response` already serialised.
 
     Precondition: `read_bundle` accepted the request. Effects: per document, what
     document_deposit does (encrypted blob, DEPOT_DOC or REMPLACEMENT_DOC trace, the old version
     superseded, the patient notified unless INVISIBLE_PATIENT). Any refusal (NotFound, traced) or
     invalid document (FhirError 422) rolls everything back and removes the blobs already written.
+    The answer is built inside the transaction: once it commits, nothing is left that could
+    fail and make a client retry an accepted deposit (issue 13 §1).
     """
     if submission.patient_id is None:
         raise Refused(
@@ -808,10 +1070,11 @@ def provide(*, actor: Actor, submission: Submission) -> list[Document]:
                 ) from None
             written.append(doc)
             _after_deposit(actor, sub, doc)
+        answer = response_bundle(submission, written)
+        return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
     except BaseException:
         _discard_blobs(patient_id, written)
         raise
-    return written
 
 
 def _after_deposit(actor: Actor, sub: DocumentSubmission, doc: Document) -> None:
@@ -840,19 +1103,23 @@ def _after_deposit(actor: Actor, sub: DocumentSubmission, doc: Document) -> None
 # --- the response -----------------------------------------------------------------------------
 
 
+def _warning(text: str) -> dict[str, Any]:
+    """A warning with its code: MHD's when the text starts with one (« Partial…NotProcessed :
+    … »), else ours for metadata the DMP does not keep."""
+    head = text.split(" : ", 1)[0]
+    detail = head if head in XDS_CODES else "METADONNEE_NON_CONSERVEE"
+    return issue(IssueCode.INFORMATIONAL, text, severity="warning", detail=detail)
+
+
 def _outcome(warnings: list[str]) -> dict[str, Any]:
-    outcome = operation_outcome(IssueCode.INFORMATIONAL, warnings[0], severity="warning")
-    for text in warnings[1:]:
-        outcome["issue"].append(
-            {"severity": "warning", "code": "informational", "diagnostics": text}
-        )
-    return outcome
+    return {"resourceType": "OperationOutcome", "issue": [_warning(text) for text in warnings]}
 
 
 def response_bundle(submission: Submission, documents: list[Document]) -> dict[str, Any]:
     """transaction-response: one entry per request entry, in the request's order."""
     now = dr.iso(timezone.now())
     out: list[dict[str, Any]] = []
+    owners = {sub.binary_entry: documents[n] for n, sub in enumerate(submission.documents)}
     for index, plan in enumerate(submission.entries):
         response: dict[str, Any]
         if plan.kind == "submissionset":
@@ -866,12 +1133,7 @@ def response_bundle(submission: Submission, documents: list[Document]) -> dict[s
             if sub.warnings:
                 response["outcome"] = _outcome(sub.warnings)
         elif plan.kind == "binary":
-            owner = next(
-                documents[n]
-                for n, sub in enumerate(submission.documents)
-                if sub.binary_entry == index
-            )
-            response = {"status": "201 Created", "location": f"Binary/{owner.pk}"}
+            response = {"status": "201 Created", "location": f"Binary/{owners[index].pk}"}
         elif plan.kind == "patient":
             response = {"status": "200 OK", "location": f"Patient/{submission.patient_id}"}
         else:

@@ -192,6 +192,9 @@ def binary_url(base: str, doc: Document) -> str:
     return f"{base}Binary/{doc.pk}"
 
 
+DOCUMENT_LANGUAGE = "fr-FR"
+
+
 def render(doc: Document, *, base: str, now: datetime | None = None) -> dict[str, Any]:
     """The DocumentReference of a document the actor was allowed to see.
 
@@ -204,6 +207,7 @@ def render(doc: Document, *, base: str, now: datetime | None = None) -> dict[str
     t = codes.type_codes().get(doc.type_code)
     attachment: dict[str, Any] = {
         "contentType": doc.mime_type,
+        "language": DOCUMENT_LANGUAGE,  # CI-SIS: the DMP's documents are in French
         "url": binary_url(base, doc),
         "size": doc.size,
         "title": doc.title,
@@ -225,7 +229,12 @@ def render(doc: Document, *, base: str, now: datetime | None = None) -> dict[str
                 "valueBoolean": doc.status == Document.Status.ARCHIVED,
             }
         ],
-        "masterIdentifier": {"system": systems.RFC3986, "value": f"urn:oid:{doc.unique_id}"},
+        # IHE.MHD.Minimal.DocumentReference: masterIdentifier.use is fixed to « usual ».
+        "masterIdentifier": {
+            "use": "usual",
+            "system": systems.RFC3986,
+            "value": f"urn:oid:{doc.unique_id}",
+        },
         "identifier": [
             {"use": "official", "system": systems.RFC3986, "value": f"urn:uuid:{doc.pk}"}
         ],

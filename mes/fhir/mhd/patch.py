@@ -63,9 +63,18 @@ def _error(
 # --- JSON Patch (RFC 6902) ------------------------------------------------------------------
 
 
+# An array index in a JSON Pointer (RFC 6901 §4): ASCII digits, no leading zero. str.isdigit
+# would take « ١ » or « ² », which int() reads differently or not at all.
+_INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
+
+
+def _index(key: str) -> int | None:
+    return int(key) if _INDEX.fullmatch(key) else None
+
+
 def _pointer(path: str) -> list[str]:
     if path == "":
-        return []
+        raise _error("Chemin JSON Pointer vide : le document entier ne se modifie pas.", status=405)
     if not path.startswith("/"):
         raise _error(f"Chemin JSON Pointer invalide : « {path} ».")
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
@@ -76,9 +85,10 @@ def _walk(doc: Any, parts: list[str]) -> tuple[Any, str]:
     node = doc
     for part in parts[:-1]:
         if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
+            n = _index(part)
+            if n is None or n >= len(node):
                 raise _error(f"Chemin introuvable : /{'/'.join(parts)}.")
-            node = node[int(part)]
+            node = node[n]
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:
@@ -91,9 +101,10 @@ def _get(doc: Any, parts: list[str]) -> Any:
         return doc
     node, key = _walk(doc, parts)
     if isinstance(node, list):
-        if not key.isdigit() or int(key) >= len(node):
+        n = _index(key)
+        if n is None or n >= len(node):
             raise _error(f"Chemin introuvable : /{'/'.join(parts)}.")
-        return node[int(key)]
+        return node[n]
     if not isinstance(node, dict) or key not in node:
         raise _error(f"Chemin introuvable : /{'/'.join(parts)}.")
     return node[key]
@@ -106,8 +117,8 @@ def _add(doc: Any, parts: list[str], value: Any) -> None:
     if isinstance(node, list):
         if key == "-":
             node.append(value)
-        elif key.isdigit() and int(key) <= len(node):
-            node.insert(int(key), value)
+        elif (n := _index(key)) is not None and n <= len(node):
+            node.insert(n, value)
         else:
             raise _error(f"Index invalide : /{'/'.join(parts)}.")
     elif isinstance(node, dict):
@@ -120,7 +131,7 @@ def _remove(doc: Any, parts: list[str]) -> None:
     _get(doc, parts)
     node, key = _walk(doc, parts)
     if isinstance(node, list):
-        del node[int(key)]
+        del node[int(key)]  # _get checked it is an index
     else:
         del node[key]
 
@@ -145,7 +156,7 @@ def apply_json_patch(resource: dict[str, Any], operations: Any) -> dict[str, Any
             _get(doc, parts)
             node, key = _walk(doc, parts)
             if isinstance(node, list):
-                node[int(key)] = copy.deepcopy(op["value"])
+                node[int(key)] = copy.deepcopy(op["value"])  # _get checked the index
             else:
                 node[key] = copy.deepcopy(op["value"])
         elif kind == "test":

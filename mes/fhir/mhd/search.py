@@ -26,7 +26,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -76,8 +76,13 @@ _DATE = re.compile(
     r"^(?P<prefix>eq|ne|lt|le|gt|ge|sa|eb|ap)?"
     r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
     r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d+))?)?"
-    r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+    r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$",
+    re.ASCII,  # « ٢٠٢٤ » is not a year for FHIR
 )
+# The deepest page a search may ask for: beyond, the client narrows its search (no database
+# takes an unbounded OFFSET, and SQLite's is 64 bits).
+MAX_OFFSET = 100_000
+_INTEGER = re.compile(r"[0-9]{1,9}")
 
 
 def _bad(param: str, message: str) -> FhirError:
@@ -303,17 +308,19 @@ def date_range(param: str, value: str) -> tuple[str, datetime, datetime]:
             else:
                 step = timedelta(minutes=1)
             end = start + step
-    except ValueError:
+        tz = m["tz"]
+        if tz is None:
+            lo, hi = timezone.make_aware(start), timezone.make_aware(end)
+        else:
+            offset = "+00:00" if tz == "Z" else tz
+            lo = datetime.fromisoformat(start.isoformat() + offset)
+            hi = datetime.fromisoformat(end.isoformat() + offset)
+        # Years 1 and 9999 with an offset leave the range of datetime once in UTC, where the
+        # database compares them: refused here rather than there.
+        lo.astimezone(UTC), hi.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise _bad(param, f"Date impossible pour « {param} » : « {value[:40]} ».") from None
-    tz = m["tz"]
-    if tz is None:
-        return prefix, timezone.make_aware(start), timezone.make_aware(end)
-    offset = "+00:00" if tz == "Z" else tz
-    return (
-        prefix,
-        datetime.fromisoformat(start.isoformat() + offset),
-        datetime.fromisoformat(end.isoformat() + offset),
-    )
+    return prefix, lo, hi
 
 
 def _instant_q(field_name: str, prefix: str, lo: datetime, hi: datetime) -> Q:
@@ -413,19 +420,37 @@ class Search:
         return f"{base}DocumentReference?{urlencode(params)}"
 
 
-def _int(param: str, value: str, *, low: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise _bad(param, f"« {param} » attend un nombre entier.") from None
+def _int(param: str, value: str, *, low: int, high: int | None = None) -> int:
+    if not _INTEGER.fullmatch(value.strip()):
+        raise _bad(param, f"« {param} » attend un nombre entier positif (chiffres ASCII).")
+    number = int(value)
+    if high is not None and number > high:
+        raise FhirError(
+            400,
+            IssueCode.TOO_COSTLY,
+            f"« {param} » vaut au plus {high} : affinez la recherche.",
+            expression=param,
+        )
     if number < low:
         raise _bad(param, f"« {param} » doit valoir au moins {low}.")
     return number
 
 
+# `related` is a reference to the related identifiers (XDS referenceIdList): the FHIR forms
+# that name them by identifier mean the same search (issue 12 §4).
+ALIASES = {"related:identifier": "related", "related.identifier": "related"}
+
+
 def _split(name: str) -> tuple[str, str]:
-    base, _, modifier = name.partition(":")
+    base, _, modifier = ALIASES.get(name, name).partition(":")
     return base, modifier
+
+
+def _known_base(name: str) -> bool:
+    """A parameter this search knows, or the root of one (`author` of `author.given`)."""
+    return name == "author" or any(
+        name in known for known in (PATIENT_PARAMS, TOKEN_FILTERS, DATE_PARAMS, STRING_PARAMS)
+    )
 
 
 def parse(pairs: Iterable[tuple[str, str]], now: datetime | None = None) -> Search:
@@ -471,10 +496,20 @@ def parse(pairs: Iterable[tuple[str, str]], now: datetime | None = None) -> Sear
         elif base == "_count":
             s.count = min(_int(base, value, low=0), MAX_COUNT)
         elif base == "_offset":
-            s.offset = _int(base, value, low=0)
+            s.offset = _int(base, value, low=0, high=MAX_OFFSET)
         elif base == "_sort":
             s.order = _sort(value)
             s.used.append((name, value))
+        elif _known_base(base.split(".", 1)[0]):
+            # A chain or a modifier on a parameter we know: refused, never silently ignored
+            # (which would widen the search).
+            raise FhirError(
+                400,
+                IssueCode.NOT_SUPPORTED,
+                f"Paramètre « {name[:60]} » non pris en charge (chaînage ou modificateur) : voir "
+                "le CapabilityStatement (/fhir/metadata).",
+                expression=name[:60],
+            )
     if not (s.patient or s.patient_identifier):
         raise FhirError(
             400,

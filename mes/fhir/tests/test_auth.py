@@ -23,6 +23,7 @@ from mes.fhir.access import (
     JUSTIFICATION_HEADER,
     MODE_HEADER,
     SCOPE_CONSENT_WRITE,
+    SCOPE_DOCUMENT_READ,
     SCOPE_PATIENT_READ,
     fhir_endpoint,
 )
@@ -262,24 +263,35 @@ def test_a_client_without_structure_cannot_use_client_credentials(client):
     assert not AccessToken.objects.exists()
 
 
-def test_introspection_by_a_registered_client(client, fhir_client_for, dr_leroy, hopital):
-    api = fhir_client_for(dr_leroy, via_structure=True)
-    registered = register_client(
-        software_name="Passerelle", software_version="2", organisation=hopital
-    )
-    response = client.post(
-        reverse("oauth2_provider:introspect"),
-        {"token": api.token},
-        headers={
-            "Authorization": "Basic "
-            + base64.b64encode(
-                f"{registered.client_id}:{registered.client_secret}".encode()
-            ).decode()
-        },
-    )
-    assert response.status_code == 200
-    assert response.json()["active"] is True
-    anonymous = client.post(reverse("oauth2_provider:introspect"), {"token": api.token})
+def _basic(registered: Any) -> dict[str, str]:
+    pair = f"{registered.client_id}:{registered.client_secret}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+
+
+def test_introspection_only_for_the_tokens_own_client(client, dr_leroy, hopital, settings):
+    """RFC 7662 §4 (issue 13 §6): a client learns about its own tokens only; a declared
+    resource server about any; anyone else, and a client asking about another's token, get
+    `active: false` (nothing about the token's scope or user)."""
+    own = register_client(software_name="Serveur", software_version="1", organisation=hopital)
+    raw, _ = issue_token(own.client.application, scopes=[SCOPE_DOCUMENT_READ])
+    url = reverse("oauth2_provider:introspect")
+
+    mine = client.post(url, {"token": raw}, headers=_basic(own))
+    assert mine.status_code == 200
+    assert mine.json()["active"] is True
+    assert mine.json()["scope"] == SCOPE_DOCUMENT_READ
+    assert mine["Cache-Control"] == "no-store"
+
+    other = register_client(software_name="Passerelle", software_version="2", organisation=hopital)
+    theirs = client.post(url, {"token": raw}, headers=_basic(other))
+    assert theirs.status_code == 200
+    assert theirs.json() == {"active": False}
+
+    settings.MES_OAUTH_INTROSPECTION_CLIENTS = [other.client_id]
+    resource_server = client.post(url, {"token": raw}, headers=_basic(other))
+    assert resource_server.json()["active"] is True
+
+    anonymous = client.post(url, {"token": raw})
     assert anonymous.status_code in (401, 403)
 
 

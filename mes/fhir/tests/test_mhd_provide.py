@@ -291,10 +291,10 @@ def test_hidden_from_representatives_only_for_a_minor(fhir_client_for, dr_martin
 # --- 422: invalid content, nothing stored -----------------------------------------------------
 
 
-def _bad(api, camille, bundle, code: str, *words: str, status: int = 422) -> None:
+def _bad(api, camille, bundle, code: str | list[str], *words: str, status: int = 422) -> None:
     response = api.post("/fhir/", bundle)
     assert response.status_code == status, response.content
-    assert issue_codes(response) == [code]
+    assert issue_codes(response) == (code if isinstance(code, list) else [code])
     text = diagnostics(response)
     for word in words:
         assert word in text, text
@@ -378,7 +378,8 @@ def test_invalid_fhir_is_refused(api, camille):
     bundle = provide_bundle(camille, [document()])
     bundle["entry"][1]["resource"]["status"] = 12
     bundle["entry"][1]["resource"]["inconnu"] = True
-    _bad(api, camille, bundle, "structure", "FHIR R4", "entry.1.resource")
+    # Every problem, not only the first (issue 12 §1).
+    _bad(api, camille, bundle, ["structure", "structure"], "FHIR R4", "entry.1.resource")
 
 
 def test_unreadable_json_is_400(api, camille):
@@ -392,8 +393,9 @@ def test_unreadable_json_is_400(api, camille):
         (lambda b: b.update(meta={}), "value", "meta.profile"),
         (lambda b: b["entry"][0]["resource"]["extension"].clear(), "required", "sourceId"),
         (
+            # The folder, and then the missing submission set it was meant to be.
             lambda b: b["entry"][0]["resource"]["code"]["coding"][0].update(code="folder"),
-            "not-supported",
+            ["not-supported", "required"],
             "classeurs",
         ),
         (
@@ -458,14 +460,13 @@ def test_a_bad_second_document_stores_nothing(api, camille, dr_martin):
         unique_id="1.2.250.1.999.66.1",
     )
     before_blobs = blobs_of(camille)
-    # The second document passes the MHD checks but the domain refuses it (uniqueId taken).
-    bundle = provide_bundle(camille, [document(), document(unique_id="1.2.250.1.999.66.1")])
+    # The second document passes the MHD checks but the domain refuses it (a future date).
+    bundle = provide_bundle(camille, [document(), document(period_start="2099-01-01")])
     response = api.post("/fhir/", bundle)
     assert response.status_code == 422
     assert issue_codes(response) == ["processing"]
-    assert (
-        "Document 2 du lot refusé : Un document porte déjà cet identifiant unique."
-        in diagnostics(response)
+    assert "Document 2 du lot refusé : La date du document ne peut pas être dans le futur." in (
+        diagnostics(response)
     )
     assert list(Document.objects.filter(patient=camille)) == [existing]
     assert blobs_of(camille) == before_blobs
@@ -525,11 +526,16 @@ def test_a_blocked_professional_deposits_nothing(fhir_client_for, camille, ide_b
     assert refused.reason == "professionnel bloqué par l'usager"
 
 
-def test_an_unknown_patient_is_404_and_traced(api, dr_martin):
+def test_an_unknown_patient_is_a_metadata_error_and_traced(api, dr_martin):
+    """Issue 12 §1: not a bare 404 that looks like a wrong URL, but MHD's error with its code."""
     bundle = provide_bundle("Patient/7d5bb8ac-68ee-4926-85e7-b8aac8e1f09d", [document()])
     response = api.post("/fhir/", bundle)
-    assert response.status_code == 404
+    assert response.status_code == 422
+    issue = fhir_json(response, "OperationOutcome")["issue"][0]
+    assert issue["details"]["coding"][0]["code"] == "XDSUnknownPatientId"
+    assert "Patient inconnu" in issue["diagnostics"]
     assert Trace.objects.get(outcome=TraceOutcome.REFUSED).reason == "dossier inconnu"
+    assert not Document.objects.exists()
 
 
 def test_any_professional_may_send_a_document_without_consent(fhir_client_for, camille, dr_durand):

@@ -51,6 +51,7 @@ def test_a_professional_document_is_a_valid_minimal_document_reference(camille, 
     r = render(lettre)
     assert r["id"] == str(lettre.pk)
     assert r["masterIdentifier"] == {
+        "use": "usual",  # fixed by the MHD profile
         "system": systems.RFC3986,
         "value": "urn:oid:1.2.250.1.999.7.1",
     }
