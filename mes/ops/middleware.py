@@ -41,22 +41,19 @@ class RequestObservabilityMiddleware:
         started = time.perf_counter()
         try:
             response = self.get_response(request)
+            seconds = time.perf_counter() - started
+            view = view_name(request)
+            metrics.record(
+                view=view,
+                method=request.method or "-",
+                status=response.status_code,
+                seconds=seconds,
+            )
+            response[REQUEST_ID_HEADER] = request_id
+            # The access line: route name, method, status and time; no path, no query, no user.
+            logger.info(
+                "%s %s %s %.1f ms", request.method, view, response.status_code, seconds * 1000
+            )
         finally:
             request_id_var.reset(token)
-        seconds = time.perf_counter() - started
-        view = view_name(request)
-        metrics.record(
-            view=view, method=request.method or "-", status=response.status_code, seconds=seconds
-        )
-        response[REQUEST_ID_HEADER] = request_id
-        # The access line: route name, method, status and time; no path, no query, no user.
-        extra = {"request_id": request_id}
-        logger.info(
-            "%s %s %s %.1f ms",
-            request.method,
-            view,
-            response.status_code,
-            seconds * 1000,
-            extra=extra,
-        )
         return response

@@ -297,7 +297,7 @@ def _token_request(client: Client, client_id: str, secret: str, address: str = A
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     return client.post(
         reverse("oauth2_provider:token"),
-        {"grant_type": "client_credentials"},
+        {"grant_type": "client_credentials", "scope": "user/DocumentReference.read"},
         headers={"Authorization": f"Basic {basic}"},
         REMOTE_ADDR=address,
     )
