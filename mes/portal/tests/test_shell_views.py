@@ -143,6 +143,25 @@ def test_more_lists_the_other_sections(as_camille):
 def test_settings_hub(as_camille):
     html = _html(as_camille.get(reverse("portal:settings")))
     assert "Gérer mes raccourcis" in html and reverse("portal:confidentiality") in html
+    # The account's own pages, one click from Paramètres (never dead links).
+    for name in (
+        "account_information",
+        "passkeys",
+        "notification_preferences",
+        "data_export",
+        "share_links",
+        "enrolment_closure",
+        "carers",
+    ):
+        assert reverse(f"portal:{name}") in html, name
+        assert as_camille.get(reverse(f"portal:{name}")).status_code == 200, name
+
+
+def test_a_parent_on_the_childs_profile_sees_no_account_pages(as_camille, louis):
+    as_camille.post(reverse("portal:switch_profile"), {"profile": str(louis.pk)})
+    html = _html(as_camille.get(reverse("portal:settings")))
+    assert reverse("portal:passkeys") not in html
+    assert reverse("portal:account_information") not in html
 
 
 @pytest.mark.parametrize("name", ["home", "more", "settings", "shortcuts"])
