@@ -78,7 +78,8 @@ def test_an_aidee_invites_and_the_aidante_acts_for_her(
         delegation = CarerDelegation.objects.get(aided=jacqueline, carer=isabelle)
 
         pg.get_by_role("button", name=re.compile("Profil affiché")).click()
-        pg.get_by_role("button", name="Jacqueline Roux", exact=True).click()
+        # The entry may carry her unread count (« Jacqueline Roux 2 notifications non lues »).
+        pg.get_by_role("button", name=re.compile(r"^Jacqueline Roux\b")).click()
         pg.goto(f"{live_server.url}/documents/{delegation.aided_proof_id}/")
         expect(pg.get_by_role("heading", level=1)).to_contain_text("Justificatif d'accès")
     finally:
