@@ -15,24 +15,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection, send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action
 from mes.audit import trace
 from mes.audit.guard import traced_action
 from mes.audit.models import TraceAction
-from mes.enrolment.models import LegalRepresentation
 from mes.enrolment.policies import EspaceUse, espace_allows
 from mes.identity.models import Citizen, Organisation
 from mes.lib import filetypes
 from mes.lib.errors import InvalidInput, NotFound
-from mes.notifications.actions import notify
+from mes.notifications.channels import notify_through_channels
 from mes.notifications.models import Notification
 from mes.records.models import Document
 from mes.vault import store
@@ -49,7 +47,6 @@ SUBJECT_MAX = 255
 CITIZEN_FILE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 # What the gateway accepts from professionals: the Documents formats, and CDA XML from an XDM.
 INBOUND_FILE_TYPES = frozenset(filetypes.EXTENSIONS) | {"text/xml"}
-WAITING_TEXT = "Un nouveau message vous attend dans votre Messagerie Mon espace santé."
 
 
 class UnknownSender(InvalidInput):
@@ -134,49 +131,17 @@ def pharmacy_mailboxes(query: str = "") -> QuerySet[Mailbox]:
 # --- notifications ---------------------------------------------------------------------------
 
 
-def _alert_channels(patient: Citizen) -> list[tuple[str, str]]:
-    """Where to say « a message is waiting »: the holder's e-mail (or mobile), and for a
-    represented person, their representatives'."""
-    people = [patient] + [
-        r.representative
-        for r in LegalRepresentation.objects.current()
-        .filter(represented=patient)
-        .select_related("representative__user")
-    ]
-    channels: list[tuple[str, str]] = []
-    for person in people:
-        user = person.user
-        email = person.email or (user.email if user else "")
-        if email:
-            channels.append(("email", email))
-        elif user is not None and user.phone:
-            channels.append(("sms", user.phone))
-    return channels
-
-
 def _tell_new_message(patient: Citizen, conv: Conversation, sender: Mailbox) -> None:
-    notify(
+    """The centre, then the channels each recipient chose for messages (portal.md §7.3,
+    « Messagerie »): the holder, or a represented person's representatives. The e-mail or SMS
+    says only that a notification is waiting: no sender, no subject, no health data."""
+    notify_through_channels(
         profile=patient,
         code=Notification.Code.NEW_MESSAGE,
         label=f"Nouveau message de {sender.display_name}",
         url=reverse("portal:messaging_conversation", args=[conv.pk]),
         link_label="Lire le message",
     )
-    channels = _alert_channels(patient)
-
-    def send() -> None:
-        # Says only that a message is waiting: no sender, no subject, no health data.
-        sms: Callable[[str, str], None] = import_string(settings.MES_SMS_BACKEND)
-        for channel, to in channels:
-            try:
-                if channel == "email":
-                    send_mail("Nouveau message", WAITING_TEXT, None, [to])
-                else:
-                    sms(to, WAITING_TEXT)
-            except Exception:  # the message is stored; an alert that fails is only logged
-                logger.exception("alerte de nouveau message non envoyée")
-
-    transaction.on_commit(send)
 
 
 # --- inbound (gateway) -----------------------------------------------------------------------
@@ -409,7 +374,7 @@ def _mark_failed(message: Message, reason: str) -> None:
     message.delivery = Message.Delivery.FAILED
     message.delivery_error = reason[:300]
     message.save(update_fields=["delivery", "delivery_error"])
-    notify(
+    notify_through_channels(
         profile=message.conversation.patient,
         code=Notification.Code.MESSAGE_NOT_DELIVERED,
         label=f"Votre message « {message.subject[:80]} » n'a pas pu être distribué.",

@@ -61,6 +61,21 @@ def test_a_professional_writes_and_the_citizen_reads(
     assert traces(camille, TraceAction.CONSULT_MESSAGE) == 1
 
 
+def test_the_citizens_channel_choice_governs_the_alert(
+    camille: Citizen, boxes: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """« Messagerie » turned off for e-mail in the preferences (portal.md §7.3): the message
+    still arrives and the centre says so, but no e-mail leaves."""
+    from mes.notifications.models import Category, ChannelPreference
+
+    ChannelPreference.objects.create(citizen=camille, category=Category.MESSAGES, email=False)
+    before = len(django_mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(camille, mail())
+    assert Notification.objects.filter(profile=camille, code=Notification.Code.NEW_MESSAGE).exists()
+    assert len(django_mail.outbox) == before
+
+
 def test_the_reply_threads_and_is_sent(camille: Citizen, boxes: Any) -> None:
     first = receive(camille, mail())
     actor = citizen_actor(camille)
