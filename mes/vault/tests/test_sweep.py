@@ -81,7 +81,30 @@ def test_a_rolled_back_deposit_leaves_nothing_after_the_sweep(camille, dr_martin
 
 
 def test_every_blob_owner_is_registered() -> None:
-    assert "records.Document" in owners()
+    """Every module that writes to the vault (store.put) owns a model the sweep must ask: an
+    owner missing here would see its blobs swept away."""
+    import pathlib
+
+    writers = {
+        path.parent.name
+        for path in pathlib.Path(__file__).resolve().parents[2].rglob("*.py")
+        if "tests" not in path.parts and "store.put(" in path.read_text(encoding="utf-8")
+    }
+    registered = {name.split(".")[0] for name in owners()}
+    assert writers <= registered, writers - registered
+    assert {"records.Document", "messaging.Attachment", "takeout.DataExport"} <= set(owners())
+
+
+def test_a_message_attachment_is_never_swept(camille, dr_martin, no_grace) -> None:
+    from mes.messaging.actions import IncomingFile
+    from mes.messaging.models import Attachment
+    from mes.messaging.tests.fixtures import mail, martin_mailbox, receive
+
+    martin_mailbox(dr_martin)
+    receive(camille, mail(files=[IncomingFile("CR.pdf", make_pdf())]))
+    attachment = Attachment.objects.get()
+    assert sweep_orphan_blobs().removed == 0
+    assert store.get(camille.pk, attachment.pk).startswith(b"%PDF-")
 
 
 # Fixed ids: parallel test workers must collect the same parameters.
