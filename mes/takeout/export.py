@@ -9,8 +9,8 @@ in three parts, each with its size:
   file in the zip, the Immunizations, the measures as Observations, Mon histoire de santé as
   ExplanationOfBenefits), `documents/` (the original files) and `synthese.pdf` (a readable
   summary);
-- `messagerie/`: the conversations; empty (with a note) while the espace has no messaging, and
-  built by `messaging_part` so that it fills in once it has;
+- `messagerie/`: `conversations.json` (every conversation not in the bin, with its messages)
+  and the attachments, decrypted; a note when the profile has no conversation;
 - `compte/compte.json`: the account: identity traits, contact details, privacy and notification
   choices, authorised professionals, proches aidants.
 
@@ -57,6 +57,7 @@ from mes.reimbursements.models import Episode
 from mes.vaccinations.fhir import vaccination_to_immunization
 from mes.vaccinations.models import Vaccination
 from mes.vault import store
+from mes.vault.store import VaultError
 
 from .models import DataExport
 
@@ -300,24 +301,59 @@ def _summary_pdf(
 
 
 def messaging_part(profile: Citizen) -> list[tuple[str, bytes]]:
-    """The messaging part of one profile, as (file name, bytes). The conversations of
-    mes.messaging, once it stores any for this profile; a note saying there are none
-    otherwise."""
-    from django.apps import apps
+    """The messaging part of one profile, as (file name, bytes): `conversations.json` (every
+    conversation not put in the bin, each message with its date, direction, sender, subject and
+    text) and each attachment, decrypted, under `<conversation>/pieces-jointes/`. File names
+    are made here, never taken from the sender. A note when there is no conversation."""
+    from mes.messaging.models import Conversation
 
-    if apps.is_installed("mes.messaging"):
-        models = apps.get_app_config("messaging").get_models()
-        conversation = next((m for m in models if m.__name__ == "Conversation"), None)
-        if conversation is not None and "patient" in {f.name for f in conversation._meta.fields}:
-            rows = list(conversation.objects.filter(patient=profile).values())  # type: ignore[attr-defined]
-            if rows:
-                return [
-                    (
-                        "conversations.json",
-                        json.dumps(rows, default=str, ensure_ascii=False, indent=2).encode(),
-                    )
-                ]
-    return [("LISEZ-MOI.txt", NO_MESSAGING.encode())]
+    conversations = (
+        Conversation.objects.filter(patient=profile, trashed_at__isnull=True)
+        .select_related("counterpart__professional", "counterpart__organisation")
+        .prefetch_related("messages__attachments", "messages__sender__professional")
+        .order_by("created_at")
+    )
+    files: list[tuple[str, bytes]] = []
+    listing: list[dict[str, Any]] = []
+    for number, conv in enumerate(conversations, start=1):
+        folder = f"{number:03d}-{slugify(conv.subject)[:40] or 'conversation'}"
+        messages = []
+        for message in conv.messages.all():
+            attachments = []
+            for attachment in message.attachments.all():
+                stem = slugify(attachment.filename.rsplit(".", 1)[0])[:40] or "piece-jointe"
+                extension = filetypes.EXTENSIONS.get(attachment.mime_type, "bin")
+                name = f"{folder}/pieces-jointes/{attachment.pk.hex[:8]}-{stem}.{extension}"
+                entry = {"nom": attachment.filename, "type": attachment.mime_type}
+                try:
+                    files.append((name, store.get(profile.pk, attachment.pk)))
+                    entry["fichier"] = name
+                except (VaultError, OSError):
+                    entry["fichier"] = ""  # said, not hidden: the file could not be read
+                attachments.append(entry)
+            sender = message.sender.display_name if message.sender else profile.display_name
+            messages.append(
+                {
+                    "date": message.at.isoformat(),
+                    "sens": message.get_direction_display(),
+                    "expediteur": sender,
+                    "objet": message.subject,
+                    "texte": message.body_text,
+                    "pieces_jointes": attachments,
+                }
+            )
+        listing.append(
+            {
+                "objet": conv.subject,
+                "interlocuteur": conv.counterpart.display_name,
+                "adresse_messagerie": conv.counterpart.address,
+                "cloturee": conv.closed_at is not None,
+                "messages": messages,
+            }
+        )
+    if not listing:
+        return [("LISEZ-MOI.txt", NO_MESSAGING.encode())]
+    return [("conversations.json", _json(listing)), *files]
 
 
 def account_data(profile: Citizen) -> dict[str, Any]:

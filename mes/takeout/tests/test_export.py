@@ -147,3 +147,29 @@ def test_one_request_at_a_time(camille):
     export_request(actor=citizen_actor(camille))
     with pytest.raises(InvalidInput, match="déjà en cours"):
         export_request(actor=citizen_actor(camille))
+
+
+def test_the_messaging_part_holds_the_conversations_and_their_files(
+    camille, louis, dossier, dr_martin, django_capture_on_commit_callbacks
+):
+    from mes.messaging.actions import IncomingFile
+    from mes.messaging.tests.fixtures import mail, martin_mailbox, receive
+
+    martin_mailbox(dr_martin)
+    pdf = make_pdf("Résultats de la prise de sang")
+    receive(camille, mail(files=[IncomingFile("../../résultats bilan.pdf", pdf)]))
+    export = _request(django_capture_on_commit_callbacks, citizen_actor(camille))
+    _, content = export_download(actor=citizen_actor(camille), export_id=export.pk)
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    names = archive.namelist()
+    listing_name = next(n for n in names if n.endswith("messagerie/conversations.json"))
+    (conversation,) = json.loads(archive.read(listing_name))
+    (message,) = conversation["messages"]
+    assert message["sens"] == "Reçu" and "Martin" in message["expediteur"]
+    (attachment,) = message["pieces_jointes"]
+    assert attachment["nom"].endswith("résultats bilan.pdf")  # the name as received...
+    path = listing_name.removesuffix("conversations.json") + attachment["fichier"]
+    assert ".." not in attachment["fichier"]  # ...stored under a name made here
+    assert archive.read(path) == pdf
+    # Louis has no conversation: his part says so.
+    assert any(n.endswith("messagerie/LISEZ-MOI.txt") for n in names)
