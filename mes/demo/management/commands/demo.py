@@ -56,6 +56,9 @@ class Command(BaseCommand):
                 "Aucune clé maîtresse : lancez la démonstration avec MES_DEMO=1 (la clé est "
                 "alors créée dans var/demo-master.key)."
             )
+        if "MES_PORTAL_URL" not in os.environ:
+            # The links of the demo's e-mails and SMS point at this demo, on this port.
+            settings.MES_PORTAL_URL = f"http://127.0.0.1:{port}/"
         self.stdout.write("Base de données : migrations…")
         call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
@@ -92,6 +95,7 @@ class Command(BaseCommand):
             # The gateway and the Web PS (which sends to it over SMTP) agree on the port.
             "MES_MSSANTE_GATEWAY_PORT": str(smtp_port),
             "MES_BIND": f"127.0.0.1:{port}",
+            "MES_PORTAL_URL": os.environ.get("MES_PORTAL_URL", f"http://127.0.0.1:{port}/"),
             "MES_WEB_WORKERS": os.environ.get("MES_WEB_WORKERS", "2"),
         }
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.base")
