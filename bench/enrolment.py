@@ -94,6 +94,7 @@ def _env(url: str, var_dir: Path) -> dict[str, str]:
         "MES_VAR_DIR": str(var_dir),
         "MES_SECRET_KEY": secrets.token_urlsafe(50),
         "MES_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "MES_AUDIT_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "MES_SSL_REDIRECT": "false",
         "MES_LOG_LEVEL": "WARNING",
         "MES_OIDC_RSA_PRIVATE_KEY": _rsa_pem(),

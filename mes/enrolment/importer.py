@@ -229,11 +229,156 @@ def _write_batch(people: list[Person], rejected: list[tuple[int, str]]) -> Batch
     citizens = [_citizen_row(p, pk, now) for p, pk in new]
     espaces = [_espace_row(p, pk, ids, now) for p, pk in new]
     links = [(ids[p.parent_ins], pk, p.parent_role, now) for p, pk in new if p.parent_ins]
-    if connection.vendor == "postgresql":
-        _copy_rows(citizens, espaces, links)
-    else:
-        _insert_rows(citizens, espaces, links)
+    _insert_rows(citizens, espaces, links)
     result.created = len(new)
+    return result
+
+
+# --- PostgreSQL: one COPY into a staging table, then set-based statements ------------------------
+
+STAGE = "enrolment_import_stage"
+STAGE_COLS = (
+    "line int",
+    "ins text",
+    "ins_kind text",
+    "birth_name text",
+    "used_name text",
+    "first_names text",
+    "first_name text",
+    "used_first_name text",
+    "birth_date date",
+    "sex text",
+    "birth_place text",
+    "email text",
+    "vitale_serial text",
+    "phone text",
+    "address text",
+    "postcode text",
+    "city text",
+    "parent_ins text",
+    "parent_role text",
+)
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _stage_line(p: Person) -> str:
+    """One staged row in COPY's text format. The file holds one record per line, so only a
+    backslash or a tab can need escaping: the common case is a plain join."""
+    values = (
+        str(p.line),
+        p.ins,
+        p.ins_kind,
+        p.birth_name,
+        p.used_name,
+        p.first_names,
+        p.first_names.split()[0],
+        p.used_first_name,
+        p.birth_date.isoformat(),
+        p.sex,
+        p.birth_place,
+        p.email,
+        p.vitale_serial,
+        p.phone,
+        p.address,
+        p.postcode,
+        p.city,
+        p.parent_ins,
+        p.parent_role,
+    )
+    text = "\t".join(values)
+    if text.count("\t") != len(values) - 1 or "\\" in text:
+        text = "\t".join(v.translate(_COPY_ESCAPES) for v in values)
+    return text + "\n"
+
+
+# New citizens of the staging table (ON CONFLICT: a person already known is left as is), with
+# their espace NOT_NOTIFIED and, for a child, the espace's attachment and the legal
+# representation. {where} picks the rows: without a parent, or with a parent now known.
+_INSERT = f"""
+WITH new AS (
+    INSERT INTO identity_citizen (id, ins, ins_kind, identity_status, birth_name, used_name,
+        first_names, first_name, used_first_name, birth_date, sex, birth_place_insee, email,
+        created_at)
+    SELECT gen_random_uuid(), s.ins, s.ins_kind, %(status)s, s.birth_name, s.used_name,
+        s.first_names, s.first_name, s.used_first_name, s.birth_date, s.sex, s.birth_place,
+        s.email, %(now)s
+    FROM {STAGE} s WHERE {{where}} ORDER BY s.line
+    ON CONFLICT (ins) DO NOTHING
+    RETURNING id, ins
+), rows AS (
+    SELECT new.id, s.*, parent.id AS parent_id
+    FROM new JOIN {STAGE} s ON s.ins = new.ins
+    LEFT JOIN identity_citizen parent ON parent.ins = s.parent_ins AND s.parent_ins <> ''
+), espaces AS (
+    INSERT INTO enrolment_espace (citizen_id, state, state_changed_at, vitale_serial, phone,
+        address, postcode, city, attached_to_id, notice_channel, code_failures)
+    SELECT id, %(state)s, %(now)s, vitale_serial, phone, address, postcode, city, parent_id, '', 0
+    FROM rows
+), links AS (
+    INSERT INTO enrolment_legalrepresentation (representative_id, represented_id, role,
+        started_at)
+    SELECT parent_id, id, parent_role, %(now)s FROM rows WHERE parent_id IS NOT NULL
+    ON CONFLICT DO NOTHING
+)
+SELECT count(*) FROM new
+"""  # noqa: S608 - table names are constants
+_NO_PARENT = "s.parent_ins = ''"
+_PARENT_KNOWN = (
+    "s.parent_ins <> '' AND EXISTS (SELECT 1 FROM identity_citizen p WHERE p.ins = s.parent_ins)"
+)
+_PARENT_MISSING = f"""
+SELECT s.line FROM {STAGE} s
+WHERE s.parent_ins <> ''
+  AND NOT EXISTS (SELECT 1 FROM identity_citizen c WHERE c.ins = s.ins)
+ORDER BY s.line
+"""  # noqa: S608 - table names are constants
+
+
+def _write_batch_postgresql(people: list[Person], rejected: list[tuple[int, str]]) -> BatchResult:
+    """The batch in a handful of statements, whatever its size: COPY into a temporary staging
+    table, then INSERT … SELECT … ON CONFLICT DO NOTHING into citizen, espace and legal
+    representation. A person named twice in the batch is staged once (the first line)."""
+    result = BatchResult(rejected=list(rejected))
+    seen: set[str] = set()
+    lines: list[str] = []
+    for person in people:
+        if person.ins in seen:
+            result.already_known += 1
+            continue
+        seen.add(person.ins)
+        lines.append(_stage_line(person))
+    params: dict[str, str | datetime] = {
+        "status": Citizen.IdentityStatus.VALI,  # insurer's reference data (RNIAM), not yet QUAL
+        "state": EspaceState.NOT_NOTIFIED,
+        "now": timezone.now(),
+    }
+    with connection.cursor() as cursor:
+        # ON COMMIT DELETE ROWS: the staging table is empty at each batch's start.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ({', '.join(STAGE_COLS)}) "
+            "ON COMMIT DELETE ROWS"
+        )
+        # And emptied here too: inside an outer transaction (a test's), there is no commit.
+        cursor.execute(f"TRUNCATE {STAGE}")
+        if lines:
+            with cursor.cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
+                copy.write("".join(lines).encode())
+        cursor.execute(f"ANALYZE {STAGE}")
+        cursor.execute(_INSERT.format(where=_NO_PARENT), params)
+        result.created += cursor.fetchone()[0]
+        # A child whose parent is a child of the same batch comes in on the next round.
+        while True:
+            cursor.execute(_INSERT.format(where=_PARENT_KNOWN), params)
+            created = cursor.fetchone()[0]
+            result.created += created
+            if not created:
+                break
+        cursor.execute(_PARENT_MISSING)
+        missing = [line for (line,) in cursor.fetchall()]
+    # Parents come before their children in the file (docs/enrolment-import.md).
+    result.rejected += [(line, "parent (ins_parent) inconnu ou rejeté") for line in missing]
+    result.already_known += len(seen) - result.created - len(missing)
     return result
 
 
@@ -319,42 +464,6 @@ def _insert_rows(citizens: list[tuple], espaces: list[tuple], links: list[tuple]
         ],
         ignore_conflicts=True,
     )
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_value(value: object) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value).translate(_COPY_ESCAPES)
-
-
-def _copy_line(row: tuple[Any, ...]) -> str:
-    """One row in COPY's text format (tab-separated, backslash escapes, \\N for NULL)."""
-    return "\t".join(map(_copy_value, row)) + "\n"
-
-
-def _copy_rows(citizens: list[tuple], espaces: list[tuple], links: list[tuple]) -> None:
-    """PostgreSQL: COPY the checked rows straight into the tables (no per-row INSERT)."""
-    tables = (
-        (Citizen._meta.db_table, CITIZEN_COLS, citizens),
-        (Espace._meta.db_table, ESPACE_COLS, espaces),
-        (
-            LegalRepresentation._meta.db_table,
-            ("representative_id", "represented_id", "role", "started_at"),
-            links,
-        ),
-    )
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        for table, cols, rows in tables:
-            if not rows:
-                continue
-            with raw.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-                copy.write("".join(_copy_line(row) for row in rows).encode())
 
 
 # --- The run ------------------------------------------------------------------------------------
@@ -448,7 +557,10 @@ def _commit(
     crash: bool,
 ) -> None:
     with transaction.atomic():
-        result = _write_batch(people, rejected)
+        if connection.vendor == "postgresql":
+            result = _write_batch_postgresql(people, rejected)
+        else:
+            result = _write_batch(people, rejected)
         ImportRejection.objects.bulk_create(
             [ImportRejection(run=run, line=n, reason=why) for n, why in result.rejected],
             ignore_conflicts=True,

@@ -221,3 +221,45 @@ def test_the_daily_sweep_command_reports_what_it_did(db):
     out = io.StringIO()
     call_command("enrolment", "sweep", stdout=out)
     assert "Créés : 0 · clôturés : 0 · supprimés : 0 · passages à la majorité : 0" in out.getvalue()
+
+
+def test_a_parent_and_child_in_one_batch_and_awkward_characters_survive(db, tmp_path):
+    # PostgreSQL stages each batch with COPY: a backslash must come back as typed, and a
+    # child attached to a parent of the same batch (or to that child) is linked, not rejected.
+    lines = [
+        row("2800175056011", "Alice", "1980-01-15", nom="O\\Neil"),
+        row(
+            "1150375056033",
+            "Chloé",
+            "2015-03-02",
+            email="",
+            parent=with_key("2800175056011"),
+            lien="mere",
+        ),
+        row(
+            "1160375056044",
+            "Noé",
+            "2016-03-02",
+            email="",
+            parent=with_key("1150375056033"),
+            lien="tuteur",
+        ),
+        row(
+            "1170375056055",
+            "Zoé",
+            "2017-03-02",
+            email="",
+            parent=with_key("2990175056099"),
+            lien="pere",
+        ),
+        row("2800175056011", "Alice", "1980-01-15"),  # twice in the batch: known the 2nd time
+    ]
+    run = importer.import_file(write(tmp_path, lines), batch_size=100, progress_out=None)
+    assert (run.created, run.already_known, run.rejected) == (3, 1, 1)
+    assert Citizen.objects.get(first_name="Alice").birth_name == "O\\Neil"
+    assert set(LegalRepresentation.objects.values_list("represented__first_name", "role")) == {
+        ("Chloé", "mother"),
+        ("Noé", "guardian"),
+    }
+    assert Citizen.objects.get(first_name="Noé").espace.attached_to.first_name == "Chloé"
+    assert list(ImportRejection.objects.values_list("line", flat=True)) == [5]
