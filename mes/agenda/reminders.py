@@ -133,10 +133,13 @@ class Slot:
     item_key: str
 
 
-def opening_slots(day: date) -> list[Slot]:
+@lru_cache(maxsize=16)
+def opening_slots(day: date) -> tuple[Slot, ...]:
     """Every (birth date, sex, item) whose window opens on `day`, from the rules themselves:
     one run of the pure engine per distinct opening age and sex (a few hundred in all), so the
-    sweep then selects the people with one indexed SQL statement."""
+    sweep then selects the people with one indexed SQL statement. Memoised per day: the sweep
+    runs hourly (the 1-hour appointment reminders) over the same days of the catch-up window,
+    and the slots depend only on the day and the rules."""
     out: dict[tuple[date, str, str], Slot] = {}
     for age in _opening_ages():
         birth = age.before(day)
@@ -156,7 +159,7 @@ def opening_slots(day: date) -> list[Slot]:
         for sex, keys in per_sex.items():
             for key in keys - both:
                 out[(birth, sex, key)] = Slot(birth, sex, key)
-    return list(out.values())
+    return tuple(out.values())
 
 
 def prevention_candidates_insert(*, day: date) -> int:
