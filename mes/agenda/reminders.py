@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mes.identity.models import Citizen
-from mes.notifications.channels import notify_through_channels
+from mes.notifications.channels import Event, notify_many, notify_through_channels
 from mes.notifications.models import Notification
 from mes.prevention.calendar import Span, default_calendar
 from mes.prevention.schedule import (
@@ -133,10 +133,13 @@ class Slot:
     item_key: str
 
 
-def opening_slots(day: date) -> list[Slot]:
+@lru_cache(maxsize=16)
+def opening_slots(day: date) -> tuple[Slot, ...]:
     """Every (birth date, sex, item) whose window opens on `day`, from the rules themselves:
     one run of the pure engine per distinct opening age and sex (a few hundred in all), so the
-    sweep then selects the people with one indexed SQL statement."""
+    sweep then selects the people with one indexed SQL statement. Memoised per day: the sweep
+    runs hourly (the 1-hour appointment reminders) over the same days of the catch-up window,
+    and the slots depend only on the day and the rules."""
     out: dict[tuple[date, str, str], Slot] = {}
     for age in _opening_ages():
         birth = age.before(day)
@@ -156,7 +159,7 @@ def opening_slots(day: date) -> list[Slot]:
         for sex, keys in per_sex.items():
             for key in keys - both:
                 out[(birth, sex, key)] = Slot(birth, sex, key)
-    return list(out.values())
+    return tuple(out.values())
 
 
 def prevention_candidates_insert(*, day: date) -> int:
@@ -231,6 +234,9 @@ def prevention_pending_process(*, today: date, limit: int | None = None) -> tupl
                 .exclude(prevention_key="")
                 .values_list("patient_id", flat=True)
             )
+            events: list[Event] = []
+            done: list[int] = []
+            stale: list[int] = []
             for pid, person_rows in by_person.items():
                 person = person_rows[0].patient
                 if pid in personal:
@@ -239,15 +245,20 @@ def prevention_pending_process(*, today: date, limit: int | None = None) -> tupl
                     items = _shared_calendar(person.birth_date, person.sex, today)
                 for row in person_rows:
                     item = items.get(row.item_key)
-                    row.processed_at = timezone.now()
                     if item is None or item.status not in (ItemStatus.TO_DO, ItemStatus.UPCOMING):
-                        row.skipped = True
-                        row.save(update_fields=["processed_at", "skipped"])
-                        skipped += 1
+                        stale.append(row.pk)
                         continue
-                    _notify_item(person, item, row.key)
-                    row.save(update_fields=["processed_at"])
-                    notified += 1
+                    events.append(_item_event(person, item, row.key))
+                    done.append(row.pk)
+            # Set-based: the notifications and their outbox rows in bulk, then the claimed rows
+            # closed with two UPDATEs, all in the claim's transaction — a crash before commit
+            # leaves the whole batch pending, and locked rows are never claimed twice.
+            notify_many(events)
+            at = timezone.now()
+            ReminderSent.objects.filter(pk__in=done).update(processed_at=at)
+            ReminderSent.objects.filter(pk__in=stale).update(processed_at=at, skipped=True)
+            notified += len(done)
+            skipped += len(stale)
 
 
 @lru_cache(maxsize=4096)
@@ -278,13 +289,30 @@ def prevention_reminder(person: Citizen, item: PreventionItem) -> bool:
     return True
 
 
-def _notify_item(person: Citizen, item: PreventionItem, key: str) -> None:
-    notify_through_channels(
+def _item_event(person: Citizen, item: PreventionItem, key: str) -> Event:
+    return Event(
         profile=person,
         code=_code(item),
         label=f"{item.type_label} à planifier prochainement : {item.label}",
-        url=reverse("portal:agenda_item", kwargs={"key": item.key}),
+        url=_item_url(item.key),
         link_label="Voir la vaccination" if item.is_vaccination else "Voir l'examen médical",
+        key=key,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _item_url(item_key: str) -> str:
+    return reverse("portal:agenda_item", kwargs={"key": item_key})
+
+
+def _notify_item(person: Citizen, item: PreventionItem, key: str) -> None:
+    event = _item_event(person, item, key)
+    notify_through_channels(
+        profile=person,
+        code=event.code,
+        label=event.label,
+        url=event.url,
+        link_label=event.link_label,
         key=key,
     )
 

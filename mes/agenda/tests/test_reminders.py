@@ -91,29 +91,34 @@ def test_a_child_examination_is_reminded_to_the_parent_the_day_before(camille, b
     assert reminders.prevention_reminders(today=NOW.date())[1] == 0  # never twice
 
 
-def test_a_crash_half_way_then_a_restart_reminds_each_once(camille, baby):
-    real = reminders.notify_through_channels
+def test_a_crash_half_way_then_a_restart_reminds_each_once(camille, baby, settings):
+    settings.MES_REMINDER_BATCH = 1  # one reminder per batch: the second batch dies
+    real = reminders.notify_many
     calls = {"n": 0}
 
-    def flaky(**kwargs):
+    def flaky(events):
         calls["n"] += 1
+        out = real(events)  # the notifications and outbox rows are written…
         if calls["n"] == 2:
-            raise RuntimeError("worker killed")
-        return real(**kwargs)
+            raise RuntimeError("worker killed")  # …then the worker dies before the commit
+        return out
 
     with (
-        mock.patch.object(reminders, "notify_through_channels", flaky),
+        mock.patch.object(reminders, "notify_many", flaky),
         pytest.raises(RuntimeError),
     ):
         reminders.prevention_reminders(today=NOW.date())
-    # The candidates are written (phase 1); the batch that crashed rolled back with its
-    # notifications, so its rows are still pending.
+    # The candidates are written (phase 1); the first batch committed, the one that crashed
+    # rolled back with its notifications and deliveries, so its rows are still pending.
+    total = ReminderSent.objects.count()
     pending = ReminderSent.objects.filter(processed_at__isnull=True).count()
-    assert pending == ReminderSent.objects.count() >= 2
-    assert not Notification.objects.filter(profile=baby).exists()
+    assert total >= 2 and pending == total - 1
+    assert Notification.objects.filter(profile=baby).count() == 1
+    assert Delivery.objects.filter(recipient=camille).count() == 1
     candidates, sent = reminders.prevention_reminders(today=NOW.date())  # the restart
     assert candidates == 0 and sent == pending  # nothing inserted twice, each notified once
-    assert Notification.objects.filter(profile=baby).count() == pending
+    assert Notification.objects.filter(profile=baby).count() == total
+    assert Delivery.objects.filter(recipient=camille).count() == total
     assert reminders.prevention_reminders(today=NOW.date()) == (0, 0)
 
 

@@ -10,7 +10,9 @@ from django.urls import reverse
 
 from mes.notifications import sms
 from mes.notifications.channels import (
+    Event,
     dispatch_pending,
+    notify_many,
     notify_through_channels,
     preferences_set,
     print_letters,
@@ -90,6 +92,39 @@ def test_letters_for_people_without_e_mail_or_phone(bob):
     assert pdf.startswith(b"%PDF") and b"dTP" not in pdf
     default_storage.delete(batch.file_name)
     assert print_letters() is None
+
+
+def test_a_batch_is_told_like_one_by_one_and_once(camille, louis, bob):
+    """notify_many (the reminder sweep's bulk path) follows the same rules as
+    notify_through_channels: preferences, the parent for a child, letters, security forced."""
+    camille.user.phone = "+33612345678"
+    camille.user.save()
+    preferences_set(
+        citizen=camille, choices={Category.APPOINTMENTS.value: {"email": False, "sms": True}}
+    )
+    bob.email = ""
+    bob.save()
+    PostalAddress.objects.create(citizen=bob, lines="12 rue des Lilas\n75011 Paris")
+    events = [
+        Event(profile=camille, code=Notification.Code.VACCINATION_DUE, label=LABEL, key="b-1"),
+        Event(profile=louis, code=Notification.Code.PREVENTION_DUE, label=LABEL, key="b-2"),
+        Event(profile=bob, code=Notification.Code.SCREENING_DUE, label=LABEL, key="b-3"),
+        Event(profile=camille, code=Notification.Code.BREAK_GLASS, label="Accès", key="b-4"),
+    ]
+    notes = notify_many(events)
+    assert [n.profile_id for n in notes] == [camille.pk, louis.pk, bob.pk, camille.pk]
+    assert Notification.objects.filter(label=LABEL).count() == 3
+    got = set(Delivery.objects.values_list("key", "recipient_id", "channel"))
+    assert got == {
+        (f"b-1:{camille.pk}:sms", camille.pk, "sms"),  # e-mail off, SMS chosen
+        (f"b-2:{camille.pk}:sms", camille.pk, "sms"),  # the child's goes to the parent
+        (f"b-3:{bob.pk}:courrier", bob.pk, "courrier"),  # neither e-mail nor phone
+        (f"b-4:{camille.pk}:email", camille.pk, "email"),  # security cannot be turned off
+    }
+    for d in Delivery.objects.all():
+        assert LABEL not in d.body and "coloscopie" not in d.body + d.subject
+    notify_many(events)  # the same events again (a re-run): nothing more on the channels
+    assert Delivery.objects.count() == 4
 
 
 def test_the_preferences_page(client, camille):
