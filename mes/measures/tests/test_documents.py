@@ -1,6 +1,7 @@
 """Measures read from documents (portal.md §5.4): Dr Martin deposits Camille's biology report, a
 small but real CDA R2 document; its HbA1c and glucose join Mesures once, linked to it, unless
-Camille turned the import off. A malformed CDA is kept and gives nothing; out of range is skipped."""
+Camille turned the import off. A malformed CDA is kept and gives nothing; out of range is
+skipped."""
 
 from __future__ import annotations
 
