@@ -200,6 +200,17 @@ def _canonical(v: ReadValue) -> tuple[Decimal | str, str]:
         return v.value, v.unit
 
 
+def _already_read(doc: Document, v: ReadValue) -> bool:
+    # A new version of a report (or the same report sent again under another identifier) repeats
+    # its results: a value of the same measure at the same instant read from a document is one.
+    return Measurement.objects.filter(
+        patient_id=doc.patient_id,
+        type_code=v.type_code.value,
+        effective_at=v.effective_at,
+        source=Measurement.Source.DOCUMENT,
+    ).exists()
+
+
 def _readable(doc: Document) -> bool:
     # Values taken out of a document would escape its protections: the measures have no
     # « caché » nor « masqué ». Only a document everyone who sees Mesures may see is read.
@@ -257,6 +268,9 @@ def measures_from_document(*, actor: Actor, document_id: uuid.UUID) -> DocumentR
             skipped += 1
             continue
         value, unit = _canonical(v)
+        if _already_read(doc, v):
+            skipped += 1
+            continue
         try:
             imported.append(
                 measurement_import(
