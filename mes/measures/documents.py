@@ -200,13 +200,13 @@ def _canonical(v: ReadValue) -> tuple[Decimal | str, str]:
         return v.value, v.unit
 
 
-def _already_read(doc: Document, v: ReadValue) -> bool:
+def _already_read(doc: Document, code: MeasureCode, at: datetime) -> bool:
     # A new version of a report (or the same report sent again under another identifier) repeats
     # its results: a value of the same measure at the same instant read from a document is one.
     return Measurement.objects.filter(
         patient_id=doc.patient_id,
-        type_code=v.type_code.value,
-        effective_at=v.effective_at,
+        type_code=code.value,
+        effective_at=at,
         source=Measurement.Source.DOCUMENT,
     ).exists()
 
@@ -268,7 +268,7 @@ def measures_from_document(*, actor: Actor, document_id: uuid.UUID) -> DocumentR
             skipped += 1
             continue
         value, unit = _canonical(v)
-        if _already_read(doc, v):
+        if _already_read(doc, v.type_code, v.effective_at):
             skipped += 1
             continue
         try:
