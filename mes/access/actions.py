@@ -56,6 +56,7 @@ def privacy_update(
     oppose_centre_15: bool | None = None,
     emergency_reveals_masked: bool | None = None,
     mask_everything: bool | None = None,
+    import_from_documents: bool | None = None,
     onboarding_done: bool = False,
 ) -> PrivacySettings:
     """Change the patient's privacy choices; fields left None keep their value.
@@ -77,6 +78,7 @@ def privacy_update(
         "oppose_centre_15": oppose_centre_15,
         "emergency_reveals_masked": emergency_reveals_masked,
         "mask_everything": mask_everything,
+        "import_from_documents": import_from_documents,
     }
     for name, value in changes.items():
         if value is not None:
@@ -84,7 +86,7 @@ def privacy_update(
     if onboarding_done and settings.onboarded_at is None:
         settings.onboarded_at = timezone.now()
     settings.save()
-    if mask_new_documents is not None:
+    if mask_new_documents is not None or import_from_documents is not None:
         trace.record(actor=actor, action=TraceAction.PRIVACY_SETTINGS, patient_id=patient.pk)
     if emergency_changed:
         trace.record(actor=actor, action=TraceAction.EMERGENCY_SETTINGS, patient_id=patient.pk)

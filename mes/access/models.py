@@ -26,6 +26,9 @@ class PrivacySettings(models.Model):
     # « Masquer tous vos documents, y compris en cas d'urgence »: only the holder and the
     # administrator professional see the dossier.
     mask_everything = models.BooleanField(default=False)
+    # « Import des données depuis les documents » (portal.md §5.4, finality TRAITEMENT_AUTO_DOCS):
+    # on unless the patient turns it off.
+    import_from_documents = models.BooleanField(default=True)
     onboarded_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -93,10 +93,12 @@ def louise_values(day: Callable[..., datetime]) -> list[Value]:
 
     # Copied from her documents: weight and height from the letters, fasting glucose from the labs.
     from_doc(0, "louise-bio-1", "bio", MeasureCode.GLUCOSE, "142", moment=GLUCOSE_FASTING)
+    from_doc(0, "louise-bio-1", "bio", MeasureCode.HBA1C, "7.6")
     from_doc(7, "louise-mt-1", "mt", MeasureCode.HEIGHT, "165")
     from_doc(7, "louise-mt-1", "mt", MeasureCode.WEIGHT, "84")
     from_doc(30, "louise-diabeto-1", "diabeto", MeasureCode.WEIGHT, "83")
     from_doc(118, "louise-bio-2", "bio", MeasureCode.GLUCOSE, "118", moment=GLUCOSE_FASTING)
+    from_doc(118, "louise-bio-2", "bio", MeasureCode.HBA1C, "6.9")
     from_doc(125, "louise-mt-2", "mt", MeasureCode.WEIGHT, "80.5")
     from_doc(330, "louise-mt-3", "mt", MeasureCode.WEIGHT, "81")
     from_doc(345, "louise-cardio-1", "cardio", MeasureCode.WEIGHT, "79")
@@ -217,7 +219,7 @@ def _record(v: Value, citizens: dict[str, Citizen]) -> None:
             effective_at=v.at,
             moment=v.moment,
             comment=v.comment,
-            source=Measurement.Source.PROFESSIONAL,
+            source=Measurement.Source.DOCUMENT,
             author_label=_pro_name(v.pro),
             source_document_id=_doc_id(v.doc),
         )

@@ -6,6 +6,8 @@ plain text.
 
 from __future__ import annotations
 
+import re
+
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -22,7 +24,10 @@ EXTENSIONS = {
     "image/tiff": "tiff",
     "application/rtf": "rtf",
     "text/plain": "txt",
+    "text/xml": "xml",
 }
+
+CDA_MIME = "text/xml"
 
 ACCEPTED_LABEL = "PDF, JPEG, PNG, TIFF, RTF ou texte"
 
@@ -39,11 +44,29 @@ def _is_plain_text(data: bytes) -> bool:
     return all(ch.isprintable() or ch in "\t\r\n\f" for ch in text)
 
 
+# A CDA R2 document (the structured documents of the CI-SIS): its root element, after an optional
+# XML declaration, processing instructions (a stylesheet) and comments. Only the head is judged:
+# a CDA that then turns out malformed is still kept as a document (portal.md §5.4).
+_CDA_HEAD = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*)*<(?:[A-Za-z_][\w.-]*:)?"
+    rb"ClinicalDocument\b[^>]*urn:hl7-org:v3",
+    re.DOTALL,
+)
+
+
+def is_cda(data: bytes) -> bool:
+    """Whether the content starts as an HL7 CDA R2 document."""
+    return bool(_CDA_HEAD.match(data[:4096]))
+
+
 def sniff(data: bytes) -> str | None:
     """The MIME type recognised from the content, or None when it is not an accepted format."""
     for signature, mime in _SIGNATURES:
         if data.startswith(signature):
             return mime
+    if is_cda(data):
+        # Served only as a download or in the sandboxed viewer (never rendered as markup).
+        return "text/xml"
     if data and _is_plain_text(data):
         return "text/plain"
     return None

@@ -312,11 +312,18 @@ def tiles_of(patient: Citizen, day: date | None = None) -> list[MeasureType]:
     day = day or timezone.localdate()
     child = patient.age_on(day) < ADULT_AGE
     defaults = profiles.DEFAULT_CHILD_TILES if child else profiles.DEFAULT_TILES
+    # A measure a document brought (the HbA1c of a biology report) shows its tile until the
+    # holder hides it: the value came without their doing, they should see where it went.
+    from_documents = set(
+        Measurement.objects.filter(patient=patient, source=Measurement.Source.DOCUMENT)
+        .values_list("type_code", flat=True)
+        .distinct()
+    )
     out = []
     for t in available_types(patient, day):
         shown = chosen.get(t.code.value)
         if shown is None:
-            shown = t.code in defaults
+            shown = t.code in defaults or t.code.value in from_documents
         if shown:
             out.append(t)
     return out

@@ -41,6 +41,7 @@ class Measurement(models.Model):
         PATIENT = "patient", "Ajoutée par l'usager"
         PROFESSIONAL = "professional", "Ajoutée par un professionnel de santé"
         APP = "app", "Ajoutée par un service connecté"
+        DOCUMENT = "document", "Extraite d'un document"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="measurements")
@@ -118,3 +119,23 @@ class MeasureTilePreference(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "type_code"], name="measure_tile_unique")
         ]
+
+
+class DocumentReading(models.Model):
+    """One structured document read for measures (portal.md §5.4): at most one per document, so
+    the same document never adds its values twice, whatever route or retry brought it."""
+
+    class Outcome(models.TextChoices):
+        IMPORTED = "imported", "Valeurs importées"
+        NOTHING = "nothing", "Aucune valeur suivie"
+        MALFORMED = "malformed", "Document structuré illisible"
+        REFUSED = "refused", "Import refusé par l'usager"
+        PROTECTED = "protected", "Document caché ou masqué : non lu"
+
+    document = models.OneToOneField(
+        "records.Document", on_delete=models.CASCADE, related_name="measure_reading"
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    imported = models.PositiveSmallIntegerField(default=0)
+    skipped = models.PositiveSmallIntegerField(default=0)  # tracked but out of range or invalid
+    read_at = models.DateTimeField()

@@ -38,6 +38,7 @@ class MeasureCode(StrEnum):
     STEPS_BY_DAY = "STEPS_BY_DAY"
     PAIN_SEVERITY = "PAIN_SEVERITY"
     HEAD_CIRCUMFERENCE = "HEAD_CIRCUMFERENCE"
+    HBA1C = "HBA1C"
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,11 @@ class MeasureType:
     input_units: tuple[InputUnit, ...] = ()  # besides the canonical unit
     unit_select: bool = False  # the citizen picks the unit (glucose meters differ)
     needs_moment: bool = False
+    profile_base: str = PROFILE_BASE
 
     @property
     def profile_url(self) -> str:
-        return PROFILE_BASE + self.profile_id
+        return self.profile_base + self.profile_id
 
     @property
     def range_message(self) -> str:
@@ -346,6 +348,25 @@ TYPES: tuple[MeasureType, ...] = (
         decimals=1,
         hint="En centimètres, par exemple 45,5.",
         children_only=True,
+    ),
+    # Hémoglobine glyquée: read from biology reports (portal.md §2.10, §5.4). The ANS IG has no
+    # profile for it: its Observation follows FR Core's laboratory result profile.
+    MeasureType(
+        code=MeasureCode.HBA1C,
+        label="Hémoglobine glyquée (HbA1c)",
+        short_label="l'hémoglobine glyquée",
+        loinc="4548-4",
+        loinc_display="Hemoglobin A1c/Hemoglobin.total in Blood",
+        profile="FRCoreObservationLaboratoryResultProfile",
+        profile_id="fr-core-observation-laboratory-result",
+        ucum="%",
+        unit_label="%",
+        unit_name="pour cent",
+        minimum=D(3),
+        maximum=D(20),
+        decimals=1,
+        hint="En pourcentage, par exemple 6,5.",
+        profile_base="https://hl7.fr/ig/fhir/core/StructureDefinition/",
     ),
 )
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from mes.audit.models import TraceAction, TraceOutcome
 from mes.lib import codes, filetypes
 from mes.lib.errors import InvalidInput, NotFound
 from mes.lib.text import check_text
+from mes.measures.documents import after_deposit as measures_after_deposit
 from mes.notifications.actions import notify, speaks_to_holder
 from mes.notifications.models import Notification
 from mes.vault import store
@@ -304,6 +306,11 @@ def document_deposit(
     if replaced is not None:
         Document.objects.filter(pk=replaced.pk).update(status=Document.Status.SUPERSEDED)
     store.put(patient.pk, doc.pk, content)
+    if mime == filetypes.CDA_MIME:
+        # Measures read from a structured document (portal.md §5.4), once it is stored for good:
+        # a failure there never undoes the deposit (robust: logged, not raised).
+        document_id = doc.pk
+        transaction.on_commit(lambda: measures_after_deposit(document_id), robust=True)
     trace.record(
         actor=actor,
         action=TraceAction.REPLACE_DOC if replaced else TraceAction.DEPOSIT_DOC,

@@ -589,3 +589,35 @@ def test_intended_recipients_are_not_reached(api, camille):
     assert response.status_code == 200, response.content
     outcome = fhir_json(response)["entry"][0]["response"]["outcome"]
     assert outcome["issue"][0]["diagnostics"].startswith("UnavailableRecipient")
+
+
+def test_a_cda_biology_report_by_iti65_adds_its_hba1c_once(
+    api, camille, dr_martin, django_capture_on_commit_callbacks
+):
+    from mes.measures.models import Measurement
+    from mes.measures.tests.test_documents import biology_report
+
+    cda = biology_report()
+    for n in (1, 2):  # the same report sent twice, under a new OID the second time
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(
+                "/fhir/",
+                provide_bundle(
+                    camille,
+                    [
+                        document(
+                            cda,
+                            type_code="11502-2",
+                            title="Biologie du 25 février",
+                            content_type="text/xml",
+                            unique_id=f"1.2.250.1.999.65.7{n}",
+                        )
+                    ],
+                ),
+            )
+        assert response.status_code == 200, response.content
+    docs = Document.objects.filter(patient=camille, mime_type="text/xml")
+    assert docs.count() == 2
+    hba1c = Measurement.objects.filter(patient=camille, type_code="HBA1C")
+    # Both documents are kept; their common result is in Mesures once, linked to the first.
+    assert [m.source_document_id for m in hba1c] == [docs.order_by("deposited_at")[0].pk]

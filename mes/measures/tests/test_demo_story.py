@@ -49,9 +49,12 @@ def louise_glucose_several_times_a_week_with_moments():
     fasting = [v for v in own.filter(moment="53049-3").values_list("value", flat=True)]
     assert min(fasting) >= 95 and max(fasting) <= 160  # a treated type 2 diabetes
     assert all(m.author_label == "Louise Dupont" for m in own[:5])
-    lab = glucose.get(source=Measurement.Source.PROFESSIONAL, value=Decimal(142))
+    lab = glucose.get(source=Measurement.Source.DOCUMENT, value=Decimal(142))
     assert lab.author_label == "Dr Martine Vidal" and lab.source_document_id is not None
     assert Document.objects.filter(pk=lab.source_document_id, patient=louise).exists()
+    hba1c = Measurement.objects.filter(patient=louise, type_code="HBA1C").chronological()
+    assert [m.value for m in hba1c] == [Decimal("7.6"), Decimal("6.9")]
+    assert all(m.source_document_id for m in hba1c)
 
 
 def louise_weight_goes_down_and_her_bmi_follows():

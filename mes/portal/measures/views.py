@@ -43,6 +43,7 @@ PERIODS = (
 SOURCE_BADGES = {
     Measurement.Source.PROFESSIONAL: "Ajoutée par un professionnel de santé",
     Measurement.Source.APP: "Ajoutée par un service connecté",
+    Measurement.Source.DOCUMENT: "Extraite d'un document",
 }
 
 

@@ -101,6 +101,13 @@ class ConfidentialityForm(forms.Form):
         widget=_switch("id_mask_new_documents-aide"),
         label="Masquer par défaut aux professionnels de santé les nouveaux documents",
     )
+    # « Import des données depuis les documents » (portal.md §5.4, TRAITEMENT_AUTO_DOCS).
+    import_from_documents = forms.BooleanField(
+        required=False,
+        widget=_switch("id_import_from_documents-aide"),
+        label="J'accepte que les données contenues dans un document que j'ai reçu soient "
+        "automatiquement ajoutées dans mon Profil médical.",
+    )
 
 
 class NotificationActionForm(forms.Form):

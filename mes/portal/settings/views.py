@@ -259,7 +259,8 @@ def emergency(request: PortalRequest) -> HttpResponse:
 @patient_view
 def confidentiality(request: PortalRequest) -> HttpResponse:
     """Confidentialité des informations: are new documents masked from professionals by
-    default (portal.md §5.2.2, §3.4)."""
+    default (portal.md §5.2.2, §3.4), and are the measures of received documents copied into
+    Mesures (« Import des données depuis les documents », §5.4)."""
     if request.method == "POST":
         form = ConfidentialityForm(request.POST)
         if not form.is_valid():
@@ -268,8 +269,9 @@ def confidentiality(request: PortalRequest) -> HttpResponse:
             actor=request.actor,
             patient_id=request.profile.pk,
             mask_new_documents=form.cleaned_data["mask_new_documents"],
+            import_from_documents=form.cleaned_data["import_from_documents"],
         )
-        messages.success(request, "La confidentialité par défaut est enregistrée.")
+        messages.success(request, "Vos choix sont enregistrés.")
         return redirect("portal:confidentiality")
     patient, _ = access_dossier(
         request.actor,
@@ -278,7 +280,12 @@ def confidentiality(request: PortalRequest) -> HttpResponse:
         trace_action=TraceAction.CONSULT_ACCESS,
     )
     privacy = privacy_settings_of(patient)
-    form = ConfidentialityForm(initial={"mask_new_documents": privacy.mask_new_documents})
+    form = ConfidentialityForm(
+        initial={
+            "mask_new_documents": privacy.mask_new_documents,
+            "import_from_documents": privacy.import_from_documents,
+        }
+    )
     return render(
         request,
         "portal/settings/confidentiality.html",

@@ -388,3 +388,29 @@ def test_a_louis_value_opened_by_its_link_switches_the_profile(as_camille, camil
     m = add(camille, louis, value="33")
     page = as_camille.get(reverse("portal:measure_edit", args=[m.pk])).content.decode()
     assert "Pour Louis Lefèvre." in page
+
+
+def test_an_hba1c_read_from_a_document_has_its_tile_and_chart(
+    client, camille, dr_martin, django_capture_on_commit_callbacks
+):
+    from mes.conftest import pro
+    from mes.measures.tests.test_documents import biology_report
+    from mes.records.actions import document_deposit
+
+    with django_capture_on_commit_callbacks(execute=True):
+        doc = document_deposit(
+            actor=pro(dr_martin),
+            patient_id=camille.pk,
+            content=biology_report(),
+            title="Bilan biologique",
+            type_code="11502-2",
+        )
+    client.force_login(camille.user)
+    home = client.get(reverse("portal:measures")).content.decode()
+    assert "Hémoglobine glyquée (HbA1c)" in home  # its tile, without Camille choosing it
+    page = client.get(reverse("portal:measure", args=["HBA1C"]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "7,2" in html and "Extraite d&#x27;un document" in html
+    assert reverse("portal:document", args=[doc.pk]) in html  # « Voir le document lié »
+    assert "mes-chart-box" in html  # the chart

@@ -467,3 +467,22 @@ def test_notification_centre_counts_the_other_profiles_as_a_parent_sees_them(
     with django_assert_max_num_queries(30):
         html = as_camille.get(reverse("portal:notifications")).content.decode()
     assert "Il y a 1 notification non lue pour le profil de Louis Lefèvre" in html
+
+
+def test_import_from_documents_is_on_by_default_and_turned_off_here(as_camille, camille):
+    html = as_camille.get(reverse("portal:confidentiality")).content.decode()
+    assert "Import des données depuis les documents" in html
+    assert (
+        'name="import_from_documents"' in html
+        and "checked"
+        in html.split('name="import_from_documents"')[0].rsplit("<input", 1)[1]
+        + html.split('name="import_from_documents"')[1].split(">", 1)[0]
+    )
+
+    as_camille.post(reverse("portal:confidentiality"), {"mask_new_documents": ""})
+    assert not PrivacySettings.objects.get(patient=camille).import_from_documents
+    [row] = _traces(camille, TraceAction.PRIVACY_SETTINGS)
+    assert row.outcome == TraceOutcome.ALLOWED and row.actor_id == camille.ins
+
+    as_camille.post(reverse("portal:confidentiality"), {"import_from_documents": "on"})
+    assert PrivacySettings.objects.get(patient=camille).import_from_documents
