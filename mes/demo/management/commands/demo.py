@@ -56,9 +56,6 @@ class Command(BaseCommand):
                 "Aucune clé maîtresse : lancez la démonstration avec MES_DEMO=1 (la clé est "
                 "alors créée dans var/demo-master.key)."
             )
-        if "MES_PORTAL_URL" not in os.environ:
-            # The links of the demo's e-mails and SMS point at this demo, on this port.
-            settings.MES_PORTAL_URL = f"http://127.0.0.1:{port}/"
         self.stdout.write("Base de données : migrations…")
         call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
