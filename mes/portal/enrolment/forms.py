@@ -22,6 +22,17 @@ CHANNELS = [
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
 
 
+def _looks_like_nir(bare: str) -> bool:
+    """A NIR or NIA with its key, or any run of 13 digits or more (a NIR without its key)."""
+    if bare.isdigit() and len(bare) >= 13:
+        return True
+    try:
+        parse_ins(bare)
+    except InvalidIns:
+        return False
+    return True
+
+
 class CardForm(BootstrapFormMixin, MesForm):
     """NIR, carte Vitale serial number and birth date: what the card holder types."""
 
@@ -142,13 +153,7 @@ class CredentialsForm(BootstrapFormMixin, MesForm):
         bare = re.sub(r"[\s.\-]", "", name).upper()
         if "@" in name:
             raise ValidationError("L'identifiant ne peut pas être une adresse e-mail.")
-        try:
-            parse_ins(bare)
-        except InvalidIns:
-            pass
-        else:
-            raise ValidationError("L'identifiant ne peut pas être un numéro de sécurité sociale.")
-        if bare.isdigit() and len(bare) >= 13:
+        if _looks_like_nir(bare):
             raise ValidationError("L'identifiant ne peut pas être un numéro de sécurité sociale.")
         if _IBAN.match(bare):
             raise ValidationError("L'identifiant ne peut pas être un IBAN.")
