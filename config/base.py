@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "mes.pro",
     "mes.demo",
     "mes.preferences",
+    "mes.catalogue",
     "mes.web",  # the error pages' templates (mes/web/templates)
 ]
 
@@ -598,6 +599,12 @@ OAUTH2_PROVIDER = {
 }
 # Named explicitly: mes.fhir.FhirClient points at the (swappable) Application model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# Named (to their defaults) so that other apps can point at them: mes.catalogue binds tokens to
+# pairings.
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
 
 # --- Help, support and legal pages (portal.md §10, §11.1) -----------------------------------
 # The deployer fills these in: who publishes the service, who hosts it, how to reach them.

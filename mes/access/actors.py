@@ -47,6 +47,9 @@ class Actor:
     # decided from the delegation (access.decision); this says on whose behalf the actor acts,
     # and the trace keeps it in `justification` (CARER_JUSTIFICATION).
     on_behalf_of: uuid.UUID | None = None
+    # A paired catalogue service (ActorKind.APP) acts only within this pairing: one espace, the
+    # purposes consented (mes.catalogue.policies).
+    pairing_id: uuid.UUID | None = None
 
 
 def system_actor(name: str) -> Actor:

@@ -52,6 +52,7 @@ class Role(StrEnum):
     CARER = "carer"  # a proche aidant under an active delegation (portal.md §5.8)
     PROFESSIONAL = "professional"
     INSURER = "insurer"
+    APP = "app"  # a catalogue service paired with this espace (mes-spec §8)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class Standing:
     professional_id: object = None  # for "the author still sees what is masked"
     matrix_version: str = ""
     is_treating_physician: bool = False
+    # For a paired app only: the (DataCategory, ExchangeAction) pairs its consented purposes
+    # allow (mes.catalogue.policies); empty for every other actor.
+    exchanges: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def is_citizen_side(self) -> bool:
@@ -119,6 +123,30 @@ def _citizen_standing(actor: Actor, patient: Citizen) -> Standing:
         sees_masked=True,
         sees_hidden_from_patient=False,  # R1111-53
         sees_hidden_from_representatives=role is Role.HOLDER,  # R1111-50
+    )
+
+
+def _app_standing(actor: Actor, patient: Citizen) -> Standing:
+    """A paired catalogue service: what its pairing with this espace and the purposes the
+    citizen consented to allow, nothing else (mes-spec §8.1: prior consent always collected).
+    Documents it may read are those the citizen who paired it sees."""
+    from mes.catalogue.policies import pairing_facts  # the catalogue builds on this module
+
+    facts = pairing_facts(actor.pairing_id, patient)
+    if facts.refusal:
+        return _refused(Role.APP, facts.refusal)
+    documents_read = ("documents", "lecture") in facts.exchanges
+    return Standing(
+        role=Role.APP,
+        reason="" if documents_read else "finalité non consentie (lecture des documents)",
+        may_read=documents_read,
+        may_deposit=("documents", "ecriture") in facts.exchanges,
+        may_manage=False,
+        readable_types=None,
+        sees_masked=True,  # masking is about professionals; the app reads for the citizen
+        sees_hidden_from_patient=False,  # R1111-53
+        sees_hidden_from_representatives=facts.granted_by_holder,  # R1111-50
+        exchanges=facts.exchanges,
     )
 
 
@@ -232,7 +260,10 @@ def standing(actor: Actor, patient: Citizen) -> Standing:
 
 def _within_espace_state(st: Standing, patient: Citizen) -> Standing:
     state = state_of(patient)
-    if st.is_citizen_side and not state_allows(state, EspaceUse.CITIZEN_SIDE):
+    if (st.is_citizen_side or st.role is Role.APP) and not state_allows(
+        state, EspaceUse.CITIZEN_SIDE
+    ):
+        # A paired app acts in the citizen's espace: only while the espace is active.
         return _refused(st.role, REFUSALS[EspaceUse.CITIZEN_SIDE])
     if st.role in (Role.PROFESSIONAL, Role.INSURER):
         may_read = st.may_read and state_allows(state, EspaceUse.PROFESSIONAL_READ)
@@ -257,6 +288,8 @@ def _standing(actor: Actor, patient: Citizen) -> Standing:
         return _citizen_standing(actor, patient)
     if actor.kind is ActorKind.PROFESSIONAL and actor.professional_id is not None:
         return _professional_standing(actor, patient)
+    if actor.kind is ActorKind.APP and actor.pairing_id is not None:
+        return _app_standing(actor, patient)
     if actor.kind is ActorKind.INSURER:
         # The Assurance Maladie feeds reimbursements and never reads (mes-spec §1.2).
         refused = _refused(Role.INSURER, "l'Assurance Maladie ne lit pas le dossier")
@@ -351,6 +384,20 @@ class Decision:
     allowed: bool
     reason: str
     standing: Standing
+
+
+def decide_exchange(actor: Actor, patient: Citizen, category: str, action: str) -> Decision:
+    """May a paired app read or write one category of data (mes.catalogue.models.DataCategory,
+    ExchangeAction) of this espace? Only apps exchange by purpose; everyone else is refused here
+    and decided by `decide`. Pure: the caller writes the trace."""
+    st = standing(actor, patient)
+    if st.role is not Role.APP:
+        return Decision(False, "réservé aux services synchronisés", st)
+    if not st.exchanges and st.reason:
+        return Decision(False, st.reason, st)
+    if (category, action) not in st.exchanges:
+        return Decision(False, f"finalité non consentie ({category}, {action})", st)
+    return Decision(True, "", st)
 
 
 def decide(

@@ -135,6 +135,7 @@ urlpatterns = [
     # Wave 2: each area in its own sub-package.
     path("messagerie/", include("mes.portal.messaging.urls")),
     path("agenda/", include("mes.portal.agenda.urls")),
+    path("catalogue-de-services/", include("mes.portal.catalogue.urls")),
     path("histoire-de-sante/", include("mes.portal.care_history.urls")),
     path("partage/", include("mes.portal.care_history.urls_share")),  # share links, public
     path("mon-compte/aidants/", include("mes.portal.carers.urls")),

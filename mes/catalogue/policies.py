@@ -1,0 +1,84 @@
+"""What a paired service may do, from its pairing (mes-spec §8; wave2.md §1.4).
+
+One rule, read from the rows and the clock (never from a job having run): a service exchanges
+data with an espace only while
+- the service is referenced « avec échange de données » and exchanging (en ligne or pré-série: a
+  suspended or dereferenced service stops at once, an offline one too — it may still be unpaired);
+- the pairing is active and names this espace;
+- the re-approval deadline, if the service asked for new rights, has not passed;
+and then only for the data categories and actions of the purposes the citizen consented to.
+
+`mes.access.decision` asks `pairing_facts` and stays the one place that allows or refuses.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+
+from mes.identity.models import Citizen
+
+from .models import Consent, Pairing, PurposeExchange, Service
+
+EXCHANGING = frozenset({Service.Status.ONLINE, Service.Status.PRESERIES})
+
+
+@dataclass(frozen=True)
+class PairingFacts:
+    refusal: str  # why nothing is allowed; empty when the pairing stands
+    exchanges: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    granted_by_holder: bool = False
+
+
+def service_exchanges(service: Service) -> bool:
+    """Whether the service may exchange data at all right now."""
+    return service.exchanges_data and service.status in EXCHANGING
+
+
+def pairing_lapsed(pairing: Pairing, now: datetime | None = None) -> bool:
+    """Past its re-approval deadline without the citizen approving the new rights."""
+    deadline = pairing.reapproval_deadline
+    return deadline is not None and deadline <= (now or timezone.now())
+
+
+def pairing_refusal(pairing: Pairing, patient: Citizen, now: datetime | None = None) -> str:
+    """Why this pairing allows nothing on this espace right now, or "" when it stands."""
+    if pairing.patient_id != patient.id:
+        return "jeton d'un autre profil"
+    if pairing.status != Pairing.Status.ACTIVE:
+        return "service désynchronisé"
+    if not service_exchanges(pairing.service):
+        return f"service {pairing.service.get_status_display().lower()}"
+    if pairing_lapsed(pairing, now):
+        return "mise à jour des autorisations non approuvée avant la date limite"
+    return ""
+
+
+def consented_exchanges(pairing: Pairing) -> frozenset[tuple[str, str]]:
+    """The (category, action) pairs of the purposes the citizen consented to."""
+    rows = PurposeExchange.objects.filter(
+        purpose__in=Consent.objects.filter(pairing=pairing).values("purpose")
+    ).values_list("category", "action")
+    return frozenset((category, action) for category, action in rows)
+
+
+def pairing_facts(pairing_id: uuid.UUID | None, patient: Citizen) -> PairingFacts:
+    """Everything the access decision needs to know of an app's pairing with this espace."""
+    pairing = (
+        Pairing.objects.select_related("service").filter(pk=pairing_id).first()
+        if pairing_id is not None
+        else None
+    )
+    if pairing is None:
+        return PairingFacts(refusal="aucun appariement")
+    refusal = pairing_refusal(pairing, patient)
+    if refusal:
+        return PairingFacts(refusal=refusal)
+    return PairingFacts(
+        refusal="",
+        exchanges=consented_exchanges(pairing),
+        granted_by_holder=pairing.granted_by_id == patient.user_id,
+    )
