@@ -10,11 +10,10 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.contrib.auth.models import User
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, set_token_value
 
-from mes.identity.models import Citizen
+from mes.identity.models import Citizen, User
 
 from .models import Consent, DataCategory, ExchangeAction, Pairing, PairingToken, Service
 from .registry import ExchangeSpec, PurposeSpec, reference_service
@@ -99,10 +98,12 @@ def pair(
     granted_by: User | None = None,
 ) -> Pairing:
     """An active pairing with consent to the purposes of these codes (all by default)."""
+    account = granted_by or patient.user
+    assert account is not None, "a child's espace is paired by a parent: pass granted_by"
     pairing = Pairing.objects.create(
         service=service,
         patient=patient,
-        granted_by=granted_by or patient.user,
+        granted_by=account,
         approved_version=service.rights_version,
     )
     chosen = service.purposes.all()
