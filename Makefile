@@ -17,7 +17,7 @@ test: install
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy mes config
+	$(UV) run mypy mes config partner_app
 
 fmt: install
 	$(UV) run ruff format .

@@ -28,6 +28,7 @@ from .story_directives import load_directive_stories
 from .story_enrolment import load_enrolment_stories
 from .story_measures import load_measure_stories
 from .story_messaging import load_messaging_story
+from .story_partner_app import load_partner_app_story
 from .story_profile import load_profile_stories
 from .story_shell import load_shell_stories
 from .story_signin import load_signin_stories
@@ -80,6 +81,8 @@ def load_all(today: date | None = None) -> LoadReport:
         report.add(what, n)
     # Last of the stories: Louise's download holds everything loaded above.
     for what, n in load_takeout_stories(today).created.items():
+        report.add(what, n)
+    for what, n in load_partner_app_story().created.items():
         report.add(what, n)
     if _register_api_client():
         report.add("clients de l'API FHIR")

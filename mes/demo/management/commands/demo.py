@@ -21,6 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mes.demo import dataset, loading
+from mes.demo.story_partner_app import PARTNER_PORT, PARTNER_URL
 
 STOP_GRACE_SECONDS = 10
 
@@ -72,6 +73,7 @@ class Command(BaseCommand):
             return
         self._check_port_free(port)
         self._check_port_free(smtp_port)
+        self._check_port_free(PARTNER_PORT)
         self._serve(port, smtp_port)
 
     def _check_port_free(self, port: int) -> None:
@@ -104,6 +106,21 @@ class Command(BaseCommand):
             "worker": subprocess.Popen([*mes, "worker"], env=env),  # noqa: S603
             "passerelle MSSanté": subprocess.Popen(  # noqa: S603
                 [*mes, "smtp-gateway", "--port", str(smtp_port)], env=env
+            ),
+            # A separate program that only speaks HTTP to the service, like an editor's app.
+            "application partenaire": subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "partner_app",
+                    "--port",
+                    str(PARTNER_PORT),
+                    "--mes-url",
+                    f"http://127.0.0.1:{port}",
+                    "--state-dir",
+                    str(settings.VAR_DIR / "partner_app"),
+                ],
+                env=env,
             ),
         }
         self._banner(port, smtp_port)
@@ -176,6 +193,13 @@ class Command(BaseCommand):
             f"--to {api.patient_ins}@{domain} --header 'Subject: Resultats' "
             "--body 'Bonjour, voici vos resultats.' --attach-type application/pdf "
             f"--attach @{api.letter_file}"
+        )
+        out("")
+        out(f"Application partenaire « Glycémie Plus » (catalogue) : {PARTNER_URL}/")
+        out(
+            "  Louise la synchronise avec son espace (connexion, choix des finalités), puis "
+            "« Envoyer ma journée » : ses glycémies et le rapport du jour arrivent dans ses "
+            "Mesures et ses Documents, « ajoutés par Glycémie Plus »."
         )
         out("")
         out("Le worker des tâches de fond tourne aussi. Ctrl-C arrête tout.")
