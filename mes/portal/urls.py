@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from mes.web.passkey_pages import passkey_urls
+
 from .account import manage as views_manage
 from .account import passkeys as views_passkeys
 from .account import treating as views_treating
@@ -34,27 +36,7 @@ urlpatterns = [
     ),
     path("connexion/cle-d-acces/", views_account.passkey_login, name="passkey_login"),
     # Appareils associés (passkeys)
-    path("mon-compte/appareils-associes/", views_passkeys.passkey_list, name="passkeys"),
-    path(
-        "mon-compte/appareils-associes/options/",
-        views_passkeys.passkey_register_options,
-        name="passkey_register_options",
-    ),
-    path(
-        "mon-compte/appareils-associes/ajouter/",
-        views_passkeys.passkey_register,
-        name="passkey_register",
-    ),
-    path(
-        "mon-compte/appareils-associes/<int:passkey_id>/renommer/",
-        views_passkeys.passkey_rename,
-        name="passkey_rename",
-    ),
-    path(
-        "mon-compte/appareils-associes/<int:passkey_id>/retirer/",
-        views_passkeys.passkey_remove,
-        name="passkey_remove",
-    ),
+    *passkey_urls(views_passkeys.PAGES, "mon-compte/appareils-associes/"),
     path("deconnexion/", views_account.logout_view, name="logout"),
     path("bienvenue/", views_account.onboarding, name="onboarding"),
     path("demo/boite-d-envoi/", views_account.demo_outbox, name="demo_outbox"),

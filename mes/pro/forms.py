@@ -103,15 +103,6 @@ class ProCodeFirstForm(OneTimeCodeForm):
     password = ProLoginForm.base_fields["password"]
 
 
-class ProPasskeyNameForm(BootstrapFormMixin):
-    name = forms.CharField(
-        label="Nom de l'appareil",
-        max_length=60,
-        help_text="Pour le reconnaître dans la liste, par exemple « Poste du cabinet ».",
-        error_messages={"required": "Donnez un nom à cet appareil."},
-    )
-
-
 # --- finding a patient ------------------------------------------------------------------------
 
 

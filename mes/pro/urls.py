@@ -1,5 +1,7 @@
 from django.urls import URLPattern, URLResolver, path
 
+from mes.web.passkey_pages import passkey_urls
+
 from . import (
     views,
     views_account,
@@ -28,23 +30,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="passkey_login_options",
     ),
     path("connexion/cle-d-acces/", views_account.passkey_login, name="passkey_login"),
-    path("appareils-associes/", views_account.passkey_list, name="passkeys"),
-    path(
-        "appareils-associes/options/",
-        views_account.passkey_register_options,
-        name="passkey_register_options",
-    ),
-    path("appareils-associes/ajouter/", views_account.passkey_register, name="passkey_register"),
-    path(
-        "appareils-associes/<int:passkey_id>/renommer/",
-        views_account.passkey_rename,
-        name="passkey_rename",
-    ),
-    path(
-        "appareils-associes/<int:passkey_id>/retirer/",
-        views_account.passkey_remove,
-        name="passkey_remove",
-    ),
+    *passkey_urls(views_account.PASSKEY_PAGES, "appareils-associes/"),
     path("deconnexion/", views_account.logout_view, name="logout"),
     # Finding a patient, the dossier status, consent and emergency access
     path("", views.home, name="home"),

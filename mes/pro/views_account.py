@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from mes.identity import passkeys
 from mes.identity.actions import (
@@ -35,12 +35,12 @@ from mes.identity.actions import (
 )
 from mes.identity.models import OneTimeCode, Professional, User
 from mes.identity.throttle import client_address
-from mes.lib.errors import InvalidInput
 from mes.web import passkeys as web_passkeys
 from mes.web.forms import OneTimeCodeForm
+from mes.web.passkey_pages import PasskeyPages
 
-from .access import ProRequest, professional_view, public_view
-from .forms import ProCodeFirstForm, ProCodeFirstStartForm, ProLoginForm, ProPasskeyNameForm
+from .access import professional_view, public_view
+from .forms import ProCodeFirstForm, ProCodeFirstStartForm, ProLoginForm
 from .rendering import render_pro
 
 PENDING_LOGIN_KEY = "mes_pro_pending_login"
@@ -267,82 +267,11 @@ def passkey_login(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True, "redirect": next_url or reverse("pro:home")})
 
 
-@require_GET
-@professional_view
-def passkey_list(request: ProRequest) -> HttpResponse:
-    """The professional's associated devices: list, rename, remove, associate."""
-    keys = passkeys.passkeys_of(web_passkeys.signed_in_user(request))
-    return render_pro(
-        request,
-        "pro/account/passkeys.html",
-        {
-            "keys": [
-                (key, ProPasskeyNameForm(prefix=f"k{key.pk}", initial={"name": key.name}))
-                for key in keys
-            ],
-            "add_form": ProPasskeyNameForm(prefix="nouveau"),
-        },
-    )
-
-
-@require_POST
-@professional_view
-def passkey_register_options(request: ProRequest) -> HttpResponse:
-    options, challenge = passkeys.registration_options(
-        user=web_passkeys.signed_in_user(request), rp=web_passkeys.relying_party(request)
-    )
-    web_passkeys.keep_challenge(request, PASSKEY_REGISTER, challenge)
-    return web_passkeys.options_response(options)
-
-
-@require_POST
-@professional_view
-def passkey_register(request: ProRequest) -> HttpResponse:
-    body = web_passkeys.posted_json(request)
-    challenge = web_passkeys.take_challenge(request, PASSKEY_REGISTER)
-    if body is None or challenge is None or not isinstance(body.get("credential"), dict):
-        return web_passkeys.refusal(
-            "L'appareil n'a pas pu être associé. Rechargez la page et réessayez."
-        )
-    try:
-        key = passkeys.passkey_register(
-            user=web_passkeys.signed_in_user(request),
-            credential=body["credential"],
-            challenge=challenge,
-            rp=web_passkeys.relying_party(request),
-            name=str(body.get("name") or ""),
-        )
-    except InvalidInput as exc:
-        return web_passkeys.refusal(str(exc))
-    messages.success(request, f"L'appareil « {key.name} » est associé à votre compte.")
-    return JsonResponse({"ok": True, "redirect": reverse("pro:passkeys")})
-
-
-@require_POST
-@professional_view
-def passkey_rename(request: ProRequest, passkey_id: int) -> HttpResponse:
-    form = ProPasskeyNameForm(request.POST, prefix=f"k{passkey_id}")
-    if form.is_valid():
-        try:
-            passkeys.passkey_rename(
-                user=web_passkeys.signed_in_user(request),
-                passkey_id=passkey_id,
-                name=form.cleaned_data["name"],
-            )
-        except InvalidInput as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, "L'appareil est renommé.")
-    else:
-        messages.error(request, "Donnez à l'appareil un nom de 60 caractères au plus.")
-    return redirect("pro:passkeys")
-
-
-@require_POST
-@professional_view
-def passkey_remove(request: ProRequest, passkey_id: int) -> HttpResponse:
-    passkeys.passkey_remove(user=web_passkeys.signed_in_user(request), passkey_id=passkey_id)
-    messages.success(
-        request, "L'appareil n'est plus associé : il ne permet plus de vous connecter."
-    )
-    return redirect("pro:passkeys")
+# « Appareils associés »: the pages shared with the citizen portal (mes/web/passkey_pages.py).
+PASSKEY_PAGES = PasskeyPages(
+    namespace="pro",
+    template="pro/account/passkeys.html",
+    protect=professional_view,
+    example="Poste du cabinet",
+    render=render_pro,
+)

@@ -125,14 +125,3 @@ class CodeFirstForm(OneTimeCodeForm):
     """The code received, then the password."""
 
     password = LoginForm.base_fields["password"]
-
-
-class PasskeyNameForm(BootstrapFormMixin):
-    """The name a person gives to an associated device (« Téléphone de Camille »)."""
-
-    name = forms.CharField(
-        label="Nom de l'appareil",
-        max_length=60,
-        help_text="Pour le reconnaître dans la liste, par exemple « Mon téléphone ».",
-        error_messages={"required": "Donnez un nom à cet appareil."},
-    )
