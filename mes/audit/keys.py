@@ -9,19 +9,17 @@ never the key), so rotating means putting a new key first and keeping the old on
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from mes.lib.secrets import fingerprint, parse_key_list, read_setting
 
 KEY_MIN_BYTES = 32
 _CHECKPOINT_INFO = b"mes-audit-checkpoint-ed25519"
@@ -57,39 +55,19 @@ class Keyring:
 
 def key_id_of(secret: bytes) -> str:
     """A short public fingerprint of a key: which key sealed a row, without revealing it."""
-    return hashlib.sha256(b"mes-audit-key-id:" + secret).hexdigest()[:16]
+    return fingerprint(secret, domain=b"mes-audit-key-id:")
 
 
 def parse_keys(raw: str) -> Keyring:
     """Read the setting's text; refuse anything but base64 keys of at least 32 bytes."""
-    parts = [p.strip() for p in raw.replace("\n", ",").split(",") if p.strip()]
-    if not parts:
-        raise ImproperlyConfigured(
-            "MES_AUDIT_KEY (ou MES_AUDIT_KEY_FILE) doit contenir la clé de la trace : base64 "
-            "d'au moins 32 octets aléatoires."
-        )
-    keys = []
-    for number, part in enumerate(parts, start=1):
-        try:
-            secret = base64.b64decode(part, validate=True)
-        except binascii.Error as exc:
-            raise ImproperlyConfigured(
-                f"MES_AUDIT_KEY : la clé n°{number} n'est pas du base64 valide."
-            ) from exc
-        if len(secret) < KEY_MIN_BYTES:
-            raise ImproperlyConfigured(
-                f"MES_AUDIT_KEY : la clé n°{number} fait {len(secret)} octets ; il en faut au "
-                f"moins {KEY_MIN_BYTES}."
-            )
-        keys.append(AuditKey(key_id_of(secret), secret))
+    secrets = parse_key_list(raw, setting="MES_AUDIT_KEY", sizes=(KEY_MIN_BYTES, None))
+    keys = [AuditKey(key_id_of(secret), secret) for secret in secrets]
     return Keyring(current=keys[0], by_id={k.key_id: k for k in keys})
 
 
 @lru_cache(maxsize=4)
 def _keyring_from(raw: str, path: str) -> Keyring:
-    if not raw and path:
-        raw = Path(path).read_text()
-    return parse_keys(raw)
+    return parse_keys(read_setting(raw, path))
 
 
 def keyring() -> Keyring:

@@ -7,20 +7,20 @@ makes every blob of theirs unreadable (crypto-shredding).
 
 from __future__ import annotations
 
-import base64
 import os
 import uuid
+from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
+
+from mes.lib.secrets import fingerprint, parse_key_list, read_setting
 
 from .models import PatientKey
 
@@ -32,33 +32,55 @@ class VaultError(Exception):
     """A blob could not be read back: tampered, moved, or its key destroyed."""
 
 
+@dataclass(frozen=True)
+class MasterKeys:
+    """The master keys: the first wraps new data keys, the others are retired keys kept until a
+    rotation (`mes vault_rotate_master_key`) has re-wrapped what they wrapped."""
+
+    current: bytes
+    retired: tuple[bytes, ...]
+
+    @property
+    def current_id(self) -> str:
+        return master_key_id(self.current)
+
+    def for_id(self, key_id: str) -> list[bytes]:
+        """The key with this fingerprint, or every key (newest first) when unknown."""
+        for key in (self.current, *self.retired):
+            if key_id and master_key_id(key) == key_id:
+                return [key]
+        return [self.current, *self.retired]
+
+
+def master_key_id(key: bytes) -> str:
+    return fingerprint(key, domain=b"mes-master-key-id:")
+
+
 @cache
-def _master_key() -> bytes:
-    raw = settings.MES_MASTER_KEY
-    if not raw and settings.MES_MASTER_KEY_FILE:
-        raw = Path(settings.MES_MASTER_KEY_FILE).read_text().strip()
-    if not raw:
-        raise ImproperlyConfigured(
-            "MES_MASTER_KEY (ou MES_MASTER_KEY_FILE) doit contenir 32 octets en base64."
-        )
-    key = base64.b64decode(raw)
-    if len(key) != 32:
-        raise ImproperlyConfigured("La clé maîtresse doit faire 32 octets (256 bits).")
-    return key
+def _keys_from(raw: str, path: str) -> MasterKeys:
+    keys = parse_key_list(read_setting(raw, path), setting="MES_MASTER_KEY", sizes=(32, 32))
+    return MasterKeys(current=keys[0], retired=tuple(keys[1:]))
+
+
+def master_keys() -> MasterKeys:
+    """The configured master keys (read once per distinct setting)."""
+    return _keys_from(settings.MES_MASTER_KEY, settings.MES_MASTER_KEY_FILE)
 
 
 def _wrap(patient_id: uuid.UUID, data_key: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(_master_key()).encrypt(nonce, data_key, patient_id.bytes)
+    return nonce + AESGCM(master_keys().current).encrypt(nonce, data_key, patient_id.bytes)
 
 
-def _unwrap(patient_id: uuid.UUID, wrapped: bytes) -> bytes:
-    try:
-        return AESGCM(_master_key()).decrypt(
-            wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], patient_id.bytes
-        )
-    except InvalidTag as exc:
-        raise VaultError("La clé du dossier est illisible (clé maîtresse erronée ?).") from exc
+def _unwrap(patient_id: uuid.UUID, wrapped: bytes, wrapped_with: str = "") -> bytes:
+    for key in master_keys().for_id(wrapped_with):
+        try:
+            return AESGCM(key).decrypt(
+                wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], patient_id.bytes
+            )
+        except InvalidTag:
+            continue
+    raise VaultError("La clé du dossier est illisible (clé maîtresse erronée ?).")
 
 
 def _data_key(patient_id: uuid.UUID, *, create: bool) -> bytes:
@@ -69,13 +91,17 @@ def _data_key(patient_id: uuid.UUID, *, create: bool) -> bytes:
         data_key = AESGCM.generate_key(bit_length=256)
         with transaction.atomic():
             row, created = PatientKey.objects.get_or_create(
-                patient_id=patient_id, defaults={"wrapped_key": _wrap(patient_id, data_key)}
+                patient_id=patient_id,
+                defaults={
+                    "wrapped_key": _wrap(patient_id, data_key),
+                    "wrapped_with": master_keys().current_id,
+                },
             )
         if created:
             return data_key
     if row.destroyed_at or row.wrapped_key is None:
         raise VaultError("La clé de ce dossier a été détruite : ses documents sont illisibles.")
-    return _unwrap(patient_id, bytes(row.wrapped_key))
+    return _unwrap(patient_id, bytes(row.wrapped_key), row.wrapped_with)
 
 
 def _blob_name(patient_id: uuid.UUID, blob_id: uuid.UUID) -> str:
