@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.integrations.requests_client import OAuth2Session
 
 from . import mes_api
 from .agp import agp_pdf
@@ -31,6 +31,7 @@ SCOPES = (
     "patient/DocumentReference.c patient/DocumentReference.rs offline_access"
 )
 DEVICE_SERIAL = "GP-0001"
+TIMEOUT = 30  # seconds, for every call to Mon espace santé
 
 
 @dataclass(frozen=True)
@@ -92,13 +93,13 @@ class PartnerApp:
         self.store = Store(config.state_dir / "glycemie-plus.json")
 
     # --- OAuth (Authlib's client) --------------------------------------------------------
-    def _client(self, token: dict[str, Any] | None = None) -> OAuth2Client:
+    def _client(self, token: dict[str, Any] | None = None) -> OAuth2Session:
         def remember(token: dict[str, Any], refresh_token: str | None = None, **_: Any) -> None:
             data = self.store.load()
             data["token"] = token
             self.store.save(data)
 
-        return OAuth2Client(
+        return OAuth2Session(
             client_id=self.config.client_id,
             redirect_uri=self.config.redirect_uri,
             scope=SCOPES,
@@ -108,7 +109,6 @@ class PartnerApp:
             token_endpoint_auth_method="none",  # noqa: S106
             token=token,
             update_token=remember,
-            timeout=30,
         )
 
     # --- WSGI ----------------------------------------------------------------------------
@@ -190,6 +190,7 @@ class PartnerApp:
                 f"{self.config.mes_url}/o/token/",
                 authorization_response=url,
                 code_verifier=verifier,
+                timeout=TIMEOUT,
             )
         except OAuthError as exc:
             return 400, _page("Synchronisation", f'<p class="error">{exc}</p>'), "text/html"
@@ -226,7 +227,7 @@ class PartnerApp:
         return HTTPStatus.SEE_OTHER, b"/", "text/plain"
 
 
-def push_day(client: OAuth2Client, config: Config, token: dict[str, Any], day: date) -> list[str]:
+def push_day(client: OAuth2Session, config: Config, token: dict[str, Any], day: date) -> list[str]:
     """Send the day's readings then its report; what happened, in French, line by line."""
     patient = str(token.get("patient", ""))
     readings = day_of_readings(day)
@@ -236,7 +237,7 @@ def push_day(client: OAuth2Client, config: Config, token: dict[str, Any], day: d
         bundle = mes_api.glucose_bundle(
             reading, patient=patient, editor_oid=config.editor_oid, serial=DEVICE_SERIAL
         )
-        response = client.post(config.fhir_base, json=bundle, headers=headers)
+        response = client.post(config.fhir_base, json=bundle, headers=headers, timeout=TIMEOUT)
         if response.status_code == HTTPStatus.OK:
             sent += 1
         else:
@@ -249,7 +250,7 @@ def push_day(client: OAuth2Client, config: Config, token: dict[str, Any], day: d
         pdf = agp_pdf(day, readings, patient_name="Rapport Glycémie Plus")
         document = mes_api.agp_document(pdf, patient=patient, day=day)
         response = client.post(
-            f"{config.fhir_base}/DocumentReference", json=document, headers=headers
+            f"{config.fhir_base}/DocumentReference", json=document, headers=headers, timeout=TIMEOUT
         )
         if response.status_code == HTTPStatus.CREATED:
             lines.append(f"Rapport du jour déposé (temps dans la cible {s.in_range * 100:.0f} %).")
