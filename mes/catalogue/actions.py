@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -335,7 +336,8 @@ def _pairing_view(pairing: Pairing) -> PairingView:
     service = pairing.service
     consented = set(Consent.objects.filter(pairing=pairing).values_list("purpose_id", flat=True))
     state = pairing_state(pairing)
-    purposes, new = [], []
+    purposes: list[PurposeView] = []
+    new: list[PurposeView] = []
     for p in _purposes_of(service, service.rights_version):
         fresh = p.since_version > pairing.approved_version
         view = _purpose_view(p, consented=p.pk in consented and not fresh, is_new=fresh)
@@ -621,12 +623,9 @@ def service_create(
     _operator(actor, TraceAction.CATALOGUE_SERVICE_EDIT, fields.get("name", ""))
     if Service.objects.filter(Q(oid=oid) | Q(slug=slug)).exists():
         raise InvalidInput("Un service porte déjà cet OID ou cet identifiant court.", field="oid")
+    card: dict[str, Any] = {k: v for k, v in fields.items() if k in SERVICE_FIELDS}
     service = reference_service(
-        oid=oid,
-        slug=slug,
-        redirect_uris=redirect_uris,
-        status=Service.Status.OFFLINE,
-        **{k: v for k, v in fields.items() if k in SERVICE_FIELDS},
+        oid=oid, slug=slug, redirect_uris=redirect_uris, status=Service.Status.OFFLINE, **card
     ).service
     _operator_trace(actor, TraceAction.CATALOGUE_SERVICE_EDIT, f"Création : {service.name}")
     return service

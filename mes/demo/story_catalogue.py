@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -45,7 +46,7 @@ DEMO_REDIRECT = "http://127.0.0.1:8000/demo/retour-service"  # never called: no 
 
 W, R = ExchangeAction.WRITE, ExchangeAction.READ
 
-SERVICES: tuple[dict, ...] = (
+SERVICES: tuple[dict[str, Any], ...] = (
     {
         "slug": "tension-facile",
         "oid": "1.2.250.1.999.101",
@@ -216,10 +217,18 @@ def _logo(service: Service) -> int:
     return 1
 
 
-def _reference(spec: dict) -> tuple[Service, bool]:
+def _reference(spec: dict[str, Any]) -> tuple[Service, bool]:
     found = Service.objects.filter(slug=spec["slug"]).first()
     if found is not None:
         return found, False
+    links: dict[str, Any] = (
+        {
+            "ios_url": f"https://apps.exemple.fr/ios/{spec['slug']}",
+            "android_url": f"https://apps.exemple.fr/android/{spec['slug']}",
+        }
+        if spec["exchange"]
+        else {}
+    )
     service = reference_service(
         oid=spec["oid"],
         slug=spec["slug"],
@@ -234,14 +243,7 @@ def _reference(spec: dict) -> tuple[Service, bool]:
         web_url=f"https://{spec['slug']}.exemple.fr/",
         cgu_url=f"https://{spec['slug']}.exemple.fr/cgu",
         pairing_url=(f"https://{spec['slug']}.exemple.fr/synchroniser" if spec["exchange"] else ""),
-        **(
-            {
-                "ios_url": f"https://apps.exemple.fr/ios/{spec['slug']}",
-                "android_url": f"https://apps.exemple.fr/android/{spec['slug']}",
-            }
-            if spec["exchange"]
-            else {}
-        ),
+        **links,
     ).service
     return service, True
 

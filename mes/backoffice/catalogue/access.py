@@ -27,7 +27,7 @@ def catalogue_operator_view(view: View) -> View:
         user = request.user
         if not user.is_authenticated:
             return redirect("backoffice:login")
-        actor = catalogue_operator_actor(user)  # type: ignore[arg-type]
+        actor = catalogue_operator_actor(user)
         if not is_catalogue_operator(actor):
             raise Http404("Introuvable.")
         oreq: OperatorRequest = request  # type: ignore[assignment]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.validators import RegexValidator
 
@@ -77,8 +79,8 @@ class PurposeForm(BootstrapFormMixin, MesForm):
         label="Description", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         for category, action in EXCHANGE_KEYS:
             cat_label = DataCategory(category).label
             act_label = ExchangeAction(action).label

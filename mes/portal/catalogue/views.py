@@ -92,7 +92,7 @@ def logo(request: HttpRequest, slug: str) -> HttpResponse:
     found = Service.objects.filter(slug=slug).exclude(logo="").first()
     if found is None:
         raise Http404("Introuvable.")
-    content_type = LOGO_TYPES.get(PurePosixPath(found.logo.name).suffix.lower())
+    content_type = LOGO_TYPES.get(PurePosixPath(found.logo.name or "").suffix.lower())
     if content_type is None:
         raise Http404("Introuvable.")
     try:
