@@ -59,7 +59,7 @@ class NewServiceForm(ServiceForm):
 
 class StatusForm(BootstrapFormMixin, MesForm):
     status = forms.ChoiceField(
-        label="Statut",
+        label="Nouveau statut",
         choices=Service.Status.choices,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
@@ -85,12 +85,15 @@ class PurposeForm(BootstrapFormMixin, MesForm):
             cat_label = DataCategory(category).label
             act_label = ExchangeAction(action).label
             self.fields[f"x_{category}_{action}"] = forms.BooleanField(
-                label=f"{cat_label} — {act_label}", required=False
+                label=f"{cat_label} — {act_label}",
+                required=False,
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
             )
             self.fields[f"d_{category}_{action}"] = forms.CharField(
                 label=f"Précisions ({cat_label.lower()}, {act_label.lower()})",
                 required=False,
                 max_length=300,
+                widget=forms.TextInput(attrs={"class": "form-control"}),
             )
 
     def exchange_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
