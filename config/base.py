@@ -393,6 +393,17 @@ MES_CARE_HISTORY_BATCH_SIZE = 1000
 # A patient may write to a pharmacy where a dispensation was reimbursed in the past year
 # (mes-spec §7.2): the « pharmacies déjà fréquentées » of the messaging.
 MES_VISITED_PHARMACY_WINDOW = timedelta(days=365)
+# Catalogue de services (wave2.md §1.4, portal.md §5.5). When a service asks for new rights, each
+# holder has this long to approve them before the synchronisation stops (`reapprovalLimitDate`:
+# the real period is not published [GAP]; 30 days, docs/decisions.md « Catalogue de services »).
+MES_CATALOGUE_REAPPROVAL_PERIOD = timedelta(
+    days=int(os.environ.get("MES_CATALOGUE_REAPPROVAL_DAYS", "30"))
+)
+# « Signaler ce service »: one report per account and service in this window (the last report's
+# date is shown meanwhile).
+MES_CATALOGUE_REPORT_INTERVAL = timedelta(days=1)
+# Logos uploaded by the operators: PNG, JPEG or WebP, checked by Pillow, at most this size.
+MES_CATALOGUE_LOGO_MAX_BYTES = 512 * 1024
 # « Télécharger mes données » (portal.md §5.4): how long the ready zip may be downloaded [GAP].
 MES_EXPORT_AVAILABILITY = timedelta(days=7)
 # Share links (SMART Health Links): the longest life a citizen may give one, and the wrong

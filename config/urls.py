@@ -11,6 +11,8 @@ urlpatterns = [
     path("fhir", base_without_slash, name="fhir-base"),
     path("fhir/", include("mes.fhir.urls")),
     path("pro/", include("mes.pro.urls")),
+    # The catalogue operators' back office (issue 11), before the desk's own /guichet/.
+    path("guichet/catalogue/", include("mes.backoffice.catalogue.urls")),
     path("guichet/", include("mes.backoffice.urls")),  # the 3422 support desk (issue 14)
     path("", include("mes.portal.urls")),
 ]

@@ -43,6 +43,11 @@ class Action(StrEnum):
     MANAGE_ACCOUNT = "manage_account"  # contact details, login, password
     CLOSE_ESPACE = "close_espace"  # closure or deletion of the espace
     EXPORT_DATA = "export_data"  # « Télécharger mes données »
+    # Services synchronisés (portal.md §5.5): change a paired service's purposes, approve its
+    # new rights, unpair it. Opening the espace to a third party is a sharing choice, kept from
+    # the proche aidant like the sharing with other aidants (§5.8); a legal representative
+    # makes it for the person they represent.
+    MANAGE_PAIRINGS = "manage_pairings"
 
 
 class Role(StrEnum):
@@ -376,6 +381,7 @@ ACCOUNT_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_ACCOUNT: frozenset({Role.HOLDER, Role.REPRESENTATIVE}),
     Action.CLOSE_ESPACE: frozenset({Role.HOLDER, Role.REPRESENTATIVE}),
     Action.EXPORT_DATA: frozenset({Role.HOLDER, Role.REPRESENTATIVE}),
+    Action.MANAGE_PAIRINGS: frozenset({Role.HOLDER, Role.REPRESENTATIVE}),
 }
 
 

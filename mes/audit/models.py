@@ -131,6 +131,31 @@ class TraceAction(models.TextChoices):
     SHARE_LINK_CREATE = "CREATION_LIEN_PARTAGE", "Création d'un lien de partage"
     SHARE_LINK_REVOKE = "REVOCATION_LIEN_PARTAGE", "Révocation d'un lien de partage"
     SHARE_LINK_OPEN = "OUVERTURE_LIEN_PARTAGE", "Ouverture d'un lien de partage"
+    # catalogue (issue 11): the service's name goes in document_title (« Glycéo — Ajouter mon
+    # glucose sanguin » for a purpose); operators' actions are on the system chain.
+    CONSULT_SYNCED_SERVICES = (
+        "CONSULT_SERVICES_SYNCHRONISES",
+        "Consultation des services synchronisés",
+    )
+    PAIRING_CONSENT_GIVEN = (
+        "AJOUT_AUTORISATION_SERVICE",
+        "Autorisation donnée à un service synchronisé",
+    )
+    PAIRING_CONSENT_WITHDRAWN = (
+        "RETRAIT_AUTORISATION_SERVICE",
+        "Autorisation retirée à un service synchronisé",
+    )
+    PAIRING_REAPPROVED = "MAJ_AUTORISATIONS_SERVICE", "Mise à jour des autorisations d'un service"
+    UNPAIR = "DESYNCHRONISATION_SERVICE", "Désynchronisation d'un service"
+    PAIRING_LAPSED = (
+        "ARRET_SYNCHRONISATION_SERVICE",
+        "Synchronisation arrêtée faute de mise à jour des autorisations",
+    )
+    REPORT_SERVICE = "SIGNALEMENT_SERVICE", "Signalement d'un service du catalogue"
+    CATALOGUE_SERVICE_EDIT = "GESTION_SERVICE_CATALOGUE", "Référencement d'un service au catalogue"
+    CATALOGUE_SERVICE_STATUS = "STATUT_SERVICE_CATALOGUE", "Changement du statut d'un service"
+    CATALOGUE_NEW_RIGHTS = "NOUVEAUX_DROITS_SERVICE", "Publication de nouveaux droits d'un service"
+    CATALOGUE_REPORT_CLOSE = "CLOTURE_SIGNALEMENT_SERVICE", "Clôture d'un signalement de service"
 
 
 class TraceOutcome(models.TextChoices):

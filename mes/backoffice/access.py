@@ -33,6 +33,13 @@ def support_view(view: View) -> View:
         agent = SupportAgent.objects.filter(
             user_id=user.pk, active=True, user__kind=User.Kind.OPERATOR
         ).first()
+        if agent is not None and agent.role == SupportAgent.Role.CATALOGUE:
+            # A catalogue operator is no 3422 agent: never a profile, only their own pages
+            # (the desk's login lands them here first).
+            match = request.resolver_match
+            if request.method == "GET" and match is not None and match.url_name == "search":
+                return redirect("backoffice_catalogue:services")
+            raise Http404("Introuvable.")
         if agent is None:
             raise Http404("Introuvable.")
         dreq: DeskRequest = request  # type: ignore[assignment]

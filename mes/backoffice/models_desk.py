@@ -1,4 +1,5 @@
-"""Support-desk agents (the 3422 line): a login of kind OPERATOR with a role."""
+"""Support-desk agents (the 3422 line) and catalogue operators: a login of kind OPERATOR with a
+role."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ class SupportAgent(models.Model):
     class Role(models.TextChoices):
         ADVISER = "adviser", "Conseiller"
         SUPERVISOR = "supervisor", "Superviseur"
+        # Not a 3422 agent: manages the Catalogue de services at /guichet/catalogue/ and never
+        # reaches the desk's profiles (mes.backoffice.access, mes.backoffice.catalogue.access).
+        CATALOGUE = "catalogue", "Opérateur du catalogue de services"
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="support_agent")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ADVISER)

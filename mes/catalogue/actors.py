@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mes.access.actors import Actor, ActorKind
+from mes.identity.models import User
 
 from .models import Pairing
 
@@ -18,4 +19,14 @@ def app_actor(pairing: Pairing) -> Actor:
         software=service.name,
         pairing_id=pairing.id,
         on_behalf_of=pairing.patient_id,
+    )
+
+
+def catalogue_operator_actor(user: User) -> Actor:
+    """A catalogue operator of the back office, traced under their own login."""
+    return Actor(
+        kind=ActorKind.SUPPORT,
+        display_name=f"Opérateur du catalogue {user.get_full_name() or user.username}",
+        user_id=user.pk,
+        national_id=f"catalogue:{user.username}",
     )

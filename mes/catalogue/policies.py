@@ -19,6 +19,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from mes.access.actors import Actor, ActorKind
 from mes.identity.models import Citizen
 
 from .models import Consent, Pairing, PurposeExchange, Service
@@ -58,9 +59,14 @@ def pairing_refusal(pairing: Pairing, patient: Citizen, now: datetime | None = N
 
 
 def consented_exchanges(pairing: Pairing) -> frozenset[tuple[str, str]]:
-    """The (category, action) pairs of the purposes the citizen consented to."""
+    """The (category, action) pairs of the purposes the citizen consented to, as the citizen
+    approved them: a purpose an operator changed since (`since_version` above the pairing's
+    `approved_version`) counts again only once the citizen approved the new rights — an edit in
+    the back office never widens what a paired service may do without the citizen."""
     rows = PurposeExchange.objects.filter(
-        purpose__in=Consent.objects.filter(pairing=pairing).values("purpose")
+        purpose__in=Consent.objects.filter(
+            pairing=pairing, purpose__since_version__lte=pairing.approved_version
+        ).values("purpose")
     ).values_list("category", "action")
     return frozenset((category, action) for category, action in rows)
 
@@ -82,3 +88,21 @@ def pairing_facts(pairing_id: uuid.UUID | None, patient: Citizen) -> PairingFact
         exchanges=consented_exchanges(pairing),
         granted_by_holder=pairing.granted_by_id == patient.user_id,
     )
+
+
+def is_catalogue_operator(actor: Actor) -> bool:
+    """Operators of the catalogue: a back-office login (kind OPERATOR) with the active
+    « Opérateur du catalogue de services » role. Not a 3422 agent, and no standing on any
+    espace: they manage services, never see health data."""
+    from mes.backoffice.models_desk import SupportAgent
+    from mes.identity.models import User
+
+    if actor.kind is not ActorKind.SUPPORT or actor.user_id is None:
+        return False
+    return SupportAgent.objects.filter(
+        user_id=actor.user_id,
+        active=True,
+        role=SupportAgent.Role.CATALOGUE,
+        user__kind=User.Kind.OPERATOR,
+        user__is_active=True,
+    ).exists()

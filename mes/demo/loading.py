@@ -24,6 +24,7 @@ from .dataset import ORGS, PEOPLE, PROS, STORY_DAYS, LoadReport
 from .story_agenda import load_agenda_stories
 from .story_care_history import load_care_history_stories
 from .story_carers import load_carer_stories
+from .story_catalogue import load_catalogue_stories
 from .story_directives import load_directive_stories
 from .story_enrolment import load_enrolment_stories
 from .story_measures import load_measure_stories
@@ -78,6 +79,8 @@ def load_all(today: date | None = None) -> LoadReport:
     for what, n in load_care_history_stories(today).created.items():
         report.add(what, n)
     for what, n in load_carer_stories(today).created.items():
+        report.add(what, n)
+    for what, n in load_catalogue_stories().items():
         report.add(what, n)
     # Last of the stories: Louise's download holds everything loaded above.
     for what, n in load_takeout_stories(today).created.items():

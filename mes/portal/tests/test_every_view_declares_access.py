@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-KNOWN = {"public", "patient", "demo", "professional", "fhir", "support"}
+KNOWN = {"public", "patient", "demo", "professional", "fhir", "support", "catalogue_operator"}
 
 
 def _walk(patterns, prefix=""):
