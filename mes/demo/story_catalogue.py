@@ -207,7 +207,8 @@ SERVICES: tuple[dict[str, Any], ...] = (
 )
 
 
-def _logo(service: Service) -> int:
+def logo_of(service: Service) -> int:
+    """Give the service its demo logo (copied into the media storage like an upload), once."""
     if service.logo:
         return 0
     path = LOGOS / f"{service.slug}.svg"
@@ -295,7 +296,7 @@ def load_catalogue_stories() -> dict[str, int]:
     for spec in SERVICES:
         service, new = _reference(spec)
         created["services du catalogue"] += int(new)
-        created["logos"] += _logo(service)
+        created["logos"] += logo_of(service)
         if spec.get("new_purpose") is not None:
             created["services synchronisés"] += _jacqueline_pairing(service, spec["new_purpose"])
     return created

@@ -9,8 +9,9 @@ from mes.catalogue.models import Category, DataCategory, ExchangeAction, Service
 from mes.catalogue.registry import ExchangeSpec, PurposeSpec, reference_service
 
 from .dataset import LoadReport
+from .story_catalogue import GLUCOSE_APP_SLUG, logo_of
 
-PARTNER_SLUG = "glycemie-plus"
+PARTNER_SLUG = GLUCOSE_APP_SLUG  # its logo is drawn beside the demo catalogue's
 PARTNER_CLIENT_ID = "glycemie-plus-demo"  # partner_app/__main__.py DEMO_CLIENT_ID
 PARTNER_OID = "1.2.250.1.999.42"  # partner_app/__main__.py DEMO_EDITOR_OID
 PARTNER_PORT = 8001
@@ -53,7 +54,7 @@ def load_partner_app_story() -> LoadReport:
     report = LoadReport()
     if Service.objects.filter(slug=PARTNER_SLUG).exists():
         return report
-    reference_service(
+    referenced = reference_service(
         oid=PARTNER_OID,
         slug=PARTNER_SLUG,
         name="Glycémie Plus",
@@ -71,5 +72,6 @@ def load_partner_app_story() -> LoadReport:
         web_url=PARTNER_URL,
         pairing_url=PARTNER_URL,
     )
+    logo_of(referenced.service)
     report.add("services du catalogue")
     return report
