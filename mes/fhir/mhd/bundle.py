@@ -50,7 +50,7 @@ from mes.access.actors import Actor
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.fhir.access import patient_by_ins, strict_ins
-from mes.fhir.http import parse_json
+from mes.fhir.http import parse_body, parse_json
 from mes.fhir.outcome import XDS_CODES, FhirError, IssueCode, issue
 from mes.identity.models import Citizen
 from mes.lib import codes
@@ -184,8 +184,8 @@ def _where(i: int, path: str = "") -> str:
     return f"Bundle.entry[{i}].resource{('.' + path) if path else ''}"
 
 
-def _parse_json(raw: bytes) -> dict[str, Any]:
-    data = parse_json(raw)
+def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
+    data = parse_body(content_type, raw)
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise fault(IssueCode.STRUCTURE, "ITI-65 attend une ressource Bundle de type transaction.")
     return data
@@ -810,11 +810,13 @@ def _index_entries(
     return binaries, bundle_patients
 
 
-def read_bundle(raw: bytes, *, base: str) -> Submission:
+def read_bundle(
+    raw: bytes, *, base: str, content_type: str = "application/fhir+json"
+) -> Submission:
     """Check an ITI-65 request; nothing is written. FhirError (400 unreadable, 422 invalid)
     listing every problem found, each with its XDS code (issue 12 §1); UnknownPatient when
     the bundle is otherwise right but names nobody the DMP knows."""
-    data = _parse_json(raw)
+    data = _parse(raw, content_type)
     _validate_fhir(data)
     problems = Problems()
     _header(data, problems)
