@@ -822,7 +822,8 @@ def read_bundle(
     _header(data, problems)
     entries: list[dict[str, Any]] = data.get("entry") or []
     binaries, bundle_patients = _index_entries(entries, problems)
-    problems.raise_any()  # entries without a resource: nothing below can read them
+    if any(not isinstance(entry.get("resource"), dict) for entry in entries):
+        problems.raise_any()  # entries without a resource: nothing below can read them
 
     resolver = _PatientResolver(base, bundle_patients)
     plans: list[EntryPlan] = []
