@@ -72,17 +72,14 @@ def _accept_ranges(header: str) -> list[tuple[str, float]]:
 
 
 def _accept_weight(ranges: list[tuple[str, float]], types: tuple[str, ...]) -> float:
-    exact = [q for media, q in ranges if media in types]
-    if exact:
-        return max(exact)
-    wild = [q for media, q in ranges if media in ("*/*", "application/*")]
-    return max(wild) if wild else -1.0
+    """The weight `Accept` gives to one of `types` by name; -1 when it names none of them."""
+    return max((q for media, q in ranges if media in types), default=-1.0)
 
 
 def wanted_format(request: HttpRequest) -> str:
-    """« json » or « xml »: `_format` first, then `Accept` (JSON on a tie or a wildcard), then
-    the format of the request's body; JSON when nothing says. FhirError 406 for an unknown
-    `_format` (e.g. `ttl`)."""
+    """« json » or « xml »: `_format` first, then `Accept` when it names a FHIR format (JSON on
+    a tie), then the format of the request's body (`*/*` leaves the choice to it); JSON when
+    nothing says. FhirError 406 for an unknown `_format` (e.g. `ttl`)."""
     raw = request.GET.get("_format", "").strip().lower()
     if raw:
         # A `+` left unencoded in the query string arrives as a space.
@@ -98,10 +95,8 @@ def wanted_format(request: HttpRequest) -> str:
         return fmt
     ranges = _accept_ranges(request.headers.get("Accept", ""))
     xml, json_ = _accept_weight(ranges, XML_TYPES), _accept_weight(ranges, JSON_TYPES)
-    if xml > 0 and xml > json_:
-        return "xml"
-    if json_ > 0 or xml > 0:
-        return "json"
+    if xml > 0 or json_ > 0:
+        return "xml" if xml > json_ else "json"
     return "xml" if is_xml(request.content_type) else "json"
 
 

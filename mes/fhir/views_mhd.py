@@ -50,6 +50,7 @@ from .access import (
     parse_ins_token,
     patient_by_ins,
 )
+from .formats import FHIR_XML, wanted_format
 from .http import (
     BODY_TYPES,
     NIL,
@@ -109,9 +110,11 @@ def transaction(request: FhirRequest) -> HttpResponse:
         raise
     if submission.patient_id is not None:
         open_emergency_access(request, submission.patient_id)
-    body = bundle.provide(actor=request.actor, submission=submission)
-    # Committed: from here on only bytes are handed over (nothing may raise after the commit).
-    return HttpResponse(body, content_type=FHIR_JSON)
+    # Serialised (in the negotiated format) inside the deposit's transaction: once committed,
+    # only bytes are handed over (nothing may raise after the commit).
+    xml = wanted_format(request) == "xml"
+    body = bundle.provide(actor=request.actor, submission=submission, xml=xml)
+    return HttpResponse(body, content_type=FHIR_XML if xml else FHIR_JSON)
 
 
 # --- ITI-67 -----------------------------------------------------------------------------------

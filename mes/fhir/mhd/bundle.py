@@ -50,6 +50,7 @@ from mes.access.actors import Actor
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.fhir.access import patient_by_ins, strict_ins
+from mes.fhir.formats import to_xml
 from mes.fhir.http import parse_body, parse_json
 from mes.fhir.outcome import XDS_CODES, FhirError, IssueCode, issue
 from mes.identity.models import Citizen
@@ -1022,7 +1023,7 @@ def _discard_blobs(patient_id: uuid.UUID, documents: list[Document]) -> None:
 
 
 @traced_action
-def provide(*, actor: Actor, submission: Submission) -> bytes:
+def provide(*, actor: Actor, submission: Submission, xml: bool = False) -> bytes:
     """Deposit every document of a checked ITI-65 submission, all or nothing, and return the
     `transaction-response` already serialised.
 
@@ -1031,7 +1032,7 @@ def provide(*, actor: Actor, submission: Submission) -> bytes:
     superseded, the patient notified unless INVISIBLE_PATIENT). Any refusal (NotFound, traced) or
     invalid document (FhirError 422) rolls everything back and removes the blobs already written.
     The answer is built inside the transaction: once it commits, nothing is left that could
-    fail and make a client retry an accepted deposit (issue 13 §1).
+    fail and make a client retry an accepted deposit (issue 13 §1) — in FHIR XML when `xml`.
     """
     if submission.patient_id is None:
         raise Refused(
@@ -1074,6 +1075,8 @@ def provide(*, actor: Actor, submission: Submission) -> bytes:
             written.append(doc)
             _after_deposit(actor, sub, doc)
         answer = response_bundle(submission, written)
+        if xml:
+            return to_xml(answer)
         return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
     except BaseException:
         _discard_blobs(patient_id, written)

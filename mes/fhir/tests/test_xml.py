@@ -114,6 +114,16 @@ def test_an_xml_request_without_accept_is_answered_in_xml(api, camille):
     response = post_xml(api, "/fhir/", to_xml(provide_bundle(camille, [document()])))
     assert response.status_code == 200
     assert xml_of(response, Bundle).type == "transaction-response"
+    # `*/*` (httpx's, curl's default) leaves the choice to the body's format.
+    wildcard = post_xml(api, "/fhir/", to_xml(provide_bundle(camille, [document()])), Accept="*/*")
+    assert xml_of(wildcard, Bundle).type == "transaction-response"
+    asked = post_xml(
+        api,
+        "/fhir/",
+        to_xml(provide_bundle(camille, [document()])),
+        Accept="application/fhir+json",
+    )
+    assert asked["Content-Type"] == "application/fhir+json; charset=utf-8"
 
 
 def test_accept_and_format_choose_the_format(api, camille):
