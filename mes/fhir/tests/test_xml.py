@@ -301,3 +301,22 @@ def test_a_fhirpath_patch_in_xml(api, camille):
     assert "MASQUE_PS" in labels
     doc.refresh_from_db()
     assert doc.masked_from_professionals
+
+
+def test_paging_links_keep_the_format(api, camille):
+    bundle = provide_bundle(camille, [document(), document(), document()])
+    assert api.post("/fhir/", bundle).status_code == 200
+    first = xml_of(
+        api.get(
+            "/fhir/DocumentReference",
+            patient=str(camille.pk),
+            status="current",
+            _count="2",
+            _format="xml",
+        ),
+        Bundle,
+    )
+    following = {link.relation: link.url for link in first.link}["next"]
+    assert "_format=xml" in following
+    second = api.get(following.removeprefix("http://testserver"))
+    assert len(xml_of(second, Bundle).entry) == 1
