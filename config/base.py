@@ -544,6 +544,7 @@ CORS_ALLOW_HEADERS = (
     "x-mes-mode-acces",
     "x-mes-justification",
     "x-mes-professionnel",
+    "x-mes-assertion",
 )
 CORS_EXPOSE_HEADERS = ("location", "www-authenticate", "content-location", "etag")
 CORS_PREFLIGHT_MAX_AGE = 600
@@ -608,6 +609,12 @@ OAUTH2_PROVIDER = {
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
 }
+# The acting professional as a signed assertion of a structure's server (RFC 7523 style,
+# mes/fhir/assertion.py, docs/fhir-api.md « Assertion signée »): an assertion lives at most
+# 5 minutes (RFC 7523 §3 lets the server bound `exp`; its `jti` is remembered that long to
+# refuse replays) and the clocks of the two servers may differ by 60 seconds ([GAP] decided).
+MES_FHIR_ASSERTION_MAX_LIFETIME = timedelta(minutes=5)
+MES_FHIR_ASSERTION_CLOCK_SKEW = timedelta(seconds=60)
 # Named explicitly: mes.fhir.FhirClient points at the (swappable) Application model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 # Named (to their defaults) so that other apps can point at them: mes.catalogue binds tokens to

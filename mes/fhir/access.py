@@ -10,7 +10,8 @@ decorator:
    - a token obtained through the authorization code flow is bound to the professional who
      signed in (the token's user) and their structure;
    - a token obtained by a structure's server (client credentials) names the acting
-     professional on each request in `X-Mes-Professionnel: 8<RPPS>`; they must be a member of
+     professional on each request in `X-Mes-Professionnel: 8<RPPS>`, or in a signed assertion
+     `X-Mes-Assertion` (assertion.py, RFC 7523 style); they must be a member of
      that structure, which is traced as vouching for them (`software` = « <LPS> via <structure>
      »); an Assurance Maladie client gets an INSURER actor, which may never read (403);
 3. reads the access mode explicitly on every request (`X-Mes-Mode-Acces`) and the justification
@@ -44,6 +45,7 @@ from django.core.exceptions import (
 )
 from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_backends import OAuthLibCore, get_oauthlib_core
@@ -58,6 +60,8 @@ from mes.lib import ins as ins_lib
 from mes.lib.errors import Forbidden, InvalidInput
 
 from . import scopes as smart_scopes
+from .assertion import ASSERTION_HEADER, asserted_professional
+from .formats import negotiated
 from .models import FhirClient
 from .outcome import (
     FhirError,
@@ -202,14 +206,40 @@ def _read_mode(request: HttpRequest) -> tuple[AccessMode, str]:
     return mode, justification
 
 
-def _acting_professional(request: HttpRequest, organisation: Organisation) -> Professional:
+def _asserted_professional(request: FhirRequest, organisation: Organisation) -> Professional:
+    """The professional named by a signed assertion (assertion.py), who must also be the one
+    X-Mes-Professionnel names when both are sent."""
+    base = request.build_absolute_uri(reverse("fhir:transaction"))
+    assert request.fhir_client is not None  # a structure is known only through its client
+    professional = asserted_professional(
+        request,
+        client=request.fhir_client,
+        organisation=organisation,
+        audiences={base, base.rstrip("/")},
+    )
+    named = request.headers.get(ACTING_PROFESSIONAL_HEADER, "").strip()
+    if named and named != professional.national_id:
+        raise FhirError(
+            403,
+            IssueCode.FORBIDDEN,
+            "X-Mes-Professionnel et l'assertion (X-Mes-Assertion) nomment deux professionnels "
+            "différents.",
+            expression=ACTING_PROFESSIONAL_HEADER,
+        )
+    return professional
+
+
+def _acting_professional(request: FhirRequest, organisation: Organisation) -> Professional:
+    if request.headers.get(ASSERTION_HEADER):  # RFC 7523 style, beside the plain header
+        return _asserted_professional(request, organisation)
     raw = request.headers.get(ACTING_PROFESSIONAL_HEADER, "").strip()
     if not raw:
         raise FhirError(
             400,
             IssueCode.REQUIRED,
             "Un serveur de structure doit nommer le professionnel qui agit : en-tête "
-            "X-Mes-Professionnel (« 8 » suivi du numéro RPPS).",
+            "X-Mes-Professionnel (« 8 » suivi du numéro RPPS) ou assertion signée "
+            "X-Mes-Assertion.",
             expression=ACTING_PROFESSIONAL_HEADER,
         )
     match = _IDNAT_PS.match(raw)
@@ -371,7 +401,8 @@ def fhir_endpoint(
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            response = _answer(request, *args, **kwargs)
+            # FHIR JSON or FHIR XML, as the client asked (formats.py, issue 12 §5).
+            response = negotiated(request, lambda: _answer(request, *args, **kwargs))
             # Health data: never kept by a browser or a shared cache, bearer requests included.
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
@@ -459,7 +490,10 @@ def fhir_public(view: View) -> View:
         except Exception as error:
             return error_response(request, error)
 
-    wrapped = csrf_exempt(login_not_required(answer))
+    def negotiated_answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return negotiated(request, lambda: answer(request, *args, **kwargs))
+
+    wrapped = csrf_exempt(login_not_required(wraps(view)(negotiated_answer)))
     wrapped.mes_access = "public"  # type: ignore[attr-defined]
     return wrapped
 

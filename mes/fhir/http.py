@@ -1,5 +1,6 @@
-"""What every FHIR view of this API needs from HTTP: the base URL, JSON only (415 / 406), a
-bounded body (413), one URL served by several methods with their own scopes (405)."""
+"""What every FHIR view of this API needs from HTTP: the base URL, a body in FHIR JSON or FHIR
+XML (415 otherwise; formats.py), a bounded body (413), one URL served by several methods with
+their own scopes (405)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from django.urls import reverse
 from mes.lib.errors import NotFound
 
 from .access import FhirRequest
+from .formats import BODY_TYPES, JSON_TYPES, XML_TYPES, negotiated, parse_body
 from .outcome import FhirError, IssueCode, not_supported
 
-JSON_TYPES = ("application/fhir+json", "application/json")
+__all__ = ["BODY_TYPES", "JSON_TYPES", "XML_TYPES", "parse_body"]
 NIL = uuid.UUID(int=0)  # a patient nobody has: the policy refuses it (and traces it) as unknown
 
 
@@ -34,33 +36,21 @@ def resource_uuid(raw: str) -> uuid.UUID:
 
 
 def unsupported_media(request: FhirRequest) -> FhirError:
-    if "xml" in (request.content_type or ""):
-        message = (
-            "Seul le format JSON (application/fhir+json) est pris en charge : le XML FHIR "
-            "(application/fhir+xml) ne l'est pas."
-        )
-    else:
-        message = (
-            f"Type de contenu « {request.content_type or 'absent'} » non pris en charge : "
-            "envoyez application/fhir+json."
-        )
-    return FhirError(415, IssueCode.NOT_SUPPORTED, message, expression="Content-Type")
-
-
-def accepts_json(request: FhirRequest) -> None:
-    """406 when the client accepts only XML: this server speaks FHIR JSON alone."""
-    accept = request.headers.get("Accept", "").lower()
-    wants_xml = ("xml" in accept and "json" not in accept and "*/*" not in accept) or (
-        "xml" in request.GET.get("_format", "").lower()
+    return FhirError(
+        415,
+        IssueCode.NOT_SUPPORTED,
+        f"Type de contenu « {request.content_type or 'absent'} » non pris en charge : envoyez "
+        "application/fhir+json ou application/fhir+xml.",
+        expression="Content-Type",
     )
-    if wants_xml:
-        raise FhirError(
-            406,
-            IssueCode.NOT_SUPPORTED,
-            "Seul le format JSON (application/fhir+json) est disponible : le XML FHIR ne l'est "
-            "pas.",
-            expression="Accept",
-        )
+
+
+def read_resource(request: FhirRequest, limit: int) -> Any:
+    """The request's body, FHIR JSON or FHIR XML, as FHIR JSON: 415 for another type, 413
+    above `limit` bytes, 400 when unreadable."""
+    if request.content_type not in BODY_TYPES:
+        raise unsupported_media(request)
+    return parse_body(request.content_type, read_body(request, limit))
 
 
 def _too_large(limit: int) -> FhirError:
@@ -125,7 +115,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} n'est pas un nombre JSON")
 
 
-def _check_tree(data: Any) -> None:
+def check_tree(data: Any) -> None:
     """Depth and characters of a parsed JSON value, walked without recursion."""
     stack: list[tuple[Any, int, str]] = [(data, 1, "")]
     while stack:
@@ -166,7 +156,7 @@ def parse_json(raw: bytes) -> Any:
             f"Corps illisible : JSON invalide ({error})."[:300],
             detail="JSON_ILLISIBLE",
         ) from None
-    _check_tree(data)
+    check_tree(data)
     return data
 
 
@@ -178,10 +168,13 @@ def by_method(**views: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     def dispatch(request: FhirRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         view = views.get(request.method or "")
         if view is None:
-            return not_supported(
-                f"Méthode {request.method} non prise en charge sur cette ressource.",
-                status=405,
-                allow=", ".join(methods),
+            return negotiated(
+                request,
+                lambda: not_supported(
+                    f"Méthode {request.method} non prise en charge sur cette ressource.",
+                    status=405,
+                    allow=", ".join(methods),
+                ),
             )
         return view(request, *args, **kwargs)
 

@@ -113,3 +113,39 @@ def register_client(
         organisation=organisation,
     )
     return RegisteredClient(client=client, client_id=application.client_id, client_secret=secret)
+
+
+class AssertionKey(models.Model):
+    """A public key a structure's server signs its professional assertions with (RFC 7523
+    style, mes/fhir/assertion.py): registered by an operator, the private key never leaves the
+    structure. Only the public part is stored (a JWK)."""
+
+    client = models.ForeignKey(FhirClient, on_delete=models.CASCADE, related_name="assertion_keys")
+    kid = models.CharField("identifiant de clé (kid)", max_length=100)
+    public_jwk = models.JSONField("clé publique (JWK)")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "clé d'assertion d'un serveur de structure"
+        constraints = [
+            models.UniqueConstraint(fields=["client", "kid"], name="fhir_assertion_key_unique_kid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} / {self.kid}"
+
+
+class UsedAssertion(models.Model):
+    """An assertion already presented (its `jti`), kept until it expires: a second use of the
+    same assertion is a replay, refused (RFC 7523 §3 item 7)."""
+
+    client = models.ForeignKey(FhirClient, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=200)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "assertion déjà utilisée"
+        constraints = [
+            models.UniqueConstraint(fields=["client", "jti"], name="fhir_assertion_unique_jti")
+        ]

@@ -21,10 +21,12 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import (
     AuthorizationView,
     ConnectDiscoveryInfoView,
     IntrospectTokenView,
+    OAuthServerMetadataView,
 )
 
 from mes.identity.models import Organisation, Professional
@@ -173,15 +175,45 @@ class OwnTokenIntrospectView(IntrospectTokenView):
         return self._answer(request, request.POST.get("token"))
 
 
+def _honest(data: dict[str, Any]) -> JsonResponse:
+    """What both discovery documents must say, or not leave to defaults that promise more
+    (issue 12 §2): the grants and the scopes really offered (SMART v1/v2 forms and
+    `offline_access` included, as in /fhir/.well-known/smart-configuration), the query response
+    mode only (no implicit flow, so no fragment), no request objects."""
+    data["scopes_supported"] = smart_scopes.supported()
+    data["grant_types_supported"] = list(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED)
+    data["response_types_supported"] = ["code"]
+    data["response_modes_supported"] = ["query"]
+    honest = JsonResponse(data)
+    honest["Access-Control-Allow-Origin"] = "*"
+    return honest
+
+
 class HonestDiscoveryView(ConnectDiscoveryInfoView):
     """/.well-known/openid-configuration advertising only what is supported (issue 12 §2): the
     ID tokens are signed RS256 only (every client is registered RS256), so HS256 is not
-    offered."""
+    offered; OpenID Connect Discovery's defaults that would promise more are said explicitly
+    (grant types default to the implicit one, `request_uri_parameter_supported` to true)."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["id_token_signing_alg_values_supported"] = ["RS256"]
-        honest = JsonResponse(data)
-        honest["Access-Control-Allow-Origin"] = "*"
-        return honest
+        data["request_parameter_supported"] = False
+        data["request_uri_parameter_supported"] = False
+        data["claims_parameter_supported"] = False
+        return _honest(data)
+
+
+class HonestServerMetadataView(OAuthServerMetadataView):
+    """/.well-known/oauth-authorization-server (RFC 8414), in agreement with the OpenID
+    discovery document: public clients (`none`, PKCE alone) at the token and revocation
+    endpoints, the same scopes."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        methods = list(oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED)
+        data["token_endpoint_auth_methods_supported"] = methods
+        data["revocation_endpoint_auth_methods_supported"] = methods
+        return _honest(data)

@@ -17,7 +17,12 @@ from oauth2_provider import views as oauth_views
 
 from mes.identity.oauth_throttle import throttled
 
-from .oauth import HonestDiscoveryView, OwnTokenIntrospectView, ProfessionalAuthorizationView
+from .oauth import (
+    HonestDiscoveryView,
+    HonestServerMetadataView,
+    OwnTokenIntrospectView,
+    ProfessionalAuthorizationView,
+)
 
 app_name = "oauth2_provider"
 
@@ -62,7 +67,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path(
         ".well-known/oauth-authorization-server",
-        _declared(oauth_views.OAuthServerMetadataView.as_view(), "public"),
+        _declared(HonestServerMetadataView.as_view(), "public"),
         name="oauth-server-metadata",
     ),
 ]

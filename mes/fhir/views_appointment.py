@@ -17,7 +17,6 @@ the place (`actor.display` of a Location, the address).
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -35,13 +34,10 @@ from mes.lib.errors import InvalidInput
 
 from .access import FhirRequest, fhir_endpoint
 from .http import (
-    JSON_TYPES,
-    accepts_json,
     by_method,
     fhir_base,
-    read_body,
+    read_resource,
     resource_uuid,
-    unsupported_media,
 )
 from .mhd.references import local_id
 from .outcome import FhirError, IssueCode, fhir_response
@@ -103,12 +99,7 @@ def appointment_resource(a: Appointment) -> dict[str, Any]:
 
 
 def _body(request: FhirRequest) -> dict[str, Any]:
-    if request.content_type not in JSON_TYPES:
-        raise unsupported_media(request)
-    try:
-        body = json.loads(read_body(request, MAX_RESOURCE_BYTES))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise FhirError(400, IssueCode.STRUCTURE, "Corps illisible : JSON invalide.") from None
+    body = read_resource(request, MAX_RESOURCE_BYTES)
     if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
         raise FhirError(
             400,
@@ -187,7 +178,6 @@ def _save(request: FhirRequest, body: dict[str, Any], appointment_id: uuid.UUID 
 
 @fhir_endpoint(scopes=[SCOPE_APPOINTMENT_READ], methods=["GET"])
 def _search(request: FhirRequest) -> HttpResponse:
-    accepts_json(request)
     raw = request.GET.get("patient", "").strip()
     if not raw:
         raise FhirError(
@@ -223,7 +213,6 @@ def _search(request: FhirRequest) -> HttpResponse:
 
 @fhir_endpoint(scopes=[SCOPE_APPOINTMENT_WRITE], methods=["POST"])
 def _create(request: FhirRequest) -> HttpResponse:
-    accepts_json(request)
     appointment = _save(request, _body(request), None)
     response = fhir_response(appointment_resource(appointment), status=201)
     response["Location"] = f"{fhir_base(request)}Appointment/{appointment.pk}"
@@ -232,7 +221,6 @@ def _create(request: FhirRequest) -> HttpResponse:
 
 @fhir_endpoint(scopes=[SCOPE_APPOINTMENT_READ], methods=["GET"])
 def _read(request: FhirRequest, resource_id: str) -> HttpResponse:
-    accepts_json(request)
     appointment = access_appointment(
         request.actor,
         resource_uuid(resource_id),
@@ -244,7 +232,6 @@ def _read(request: FhirRequest, resource_id: str) -> HttpResponse:
 
 @fhir_endpoint(scopes=[SCOPE_APPOINTMENT_WRITE], methods=["PUT"])
 def _update(request: FhirRequest, resource_id: str) -> HttpResponse:
-    accepts_json(request)
     body = _body(request)
     pk = resource_uuid(resource_id)
     if body.get("id") and body["id"] != resource_id:

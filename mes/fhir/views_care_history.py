@@ -20,7 +20,6 @@ from mes.reimbursements.policies import access_care_history
 from mes.reimbursements.selectors import episodes_of
 
 from .access import FhirRequest, fhir_endpoint, open_emergency_access
-from .http import accepts_json
 from .views_profile import _searched_patient, _searchset
 
 SCOPE_EOB_READ = "user/ExplanationOfBenefit.read"
@@ -29,7 +28,6 @@ SHOWN = 500
 
 @fhir_endpoint(scopes=[SCOPE_EOB_READ], methods=["GET"])
 def explanation_of_benefit_search(request: FhirRequest) -> HttpResponse:
-    accepts_json(request)
     patient_id, used, agree = _searched_patient(request)
     open_emergency_access(request, patient_id)
     patient, _ = access_care_history(

@@ -160,7 +160,7 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
         "software": {"name": "mes", "version": _software_version()},
         "implementation": {"description": "Mon espace santé – DMP", "url": base},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
         "rest": [
             {
                 "mode": "server",
@@ -169,12 +169,14 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
                     f"En-têtes : {MODE_HEADER} (normal | bris_de_glace | centre_15, défaut "
                     f"normal), {JUSTIFICATION_HEADER} (UTF-8 encodé en pourcentage, obligatoire "
                     f"en bris de glace), {ACTING_PROFESSIONAL_HEADER} (« 8 » + RPPS, pour un "
-                    "serveur de structure en client credentials). JSON seulement : un corps en "
-                    "XML (application/fhir+xml) reçoit 415, un Accept (ou _format) demandant "
-                    "le seul XML 406. Erreurs : OperationOutcome."
+                    "serveur de structure en client credentials). JSON et XML FHIR "
+                    "(application/fhir+json, application/fhir+xml), choisis par _format, puis "
+                    "Accept, puis le Content-Type de la requête ; un autre _format reçoit 406, "
+                    "un corps d'un autre type 415. Erreurs : OperationOutcome, dans le format "
+                    "négocié."
                 ),
                 "security": {
-                    "cors": False,
+                    "cors": True,  # for the origins of registered browser apps (cors.py)
                     "service": [
                         {
                             "coding": [

@@ -50,13 +50,13 @@ from .access import (
     parse_ins_token,
     patient_by_ins,
 )
+from .formats import FHIR_XML, wanted_format
 from .http import (
-    JSON_TYPES,
+    BODY_TYPES,
     NIL,
-    accepts_json,
     by_method,
     fhir_base,
-    parse_json,
+    parse_body,
     read_body,
     resource_uuid,
     unsupported_media,
@@ -90,12 +90,13 @@ def _open_emergency_for_document(request: FhirRequest, document_id: uuid.UUID) -
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["POST"], allow_insurer=True)
 def transaction(request: FhirRequest) -> HttpResponse:
-    accepts_json(request)
-    if request.content_type not in JSON_TYPES:
+    if request.content_type not in BODY_TYPES:
         raise unsupported_media(request)
     try:
         submission = bundle.read_bundle(
-            read_body(request, MAX_BUNDLE_BYTES), base=fhir_base(request)
+            read_body(request, MAX_BUNDLE_BYTES),
+            base=fhir_base(request),
+            content_type=request.content_type,
         )
     except bundle.UnknownPatient:
         # A metadata error for the sender (XDSUnknownPatientId), a refusal on the record.
@@ -109,9 +110,11 @@ def transaction(request: FhirRequest) -> HttpResponse:
         raise
     if submission.patient_id is not None:
         open_emergency_access(request, submission.patient_id)
-    body = bundle.provide(actor=request.actor, submission=submission)
-    # Committed: from here on only bytes are handed over (nothing may raise after the commit).
-    return HttpResponse(body, content_type=FHIR_JSON)
+    # Serialised (in the negotiated format) inside the deposit's transaction: once committed,
+    # only bytes are handed over (nothing may raise after the commit).
+    xml = wanted_format(request) == "xml"
+    body = bundle.provide(actor=request.actor, submission=submission, xml=xml)
+    return HttpResponse(body, content_type=FHIR_XML if xml else FHIR_JSON)
 
 
 # --- ITI-67 -----------------------------------------------------------------------------------
@@ -138,7 +141,6 @@ def _patient_of(request: FhirRequest, s: search.Search) -> tuple[uuid.UUID, bool
 
 
 def _search(request: FhirRequest, pairs: Iterable[tuple[str, str]]) -> HttpResponse:
-    accepts_json(request)
     s = search.parse(pairs)
     base = fhir_base(request)
     patient_id, agree = _patient_of(request, s)
@@ -208,7 +210,6 @@ def document_reference_search_post(request: FhirRequest) -> HttpResponse:
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_READ], methods=["GET"])
 def _document_reference_read(request: FhirRequest, resource_id: str) -> HttpResponse:
-    accepts_json(request)
     pk = resource_uuid(resource_id)
     _open_emergency_for_document(request, pk)
     doc = access_document(
@@ -219,14 +220,15 @@ def _document_reference_read(request: FhirRequest, resource_id: str) -> HttpResp
 
 def _patched(request: FhirRequest, before: dict[str, Any]) -> dict[str, Any]:
     """The DocumentReference once the request's patch is applied (nothing is saved here)."""
-    if request.content_type not in (JSON_PATCH, *JSON_TYPES):
+    if request.content_type not in (JSON_PATCH, *BODY_TYPES):
         raise FhirError(
             415,
             IssueCode.NOT_SUPPORTED,
-            f"PATCH attend {JSON_PATCH} (JSON Patch) ou application/fhir+json (FHIRPath Patch).",
+            f"PATCH attend {JSON_PATCH} (JSON Patch) ou une ressource Parameters en "
+            "application/fhir+json ou application/fhir+xml (FHIRPath Patch).",
             expression="Content-Type",
         )
-    body = parse_json(read_body(request, 1024 * 1024))
+    body = parse_body(request.content_type, read_body(request, 1024 * 1024))
     if request.content_type == JSON_PATCH:
         after = mhd_patch.apply_json_patch(before, body)
     else:
@@ -251,7 +253,6 @@ def _valid(model: Any, data: dict[str, Any], message: str) -> None:
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["PATCH"])
 def _document_reference_patch(request: FhirRequest, resource_id: str) -> HttpResponse:
-    accepts_json(request)
     pk = resource_uuid(resource_id)
     _open_emergency_for_document(request, pk)
     doc = access_document(request.actor, pk, action=Action.READ, trace_action=None)
@@ -278,7 +279,6 @@ def _document_reference_patch(request: FhirRequest, resource_id: str) -> HttpRes
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["DELETE"])
 def _document_reference_delete(request: FhirRequest, resource_id: str) -> HttpResponse:
-    accepts_json(request)
     pk = resource_uuid(resource_id)
     _open_emergency_for_document(request, pk)
     actions.document_delete(actor=request.actor, document_id=pk)
@@ -297,14 +297,25 @@ document_reference = by_method(
 # --- ITI-68 -----------------------------------------------------------------------------------
 
 
+FHIR_MEDIA_TYPES = (
+    "application/fhir+json",
+    "application/json+fhir",
+    "application/fhir+xml",
+    "application/xml+fhir",
+)
+
+
 def _wants_fhir(request: FhirRequest) -> bool:
-    accept = request.headers.get("Accept", "")
-    return "application/fhir+json" in accept or "application/json+fhir" in accept
+    """The Binary resource rather than the document's bytes: asked for by a FHIR format in
+    `Accept` or by `_format` (JSON or XML, formats.negotiated renders it)."""
+    if request.GET.get("_format"):
+        return True
+    accept = request.headers.get("Accept", "").lower()
+    return any(t in accept for t in FHIR_MEDIA_TYPES)
 
 
 @fhir_endpoint(scopes=[SCOPE_BINARY_READ], methods=["GET"])
 def binary(request: FhirRequest, resource_id: str) -> HttpResponse:
-    accepts_json(request)
     pk = resource_uuid(resource_id)
     _open_emergency_for_document(request, pk)
     status = Document.objects.filter(pk=pk).values_list("status", flat=True).first()

@@ -42,7 +42,7 @@ from .access import (
     open_emergency_access,
     parse_ins_token,
 )
-from .http import parse_json, read_body
+from .http import BODY_TYPES, parse_body, read_body, unsupported_media
 from .outcome import FhirError, IssueCode, fhir_response
 from .views_meta import EXT_DMP_STATUS
 
@@ -173,7 +173,9 @@ def _boolean_parameter(request: FhirRequest, name: str) -> bool:
     body = read_body(request, 64 * 1024)
     if not body.strip():
         return False
-    raw = parse_json(body)
+    if request.content_type not in BODY_TYPES:
+        raise unsupported_media(request)
+    raw = parse_body(request.content_type, body)
     try:
         parameters = Parameters.model_validate(raw)
     except Exception as error:

@@ -63,15 +63,11 @@ from .access import (
 
 # The MHD views' request helpers, shared by every FHIR resource of this API.
 from .http import (
-    JSON_TYPES,
     NIL,
-    accepts_json,
     by_method,
     fhir_base,
-    parse_json,
-    read_body,
+    read_resource,
     resource_uuid,
-    unsupported_media,
 )
 from .mhd import search as mhd_search
 from .mhd.patch import BUSINESS_RULE
@@ -280,7 +276,6 @@ def _immunization_filters(request: FhirRequest, used: list[tuple[str, str]]) -> 
 
 @fhir_endpoint(scopes=[SCOPE_IMMUNIZATION_READ], methods=["GET"])
 def _immunization_search(request: FhirRequest) -> HttpResponse:
-    accepts_json(request)
     patient_id, used, agree = _searched_patient(request)
     filters = _immunization_filters(request, used)
     open_emergency_access(request, patient_id)
@@ -294,9 +289,7 @@ def _immunization_search(request: FhirRequest) -> HttpResponse:
 
 
 def _json_resource(request: FhirRequest) -> dict[str, Any]:
-    if request.content_type not in JSON_TYPES:
-        raise unsupported_media(request)
-    body = parse_json(read_body(request, MAX_RESOURCE_BYTES))
+    body = read_resource(request, MAX_RESOURCE_BYTES)
     if not isinstance(body, dict) or body.get("resourceType") != "Immunization":
         raise FhirError(
             400,
@@ -402,7 +395,6 @@ _REQUIRED_FIELDS = {"occurrenceDateTime", "vaccineCode"}
 
 @fhir_endpoint(scopes=[SCOPE_IMMUNIZATION_WRITE], methods=["POST"])
 def _immunization_create(request: FhirRequest) -> HttpResponse:
-    accepts_json(request)
     resource = _json_resource(request)
     _check_r4(resource)
     try:
@@ -469,7 +461,6 @@ def _with_relations(vaccination_id: uuid.UUID) -> Vaccination:
 
 @fhir_endpoint(scopes=[SCOPE_IMMUNIZATION_READ], methods=["GET"])
 def immunization_read(request: FhirRequest, resource_id: str) -> HttpResponse:
-    accepts_json(request)
     pk = resource_uuid(resource_id)
     _open_emergency_for_vaccination(request, pk)
     vaccination = access_vaccination(
@@ -482,7 +473,6 @@ def immunization_read(request: FhirRequest, resource_id: str) -> HttpResponse:
 def immunization_confirm(request: FhirRequest, resource_id: str) -> HttpResponse:
     """`$confirmer`: the professional vouches for a vaccination the citizen recorded. No body
     (or an empty Parameters)."""
-    accepts_json(request)
     pk = resource_uuid(resource_id)
     _open_emergency_for_vaccination(request, pk)
     try:
@@ -587,7 +577,6 @@ def _matches(contact: Contact, wanted: list[str]) -> bool:
 
 @fhir_endpoint(scopes=[SCOPE_RELATED_PERSON_READ], methods=["GET"])
 def related_person_search(request: FhirRequest) -> HttpResponse:
-    accepts_json(request)
     patient_id, used, agree = _searched_patient(request)
     relationships = request.GET.getlist("relationship")
     open_emergency_access(request, patient_id)
@@ -603,7 +592,6 @@ def related_person_search(request: FhirRequest) -> HttpResponse:
 
 @fhir_endpoint(scopes=[SCOPE_RELATED_PERSON_READ], methods=["GET"])
 def related_person_read(request: FhirRequest, resource_id: str) -> HttpResponse:
-    accepts_json(request)
     pk = resource_uuid(resource_id)
     patient_id = Contact.objects.filter(pk=pk).values_list("patient_id", flat=True).first()
     if patient_id is not None:

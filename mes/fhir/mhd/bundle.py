@@ -50,7 +50,8 @@ from mes.access.actors import Actor
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.fhir.access import patient_by_ins, strict_ins
-from mes.fhir.http import parse_json
+from mes.fhir.formats import to_xml
+from mes.fhir.http import parse_body, parse_json
 from mes.fhir.outcome import XDS_CODES, FhirError, IssueCode, issue
 from mes.identity.models import Citizen
 from mes.lib import codes
@@ -184,8 +185,8 @@ def _where(i: int, path: str = "") -> str:
     return f"Bundle.entry[{i}].resource{('.' + path) if path else ''}"
 
 
-def _parse_json(raw: bytes) -> dict[str, Any]:
-    data = parse_json(raw)
+def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
+    data = parse_body(content_type, raw)
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise fault(IssueCode.STRUCTURE, "ITI-65 attend une ressource Bundle de type transaction.")
     return data
@@ -810,17 +811,20 @@ def _index_entries(
     return binaries, bundle_patients
 
 
-def read_bundle(raw: bytes, *, base: str) -> Submission:
+def read_bundle(
+    raw: bytes, *, base: str, content_type: str = "application/fhir+json"
+) -> Submission:
     """Check an ITI-65 request; nothing is written. FhirError (400 unreadable, 422 invalid)
     listing every problem found, each with its XDS code (issue 12 §1); UnknownPatient when
     the bundle is otherwise right but names nobody the DMP knows."""
-    data = _parse_json(raw)
+    data = _parse(raw, content_type)
     _validate_fhir(data)
     problems = Problems()
     _header(data, problems)
     entries: list[dict[str, Any]] = data.get("entry") or []
     binaries, bundle_patients = _index_entries(entries, problems)
-    problems.raise_any()  # entries without a resource: nothing below can read them
+    if any(not isinstance(entry.get("resource"), dict) for entry in entries):
+        problems.raise_any()  # entries without a resource: nothing below can read them
 
     resolver = _PatientResolver(base, bundle_patients)
     plans: list[EntryPlan] = []
@@ -1019,7 +1023,7 @@ def _discard_blobs(patient_id: uuid.UUID, documents: list[Document]) -> None:
 
 
 @traced_action
-def provide(*, actor: Actor, submission: Submission) -> bytes:
+def provide(*, actor: Actor, submission: Submission, xml: bool = False) -> bytes:
     """Deposit every document of a checked ITI-65 submission, all or nothing, and return the
     `transaction-response` already serialised.
 
@@ -1028,7 +1032,7 @@ def provide(*, actor: Actor, submission: Submission) -> bytes:
     superseded, the patient notified unless INVISIBLE_PATIENT). Any refusal (NotFound, traced) or
     invalid document (FhirError 422) rolls everything back and removes the blobs already written.
     The answer is built inside the transaction: once it commits, nothing is left that could
-    fail and make a client retry an accepted deposit (issue 13 §1).
+    fail and make a client retry an accepted deposit (issue 13 §1) — in FHIR XML when `xml`.
     """
     if submission.patient_id is None:
         raise Refused(
@@ -1071,6 +1075,8 @@ def provide(*, actor: Actor, submission: Submission) -> bytes:
             written.append(doc)
             _after_deposit(actor, sub, doc)
         answer = response_bundle(submission, written)
+        if xml:
+            return to_xml(answer)
         return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
     except BaseException:
         _discard_blobs(patient_id, written)

@@ -500,6 +500,8 @@ def parse(pairs: Iterable[tuple[str, str]], now: datetime | None = None) -> Sear
         elif base == "_sort":
             s.order = _sort(value)
             s.used.append((name, value))
+        elif base == "_format":  # read by formats.py; kept so that every page comes alike
+            s.used.append((name, value))
         elif _known_base(base.split(".", 1)[0]):
             # A chain or a modifier on a parameter we know: refused, never silently ignored
             # (which would widen the search).

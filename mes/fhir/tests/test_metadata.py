@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import URLPattern, reverse
 
@@ -96,3 +98,50 @@ def test_oauth_authorization_server_metadata(client):
     conf = client.get("/.well-known/oauth-authorization-server").json()
     assert conf["token_endpoint"] == "http://testserver/o/token/"
     assert "implicit" not in conf.get("grant_types_supported", [])
+
+
+def test_discovery_documents_promise_nothing_more_than_supported(client):
+    """Issue 12 §2: no default that promises more (OpenID Connect Discovery defaults the grant
+    types to the implicit one and `request_uri_parameter_supported` to true), the two documents
+    and the SMART configuration in agreement."""
+    oidc = client.get("/.well-known/openid-configuration").json()
+    rfc8414 = client.get("/.well-known/oauth-authorization-server").json()
+    smart = client.get("/fhir/.well-known/smart-configuration").json()
+    grants = ["authorization_code", "client_credentials", "refresh_token"]
+    for conf in (oidc, rfc8414):
+        assert conf["grant_types_supported"] == grants
+        assert conf["response_types_supported"] == ["code"]
+        assert conf["response_modes_supported"] == ["query"]
+        assert conf["scopes_supported"] == smart["scopes_supported"]
+        assert "offline_access" in conf["scopes_supported"]
+        assert "user/DocumentReference.rs" not in conf["scopes_supported"]  # v2 via wildcards
+    assert smart["grant_types_supported"] == grants
+    assert oidc["request_uri_parameter_supported"] is False
+    assert oidc["request_parameter_supported"] is False
+    assert oidc["claims_parameter_supported"] is False
+    assert oidc["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert "none" in rfc8414["token_endpoint_auth_methods_supported"]
+    assert (
+        rfc8414["token_endpoint_auth_methods_supported"]
+        == (oidc["token_endpoint_auth_methods_supported"])
+    )
+    assert "implicit" not in json.dumps([oidc, rfc8414, smart])
+
+
+def test_the_capability_statement_lists_exactly_what_iti67_searches(client):
+    """Issue 12 §4: every search parameter ITI-67 understands is declared, and nothing else."""
+    from mes.fhir.mhd import search
+
+    cs = fhir_json(client.get("/fhir/metadata"), "CapabilityStatement")
+    resources = {r["type"]: r for r in cs["rest"][0]["resource"]}
+    declared = {p["name"] for p in resources["DocumentReference"]["searchParam"]}
+    implemented = {
+        *search.TOKEN_PARAMS,
+        *search.DATE_PARAMS,
+        *search.STRING_PARAMS,
+        *search.CONTROL_PARAMS,
+        *search.PATIENT_PARAMS,
+    }
+    assert declared == implemented
+    assert set(cs["format"]) == {"application/fhir+json", "json", "application/fhir+xml", "xml"}
+    assert cs["rest"][0]["security"]["cors"] is True

@@ -278,8 +278,8 @@ def test_a_patch_in_another_format_is_415(fhir_client_for, ide_bernard, soins):
     api = fhir_client_for(ide_bernard)
     response = api.client.patch(
         f"/fhir/DocumentReference/{soins.pk}",
-        "<Parameters/>",
-        content_type="application/xml",
+        "op=replace",
+        content_type="text/plain",
         headers=api._headers(None),
     )
     assert response.status_code == 415

@@ -440,11 +440,11 @@ def test_a_duplicate_master_identifier_is_refused(api, camille):
     _bad(api, camille, provide_bundle(camille, docs), "duplicate")
 
 
-def test_xml_is_415_in_french(api, camille):
-    response = api.post("/fhir/", "<Bundle/>", content_type="application/fhir+xml")
+def test_another_format_is_415_in_french(api, camille):
+    response = api.post("/fhir/", "Bundle", content_type="text/plain")
     assert response.status_code == 415
     assert issue_codes(response) == ["not-supported"]
-    assert "Seul le format JSON" in diagnostics(response)
+    assert "application/fhir+json ou application/fhir+xml" in diagnostics(response)
 
 
 # --- atomicity --------------------------------------------------------------------------------

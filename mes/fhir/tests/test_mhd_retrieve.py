@@ -149,7 +149,7 @@ def test_other_methods_are_405(api, lettre):
     assert api.post("/fhir/DocumentReference", {}).status_code == 405
 
 
-def test_xml_is_not_offered(api, camille, lettre):
+def test_xml_is_offered_and_other_formats_are_not(api, camille, lettre):
     for response in (
         api.get(f"/fhir/DocumentReference/{lettre.pk}", headers={"Accept": "application/fhir+xml"}),
         api.get(
@@ -157,8 +157,10 @@ def test_xml_is_not_offered(api, camille, lettre):
         ),
         api.get(f"/fhir/Binary/{lettre.pk}", headers={"Accept": "application/fhir+xml"}),
     ):
-        assert response.status_code == 406
-        assert issue_codes(response) == ["not-supported"]
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/fhir+xml; charset=utf-8"
+    turtle = api.get(f"/fhir/DocumentReference/{lettre.pk}", _format="ttl")
+    assert turtle.status_code == 406 and issue_codes(turtle) == ["not-supported"]
     assert (
         api.get(f"/fhir/Binary/{lettre.pk}", headers={"Accept": "application/pdf, */*"}).content
         == PDF

@@ -452,12 +452,14 @@ def test_no_token_and_missing_scopes(client, api_for, camille, ide_bernard, prof
     assert not Trace.objects.filter(action=TraceAction.CONSULT_ENTOURAGE).exists()
 
 
-def test_json_only_and_the_methods_offered(api_for, camille, ide_bernard, profile):
+def test_json_or_xml_and_the_methods_offered(api_for, camille, ide_bernard, profile):
     api = api_for(ide_bernard)
     xml = api.get(
         "/fhir/Immunization", patient=str(camille.pk), headers={"Accept": "application/fhir+xml"}
     )
-    assert xml.status_code == 406 and issue_codes(xml) == ["not-supported"]
+    assert xml.status_code == 200 and xml.content.startswith(b"<?xml")
+    turtle = api.get("/fhir/Immunization", patient=str(camille.pk), _format="ttl")
+    assert turtle.status_code == 406 and issue_codes(turtle) == ["not-supported"]
     put = api.put(f"/fhir/Immunization/{profile['rappel'].pk}", immunization())
     assert put.status_code == 405 and put["Allow"] == "GET"
     delete = api.delete("/fhir/Immunization")
@@ -624,8 +626,8 @@ def test_an_invalid_immunization_stores_nothing(api_for, camille, dr_martin, cha
 
 def test_a_body_that_is_not_an_immunization(api_for, camille, dr_martin):
     api = api_for(dr_martin)
-    xml = api.post("/fhir/Immunization", "<Immunization/>", content_type="application/fhir+xml")
-    assert xml.status_code == 415 and issue_codes(xml) == ["not-supported"]
+    text = api.post("/fhir/Immunization", "Immunization", content_type="text/plain")
+    assert text.status_code == 415 and issue_codes(text) == ["not-supported"]
     broken = api.post("/fhir/Immunization", "{pas du json")
     assert broken.status_code == 400 and issue_codes(broken) == ["structure"]
     patient = api.post("/fhir/Immunization", {"resourceType": "Patient"})
