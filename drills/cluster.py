@@ -1,4 +1,4 @@
-"""The whole PostgreSQL cluster on localhost: etcd, two Patroni nodes in synchronous mode, PgBouncer.
+"""The whole PostgreSQL cluster on localhost: etcd, two synchronous Patroni nodes, PgBouncer.
 
 Everything comes from Debian (`etcd-server`, `patroni`, `postgresql`, `pgbouncer`), listens on
 127.0.0.1 only and lives in one throwaway folder (default: $TMPDIR/mes-cluster-<port>):
@@ -301,8 +301,10 @@ def _write_pgbouncer_ini(layout: Layout, primary: int, replica: int) -> None:
 
 def _psql(layout: Layout, port: int, sql: str, dbname: str = "postgres") -> str:
     done = subprocess.run(  # noqa: S603
-        [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
-        + ["-d", dbname, "-AtXq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        [
+            *(str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"),
+            *("-d", dbname, "-AtXq", "-v", "ON_ERROR_STOP=1", "-c", sql),
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -318,12 +320,14 @@ def up(layout: Layout, *, timeout: float = 180) -> None:
     _spawn(
         layout,
         "etcd",
-        [_binary("etcd"), "--name", "mes-etcd", "--data-dir", str(layout.dir / "etcd")]
-        + ["--listen-client-urls", f"http://127.0.0.1:{e}"]
-        + ["--advertise-client-urls", f"http://127.0.0.1:{e}"]
-        + ["--listen-peer-urls", f"http://127.0.0.1:{e + 1}"]
-        + ["--initial-advertise-peer-urls", f"http://127.0.0.1:{e + 1}"]
-        + ["--initial-cluster", f"mes-etcd=http://127.0.0.1:{e + 1}"],
+        [
+            *(_binary("etcd"), "--name", "mes-etcd", "--data-dir", str(layout.dir / "etcd")),
+            *("--listen-client-urls", f"http://127.0.0.1:{e}"),
+            *("--advertise-client-urls", f"http://127.0.0.1:{e}"),
+            *("--listen-peer-urls", f"http://127.0.0.1:{e + 1}"),
+            *("--initial-advertise-peer-urls", f"http://127.0.0.1:{e + 1}"),
+            *("--initial-cluster", f"mes-etcd=http://127.0.0.1:{e + 1}"),
+        ],
     )
     _wait(
         "etcd",
@@ -337,9 +341,7 @@ def up(layout: Layout, *, timeout: float = 180) -> None:
     lead = _wait("leader Patroni", lambda: leader(layout), timeout, layout.log(first))
     for node in NODES:
         _spawn(layout, node, [_binary("patroni"), str(layout.dir / f"{node}.yml")])
-    sync = _wait(
-        "standby synchrone", lambda: sync_standby(layout), timeout, layout.log(NODES[1])
-    )
+    sync = _wait("standby synchrone", lambda: sync_standby(layout), timeout, layout.log(NODES[1]))
     lead = _wait("leader Patroni", lambda: leader(layout), timeout, layout.log(first))
     if not _psql(layout, lead["port"], "SELECT 1 FROM pg_database WHERE datname = 'mes'"):
         _psql(layout, lead["port"], "CREATE DATABASE mes")
