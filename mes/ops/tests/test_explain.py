@@ -23,8 +23,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from mes.access.actors import citizen_actor
-from mes.agenda.models import Appointment
-from mes.agenda.models import ReminderSent
+from mes.agenda.models import Appointment, ReminderSent
 from mes.agenda.reminders import LONGEST_REMINDER, opening_slots, prevention_candidates_insert
 from mes.audit.history import HistoryTab, history_traces
 from mes.audit.models import Trace
@@ -68,7 +67,7 @@ def multiply(model: type[Model], template: Model, n: int, **columns: str) -> Non
         # The copies point at patients that do not exist: no foreign-key trigger for them.
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608 - our own identifiers
+            f"INSERT INTO {table} ({', '.join(names)}) "
             f"SELECT {', '.join(values)} FROM {table} t, generate_series(1, %s) AS g(i) "
             f"WHERE t.{connection.ops.quote_name(meta.pk.column)} = %s",
             [n, template.pk],
