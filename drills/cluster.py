@@ -168,9 +168,24 @@ def _spawn(layout: Layout, name: str, argv: list[str]) -> None:
     layout.pidfile(name).write_text(f"{proc.pid}\n")
 
 
-def _wait(what: str, check: Any, timeout: float, log: Path | None = None) -> Any:
+def _tail(log: Path | None) -> str:
+    if log is None or not log.exists():
+        return ""
+    return "\n--- " + str(log) + "\n" + "\n".join(log.read_text().splitlines()[-30:])
+
+
+def _wait(
+    what: str,
+    check: Any,
+    timeout: float,
+    log: Path | None = None,
+    watch: tuple[Layout, str] | None = None,
+) -> Any:
+    """Poll `check` until it returns something true; fail at once if the watched process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if watch is not None and not running(*watch):
+            raise ClusterError(f"{what} : le processus {watch[1]} s'est arrêté{_tail(log)}")
         with contextlib.suppress(
             OSError, ValueError, urllib.error.URLError, subprocess.CalledProcessError
         ):
@@ -178,10 +193,7 @@ def _wait(what: str, check: Any, timeout: float, log: Path | None = None) -> Any
             if result:
                 return result
         time.sleep(0.5)
-    tail = ""
-    if log is not None and log.exists():
-        tail = "\n--- " + str(log) + "\n" + "\n".join(log.read_text().splitlines()[-30:])
-    raise ClusterError(f"{what} : pas prêt après {timeout:.0f} s{tail}")
+    raise ClusterError(f"{what} : pas prêt après {timeout:.0f} s{_tail(log)}")
 
 
 def _get_json(url: str) -> Any:
@@ -272,6 +284,12 @@ def _write_configs(layout: Layout) -> None:
     (layout.dir / "userlist.txt").write_text('"postgres" ""\n')
     owner = _owner()
     if owner:
+        for parent in layout.dir.resolve().parents:
+            if not parent.stat().st_mode & 0o001:
+                raise ClusterError(
+                    f"{parent} n'est pas traversable par l'utilisateur {owner} : "
+                    "choisissez un dossier sous /tmp (--dir, MES_CLUSTER_DIR)"
+                )
         uid, gid = pwd.getpwnam(owner).pw_uid, pwd.getpwnam(owner).pw_gid
         for path in [layout.dir, *layout.dir.rglob("*")]:
             os.chown(path, uid, gid)
@@ -334,14 +352,23 @@ def up(layout: Layout, *, timeout: float = 180) -> None:
         lambda: _get_json(f"http://127.0.0.1:{e}/health").get("health") == "true",
         timeout,
         layout.log("etcd"),
+        watch=(layout, "etcd"),
     )
     # One node first, so that it bootstraps alone; the second then clones it.
     first = next((n for n in NODES if running(layout, n)), NODES[0])
     _spawn(layout, first, [_binary("patroni"), str(layout.dir / f"{first}.yml")])
-    lead = _wait("leader Patroni", lambda: leader(layout), timeout, layout.log(first))
+    lead = _wait(
+        "leader Patroni", lambda: leader(layout), timeout, layout.log(first), (layout, first)
+    )
     for node in NODES:
         _spawn(layout, node, [_binary("patroni"), str(layout.dir / f"{node}.yml")])
-    sync = _wait("standby synchrone", lambda: sync_standby(layout), timeout, layout.log(NODES[1]))
+    sync = _wait(
+        "standby synchrone",
+        lambda: sync_standby(layout),
+        timeout,
+        layout.log(NODES[1]),
+        (layout, NODES[1]),
+    )
     lead = _wait("leader Patroni", lambda: leader(layout), timeout, layout.log(first))
     if not _psql(layout, lead["port"], "SELECT 1 FROM pg_database WHERE datname = 'mes'"):
         _psql(layout, lead["port"], "CREATE DATABASE mes")
@@ -354,7 +381,8 @@ def up(layout: Layout, *, timeout: float = 180) -> None:
         "PgBouncer",
         lambda: _psql(layout, layout.pgbouncer_port, "SELECT 1", "mes") == "1",
         timeout,
-        layout.dir / "pgbouncer.log",
+        layout.log("pgbouncer"),
+        (layout, "pgbouncer"),
     )
     _wait("grappe complète", lambda: healthy(layout), timeout, layout.log(first))
 
