@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id, the access log line and the metrics cover everything below.
     "mes.ops.middleware.RequestObservabilityMiddleware",
+    # Each request a unit of work for the database router (read-your-writes on the primary).
+    "mes.ops.db_router.ReadYourWritesMiddleware",
     # First: whether the request came over HTTPS is settled before anything reads it.
     "mes.web.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -132,6 +134,39 @@ DATABASES = {
         conn_max_age=int(os.environ.get("MES_DB_CONN_MAX_AGE", "0")),
     )
 }
+# Behind PgBouncer in transaction pooling, server-side cursors cannot live across statements.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("MES_DB_DISABLE_SERVER_SIDE_CURSORS")
+# A streaming standby for the reads marked as tolerating lag (mes/ops/db_router.py). In tests it
+# mirrors `default`: same test database, reached through the standby's own server.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.config(
+        env="DATABASE_REPLICA_URL",
+        conn_max_age=int(os.environ.get("MES_DB_CONN_MAX_AGE", "0")),
+        disable_server_side_cursors=env_bool("MES_DB_DISABLE_SERVER_SIDE_CURSORS"),
+        test_options={"MIRROR": "default"},
+    )
+DATABASE_ROUTERS = ["mes.ops.db_router.PrimaryReplicaRouter"]
+# Only these models may be read on the replica, and only by the work that asked for it: access
+# rules, consents, sessions, tokens and users are always read on the primary (fail closed).
+MES_DB_REPLICA_MODELS = frozenset(
+    {
+        "audit.Trace",
+        "records.Document",
+        "records.Folder",
+        "messaging.Conversation",
+        "messaging.Message",
+        "notifications.Notification",
+    }
+)
+# Bookkeeping writes that come with every request and do not send its later reads to the
+# primary: the trace of the consultation itself (a change always writes a domain row too, which
+# does), the session and its login record (never read on the replica).
+MES_DB_ROUTER_UNREAD_WRITES = frozenset(
+    {"audit.Trace", "audit.ChainHead", "sessions.Session", "enrolment.AccountSession"}
+)
+# After a request that wrote, the same browser reads the primary for this long (the page after
+# a form's redirect). Covers a lagging asynchronous replica; the synchronous one lags by ms.
+MES_DB_REPLICA_STICKY_SECONDS = int(os.environ.get("MES_DB_REPLICA_STICKY_SECONDS", "10"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer commits; IMMEDIATE avoids lock upgrades deadlocking.
     DATABASES["default"]["OPTIONS"] = {

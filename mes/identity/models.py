@@ -67,6 +67,12 @@ class Citizen(models.Model):
 
     class Meta:
         verbose_name = "usager"
+        indexes = [
+            # The « bientôt dû » reminders select the people born on each opening day
+            # (mes.agenda.reminders.prevention_candidates_insert): without it, a full scan of
+            # every citizen each day (mes/ops/tests/test_explain.py).
+            models.Index(fields=["birth_date"], name="identity_citizen_birth_date"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

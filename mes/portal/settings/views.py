@@ -40,6 +40,7 @@ from mes.lib.errors import InvalidInput
 from mes.notifications import centre
 from mes.notifications.actions import unread_counts
 from mes.notifications.models import Notification
+from mes.ops.db_router import replica_reads
 from mes.records.policies import access_dossier
 
 from ..access import PortalRequest, patient_view, profiles_of
@@ -316,14 +317,16 @@ def history(request: PortalRequest) -> HttpResponse:
     start = end = None
     if has_filters and form.is_valid():
         start, end = form.cleaned_data["debut"], form.cleaned_data["fin"]
-    page = history_page(
-        patient_id=patient.pk,
-        for_representative=not request.is_own_profile,
-        tab=tab,
-        start=start,
-        end=end,
-        page=_page_number(request.GET.get("page")),
-    )
+    # The largest table, read only here: a replica may serve it (mes/ops/db_router.py).
+    with replica_reads():
+        page = history_page(
+            patient_id=patient.pk,
+            for_representative=not request.is_own_profile,
+            tab=tab,
+            start=start,
+            end=end,
+            page=_page_number(request.GET.get("page")),
+        )
     filters = {k: v.isoformat() for k, v in (("debut", start), ("fin", end)) if v is not None}
 
     def query(onglet: HistoryTab = tab, **extra: object) -> str:
