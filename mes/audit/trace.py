@@ -108,7 +108,10 @@ def record(
     the access and its trace commit (or roll back) together."""
     chain = str(patient_id) if patient_id else SYSTEM_CHAIN
     key = keys.keyring().current
-    with transaction.atomic():
+    # Inside the caller's transaction, no savepoint of its own: a failure here fails the
+    # caller's work with it (an access is never kept without its trace), and the two
+    # statements a savepoint costs are saved on every request of the API.
+    with transaction.atomic(savepoint=False):
         head = _head_for_update(chain)
         trace = Trace(
             chain=chain,
