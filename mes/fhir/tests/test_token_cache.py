@@ -53,7 +53,7 @@ def test_a_token_revoked_by_another_process_is_refused_at_once(fhir_client_for, 
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"DELETE FROM {AccessToken._meta.db_table} WHERE id = %s",  # noqa: S608
+                f"DELETE FROM {AccessToken._meta.db_table} WHERE id = %s",
                 [api.access_token.pk],
             )
     finally:
