@@ -8,6 +8,7 @@ so that a list never shows what a direct read would refuse.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -104,7 +105,7 @@ class DossierFacts:
 
 
 def patient_with_facts(
-    actor: Actor, patient_id: object
+    actor: Actor, patient_id: uuid.UUID
 ) -> tuple[Citizen | None, DossierFacts | None]:
     """The patient and, in the same query, their privacy settings, their espace's state and
     (for a professional) that professional's access row. (None, None) when nobody."""
@@ -115,7 +116,7 @@ def patient_with_facts(
             mine=FilteredRelation(
                 "pro_accesses", condition=Q(pro_accesses__professional_id=professional_id)
             )
-        ).select_related("mine")
+        ).select_related("mine")  # type: ignore[misc]  # an alias django-stubs cannot see
     patient = qs.first()
     if patient is None:
         return None, None

@@ -247,7 +247,7 @@ def _acting_professional(request: HttpRequest, organisation: Organisation) -> Pr
 
 def _client_of(request: HttpRequest) -> FhirClient | None:
     """The token's registered client and its structure (kept with the token)."""
-    return request.live_token.entry.client  # type: ignore[attr-defined,no-any-return]
+    return request.live_token.entry.client  # type: ignore[attr-defined]
 
 
 def _resolve_actor(request: FhirRequest, token: AccessToken, allow_insurer: bool) -> Actor:

@@ -62,11 +62,12 @@ def _token_sql() -> str:
     q = connection.ops.quote_name
     t = q(token.db_table)
     u = q(user.db_table)
+    user_pk = user.pk.column if user.pk is not None else "id"
     # Only the models' own table and column names are formatted in; the values are bound.
     return (
         f"SELECT {t}.{q('id')}, {t}.{q('user_id')}, {t}.{q('application_id')}, "  # noqa: S608
         f"{t}.{q('scope')}, {t}.{q('resource')}, {u}.{q('is_active')} "
-        f"FROM {t} LEFT OUTER JOIN {u} ON ({t}.{q('user_id')} = {u}.{q(user.pk.column)}) "
+        f"FROM {t} LEFT OUTER JOIN {u} ON ({t}.{q('user_id')} = {u}.{q(user_pk or 'id')}) "
         f"WHERE {t}.{q('token_checksum')} = %s AND {t}.{q('expires')} > %s"
     )
 
