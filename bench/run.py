@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import json
 import os
 import platform
@@ -34,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from bench import load, postgres, scenarios
+from bench import load, postgres, queries, scenarios
 from bench.load import Call, Measurement
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,8 +256,8 @@ def measure(
     """Warm both sides up (the first warm-up call of each was the check), then alternate
     baseline and API series round by round, so that a change of the machine's load during the
     run weighs on both sides alike."""
-    _series(target, warm.baseline[1:], warm.baseline_status, opts)
-    _series(target, warm.mes[1:], warm.mes_status, opts)
+    _series(target, warm.baseline[1:-1], warm.baseline_status, opts)
+    _series(target, warm.mes[1:-1], warm.mes_status, opts)
     api: list[load.Raw] = []
     baseline: list[load.Raw] = []
     for base_calls, api_calls in zip(
@@ -265,6 +266,17 @@ def measure(
         baseline.append(_series(target, base_calls, measured.baseline_status, opts))
         api.append(_series(target, api_calls, measured.mes_status, opts))
     return load.summarise(api), load.summarise(baseline)
+
+
+def count_queries(base_url: str, warm: scenarios.Scenario) -> dict[str, int | None]:
+    """The SQL statements of one request of each side, once warm (the last warm-up call,
+    kept for this): the server counts them when asked (bench/queries.py)."""
+    counts: dict[str, int | None] = {}
+    for side, call in (("mes", warm.mes[-1]), ("baseline", warm.baseline[-1])):
+        asked = dataclasses.replace(call, headers={**call.headers, queries.REQUEST_HEADER: "1"})
+        value = load.fetch(base_url, asked).headers.get(queries.RESPONSE_HEADER)
+        counts[side] = int(value) if value is not None else None
+    return counts
 
 
 def bench_database(name: str, db: postgres.Database | None, opts: Options) -> dict[str, Any]:
@@ -289,19 +301,24 @@ def bench_database(name: str, db: postgres.Database | None, opts: Options) -> di
         }
         with application_server(env, opts.workers, log) as (base_url, server_pid):
             target = Target(base_url, server_pid, db.server_pid if db else None)
-            warm = scenarios.build(manifest, pdf, opts.warmup + 1)
+            # The first warm-up call is the check, the last one counts the queries.
+            warm = scenarios.build(manifest, pdf, opts.warmup + 2)
             measured = scenarios.build(manifest, pdf, opts.requests)
             for w, m in zip(warm, measured, strict=True):
                 check_scenario(base_url, w, log)
                 api, baseline = measure(target, w, m, opts)
+                counts = count_queries(base_url, w)
                 out["scenarios"][m.key] = {
                     "label": m.label,
                     "mes": api.as_dict(),
                     "baseline": baseline.as_dict(),
                     "ratio": round(api.rps / baseline.rps, 3) if baseline.rps else None,
+                    "goal": GOALS.get(m.key),
+                    "queries": counts,
                 }
                 print("  " + format_line(m.label, api, baseline), flush=True)
                 print(f"  {'':<15}| {format_cpu(api, baseline)}", flush=True)
+                print(f"  {'':<15}| {format_goal(m.key, api, baseline, counts)}", flush=True)
         cpus = os.cpu_count() or 1
         others = max(
             (side["others_cpus"] or 0.0)
@@ -335,6 +352,22 @@ def _side(m: Measurement) -> str:
 def format_line(label: str, api: Measurement, baseline: Measurement) -> str:
     ratio = api.rps / baseline.rps if baseline.rps else float("nan")
     return f"{label:<15}| mes: {_side(api)} | baseline: {_side(baseline)} | ratio {ratio:.2f}"
+
+
+# Issue 12 §6: the share of its bare baseline each transaction must keep.
+GOALS = {"iti67": 0.6, "iti65": 0.5}
+
+
+def format_goal(
+    key: str, api: Measurement, baseline: Measurement, counts: dict[str, int | None]
+) -> str:
+    ratio = api.rps / baseline.rps if baseline.rps else float("nan")
+    goal = GOALS.get(key)
+    verdict = ""
+    if goal is not None:
+        verdict = f"ratio {ratio:.2f}, goal ≥ {goal:.2f}: {'met' if ratio >= goal else 'NOT met'}"
+    mes_q, base_q = counts.get("mes"), counts.get("baseline")
+    return f"{verdict} | SQL queries per request: mes {mes_q}, baseline {base_q}"
 
 
 def _cpu(m: Measurement) -> tuple[str, float | None]:
@@ -514,11 +547,12 @@ def print_summary(report: dict[str, Any]) -> None:
     print("\nSummary (req/s and latency at the stated concurrency; ratio = mes / baseline req/s)")
     for result in report["databases"].values():
         print(f"{result['database']}")
-        for s in result["scenarios"].values():
+        for key, s in result["scenarios"].items():
             api = Measurement(**s["mes"])
             baseline = Measurement(**s["baseline"])
             print("  " + format_line(s["label"], api, baseline))
             print(f"  {'':<15}| {format_cpu(api, baseline)}")
+            print(f"  {'':<15}| {format_goal(key, api, baseline, s.get('queries', {}))}")
 
 
 if __name__ == "__main__":

@@ -536,6 +536,12 @@ MES_AUDIT_CHECKPOINT_DIR = os.environ.get(
 MES_AUDIT_CHECKPOINT_INTERVAL = timedelta(hours=1)
 
 # --- OAuth2 / OpenID Connect provider for the FHIR API (django-oauth-toolkit) ----------------
+# What an access token points to (its client and structure, the professional it was issued to or
+# a structure's server named) is kept per process this long (issue 12 §6, docs/decisions.md
+# « API : vitesse »); the token's own row (revocation, expiry, a deactivated user) is read on
+# every request.
+MES_FHIR_TOKEN_CACHE_SECONDS = int(os.environ.get("MES_FHIR_TOKEN_CACHE_SECONDS", "60"))
+
 # Owned by the FHIR API (mes/fhir); documented in docs/fhir-api.md. Practice software signs a
 # professional in through the Web PS login (authorization code + PKCE); a structure's server
 # uses client credentials and names the acting professional on each request.

@@ -38,3 +38,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
+
+# The statements per request, counted only on the requests that ask (bench/queries.py).
+MIDDLEWARE = ["bench.queries.QueryCountMiddleware", *MIDDLEWARE]  # noqa: F405

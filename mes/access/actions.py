@@ -458,10 +458,25 @@ def _tell_of_emergency_access(actor: Actor, patient: Citizen, session: BreakGlas
     transaction.on_commit(lambda: send_mail(subject, body, None, [address]))
 
 
+# (patient, professional) pairs known to have an allowed read on record, per process: saves
+# the first-access query on every later read (bounded; emptied when full).
+_seen_first_access: set[tuple[object, str]] = set()
+SEEN_FIRST_ACCESS_MAX = 100_000
+
+
+def _remember_first_access(key: tuple[object, str]) -> None:
+    if len(_seen_first_access) >= SEEN_FIRST_ACCESS_MAX:
+        _seen_first_access.clear()
+    _seen_first_access.add(key)
+
+
 def notify_first_access(actor: Actor, patient: Citizen) -> None:
     """Warn the patient the first time a professional opens their dossier (mes-spec §5.8,
     [S:108]). Call before writing the access trace: "first" means no earlier allowed read."""
     if actor.kind is not ActorKind.PROFESSIONAL:
+        return
+    key = (patient.pk, actor.national_id)
+    if key in _seen_first_access:
         return
     seen = Trace.objects.filter(
         patient_id=patient.pk,
@@ -470,6 +485,9 @@ def notify_first_access(actor: Actor, patient: Citizen) -> None:
         action__in=FIRST_ACCESS_ACTIONS,
     ).exists()
     if seen:
+        # The trace is append-only: once an allowed read is committed, it stays. Remembered
+        # only when this transaction commits (the read it found may be this transaction's own).
+        transaction.on_commit(lambda: _remember_first_access(key))
         return
     notify(
         profile=patient,

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from mes.access.actors import Actor
@@ -78,18 +78,37 @@ def row_hash(trace: Trace, prev_hash: str, key: AuditKey | None = None) -> str:
     return key.mac((prev_hash + _body(trace, with_key_id=True)).encode())
 
 
-def _head_for_update(chain: str) -> ChainHead:
-    """The chain's head, locked. A missing head (never written, or deleted by hand) starts
-    from the chain's last row, so appending never collides with the rows already there."""
-    head = ChainHead.objects.select_for_update().filter(chain=chain).first()
-    if head is not None:
-        return head
+def _head_sql(statement: str) -> str:
+    q = connection.ops.quote_name
+    table, chain, seq, hash_ = (
+        q(ChainHead._meta.db_table),
+        q("chain"),
+        q("seq"),
+        q("hash"),
+    )
+    if statement == "select":
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        return f"SELECT {seq}, {hash_} FROM {table} WHERE {chain} = %s{lock}"  # noqa: S608
+    return f"UPDATE {table} SET {seq} = %s, {hash_} = %s WHERE {chain} = %s"  # noqa: S608
+
+
+def _head_for_update(chain: str) -> tuple[int, str]:
+    """The chain's head (seq, hash), locked. A missing head (never written, or deleted by hand)
+    starts from the chain's last row, so appending never collides with the rows already there.
+    In SQL rather than through the ORM: it runs on every access (only the models' own table
+    and column names are formatted in; the values are bound)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_head_sql("select"), [chain])
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0]), str(row[1])
     last = Trace.objects.filter(chain=chain).order_by("-seq").first()
     ChainHead.objects.get_or_create(
         chain=chain,
         defaults={"seq": last.seq, "hash": last.hash} if last else {},
     )
-    return ChainHead.objects.select_for_update().get(chain=chain)
+    head = ChainHead.objects.select_for_update().get(chain=chain)
+    return head.seq, head.hash
 
 
 def record(
@@ -108,11 +127,14 @@ def record(
     the access and its trace commit (or roll back) together."""
     chain = str(patient_id) if patient_id else SYSTEM_CHAIN
     key = keys.keyring().current
-    with transaction.atomic():
-        head = _head_for_update(chain)
+    # Inside the caller's transaction, no savepoint of its own: a failure here fails the
+    # caller's work with it (an access is never kept without its trace), and the two
+    # statements a savepoint costs are saved on every request of the API.
+    with transaction.atomic(savepoint=False):
+        head_seq, head_hash = _head_for_update(chain)
         trace = Trace(
             chain=chain,
-            seq=head.seq + 1,
+            seq=head_seq + 1,
             at=timezone.now(),
             patient_id=patient_id,
             action=action,
@@ -132,12 +154,13 @@ def record(
             matrix_version=matrix_version,
             reason=reason,
             hidden_from_representatives=hidden_from_representatives,
-            prev_hash=head.hash,
+            prev_hash=head_hash,
             key_id=key.key_id,
         )
-        trace.hash = row_hash(trace, head.hash, key)
+        trace.hash = row_hash(trace, head_hash, key)
         trace.save()
-        ChainHead.objects.filter(chain=chain).update(seq=trace.seq, hash=trace.hash)
+        with connection.cursor() as cursor:
+            cursor.execute(_head_sql("update"), [trace.seq, trace.hash, chain])
     return trace
 
 

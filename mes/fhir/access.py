@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
@@ -60,6 +59,7 @@ from mes.lib import ins as ins_lib
 from mes.lib.errors import Forbidden, InvalidInput
 
 from . import scopes as smart_scopes
+from . import token_cache
 from .assertion import ASSERTION_HEADER, asserted_professional
 from .formats import negotiated
 from .models import FhirClient
@@ -107,6 +107,7 @@ class FhirRequest(HttpRequest):
 
     actor: Actor
     access_token: AccessToken
+    live_token: token_cache.LiveToken
     fhir_client: FhirClient | None
     professional: Professional | None  # None for an insurer
 
@@ -135,9 +136,15 @@ def _authenticate(request: HttpRequest) -> AccessToken:
             "« Authorization: Bearer … ».",
             headers={"WWW-Authenticate": bearer_challenge()},
         )
-    valid, oauth_request = _oauthlib_core().verify_request(request, scopes=[])
-    token = getattr(oauth_request, "access_token", None) if valid else None
-    if token is None:
+    # One indexed query on every request: revoked, expired or deactivated is refused at once;
+    # what the token points to comes from the per-token cache (mes.fhir.token_cache).
+    live = token_cache.live_token(header[7:].strip())
+    token = live.token if live is not None else None
+    if live is not None and live.restricted:
+        # RFC 8707 resource indicators: the audience check is django-oauth-toolkit's own.
+        valid, oauth_request = _oauthlib_core().verify_request(request, scopes=[])
+        token = getattr(oauth_request, "access_token", None) if valid else None
+    if token is None or live is None:
         raise FhirError(
             401,
             IssueCode.LOGIN,
@@ -148,6 +155,7 @@ def _authenticate(request: HttpRequest) -> AccessToken:
                 )
             },
         )
+    request.live_token = live  # type: ignore[attr-defined]
     return token
 
 
@@ -251,10 +259,10 @@ def _acting_professional(request: FhirRequest, organisation: Organisation) -> Pr
             "des 11 chiffres du RPPS.",
             expression=ACTING_PROFESSIONAL_HEADER,
         )
-    professional = (
-        Professional.objects.select_related("organisation", "user")
-        .filter(rpps=match.group(1), organisation=organisation)
-        .first()
+    professional = token_cache.named_professional(
+        request.live_token.entry,
+        organisation,
+        match.group(1),
     )
     if professional is None or (professional.user and not professional.user.is_active):
         raise FhirError(
@@ -267,31 +275,13 @@ def _acting_professional(request: FhirRequest, organisation: Organisation) -> Pr
     return professional
 
 
-# The registered client of a token does not change within the token's life: kept in process
-# for a few minutes, keyed by the client_id (random, never reused), saving one query a request.
-CLIENT_CACHE_SECONDS = 300
-_client_cache: dict[str, tuple[float, FhirClient | None]] = {}
-
-
-def _client_of(token: AccessToken) -> FhirClient | None:
-    application = token.application
-    if application is None:
-        return None
-    now = time.monotonic()
-    cached = _client_cache.get(application.client_id)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    client = (
-        FhirClient.objects.select_related("organisation").filter(application=application.pk)
-    ).first()
-    if len(_client_cache) > 1000:  # bounded: a few hundred registered clients at most
-        _client_cache.clear()
-    _client_cache[application.client_id] = (now + CLIENT_CACHE_SECONDS, client)
-    return client
+def _client_of(request: HttpRequest) -> FhirClient | None:
+    """The token's registered client and its structure (kept with the token)."""
+    return request.live_token.entry.client  # type: ignore[attr-defined]
 
 
 def _resolve_actor(request: FhirRequest, token: AccessToken, allow_insurer: bool) -> Actor:
-    client = _client_of(token)
+    client = _client_of(request)
     request.fhir_client = client
     if client is not None:
         software = client.software_label
@@ -301,12 +291,9 @@ def _resolve_actor(request: FhirRequest, token: AccessToken, allow_insurer: bool
 
     if token.user_id is not None:
         # Authorization code: the token is bound to the professional who signed in.
-        professional = (
-            Professional.objects.select_related("organisation", "user")
-            .filter(user_id=token.user_id)
-            .first()
-        )
-        if professional is None or professional.user is None or not professional.user.is_active:
+        professional = token_cache.token_professional(request.live_token.entry, token.user_id)
+        # The user's is_active is read fresh with the token's row (_authenticate).
+        if professional is None or professional.user is None or not request.live_token.user_active:
             raise FhirError(
                 403,
                 IssueCode.FORBIDDEN,

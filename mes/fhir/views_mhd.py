@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Count, Window
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.utils.text import slugify
@@ -149,14 +150,21 @@ def _search(request: FhirRequest, pairs: Iterable[tuple[str, str]]) -> HttpRespo
     qs = visible.filter(s.query())
     if not agree:
         qs = qs.none()
-    total = qs.count()
     page: list[Document] = []
     if s.count:
+        # The page and the total in one query: COUNT(*) OVER () counts the matches before the
+        # LIMIT (the database sorts them all for the page anyway).
         page = list(
-            qs.select_related("author_professional", "author_organisation").order_by(*s.order)[
-                s.offset : s.offset + s.count
-            ]
+            qs.select_related("author_professional", "author_organisation")
+            .annotate(search_total=Window(Count("pk")))
+            .order_by(*s.order)[s.offset : s.offset + s.count]
         )
+    if page:
+        total: int = page[0].search_total  # type: ignore[attr-defined]
+    elif s.count and not s.offset:
+        total = 0
+    else:
+        total = qs.count()  # _count=0, or a page past the end
     links = [{"relation": "self", "url": s.link(base, s.offset)}]
     if s.offset:
         links.append({"relation": "first", "url": s.link(base, 0)})

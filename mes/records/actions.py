@@ -274,7 +274,13 @@ def document_deposit(
             raise InvalidInput("Ce dossier n'existe pas.", field="folder")
 
     if masked is None:
-        privacy = PrivacySettings.objects.filter(patient=patient).first()
+        # Read with the patient by access_dossier (select_related), else read now.
+        cached = patient._state.fields_cache
+        privacy = (
+            cached["privacy"]
+            if "privacy" in cached
+            else PrivacySettings.objects.filter(patient=patient).first()
+        )
         masked = bool(privacy and privacy.mask_new_documents)
     doc = Document(
         patient=patient,

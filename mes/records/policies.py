@@ -11,7 +11,14 @@ from django.db.models import QuerySet
 
 from mes.access.actions import FIRST_ACCESS_ACTIONS, notify_first_access
 from mes.access.actors import Actor, ActorKind
-from mes.access.decision import Action, Standing, decide, document_filter, standing
+from mes.access.decision import (
+    Action,
+    Standing,
+    decide,
+    document_filter,
+    patient_with_facts,
+    standing,
+)
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
@@ -51,10 +58,10 @@ def access_dossier(
 
     trace_action: the trace written when allowed (None: the caller traces its own action).
     """
-    patient = Citizen.objects.filter(pk=patient_id).first()
+    patient, facts = patient_with_facts(actor, patient_id)
     if patient is None:
         raise _refuse(actor, trace_action or TraceAction.CONSULT_DOSSIER, None, "dossier inconnu")
-    decision = decide(actor, action, patient)
+    decision = decide(actor, action, patient, facts=facts)
     st = decision.standing
     if not decision.allowed:
         raise _refuse(

@@ -41,7 +41,7 @@ from mes.access.actors import (
     citizen_actor,
     professional_actor,
 )
-from mes.access.decision import Action, decide
+from mes.access.decision import Action, decide, patient_with_facts
 from mes.access.models import BreakGlassSession, PrivacySettings, ProfessionalAccess
 from mes.carers.tests.conftest import delegate
 from mes.conftest import make_citizen, make_professional
@@ -308,6 +308,10 @@ def check(world: World, s: Scenario) -> None:
         expected = oracle(s)
         decision = decide(actor, Action.READ, world.patient, doc)
         assert decision.allowed == expected, (s, decision.reason)
+        # The facts the API reads with the patient in one query decide exactly the same.
+        patient, facts = patient_with_facts(actor, world.patient.pk)
+        assert patient is not None
+        assert decide(actor, Action.READ, patient, doc, facts=facts) == decision, s
         event(decision.reason or "autorisé")
         if not decision.allowed:
             assert decision.reason, "a refusal always says why (for the trace)"

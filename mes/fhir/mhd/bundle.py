@@ -277,6 +277,7 @@ class _PatientResolver:
         self.base = base
         self.bundle_patients = bundle_patients
         self.found: set[uuid.UUID | None] = set()
+        self.known: dict[uuid.UUID, bool] = {}
 
     def resolve(self, reference: Any, expression: str) -> None:
         if not isinstance(reference, dict) or not (
@@ -300,7 +301,9 @@ class _PatientResolver:
                     "serveur, ou l'identifiant INS).",
                     expression,
                 )
-            self.found.add(pk if Citizen.objects.filter(pk=pk).exists() else None)
+            if pk not in self.known:  # the List and each DocumentReference name the same one
+                self.known[pk] = Citizen.objects.filter(pk=pk).exists()
+            self.found.add(pk if self.known[pk] else None)
             return
         self.found.add(_patient_by_identifier([reference["identifier"]], expression))
 
