@@ -20,7 +20,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="operation", required=True)
         imp = sub.add_parser("import", help="importer un fichier d'affiliation (CSV)")
         imp.add_argument("file", type=Path)
-        imp.add_argument("--batch", type=int, default=settings.MES_ENROLMENT_IMPORT_BATCH)
+        imp.add_argument("--batch", type=int, default=None, help="lignes par lot validé (reprise)")
         imp.add_argument(
             "--no-notices", action="store_true", help="charger sans envoyer les informations"
         )
