@@ -10,7 +10,7 @@ import base64
 import os
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -320,6 +320,9 @@ MES_ENROLMENT_ARCHIVE_DURATION = timedelta(days=3653)
 # mind, then purge at the next sweep (docs/decisions.md, « Enrolment »).
 MES_ENROLMENT_DELETION_GRACE = timedelta(days=7)
 MES_ENROLMENT_DELETION_MAX_DELAY = timedelta(days=90)
+# The worker runs the timers of the espace's life (mes.enrolment.tasks.sweep_timers) once a
+# day at this local time: the windows of mes-spec §3 are counted in days, a night run suffices.
+MES_ENROLMENT_SWEEP_AT = time(2, 30)
 # At 18 a child's espace leaves the parents' hands (mes-spec §3.5 [INF]).
 MES_MAJORITY_AGE = 18
 # Import of the affiliation files: rows per committed batch (memory stays flat).

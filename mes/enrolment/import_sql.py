@@ -172,6 +172,9 @@ def check_and_write(run: ImportRun, table: str, first: int, end: int, today: dat
     }
     checked = checks.checked_rows_sql(table, first=first, last=end, today=today)
     with connection.cursor() as cursor:
+        # A chunk's sorts and hashes in memory rather than in temporary files (this
+        # transaction only).
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(checks.CSV_FIELDS_FUNCTION)
         cursor.execute(f"DROP TABLE IF EXISTS {CHUNK_TABLE}")
         # No parameters: the checks' SQL holds % signs (the e-mail pattern).
