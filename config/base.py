@@ -10,7 +10,7 @@ import base64
 import os
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -356,10 +356,16 @@ MES_ENROLMENT_ARCHIVE_DURATION = timedelta(days=3653)
 # mind, then purge at the next sweep (docs/decisions.md, « Enrolment »).
 MES_ENROLMENT_DELETION_GRACE = timedelta(days=7)
 MES_ENROLMENT_DELETION_MAX_DELAY = timedelta(days=90)
+# The worker runs the timers of the espace's life (mes.enrolment.tasks.sweep_timers) once a
+# day at this local time: the windows of mes-spec §3 are counted in days, a night run suffices.
+MES_ENROLMENT_SWEEP_AT = time(2, 30)
 # At 18 a child's espace leaves the parents' hands (mes-spec §3.5 [INF]).
 MES_MAJORITY_AGE = 18
 # Import of the affiliation files: rows per committed batch (memory stays flat).
 MES_ENROLMENT_IMPORT_BATCH = int(os.environ.get("MES_ENROLMENT_IMPORT_BATCH", "5000"))
+# On PostgreSQL (set-based import): lines of the staged file checked and written per committed
+# chunk, the checkpoint with it; the database's memory per chunk, Python's stays flat.
+MES_ENROLMENT_IMPORT_CHUNK = int(os.environ.get("MES_ENROLMENT_IMPORT_CHUNK", "100000"))
 # Agenda (issue 10). An appointment without an end lasts 30 minutes in the iCalendar feed
 # ([GAP]: decided here); the feed's event UIDs use this domain (RFC 5545 §3.8.4.7).
 MES_APPOINTMENT_DEFAULT_LENGTH = timedelta(minutes=30)

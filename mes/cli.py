@@ -82,12 +82,15 @@ def main() -> None:
         from django.db import DatabaseError
 
         from mes.audit.tasks import schedule_next
+        from mes.enrolment.tasks import schedule_sweep
 
         # A checkpoint of the trace soon after the worker starts; each one plans the next.
+        # Likewise the daily timers of the espace's life (the next MES_ENROLMENT_SWEEP_AT).
         try:
             schedule_next(after=timedelta(seconds=30))
+            schedule_sweep()
         except DatabaseError as exc:  # not migrated yet: the worker says so itself
-            print(f"mes worker : point de contrôle non planifié ({exc})", file=sys.stderr)
+            print(f"mes worker : tâches périodiques non planifiées ({exc})", file=sys.stderr)
         args = ["db_worker", *args[1:]]
     from django.core.management import execute_from_command_line
 

@@ -8,6 +8,7 @@ app_name = "backoffice"
 
 urlpatterns = [
     path("connexion/", views.desk_login, name="login"),
+    path("connexion/code/", views.desk_login_code, name="login_code"),
     path("deconnexion/", views.desk_logout, name="logout"),
     path("", views.search, name="search"),
     path("profils/<uuid:citizen_id>/code/", views.resend, name="resend"),

@@ -5,7 +5,8 @@
   (/enrolement/activation/) with that code, her NIR, the card serial and her birth date, all
   shown on /enrolement/ in demo mode.
 - Sophie Martin, agent of the 3422, logs in at /guichet/connexion/ (sophie.3422, the demo
-  password) to find an espace by NIR, see its history, resend a code, record an opposition.
+  password, then the one-time code of the demo outbox) to find an espace by NIR, see its
+  history, resend a code, record an opposition.
 
 Idempotent: keyed on the INS and the username; a new code is sent only when Inès has none
 left that still works.
@@ -32,6 +33,8 @@ INES_INS = with_key("2900375056045")
 INES_SERIAL = "802500000212"
 INES_BIRTH = date(1990, 3, 10)
 AGENT = "sophie.3422"
+# Her login code (password + one-time code, like the Web PS) lands in the demo outbox.
+AGENT_EMAIL = "sophie.martin@3422.example.org"
 
 
 def load_enrolment_stories(today: date | None = None) -> dict[str, int]:
@@ -71,6 +74,8 @@ def load_enrolment_stories(today: date | None = None) -> dict[str, int]:
         ):
             lifecycle.code_send(espace, channel="email", actor=system_actor("demo"))
             created["codes provisoires"] = 1
+        # An agent made before the desk asked for a code gets her address (idempotent).
+        User.objects.filter(username=AGENT, email="").update(email=AGENT_EMAIL)
         if not User.objects.filter(username=AGENT).exists():
             user = User.objects.create_user(
                 username=AGENT,
@@ -78,6 +83,7 @@ def load_enrolment_stories(today: date | None = None) -> dict[str, int]:
                 kind=User.Kind.OPERATOR,
                 first_name="Sophie",
                 last_name="Martin",
+                email=AGENT_EMAIL,
             )
             SupportAgent.objects.create(user=user)
             created["conseillers du 3422"] = 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 import sys
 import time
 import uuid
@@ -33,8 +32,8 @@ from django.utils import timezone
 
 from mes.access.actors import system_actor
 from mes.identity.models import Citizen
-from mes.lib.ins import InsKind, InvalidIns, parse_ins
 
+from . import checks
 from .layout import COLUMNS
 from .models import (
     Espace,
@@ -43,18 +42,6 @@ from .models import (
     ImportRun,
     LegalRepresentation,
 )
-
-REQUIRED = ("ins", "nom_naissance", "prenoms", "sexe", "date_naissance", "numero_serie_vitale")
-LINKS = {
-    "mere": LegalRepresentation.Role.MOTHER,
-    "pere": LegalRepresentation.Role.FATHER,
-    "tuteur": LegalRepresentation.Role.GUARDIAN,
-}
-_PHONE = re.compile(r"^(?:\+33|0)[67]\d{8}$")
-_POSTCODE = re.compile(r"^\d{5}$|^2[AB]\d{3}$")
-_INSEE = re.compile(r"^[0-9][0-9AB]\d{3}$")
-# The usual shape (one @, a dotted domain, no spaces): the notice's delivery tells the rest.
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 
 
 class Interrupted(Exception):
@@ -83,82 +70,32 @@ class Person:
     parent_role: str
 
 
-def _fold(text: str) -> str:
-    return text.strip().casefold().replace("è", "e").replace("é", "e")
-
-
 def validate(values: list[str], line: int, today: date | None = None) -> Person:
-    """One row, checked; ValueError with a French reason otherwise."""
-    if len(values) != len(COLUMNS):
-        raise ValueError(f"{len(values)} colonnes au lieu de {len(COLUMNS)}")
-    row = dict(zip(COLUMNS, (v.strip() for v in values), strict=True))
-    for name in REQUIRED:
-        if not row[name]:
-            raise ValueError(f"colonne « {name} » vide")
-    kind = (row["type_ins"] or "NIR").upper()
-    if kind not in ("NIR", "NIA"):
-        raise ValueError("type_ins doit valoir NIR ou NIA")
-    try:
-        ins = parse_ins(row["ins"], InsKind(kind)).value
-    except InvalidIns as error:
-        raise ValueError(f"INS invalide : {error}") from error
-    try:
-        born = date.fromisoformat(row["date_naissance"])
-    except ValueError as error:
-        raise ValueError("date_naissance invalide (AAAA-MM-JJ attendu)") from error
-    if born > (today or timezone.localdate()) or born.year < 1890:
-        raise ValueError("date_naissance hors limites")
-    sex = row["sexe"].upper()
-    if sex not in ("F", "M", "I"):
-        raise ValueError("sexe doit valoir F, M ou I")
-    if row["email"] and (len(row["email"]) > 254 or not _EMAIL.match(row["email"])):
-        raise ValueError("adresse e-mail invalide")
-    phone = re.sub(r"[\s.]", "", row["telephone"])
-    if phone and not _PHONE.match(phone):
-        raise ValueError("téléphone mobile invalide")
-    if row["code_postal"] and not _POSTCODE.match(row["code_postal"]):
-        raise ValueError("code_postal invalide")
-    reachable = row["email"] or (row["adresse"] and row["code_postal"] and row["commune"])
-    if not reachable and not row["ins_parent"]:  # a child is reached through the parent
-        raise ValueError("ni e-mail ni adresse postale complète : impossible d'informer")
-    serial = row["numero_serie_vitale"]
-    if not serial.isdigit() or not 8 <= len(serial) <= 13:
-        raise ValueError("numero_serie_vitale : 8 à 13 chiffres")
-    if row["lieu_naissance"] and not _INSEE.match(row["lieu_naissance"]):
-        raise ValueError("lieu_naissance : code INSEE à 5 caractères")
-    parent_ins, parent_role = "", ""
-    if row["ins_parent"]:
-        try:
-            parent_ins = parse_ins(row["ins_parent"]).value
-        except InvalidIns as error:
-            raise ValueError(f"ins_parent invalide : {error}") from error
-        if parent_ins == ins:
-            raise ValueError("une personne ne peut pas être rattachée à elle-même")
-        parent_role = LINKS.get(_fold(row["lien_parent"]), "")
-        if not parent_role:
-            raise ValueError("lien_parent doit valoir mere, pere ou tuteur")
-    for name in ("nom_naissance", "prenoms", "nom_utilise", "prenom_utilise", "commune"):
-        if len(row[name]) > 100:
-            raise ValueError(f"colonne « {name} » trop longue")
+    """One row, checked (mes/enrolment/checks.py); ValueError with a French reason otherwise."""
+    reason = checks.reason_of(values, today or timezone.localdate())
+    if reason:
+        raise ValueError(reason)
+    row = checks.fields(values)
+    ins = checks.compact_ins(row["ins"])
     return Person(
         line=line,
         ins=ins,
-        ins_kind=kind,
+        ins_kind=(row["type_ins"] or "NIR").upper(),
         birth_name=row["nom_naissance"],
-        first_names=row["prenoms"][:200],
+        first_names=row["prenoms"],
         used_name=row["nom_utilise"],
         used_first_name=row["prenom_utilise"],
-        sex=sex,
-        birth_date=born,
+        sex=row["sexe"].upper(),
+        birth_date=date.fromisoformat(row["date_naissance"]),
         birth_place=row["lieu_naissance"] or ins[5:10],
         email=row["email"],
-        phone=phone,
-        address=row["adresse"][:200],
+        phone=checks.compact_phone(row["telephone"]),
+        address=row["adresse"],
         postcode=row["code_postal"],
         city=row["commune"],
-        vitale_serial=serial,
-        parent_ins=parent_ins,
-        parent_role=parent_role,
+        vitale_serial=row["numero_serie_vitale"],
+        parent_ins=checks.compact_ins(row["ins_parent"]) if row["ins_parent"] else "",
+        parent_role=checks.LINKS[checks.fold_link(row["lien_parent"])] if row["ins_parent"] else "",
     )
 
 
@@ -220,7 +157,7 @@ def _write_batch(people: list[Person], rejected: list[tuple[int, str]]) -> Batch
             continue
         if person.parent_ins and person.parent_ins not in ids:
             # Parents come before their children in the file (docs/enrolment-import.md).
-            result.rejected.append((person.line, "parent (ins_parent) inconnu ou rejeté"))
+            result.rejected.append((person.line, checks.PARENT_UNKNOWN))
             continue
         pk = uuid.uuid4()
         ids[person.ins] = pk
@@ -231,154 +168,6 @@ def _write_batch(people: list[Person], rejected: list[tuple[int, str]]) -> Batch
     links = [(ids[p.parent_ins], pk, p.parent_role, now) for p, pk in new if p.parent_ins]
     _insert_rows(citizens, espaces, links)
     result.created = len(new)
-    return result
-
-
-# --- PostgreSQL: one COPY into a staging table, then set-based statements ------------------------
-
-STAGE = "enrolment_import_stage"
-STAGE_COLS = (
-    "line int",
-    "ins text",
-    "ins_kind text",
-    "birth_name text",
-    "used_name text",
-    "first_names text",
-    "first_name text",
-    "used_first_name text",
-    "birth_date date",
-    "sex text",
-    "birth_place text",
-    "email text",
-    "vitale_serial text",
-    "phone text",
-    "address text",
-    "postcode text",
-    "city text",
-    "parent_ins text",
-    "parent_role text",
-)
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _stage_line(p: Person) -> str:
-    """One staged row in COPY's text format. The file holds one record per line, so only a
-    backslash or a tab can need escaping: the common case is a plain join."""
-    values = (
-        str(p.line),
-        p.ins,
-        p.ins_kind,
-        p.birth_name,
-        p.used_name,
-        p.first_names,
-        p.first_names.split()[0],
-        p.used_first_name,
-        p.birth_date.isoformat(),
-        p.sex,
-        p.birth_place,
-        p.email,
-        p.vitale_serial,
-        p.phone,
-        p.address,
-        p.postcode,
-        p.city,
-        p.parent_ins,
-        p.parent_role,
-    )
-    text = "\t".join(values)
-    if text.count("\t") != len(values) - 1 or "\\" in text:
-        text = "\t".join(v.translate(_COPY_ESCAPES) for v in values)
-    return text + "\n"
-
-
-# New citizens of the staging table (ON CONFLICT: a person already known is left as is), with
-# their espace NOT_NOTIFIED and, for a child, the espace's attachment and the legal
-# representation. {where} picks the rows: without a parent, or with a parent now known.
-_INSERT = f"""
-WITH new AS (
-    INSERT INTO identity_citizen (id, ins, ins_kind, identity_status, birth_name, used_name,
-        first_names, first_name, used_first_name, birth_date, sex, birth_place_insee, email,
-        created_at)
-    SELECT gen_random_uuid(), s.ins, s.ins_kind, %(status)s, s.birth_name, s.used_name,
-        s.first_names, s.first_name, s.used_first_name, s.birth_date, s.sex, s.birth_place,
-        s.email, %(now)s
-    FROM {STAGE} s WHERE {{where}} ORDER BY s.line
-    ON CONFLICT (ins) DO NOTHING
-    RETURNING id, ins
-), rows AS (
-    SELECT new.id, s.*, parent.id AS parent_id
-    FROM new JOIN {STAGE} s ON s.ins = new.ins
-    LEFT JOIN identity_citizen parent ON parent.ins = s.parent_ins AND s.parent_ins <> ''
-), espaces AS (
-    INSERT INTO enrolment_espace (citizen_id, state, state_changed_at, vitale_serial, phone,
-        address, postcode, city, attached_to_id, notice_channel, code_failures)
-    SELECT id, %(state)s, %(now)s, vitale_serial, phone, address, postcode, city, parent_id, '', 0
-    FROM rows
-), links AS (
-    INSERT INTO enrolment_legalrepresentation (representative_id, represented_id, role,
-        started_at)
-    SELECT parent_id, id, parent_role, %(now)s FROM rows WHERE parent_id IS NOT NULL
-    ON CONFLICT DO NOTHING
-)
-SELECT count(*) FROM new
-"""  # noqa: S608 - table names are constants
-_NO_PARENT = "s.parent_ins = ''"
-_PARENT_KNOWN = (
-    "s.parent_ins <> '' AND EXISTS (SELECT 1 FROM identity_citizen p WHERE p.ins = s.parent_ins)"
-)
-_PARENT_MISSING = f"""
-SELECT s.line FROM {STAGE} s
-WHERE s.parent_ins <> ''
-  AND NOT EXISTS (SELECT 1 FROM identity_citizen c WHERE c.ins = s.ins)
-ORDER BY s.line
-"""  # noqa: S608 - table names are constants
-
-
-def _write_batch_postgresql(people: list[Person], rejected: list[tuple[int, str]]) -> BatchResult:
-    """The batch in a handful of statements, whatever its size: COPY into a temporary staging
-    table, then INSERT … SELECT … ON CONFLICT DO NOTHING into citizen, espace and legal
-    representation. A person named twice in the batch is staged once (the first line)."""
-    result = BatchResult(rejected=list(rejected))
-    seen: set[str] = set()
-    lines: list[str] = []
-    for person in people:
-        if person.ins in seen:
-            result.already_known += 1
-            continue
-        seen.add(person.ins)
-        lines.append(_stage_line(person))
-    params: dict[str, str | datetime] = {
-        "status": Citizen.IdentityStatus.VALI,  # insurer's reference data (RNIAM), not yet QUAL
-        "state": EspaceState.NOT_NOTIFIED,
-        "now": timezone.now(),
-    }
-    with connection.cursor() as cursor:
-        # ON COMMIT DELETE ROWS: the staging table is empty at each batch's start.
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ({', '.join(STAGE_COLS)}) "
-            "ON COMMIT DELETE ROWS"
-        )
-        # And emptied here too: inside an outer transaction (a test's), there is no commit.
-        cursor.execute(f"TRUNCATE {STAGE}")
-        if lines:
-            with cursor.cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
-                copy.write("".join(lines).encode())
-        cursor.execute(f"ANALYZE {STAGE}")
-        cursor.execute(_INSERT.format(where=_NO_PARENT), params)
-        result.created += cursor.fetchone()[0]
-        # A child whose parent is a child of the same batch comes in on the next round.
-        while True:
-            cursor.execute(_INSERT.format(where=_PARENT_KNOWN), params)
-            created = cursor.fetchone()[0]
-            result.created += created
-            if not created:
-                break
-        cursor.execute(_PARENT_MISSING)
-        missing = [line for (line,) in cursor.fetchall()]
-    # Parents come before their children in the file (docs/enrolment-import.md).
-    result.rejected += [(line, "parent (ins_parent) inconnu ou rejeté") for line in missing]
-    result.already_known += len(seen) - result.created - len(missing)
     return result
 
 
@@ -422,7 +211,7 @@ def _citizen_row(p: Person, pk: uuid.UUID, now: datetime) -> tuple[Any, ...]:
         p.birth_name,
         p.used_name,
         p.first_names,
-        p.first_names.split()[0],
+        checks.first_word(p.first_names),
         p.used_first_name,
         p.birth_date,
         p.sex,
@@ -471,12 +260,13 @@ def _insert_rows(citizens: list[tuple], espaces: list[tuple], links: list[tuple]
 
 @dataclass
 class Progress:
-    """A progress line on stderr: rows, rate, share done and ETA (from bytes read)."""
+    """A progress line on stderr: rows, rate, share done and ETA (from the position reached
+    out of the total: bytes read, or lines checked)."""
 
-    total_bytes: int
+    total: int
     out: IO[str] | None = sys.stderr
     started: float = field(default_factory=time.monotonic)
-    start_offset: int = 0
+    start: int = 0
     rows: int = 0
 
     def update(self, rows: int, offset: int) -> None:
@@ -485,9 +275,9 @@ class Progress:
             return
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = self.rows / elapsed
-        done = offset / max(self.total_bytes, 1)
-        bytes_rate = (offset - self.start_offset) / elapsed
-        eta = (self.total_bytes - offset) / bytes_rate if bytes_rate else 0
+        done = offset / max(self.total, 1)
+        position_rate = (offset - self.start) / elapsed
+        eta = (self.total - offset) / position_rate if position_rate else 0
         width = 30
         bar = "█" * int(done * width) + "·" * (width - int(done * width))
         self.out.write(
@@ -505,22 +295,59 @@ def import_file(
     batch_size: int | None = None,
     progress_out: IO[str] | None = sys.stderr,
     interrupt_after: int | None = None,
+    engine: str | None = None,
 ) -> ImportRun:
     """Load the affiliation file (resuming a run of the same file where it stopped).
 
+    engine: "sql" (PostgreSQL's default: the file COPYed into a staging table, every check
+    and write set-based, mes/enrolment/import_sql.py) or "rows" (SQLite's: each row checked
+    in Python, batches written with the ORM). Both give the same people and the same reasons.
+    batch_size: lines per committed batch (default MES_ENROLMENT_IMPORT_BATCH, or
+    MES_ENROLMENT_IMPORT_CHUNK for the SQL path).
     interrupt_after: for the tests, a crash inside the N-th batch's transaction (its writes
     roll back with its checkpoint). Raises ValueError for a file that is not the layout.
     """
     check_header(path)
-    batch_size = batch_size or settings.MES_ENROLMENT_IMPORT_BATCH
+    engine = engine or ("sql" if connection.vendor == "postgresql" else "rows")
     run, _ = ImportRun.objects.get_or_create(
         sha256=file_sha256(path), defaults={"file_name": str(path)}
     )
     if run.finished_at is not None:
         return run
-    progress = Progress(
-        total_bytes=path.stat().st_size, out=progress_out, start_offset=run.byte_offset
-    )
+    if engine == "sql":
+        from . import import_sql
+
+        import_sql.import_staged(
+            run,
+            path,
+            chunk=batch_size or settings.MES_ENROLMENT_IMPORT_CHUNK,
+            progress_out=progress_out,
+            interrupt_after=interrupt_after,
+        )
+    else:
+        _import_rows(
+            run,
+            path,
+            batch_size=batch_size or settings.MES_ENROLMENT_IMPORT_BATCH,
+            progress_out=progress_out,
+            interrupt_after=interrupt_after,
+        )
+    run.finished_at = timezone.now()
+    run.save(update_fields=["finished_at"])
+    if progress_out is not None:
+        progress_out.write("\n")
+    return run
+
+
+def _import_rows(
+    run: ImportRun,
+    path: Path,
+    *,
+    batch_size: int,
+    progress_out: IO[str] | None,
+    interrupt_after: int | None,
+) -> None:
+    progress = Progress(total=path.stat().st_size, out=progress_out, start=run.byte_offset)
     batches = 0
     today = timezone.localdate()
     with path.open("rb") as f:
@@ -541,11 +368,6 @@ def import_file(
         batches += 1
         _commit(run, people, rejected, last, crash=batches == interrupt_after)
         progress.update(len(people) + len(rejected), last[1])
-    run.finished_at = timezone.now()
-    run.save(update_fields=["finished_at"])
-    if progress_out is not None:
-        progress_out.write("\n")
-    return run
 
 
 def _commit(
@@ -557,10 +379,7 @@ def _commit(
     crash: bool,
 ) -> None:
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            result = _write_batch_postgresql(people, rejected)
-        else:
-            result = _write_batch(people, rejected)
+        result = _write_batch(people, rejected)
         ImportRejection.objects.bulk_create(
             [ImportRejection(run=run, line=n, reason=why) for n, why in result.rejected],
             ignore_conflicts=True,

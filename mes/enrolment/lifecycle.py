@@ -14,12 +14,15 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
+from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model, ProtectedError, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -750,15 +753,57 @@ class SweepReport:
     purged: int = 0
     majorities: int = 0
     letters: list[notices.Notice] | None = None
+    skipped: bool = False  # another sweep was running
+
+
+# One sweep at a time on PostgreSQL (two workers, or the command beside the worker): a
+# session advisory lock, released when the sweep ends (or its connection closes).
+_SWEEP_LOCK = 0x4D45_5357  # "MESW"
+
+
+@contextmanager
+def _one_sweep_at_a_time() -> Iterator[bool]:
+    if connection.vendor != "postgresql":
+        yield True  # SQLite lets one writer in at a time anyway
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_SWEEP_LOCK])
+        got = bool(cursor.fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_SWEEP_LOCK])
+
+
+def _due(step: Callable[[], object]) -> bool:
+    """Run one transition; False when the state changed meanwhile (the person opposed, or
+    another sweep got there first): the transition re-checks under its row lock."""
+    try:
+        step()
+    except EnrolmentRefused:
+        return False
+    return True
 
 
 def sweep(*, batch: int = 1000) -> SweepReport:
-    """Run every due timer once (the daily job `mes enrolment sweep`), in bounded batches:
-    the opposition window (→ CREATED), suspension without objection (→ CLOSED), the archive
-    period or express deletion (→ PURGED), the 18th birthdays."""
+    """Run every due timer once (the daily job `mes enrolment sweep`, and the worker's task
+    mes.enrolment.tasks.sweep_timers), in bounded batches: the opposition window
+    (→ CREATED), suspension without objection (→ CLOSED), the archive period or express
+    deletion (→ PURGED), the 18th birthdays. Idempotent: what is done is no longer due."""
+    report = SweepReport(letters=[])
+    with _one_sweep_at_a_time() as alone:
+        if not alone:
+            report.skipped = True
+            return report
+        _sweep(report, batch)
+    return report
+
+
+def _sweep(report: SweepReport, batch: int) -> None:
     actor = system_actor("enrolement")
     now = timezone.now()
-    report = SweepReport(letters=[])
     window_end = now - settings.MES_ENROLMENT_OPPOSITION_WINDOW
     while ids := list(
         Espace.objects.filter(state=S.NOTIFIED, notified_at__lte=window_end).values_list(
@@ -766,19 +811,18 @@ def sweep(*, batch: int = 1000) -> SweepReport:
         )[:batch]
     ):
         for pk in ids:
-            espace_create(actor=actor, espace=Espace(pk=pk))
-            report.created += 1
+            report.created += _due(partial(espace_create, actor=actor, espace=Espace(pk=pk)))
     suspension_end = now - settings.MES_ENROLMENT_SUSPENSION_TO_CLOSURE
     for citizen in Citizen.objects.filter(
         espace__state=S.SUSPENDED, espace__suspended_at__lte=suspension_end
     ).iterator(chunk_size=batch):
-        espace_close(actor=actor, citizen=citizen, channel=AUTOMATIC)
-        report.closed += 1
+        report.closed += _due(
+            partial(espace_close, actor=actor, citizen=citizen, channel=AUTOMATIC)
+        )
     for citizen in Citizen.objects.filter(
         espace__state=S.CLOSED, espace__purge_due_at__lte=now
     ).iterator(chunk_size=batch):
-        espace_purge(actor=actor, citizen=citizen)
-        report.purged += 1
+        report.purged += _due(partial(espace_purge, actor=actor, citizen=citizen))
     adult_born_before = _years_ago(timezone.localdate(), settings.MES_MAJORITY_AGE)
     for citizen in Citizen.objects.filter(
         representative_links__in=LegalRepresentation.objects.current(),
@@ -791,7 +835,15 @@ def sweep(*, batch: int = 1000) -> SweepReport:
         if result and not result.emailed:
             assert report.letters is not None
             report.letters.append(result.notice)
-    return report
+
+
+def write_letters(letters: list[notices.Notice], *, prefix: str) -> Path:
+    """One PDF of postal letters for the printing service (var/enrolment/courriers/)."""
+    target = settings.VAR_DIR / "enrolment" / "courriers"
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{prefix}-{timezone.now():%Y%m%d-%H%M%S-%f}.pdf"
+    path.write_bytes(notices.letters_pdf(letters))
+    return path
 
 
 def _minority_representations(citizen: Citizen) -> QuerySet[LegalRepresentation]:

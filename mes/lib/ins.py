@@ -15,7 +15,19 @@ OID_INS_NIA = "1.2.250.1.213.1.4.9"
 OID_INS_NIR_TEST = "1.2.250.1.213.1.4.10"
 OID_INS_NIA_TEST = "1.2.250.1.213.1.4.11"
 
-_SHAPE = re.compile(r"^[1-478]\d{4}(?:\d{2}|2[AB])\d{6}\d{2}$")
+# ASCII digits only (a Unicode digit would pass \d and int()); the import's SQL uses the same.
+SHAPE = r"^[1-478][0-9]{4}(?:[0-9]{2}|2[AB])[0-9]{6}[0-9]{2}$"
+_SHAPE = re.compile(SHAPE)
+
+
+# The messages, also used by the import's checks in SQL (mes/enrolment/checks.py).
+MESSAGE_EMPTY = "Saisissez le numéro INS (15 caractères, clé comprise)."
+MESSAGE_LENGTH = "Le numéro INS doit compter 15 caractères, clé comprise ({n} saisis)."
+MESSAGE_SHAPE = (
+    "Le numéro INS n'a pas la bonne forme : 15 chiffres (2A ou 2B pour un département "
+    "de naissance en Corse)."
+)
+MESSAGE_KEY = "La clé du numéro INS ne correspond pas : vérifiez les 15 caractères."
 
 
 class InsKind(StrEnum):
@@ -60,18 +72,13 @@ def parse_ins(raw: str, kind: InsKind = InsKind.NIR) -> Ins:
     """Return the INS or raise InvalidIns with a message saying what is wrong."""
     value = normalise(raw)
     if not value:
-        raise InvalidIns("Saisissez le numéro INS (15 caractères, clé comprise).")
+        raise InvalidIns(MESSAGE_EMPTY)
     if len(value) != 15:
-        raise InvalidIns(
-            f"Le numéro INS doit compter 15 caractères, clé comprise ({len(value)} saisis)."
-        )
+        raise InvalidIns(MESSAGE_LENGTH.format(n=len(value)))
     if not _SHAPE.match(value):
-        raise InvalidIns(
-            "Le numéro INS n'a pas la bonne forme : 15 chiffres (2A ou 2B pour un département "
-            "de naissance en Corse)."
-        )
+        raise InvalidIns(MESSAGE_SHAPE)
     if int(value[13:]) != key_of(value[:13]):
-        raise InvalidIns("La clé du numéro INS ne correspond pas : vérifiez les 15 caractères.")
+        raise InvalidIns(MESSAGE_KEY)
     return Ins(value=value, kind=kind)
 
 

@@ -4,6 +4,7 @@ sees a document, and nobody else gets into the desk."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -15,17 +16,27 @@ from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.backoffice.models_desk import SupportAgent
 from mes.conftest import PASSWORD, make_citizen, make_pdf, pro
 from mes.enrolment.models import Espace, EspaceState
-from mes.identity.models import User
+from mes.identity.models import OneTimeCode, User
 from mes.records import actions as records
 
 
 @pytest.fixture
 def sophie(db):
     user = User.objects.create_user(
-        username="sophie.agent", password=PASSWORD, kind=User.Kind.OPERATOR, first_name="Sophie"
+        username="sophie.agent",
+        password=PASSWORD,
+        kind=User.Kind.OPERATOR,
+        first_name="Sophie",
+        email="sophie@3422.example.org",
     )
     SupportAgent.objects.create(user=user)
     return user
+
+
+def emailed_code() -> str:
+    match = re.search(r"\b(\d{6})\b", mail.outbox[-1].body)
+    assert match, mail.outbox[-1].body
+    return match.group(1)
 
 
 @pytest.fixture
@@ -33,7 +44,10 @@ def desk(client, sophie):
     response = client.post(
         reverse("backoffice:login"), {"identifier": "sophie.agent", "password": PASSWORD}
     )
-    assert response.status_code == 302
+    assert response.url == reverse("backoffice:login_code")
+    response = client.post(reverse("backoffice:login_code"), {"code": emailed_code()})
+    assert response.url == reverse("backoffice:search")
+    mail.outbox.clear()
     return client
 
 
@@ -125,4 +139,58 @@ def test_nobody_but_an_agent_gets_in(client, camille, dr_martin, sophie):
     assert response.status_code == 200
     assert client.post(reverse("backoffice:oppose", args=[camille.pk])).status_code == 302
     assert not Trace.objects.filter(action=TraceAction.SUPPORT_CONSULT).exists()
+    assert mail.outbox == []
+
+
+def test_the_password_alone_does_not_open_the_desk_the_emailed_code_does(client, sophie):
+    response = client.post(
+        reverse("backoffice:login"), {"identifier": "sophie.agent", "password": PASSWORD}
+    )
+    assert response.url == reverse("backoffice:login_code")
+    assert mail.outbox[-1].to == ["sophie@3422.example.org"]
+    assert client.get(reverse("backoffice:search")).status_code == 302  # not logged in yet
+    page = client.get(reverse("backoffice:login_code")).content.decode()
+    assert "s•••@3422.example.org" in page
+    code = emailed_code()
+    wrong = "000000" if code != "000000" else "111111"
+    response = client.post(reverse("backoffice:login_code"), {"code": wrong})
+    assert response.status_code == 200 and "incorrect" in response.content.decode()
+    assert client.get(reverse("backoffice:search")).status_code == 302
+    response = client.post(reverse("backoffice:login_code"), {"code": code})
+    assert response.url == reverse("backoffice:search")
+    assert client.get(reverse("backoffice:search")).status_code == 200
+    # The code is used up.
+    assert OneTimeCode.objects.get(user=sophie).used_at is not None
+
+
+def test_guessing_the_code_stops_after_the_allowed_attempts(client, sophie, settings):
+    client.post(reverse("backoffice:login"), {"identifier": "sophie.agent", "password": PASSWORD})
+    code = emailed_code()
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(settings.MES_OTP_MAX_ATTEMPTS):
+        client.post(reverse("backoffice:login_code"), {"code": wrong})
+    response = client.post(reverse("backoffice:login_code"), {"code": code})
+    assert response.status_code == 200  # the right code no longer works: ask a new one
+    assert client.get(reverse("backoffice:search")).status_code == 302
+
+
+def test_the_code_page_without_a_password_step_goes_back_to_the_login(client, sophie):
+    assert client.get(reverse("backoffice:login_code")).url == reverse("backoffice:login")
+    response = client.post(reverse("backoffice:login_code"), {"code": "123456"})
+    assert response.url == reverse("backoffice:login")
+    assert mail.outbox == []
+
+
+def test_an_operator_who_is_not_an_agent_gets_no_code(client, db):
+    User.objects.create_user(
+        username="ops.only",
+        password=PASSWORD,
+        kind=User.Kind.OPERATOR,
+        email="ops@example.org",
+    )
+    response = client.post(
+        reverse("backoffice:login"), {"identifier": "ops.only", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert "Identifiant ou mot de passe incorrect." in response.content.decode()
     assert mail.outbox == []

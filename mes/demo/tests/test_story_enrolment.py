@@ -49,4 +49,7 @@ def test_the_agent_of_the_demo_logs_in(client, db):
     response = client.post(
         reverse("backoffice:login"), {"identifier": "sophie.3422", "password": DEMO_PASSWORD}
     )
-    assert response.status_code == 302
+    assert response.url == reverse("backoffice:login_code")
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    response = client.post(reverse("backoffice:login_code"), {"code": code})
+    assert response.url == reverse("backoffice:search")

@@ -20,7 +20,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="operation", required=True)
         imp = sub.add_parser("import", help="importer un fichier d'affiliation (CSV)")
         imp.add_argument("file", type=Path)
-        imp.add_argument("--batch", type=int, default=settings.MES_ENROLMENT_IMPORT_BATCH)
+        imp.add_argument("--batch", type=int, default=None, help="lignes par lot validé (reprise)")
         imp.add_argument(
             "--no-notices", action="store_true", help="charger sans envoyer les informations"
         )
@@ -37,8 +37,12 @@ class Command(BaseCommand):
             self._notify(options["letters_dir"])
         else:
             report = lifecycle.sweep()
+            if report.skipped:
+                self.stdout.write("Un autre balayage est en cours : rien à faire ici.")
+                return
             if report.letters:
-                self._letters(report.letters, None)
+                path = lifecycle.write_letters(report.letters, prefix="majorite")
+                self.stdout.write(f"Courriers de majorité : {path}")
             self.stdout.write(
                 f"Créés : {report.created} · clôturés : {report.closed} · supprimés : "
                 f"{report.purged} · passages à la majorité : {report.majorities}"
@@ -74,14 +78,3 @@ class Command(BaseCommand):
             f"Informations envoyées : {report.emailed} par e-mail, {report.letters} par "
             f"courrier ({len(report.letter_files)} fichier(s) PDF dans {target})."
         )
-
-    def _letters(self, letters: list[Any], letters_dir: Path | None) -> None:
-        from django.utils import timezone
-
-        from mes.enrolment.notices import letters_pdf
-
-        target = letters_dir or settings.VAR_DIR / "enrolment" / "courriers"
-        target.mkdir(parents=True, exist_ok=True)
-        path = target / f"majorite-{timezone.now():%Y%m%d-%H%M%S}.pdf"
-        path.write_bytes(letters_pdf(letters))
-        self.stdout.write(f"Courriers de majorité : {path}")

@@ -1,0 +1,228 @@
+"""The two import paths agree: the same file of good and bad rows through the row path (each
+row checked in Python, the ORM) and the set-based SQL path of PostgreSQL (the file COPYed
+into a staging table, every check in SQL) loads the same people with the same data and
+rejects the same lines for the same reasons. Each check is written once, in both forms side
+by side (mes/enrolment/checks.py); this test is what holds them together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from mes.enrolment import checks, importer
+from mes.enrolment.models import Espace, ImportRejection, ImportRun, LegalRepresentation
+from mes.identity.models import Citizen
+from mes.lib.ins import with_key
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the SQL path is PostgreSQL's"
+)
+
+HEADER = ";".join(importer.COLUMNS)
+
+
+def line(first13: str = "", **kw: str) -> str:
+    values = {
+        "ins": kw.pop("ins", with_key(first13) if first13 else ""),
+        "type_ins": "NIR",
+        "nom_naissance": "Martin",
+        "prenoms": "Alice Marie",
+        "nom_utilise": "",
+        "prenom_utilise": "",
+        "sexe": "F",
+        "date_naissance": "1980-01-15",
+        "lieu_naissance": "",
+        "email": "a@example.org",
+        "telephone": "06 12 34 56 78",
+        "adresse": "1 rue de la Paix",
+        "code_postal": "75002",
+        "commune": "Paris",
+        "numero_serie_vitale": "12345678901",
+        "ins_parent": "",
+        "lien_parent": "",
+    }
+    values.update(kw)
+    return ";".join(values[c] for c in importer.COLUMNS)
+
+
+PARENT = "2800175056011"
+CORSICA = "180012A123456"
+LINES = [
+    line(PARENT),  # 2 a parent
+    line(
+        "1150375056033", email="", ins_parent=with_key(PARENT), lien_parent="MÈRE"
+    ),  # child, accent
+    line(CORSICA, email="", telephone="+33 7.12.34.56.78"),  # Corsica, letter, phone
+    line(ins=with_key(CORSICA)[:-2] + "00"),  # Corsica, wrong key
+    line("2800175056012", type_ins="nia", sexe="i", lieu_naissance="2B033"),  # case
+    line("2800175056013", date_naissance="2000-02-29"),  # leap day
+    line("2800175056014", date_naissance="1900-02-29"),  # not a leap year
+    line("2800175056015", date_naissance="1889-12-31"),  # too old
+    line("2800175056016", date_naissance="2999-01-01"),  # future
+    line("2800175056017", date_naissance="15/01/1980"),
+    line("2800175056018", date_naissance="1980-13-01"),
+    line("2800175056019", sexe="X"),
+    line("2800175056020", email="pas@un mail"),
+    line("2800175056021", email="x" * 250 + "@example.org"),
+    line("2800175056022", telephone="01 23 45 67 89"),
+    line("2800175056023", code_postal="7500"),
+    line("2800175056024", email="", adresse=""),  # no way to reach
+    line("2800175056025", numero_serie_vitale="12"),
+    line("2800175056026", lieu_naissance="ABCDE"),
+    line("2800175056027", ins_parent="123", lien_parent="mere"),
+    line("2800175056028", ins_parent=with_key("2800175056028"), lien_parent="mere"),
+    line("2800175056029", ins_parent=with_key(PARENT), lien_parent="oncle"),
+    line("2800175056030", nom_naissance="N" * 101),
+    line("2800175056031", prenoms="P" * 101),
+    line("2800175056032", adresse="A" * 201),
+    line("2800175056034", type_ins="XYZ"),
+    line(ins="12345"),  # too short
+    line(ins="28001750560AB12"),  # wrong shape
+    line(""),  # empty INS
+    line("2800175056035", nom_naissance=""),
+    "pas;assez;de;colonnes",
+    line("2800175056036") + ";de trop",
+    "",  # a blank line: skipped, still counted
+    line("2800175056037", nom_naissance='"Dupont; dit ""le Grand"""'),  # quoted, with ;
+    line("2800175056038", nom_naissance="O\\Neil\tTab"),  # backslash and tab
+    line(ins=" " + with_key("2800175056039") + "\u00a0"),  # spaces around
+    line(PARENT, prenoms="Autre"),  # the same INS again: known
+    line(
+        "1150375056044", email="", ins_parent=with_key("1150375056055"), lien_parent="pere"
+    ),  # later
+    line("1150375056055", email="", adresse="", ins_parent=with_key(PARENT), lien_parent="tuteur"),
+    line(
+        "1150375056066",
+        email="",
+        adresse="",
+        ins_parent=with_key("2990175056099"),
+        lien_parent="pere",
+    ),
+    line("2700675056012", email="known@example.org"),  # already in the database
+    line("2800175056040") + "\r",  # a CRLF line end
+]
+
+
+def write(tmp_path: Path) -> Path:
+    path = tmp_path / "affiliation.csv"
+    path.write_text("\n".join([HEADER, *LINES]) + "\n", encoding="utf-8")
+    return path
+
+
+def outcome() -> dict:
+    people = {
+        c.ins: (
+            c.ins_kind,
+            c.identity_status,
+            c.birth_name,
+            c.used_name,
+            c.first_names,
+            c.first_name,
+            c.used_first_name,
+            c.birth_date,
+            c.sex,
+            c.birth_place_insee,
+            c.email,
+            c.espace.state,
+            c.espace.vitale_serial,
+            c.espace.phone,
+            c.espace.address,
+            c.espace.postcode,
+            c.espace.city,
+            c.espace.attached_to.ins if c.espace.attached_to else None,
+        )
+        for c in Citizen.objects.select_related("espace", "espace__attached_to")
+    }
+    links = set(
+        LegalRepresentation.objects.values_list("representative__ins", "represented__ins", "role")
+    )
+    rejections = sorted(ImportRejection.objects.values_list("line", "reason"))
+    run = ImportRun.objects.get()
+    return {
+        "people": people,
+        "links": links,
+        "rejections": rejections,
+        "counts": (run.created, run.already_known, run.rejected),
+    }
+
+
+def known_person() -> None:
+    citizen = Citizen.objects.create(
+        ins=with_key("2700675056012"),
+        birth_name="Connue",
+        first_names="Déjà",
+        first_name="Déjà",
+        birth_date="1970-06-06",
+        sex="F",
+        birth_place_insee="75056",
+    )
+    Espace.objects.create(citizen=citizen, state="active", vitale_serial="12345678")
+
+
+def reset() -> None:
+    ImportRun.objects.all().delete()
+    Citizen.objects.all().delete()
+    known_person()
+
+
+@pytest.mark.parametrize("rows_batch,sql_chunk", [(4, 3), (1000, 1000), (1, 7)])
+def test_the_row_path_and_the_sql_path_agree(db, tmp_path, rows_batch, sql_chunk):
+    path = write(tmp_path)
+    reset()
+    importer.import_file(path, batch_size=rows_batch, progress_out=None, engine="rows")
+    by_rows = outcome()
+    reset()
+    importer.import_file(path, batch_size=sql_chunk, progress_out=None, engine="sql")
+    by_sql = outcome()
+
+    assert by_sql["rejections"] == by_rows["rejections"]
+    assert by_sql["people"] == by_rows["people"]
+    assert by_sql == by_rows
+    # And the outcome is the one intended, not merely the same mistake twice.
+    reasons = dict(by_sql["rejections"])
+    assert len(reasons) == by_sql["counts"][2]
+    expected = {
+        5: "La clé du numéro INS ne correspond pas",
+        8: "date_naissance invalide",
+        9: "date_naissance hors limites",
+        10: "date_naissance hors limites",
+        11: "date_naissance invalide",
+        12: "date_naissance invalide",
+        13: "sexe doit valoir",
+        14: "adresse e-mail invalide",
+        15: "adresse e-mail invalide",
+        16: "téléphone mobile invalide",
+        17: "code_postal invalide",
+        18: "impossible d'informer",
+        19: "numero_serie_vitale",
+        20: "lieu_naissance",
+        21: "ins_parent invalide : Le numéro INS doit compter 15 caractères, clé comprise (3",
+        22: "rattachée à elle-même",
+        23: "lien_parent doit valoir",
+        24: "« nom_naissance » trop longue",
+        25: "premier prénom trop long",
+        26: "« adresse » trop longue",
+        27: "type_ins doit valoir NIR ou NIA",
+        28: "INS invalide : Le numéro INS doit compter 15 caractères, clé comprise (5 saisis).",
+        29: "INS invalide : Le numéro INS n'a pas la bonne forme",
+        30: "colonne « ins » vide",
+        31: "colonne « nom_naissance » vide",
+        32: "4 colonnes au lieu de 17",
+        33: "18 colonnes au lieu de 17",
+        39: checks.PARENT_UNKNOWN,  # its parent comes on the next line
+        41: checks.PARENT_UNKNOWN,
+    }
+    assert set(reasons) == set(expected)
+    for number, reason in expected.items():
+        assert reason in reasons[number], (number, reasons[number])
+    people = by_sql["people"]
+    assert people[with_key("2800175056037")][2] == 'Dupont; dit "le Grand"'
+    assert people[with_key("2800175056038")][2] == "O\\Neil\tTab"
+    assert people[with_key(CORSICA)][13] == "+33712345678"
+    assert people[with_key("2800175056012")][:1] == ("NIA",)
+    assert people[with_key("1150375056033")][-1] == with_key(PARENT)
+    assert with_key("2800175056039") in people and with_key("2800175056040") in people
+    # Created: every good line but the repeated INS and the person already known.
+    assert by_sql["counts"] == (len(people) - 1, 2, len(expected))
