@@ -18,6 +18,7 @@ from PIL import Image
 from mes.access.decision import decide_exchange
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.backoffice.models_desk import SupportAgent
+from mes.backoffice.testing import desk_login
 from mes.catalogue.actors import app_actor
 from mes.catalogue.models import DataCategory, ExchangeAction, Pairing, Service, ServiceReport
 from mes.catalogue.tasks import lapse_overdue_pairings
@@ -33,7 +34,11 @@ MEASURES_WRITE = (DataCategory.MEASURES, ExchangeAction.WRITE)
 
 def _operator_user(username: str, role: str) -> User:
     user = User.objects.create_user(
-        username=username, password=PASSWORD, kind=User.Kind.OPERATOR, first_name="Opérateur"
+        username=username,
+        password=PASSWORD,
+        kind=User.Kind.OPERATOR,
+        first_name="Opérateur",
+        email=f"{username}@guichet.example.org",  # the login's code is e-mailed
     )
     SupportAgent.objects.create(user=user, role=role)
     return user
@@ -42,9 +47,7 @@ def _operator_user(username: str, role: str) -> User:
 @pytest.fixture
 def operator(client, db):
     _operator_user("nadia.catalogue", SupportAgent.Role.CATALOGUE)
-    response = client.post(
-        reverse("backoffice:login"), {"identifier": "nadia.catalogue", "password": PASSWORD}
-    )
+    response = desk_login(client, "nadia.catalogue")
     assert response.status_code == 302
     # The desk's landing sends a catalogue operator to their own pages.
     landing = client.get(response["Location"])
@@ -56,7 +59,7 @@ def operator(client, db):
 @pytest.fixture
 def agent_client(client, db):
     _operator_user("sophie.agent", SupportAgent.Role.ADVISER)
-    client.post(reverse("backoffice:login"), {"identifier": "sophie.agent", "password": PASSWORD})
+    desk_login(client, "sophie.agent")
     return client
 
 

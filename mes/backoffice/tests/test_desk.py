@@ -4,7 +4,6 @@ sees a document, and nobody else gets into the desk."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
@@ -14,6 +13,7 @@ from django.urls import reverse
 from mes.access.decision import Action, decide
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.backoffice.models_desk import SupportAgent
+from mes.backoffice.testing import desk_login, emailed_code
 from mes.conftest import PASSWORD, make_citizen, make_pdf, pro
 from mes.enrolment.models import Espace, EspaceState
 from mes.identity.models import OneTimeCode, User
@@ -33,21 +33,10 @@ def sophie(db):
     return user
 
 
-def emailed_code() -> str:
-    match = re.search(r"\b(\d{6})\b", mail.outbox[-1].body)
-    assert match, mail.outbox[-1].body
-    return match.group(1)
-
-
 @pytest.fixture
 def desk(client, sophie):
-    response = client.post(
-        reverse("backoffice:login"), {"identifier": "sophie.agent", "password": PASSWORD}
-    )
-    assert response.url == reverse("backoffice:login_code")
-    response = client.post(reverse("backoffice:login_code"), {"code": emailed_code()})
+    response = desk_login(client, "sophie.agent")
     assert response.url == reverse("backoffice:search")
-    mail.outbox.clear()
     return client
 
 
