@@ -131,6 +131,9 @@ class TraceAction(models.TextChoices):
     SHARE_LINK_CREATE = "CREATION_LIEN_PARTAGE", "Création d'un lien de partage"
     SHARE_LINK_REVOKE = "REVOCATION_LIEN_PARTAGE", "Révocation d'un lien de partage"
     SHARE_LINK_OPEN = "OUVERTURE_LIEN_PARTAGE", "Ouverture d'un lien de partage"
+    # catalogue (issue 11): the service's name goes in document_title
+    SERVICE_PAIR = "SYNCHRO_SERVICE", "Synchronisation d'un service"
+    SERVICE_TOKEN = "JETON_SERVICE", "Jeton d'un service synchronisé"
 
 
 class TraceOutcome(models.TextChoices):

@@ -242,3 +242,28 @@ class ServiceReport(models.Model):
     comment = models.TextField(max_length=2000, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     handled_at = models.DateTimeField(null=True, blank=True)
+
+
+class ServiceDevice(models.Model):
+    """A device (PhdDevice) a service declared while sending measures (mes-spec §9.2): created
+    once per identifier by the Bundle's conditional create (`ifNoneExist`), then found again, so
+    that the transaction answers 201 the first time and 200 after. The identifier's OID sits
+    under the service's root OID."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="devices")
+    system = models.CharField(max_length=80)  # urn:oid:<OID>
+    value = models.CharField(max_length=100)
+    display = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "system", "value"], name="one_device_per_identifier"
+            )
+        ]
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.system}|{self.value}"
