@@ -1,0 +1,11 @@
+"""/fhir/services/: the FHIR API of the catalogue's paired services (docs/fhir-api.md)."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from . import measures
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", measures.transaction_bundle, name="services-transaction"),
+    path("Observation", measures.observation_search, name="services-observation-search"),
+    path("Observation/<str:resource_id>", measures.observation_read, name="services-observation"),
+]
