@@ -2,10 +2,12 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import measures
+from . import documents, measures
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", measures.transaction_bundle, name="services-transaction"),
     path("Observation", measures.observation_search, name="services-observation-search"),
     path("Observation/<str:resource_id>", measures.observation_read, name="services-observation"),
+    path("DocumentReference", documents.document_reference, name="services-documentreference"),
+    path("Binary/<str:resource_id>", documents.binary, name="services-binary"),
 ]
