@@ -15,6 +15,7 @@ validated again by django-oauth-toolkit on POST: nothing the page carries can wi
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.db import transaction
@@ -34,6 +35,7 @@ from mes.catalogue.policies import service_exchanges
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
 from mes.web.forms import BootstrapFormMixin
+from mes.web.middleware import CSP
 
 TEMPLATES = "portal/catalogue/pairing/"
 
@@ -119,9 +121,14 @@ class PairingAuthorizationView(TemplateResponseMixin, BaseAuthorizationView):
         return scopes, credentials, service
 
     def _page(
-        self, request: HttpRequest, service: Service, form: PairingConsentForm, status: int = 200
+        self,
+        request: HttpRequest,
+        service: Service,
+        form: PairingConsentForm,
+        redirect_uri: str,
+        status: int = 200,
     ) -> HttpResponse:
-        return render(
+        response = render(
             request,
             TEMPLATES + "consent.html",
             {
@@ -133,6 +140,13 @@ class PairingAuthorizationView(TemplateResponseMixin, BaseAuthorizationView):
             },
             status=status,
         )
+        # The form's answer redirects to the service (its registered, validated redirect URI):
+        # the browser applies `form-action` to that redirect too, so its origin is allowed.
+        target = urlsplit(redirect_uri)
+        response["Content-Security-Policy"] = CSP.replace(
+            "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}"
+        )
+        return response
 
     def _unavailable(self, request: HttpRequest, service: Service, message: str) -> HttpResponse:
         return render(
@@ -144,7 +158,7 @@ class PairingAuthorizationView(TemplateResponseMixin, BaseAuthorizationView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            _scopes, _credentials, service = self._validated(request)
+            _scopes, credentials, service = self._validated(request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         if not service_exchanges(service):
@@ -156,7 +170,7 @@ class PairingAuthorizationView(TemplateResponseMixin, BaseAuthorizationView):
             )
         citizen: Citizen = request.user.citizen  # type: ignore[union-attr]
         form = PairingConsentForm(service=service, espaces=pairing_espaces(citizen))
-        return self._page(request, service, form)
+        return self._page(request, service, form, credentials["redirect_uri"])
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
@@ -175,7 +189,7 @@ class PairingAuthorizationView(TemplateResponseMixin, BaseAuthorizationView):
         espaces = pairing_espaces(citizen)
         form = PairingConsentForm(request.POST, service=service, espaces=espaces)
         if not form.is_valid():
-            return self._page(request, service, form, status=400)
+            return self._page(request, service, form, credentials["redirect_uri"], status=400)
         try:
             # The pairing and its code together: a code refused by the OAuth layer leaves no
             # pairing behind.
@@ -196,7 +210,7 @@ class PairingAuthorizationView(TemplateResponseMixin, BaseAuthorizationView):
             return self._unavailable(request, service, str(refused))
         except InvalidInput as error:
             form.add_error("purposes", str(error))
-            return self._page(request, service, form, status=400)
+            return self._page(request, service, form, credentials["redirect_uri"], status=400)
         except OAuthToolkitError as error:
             return self.error_response(error, application)
         return self.redirect(uri, application)
