@@ -134,6 +134,7 @@ class TraceAction(models.TextChoices):
     # catalogue (issue 11): the service's name goes in document_title
     SERVICE_PAIR = "SYNCHRO_SERVICE", "Synchronisation d'un service"
     SERVICE_TOKEN = "JETON_SERVICE", "Jeton d'un service synchronisé"
+    SERVICE_PROFILE_SEND = "ENVOI_PROFIL_SERVICE", "Envoi de la synthèse médicale à un service"
 
 
 class TraceOutcome(models.TextChoices):

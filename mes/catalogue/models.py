@@ -267,3 +267,22 @@ class ServiceDevice(models.Model):
     @property
     def identifier(self) -> str:
         return f"{self.system}|{self.value}"
+
+
+class ProfileShare(models.Model):
+    """The synthèse du profil médical a citizen sent to a paired service (mes-spec §8.1: « the
+    holder can send the profil médical to the app »): a snapshot, its PDF sealed in the vault
+    under this row's id, read by the service through the apps' API while the pairing stands
+    and its profil purpose is consented."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="profile_shares")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sections = models.CharField(max_length=300)  # the rubriques, as listed in the PDF
+    size = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]

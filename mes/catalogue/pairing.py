@@ -19,17 +19,29 @@ from django.utils import timezone
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Role, standing
 from mes.audit import trace
-from mes.audit.guard import RefusedForbidden, traced_action
+from mes.audit.guard import Refused, RefusedForbidden, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.enrolment.models import LegalRepresentation
 from mes.enrolment.policies import citizen_side_q
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
+from mes.medical_profile import synthesis
+from mes.medical_profile.directives import managed_dossier
+from mes.medical_profile.synthesis import Section
 from mes.notifications.channels import notify_through_channels
 from mes.notifications.models import Notification
+from mes.vault import store
 
-from .models import Consent, Pairing, Purpose, Service
-from .policies import service_exchanges
+from .models import (
+    Consent,
+    DataCategory,
+    ExchangeAction,
+    Pairing,
+    ProfileShare,
+    Purpose,
+    Service,
+)
+from .policies import pairing_refusal, service_exchanges
 
 
 def pairing_espaces(citizen: Citizen) -> list[Citizen]:
@@ -157,3 +169,66 @@ def _synced_services_url() -> str:
         return reverse("portal:synced_services")
     except NoReverseMatch:  # the page is added by the catalogue pages (issue 11, item 1)
         return ""
+
+
+# --- the synthèse du profil médical, sent to a paired service (issue 11 item 5) -----------------
+
+
+def profile_pairings(patient: Citizen) -> list[Pairing]:
+    """The active pairings of this espace that may receive its synthesis now (a consented
+    purpose reads the profil médical, the service exchanging). Selector: the caller decided the
+    actor manages the espace."""
+    pairings = (
+        Pairing.objects.filter(patient=patient, status=Pairing.Status.ACTIVE)
+        .filter(
+            consents__purpose__exchanges__category=DataCategory.PROFILE,
+            consents__purpose__exchanges__action=ExchangeAction.READ,
+        )
+        .select_related("service")
+        .distinct()
+    )
+    return [p for p in pairings if not pairing_refusal(p, patient) and service_exchanges(p.service)]
+
+
+@traced_action
+def profile_send(
+    *, actor: Actor, pairing_id: uuid.UUID, patient_id: uuid.UUID, sections: list[Section]
+) -> ProfileShare:
+    """« Envoyer ma synthèse » to a paired service: a snapshot of the chosen sections.
+
+    Precondition: the actor manages the espace (holder or legal representative), the pairing
+    is this espace's and one of its consented purposes reads the profil médical. Side effects:
+    the PDF sealed in the vault, a ProfileShare, an ENVOI_PROFIL_SERVICE trace naming the
+    service. Refusals are traced NotFound.
+    """
+    patient = managed_dossier(actor, patient_id, refused_as=TraceAction.SERVICE_PROFILE_SEND)
+    pairing = next((p for p in profile_pairings(patient) if p.pk == pairing_id), None)
+    if pairing is None:
+        raise Refused(
+            {
+                "actor": actor,
+                "action": TraceAction.SERVICE_PROFILE_SEND,
+                "outcome": TraceOutcome.REFUSED,
+                "patient_id": patient.pk,
+                "reason": "service non synchronisé ou sans finalité « profil médical »",
+            }
+        )
+    chosen = synthesis.ordered(sections)
+    content = synthesis.render(
+        actor=actor, patient=patient, sections=chosen, day=timezone.localdate()
+    )
+    assert actor.user_id is not None
+    share = ProfileShare.objects.create(
+        pairing=pairing,
+        sent_by_id=actor.user_id,
+        sections=", ".join(synthesis.SECTION_LABELS[s] for s in chosen)[:300],
+        size=len(content),
+    )
+    store.put(patient.pk, share.pk, content)
+    trace.record(
+        actor=actor,
+        action=TraceAction.SERVICE_PROFILE_SEND,
+        patient_id=patient.pk,
+        document_title=pairing.service.name[:255],
+    )
+    return share

@@ -24,18 +24,23 @@ from django.http import HttpResponse
 from django.urls import reverse
 
 from mes.access.decision import Action
+from mes.audit import trace
 from mes.audit.models import TraceAction
+from mes.catalogue.models import ProfileShare
 from mes.fhir.http import accepts_json, parse_json, read_body
 from mes.fhir.outcome import FhirError, IssueCode, fhir_response
 from mes.lib import codes
 from mes.lib.errors import InvalidInput, NotFound
+from mes.medical_profile import synthesis
 from mes.records.actions import document_content, document_deposit
 from mes.records.models import Document
 from mes.records.policies import access_dossier, documents_visible_to
+from mes.vault import store
 
 from .access import AppRequest, app_endpoint, check_espace, require_exchange
 
-DOCUMENTS, READ, WRITE = "documents", "lecture", "ecriture"
+DOCUMENTS, PROFILE, READ, WRITE = "documents", "profil", "lecture", "ecriture"
+SYNTHESIS_TYPE = synthesis.TYPE_CODE  # DOCPAT08
 OTHER_DOCUMENTS = "EXPPAT_2"  # « Autres documents »
 # The attachment travels base64 in JSON: 4/3 of the document's size, plus the resource.
 BODY_LIMIT = 14 * 1024 * 1024
@@ -129,6 +134,8 @@ def document_reference(request: AppRequest) -> HttpResponse:
     accepts_json(request)
     if request.method == "GET":
         check_espace(request, request.GET.get("patient"), TraceAction.CONSULT_DOSSIER)
+        if request.GET.get("type", "").split("|")[-1] == SYNTHESIS_TYPE:
+            return _shares(request)
         require_exchange(request, DOCUMENTS, READ, TraceAction.CONSULT_DOSSIER)
         patient, st = access_dossier(
             request.actor,
@@ -178,14 +185,76 @@ def document_reference(request: AppRequest) -> HttpResponse:
     )
 
 
+def _share_resource(request: AppRequest, share: ProfileShare) -> dict[str, Any]:
+    return {
+        "resourceType": "DocumentReference",
+        "id": str(share.pk),
+        "status": "current",
+        "type": {"coding": [{"code": SYNTHESIS_TYPE, "display": synthesis.TITLE}]},
+        "subject": {"reference": f"Patient/{request.pairing.patient_id}"},
+        "date": share.sent_at.isoformat(),
+        "description": f"{synthesis.TITLE} — rubriques : {share.sections}",
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "title": synthesis.TITLE,
+                    "size": share.size,
+                    "url": request.build_absolute_uri(
+                        reverse("fhir:services-binary", args=[share.pk])
+                    ),
+                }
+            }
+        ],
+    }
+
+
+def _shares(request: AppRequest) -> HttpResponse:
+    """The syntheses the citizen sent to this service (profil, lecture)."""
+    require_exchange(request, PROFILE, READ, TraceAction.CONSULT_PROFILE)
+    shares = list(ProfileShare.objects.filter(pairing=request.pairing)[:50])
+    trace.record(
+        actor=request.actor,
+        action=TraceAction.CONSULT_PROFILE,
+        patient_id=request.pairing.patient_id,
+        document_title=synthesis.TITLE,
+    )
+    return fhir_response(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(shares),
+            "entry": [
+                {"resource": _share_resource(request, s), "search": {"mode": "match"}}
+                for s in shares
+            ],
+        }
+    )
+
+
 @app_endpoint(methods=("GET",))
 def binary(request: AppRequest, resource_id: str) -> HttpResponse:
-    """GET /fhir/services/Binary/<id>: a document's bytes (404 for anything not readable)."""
-    require_exchange(request, DOCUMENTS, READ, TraceAction.DOWNLOAD_DOC)
+    """GET /fhir/services/Binary/<id>: a document's bytes, or a synthesis the citizen sent to
+    this service (404 for anything not readable)."""
     try:
         wanted = uuid.UUID(resource_id)
     except ValueError:
         raise NotFound() from None
+    share = ProfileShare.objects.filter(pk=wanted, pairing=request.pairing).first()
+    if share is not None:
+        require_exchange(request, PROFILE, READ, TraceAction.DOWNLOAD_DOC)
+        trace.record(
+            actor=request.actor,
+            action=TraceAction.DOWNLOAD_DOC,
+            patient_id=request.pairing.patient_id,
+            document_title=synthesis.TITLE,
+        )
+        pdf = HttpResponse(
+            store.get(request.pairing.patient_id, share.pk), content_type="application/pdf"
+        )
+        pdf["Content-Disposition"] = "attachment"
+        return pdf
+    require_exchange(request, DOCUMENTS, READ, TraceAction.DOWNLOAD_DOC)
     doc, content = document_content(actor=request.actor, document_id=wanted)
     response = HttpResponse(content, content_type=doc.mime_type)
     response["Content-Disposition"] = "attachment"

@@ -14,13 +14,15 @@ validated again by django-oauth-toolkit on POST: nothing the page carries can wi
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
+from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.generic.base import TemplateResponseMixin
 from oauth2_provider.exceptions import OAuthToolkitError
@@ -28,12 +30,15 @@ from oauth2_provider.views.base import BaseAuthorizationView
 
 from mes.access.actors import citizen_actor
 from mes.audit.guard import RefusedForbidden
-from mes.catalogue.models import Purpose, Service
+from mes.catalogue.models import Pairing, Purpose, Service
 from mes.catalogue.oauth import PAIRING_CREDENTIAL, service_of_client_id
-from mes.catalogue.pairing import pairing_create, pairing_espaces
+from mes.catalogue.pairing import pairing_create, pairing_espaces, profile_pairings
+from mes.catalogue.pairing import profile_send as pairing_profile_send
 from mes.catalogue.policies import service_exchanges
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
+from mes.medical_profile.synthesis import ALL_SECTIONS, SECTION_LABELS, Section, synthesis_current
+from mes.portal.access import PortalRequest, patient_view
 from mes.web.forms import BootstrapFormMixin
 from mes.web.middleware import CSP
 
@@ -214,3 +219,57 @@ class PairingAuthorizationView(TemplateResponseMixin, BaseAuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, application)
         return self.redirect(uri, application)
+
+
+# --- « Envoyer ma synthèse à un service synchronisé » (issue 11 item 5) ---------------------
+
+
+class ProfileSendForm(BootstrapFormMixin, forms.Form):
+    pairing = forms.ChoiceField(
+        label="Service qui recevra la synthèse",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez le service qui recevra la synthèse."},
+    )
+    sections = forms.MultipleChoiceField(
+        label="Rubriques à inclure dans la synthèse",
+        choices=[(s.value, SECTION_LABELS[s]) for s in ALL_SECTIONS],
+        initial=[s.value for s in ALL_SECTIONS],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choisissez au moins une rubrique à inclure dans la synthèse.",
+            "invalid_choice": "Rubrique inconnue.",
+        },
+    )
+
+    def __init__(self, *args: Any, pairings: list[Pairing], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["pairing"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(str(p.pk), p.service.name) for p in pairings]
+        if len(pairings) == 1:
+            field.initial = str(pairings[0].pk)
+
+
+@patient_view
+def profile_send(request: PortalRequest) -> HttpResponse:
+    """Send the synthèse du profil médical to a paired service whose consented purposes read
+    it (mes-spec §8.1). Only the holder or a legal representative (the action decides)."""
+    # Refused (traced NotFound) for an actor who does not manage this espace, before anything.
+    synthesis_current(actor=request.actor, patient_id=request.profile.pk)
+    pairings = profile_pairings(request.profile)
+    form = ProfileSendForm(request.POST or None, pairings=pairings)
+    if request.method == "POST" and form.is_valid():
+        share = pairing_profile_send(
+            actor=request.actor,
+            pairing_id=uuid.UUID(form.cleaned_data["pairing"]),
+            patient_id=request.profile.pk,
+            sections=[Section(s) for s in form.cleaned_data["sections"]],
+        )
+        messages.success(request, f"Synthèse envoyée à {share.pairing.service.name}")
+        return redirect("portal:synthesis_send")
+    return render(
+        request,
+        TEMPLATES + "profile_send.html",
+        {"form": form, "pairings": pairings},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -56,6 +56,7 @@ def app_page(browser: Any, live_server: Any):
     aside); the last redirect, to the app, is checked and not followed."""
     context = browser.new_context(viewport=DESKTOP, locale="fr-FR", base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(6 * TIMEOUT_MS)  # a first request on a busy machine
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -120,3 +121,23 @@ def test_a_suspended_service_says_why(app_page, live_server, onboarded_camille):
     expect(page.get_by_role("heading", level=1)).to_have_text("Synchronisation impossible")
     expect(page.get_by_role("alert")).to_contain_text("suspendu")
     check_a11y(page, "appairage-indisponible")
+
+
+def test_camille_sends_her_synthesis_to_a_paired_app(page, live_server, onboarded_camille):
+    from mes.catalogue.models import ProfileShare
+    from mes.catalogue.testing import pair
+
+    from .conftest import login
+
+    pair(glucose_service(), onboarded_camille, purposes=["51"])
+    page.set_default_navigation_timeout(6 * TIMEOUT_MS)  # a first request on a busy machine
+    login(page, live_server, onboarded_camille)
+    page.goto(live_server.url + "/profil-medical/synthese/")
+    page.get_by_role("link", name="Envoyer la synthèse à un service synchronisé").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Envoyer la synthèse à un service synchronisé"
+    )
+    check_a11y(page, "synthese-envoi")
+    page.get_by_role("button", name="Envoyer la synthèse").click()
+    expect(page.get_by_text("Synthèse envoyée à Glyco glyco")).to_be_visible()
+    assert ProfileShare.objects.filter(pairing__patient=onboarded_camille).exists()
