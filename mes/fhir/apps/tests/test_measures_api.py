@@ -175,3 +175,15 @@ def test_a_professionals_token_is_refused(service, camille, dr_martin):
     assert status == 403
     assert "réservée aux services du catalogue" in body["issue"][0]["diagnostics"]
     assert not Measurement.objects.exists()
+
+
+def test_the_portal_says_which_app_added_the_measure(service, camille):
+    from django.urls import reverse
+
+    raw, _ = paired_token(pair(service, camille), scopes=SCOPES)
+    assert _post(raw, glucose_bundle(str(camille.pk), service_oid=service.oid))[0] == 200
+    portal = Client()
+    portal.force_login(camille.user)
+    page = portal.get(reverse("portal:measure", args=["GLUCOSE"]))
+    assert page.status_code == 200
+    assert f"Ajoutée par {service.name}" in page.content.decode()
