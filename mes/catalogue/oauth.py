@@ -60,7 +60,10 @@ def all_exchanges(service: Service) -> frozenset[tuple[str, str]]:
 
 
 def _pairing_of(request: Any) -> Pairing | None:
-    raw = getattr(request, PAIRING_CREDENTIAL, None)
+    # Only what this server set (the consent page's credentials, validate_code,
+    # validate_refresh_token): oauthlib also answers attribute reads from the request's own
+    # parameters, which the client chooses.
+    raw = vars(request).get(PAIRING_CREDENTIAL)
     if not raw:
         return None
     try:
