@@ -16,8 +16,8 @@ app_name = "fhir"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("metadata", views_meta.metadata, name="metadata"),
-    # The catalogue's paired services (issue 11): mes/fhir/apps/.
-    path("services/", include("mes.fhir.apps.urls")),
+    # The catalogue's paired services (issue 11): mes/fhir/services/.
+    path("services/", include("mes.fhir.services.urls")),
     path(
         ".well-known/smart-configuration",
         views_meta.smart_configuration,

@@ -19,7 +19,7 @@ from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.catalogue.models import Pairing, PairingToken
 from mes.catalogue.testing import glucose_service
 from mes.conftest import make_pdf
-from mes.fhir.apps.tests_support import glucose_bundle
+from mes.fhir.services.tests_support import glucose_bundle
 from mes.measures.models import Measurement
 from mes.records.models import Document
 

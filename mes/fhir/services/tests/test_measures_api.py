@@ -10,7 +10,7 @@ from django.test import Client
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.catalogue.models import Consent, Service, ServiceDevice
 from mes.catalogue.testing import glucose_service, pair, paired_token
-from mes.fhir.apps.tests_support import glucose_bundle
+from mes.fhir.services.tests_support import glucose_bundle
 from mes.measures import profiles
 from mes.measures.models import Measurement
 
