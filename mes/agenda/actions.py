@@ -225,7 +225,8 @@ def appointment_write(
     status: str,
     appointment_id: uuid.UUID | None = None,
 ) -> Appointment:
-    """A professional (through FHIR `Appointment`) creates or updates an appointment.
+    """A professional or a paired app (through FHIR `Appointment`) creates or updates an
+    appointment.
 
     Precondition: the professional may read the dossier (policies). An update changes only an
     appointment written by the same professional's software or by them; the status is one of
@@ -238,13 +239,14 @@ def appointment_write(
     patient = access_agenda(
         actor, patient_id, action=Action.DEPOSIT, trace_action=None, refused_as=as_
     )
+    from_app = actor.kind is ActorKind.APP  # a paired app (issue 11): « ajouté par <app> »
     if appointment_id is None:
         appointment = Appointment(
             patient=patient,
-            author=Appointment.Author.PROFESSIONAL,
+            author=Appointment.Author.APP if from_app else Appointment.Author.PROFESSIONAL,
             author_name=actor.display_name,
             author_professional_id=actor.professional_id,
-            source_software=actor.software,
+            source_software="" if from_app else actor.software,
         )
     else:
         appointment = access_appointment(
@@ -255,9 +257,13 @@ def appointment_write(
             refused_as=as_,
             for_update=True,
         )
-        if appointment.patient_id != patient.pk or appointment.author_professional_id not in (
-            actor.professional_id,
-        ):
+        same_author = (
+            appointment.author == Appointment.Author.APP
+            and appointment.author_name == actor.display_name
+            if from_app
+            else appointment.author_professional_id == actor.professional_id
+        )
+        if appointment.patient_id != patient.pk or not same_author:
             raise refusal(
                 actor, as_, appointment.patient_id, "rendez-vous écrit par un autre auteur"
             )

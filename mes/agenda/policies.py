@@ -2,6 +2,7 @@
 
 - The holder and their legal representatives read and manage the agenda (Action.MANAGE): the
   appointments, what was said about prevention items, the opposition, the iCalendar feeds.
+- A paired app (catalogue) reads or writes them within the purposes consented (decide_exchange).
 - A professional reads and writes appointments (FHIR `Appointment`) when they may read the
   dossier (decide READ: authorised, médecin traitant, emergency modes are not for agendas): an
   appointment says who the person sees, so it is given only to those already trusted with the
@@ -15,7 +16,7 @@ from __future__ import annotations
 import uuid
 
 from mes.access.actors import AccessMode, Actor, ActorKind
-from mes.access.decision import Action, Standing, decide
+from mes.access.decision import Action, Standing, decide, decide_exchange
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
@@ -46,6 +47,11 @@ def _allowed(actor: Actor, action: Action, patient: Citizen) -> tuple[bool, str,
     if actor.kind is ActorKind.CITIZEN:
         decision = decide(actor, Action.MANAGE, patient)
         return decision.allowed, decision.reason, decision.standing
+    if actor.kind is ActorKind.APP:
+        # A paired app (issue 11): within the agenda purposes the holder consented to.
+        exchange = "lecture" if action is Action.READ else "ecriture"
+        d = decide_exchange(actor, patient, "agenda", exchange)
+        return d.allowed and action in (Action.READ, Action.DEPOSIT), d.reason, d.standing
     decision = decide(actor, Action.READ, patient)
     st = decision.standing
     if actor.kind is not ActorKind.PROFESSIONAL:

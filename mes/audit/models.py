@@ -156,6 +156,10 @@ class TraceAction(models.TextChoices):
     CATALOGUE_SERVICE_STATUS = "STATUT_SERVICE_CATALOGUE", "Changement du statut d'un service"
     CATALOGUE_NEW_RIGHTS = "NOUVEAUX_DROITS_SERVICE", "Publication de nouveaux droits d'un service"
     CATALOGUE_REPORT_CLOSE = "CLOTURE_SIGNALEMENT_SERVICE", "Clôture d'un signalement de service"
+    # catalogue (issue 11): the service's name goes in document_title
+    SERVICE_PAIR = "SYNCHRO_SERVICE", "Synchronisation d'un service"
+    SERVICE_TOKEN = "JETON_SERVICE", "Jeton d'un service synchronisé"
+    SERVICE_PROFILE_SEND = "ENVOI_PROFIL_SERVICE", "Envoi de la synthèse médicale à un service"
 
 
 class TraceOutcome(models.TextChoices):

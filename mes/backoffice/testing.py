@@ -14,7 +14,7 @@ from mes.conftest import PASSWORD
 
 
 def emailed_code() -> str:
-    match = re.search(r"\b(\d{6})\b", mail.outbox[-1].body)
+    match = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
     assert match, mail.outbox[-1].body
     return match.group(1)
 

@@ -242,3 +242,47 @@ class ServiceReport(models.Model):
     comment = models.TextField(max_length=2000, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     handled_at = models.DateTimeField(null=True, blank=True)
+
+
+class ServiceDevice(models.Model):
+    """A device (PhdDevice) a service declared while sending measures (mes-spec §9.2): created
+    once per identifier by the Bundle's conditional create (`ifNoneExist`), then found again, so
+    that the transaction answers 201 the first time and 200 after. The identifier's OID sits
+    under the service's root OID."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="devices")
+    system = models.CharField(max_length=80)  # urn:oid:<OID>
+    value = models.CharField(max_length=100)
+    display = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "system", "value"], name="one_device_per_identifier"
+            )
+        ]
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.system}|{self.value}"
+
+
+class ProfileShare(models.Model):
+    """The synthèse du profil médical a citizen sent to a paired service (mes-spec §8.1: « the
+    holder can send the profil médical to the app »): a snapshot, its PDF sealed in the vault
+    under this row's id, read by the service through the apps' API while the pairing stands
+    and its profil purpose is consented."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="profile_shares")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sections = models.CharField(max_length=300)  # the rubriques, as listed in the PDF
+    size = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]

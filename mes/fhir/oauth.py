@@ -29,6 +29,7 @@ from oauth2_provider.views import (
     OAuthServerMetadataView,
 )
 
+from mes.catalogue.oauth import PairingValidatorMixin, service_of_client_id
 from mes.identity.models import Organisation, Professional
 
 from . import scopes as smart_scopes
@@ -51,7 +52,7 @@ def _professional_of(user: Any) -> Professional | None:
     return Professional.objects.select_related("organisation").filter(user_id=user.pk).first()
 
 
-class MesOAuth2Validator(OAuth2Validator):
+class MesOAuth2Validator(PairingValidatorMixin, OAuth2Validator):
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, **PROFESSIONAL_CLAIMS}
 
     def get_claim_dict(self, request: Any) -> dict[str, Any]:
@@ -90,6 +91,10 @@ class MesOAuth2Validator(OAuth2Validator):
     ) -> bool:
         """SMART v1 / v2 scopes: the subset this client may have is granted (RFC 6749 §3.3), and
         the token response's `scope` says which; nothing grantable is `invalid_scope`."""
+        for_service = self.service_scopes(scopes, request)
+        if for_service is not None:  # a catalogue service (mes.catalogue.oauth)
+            request.scopes = for_service
+            return bool(for_service)
         fhir_client = (
             FhirClient.objects.select_related("organisation").filter(application=client).first()
         )
@@ -125,6 +130,17 @@ class ProfessionalAuthorizationView(AuthorizationView):
         if user.is_authenticated and _professional_of(user) is None:
             return render(request, "fhir/authorize_refused.html", status=403)
         return super().dispatch(request, *args, **kwargs)
+
+
+def authorize(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """/o/authorize/, one endpoint for both kinds of clients (OIDC discovery advertises one):
+    a catalogue service's client sends the citizen to the pairing consent (the portal's login),
+    any other client the professional to the Web PS."""
+    if service_of_client_id(request.GET.get("client_id", "")) is not None:
+        from mes.portal.catalogue.pairing_views import PairingAuthorizationView
+
+        return PairingAuthorizationView.as_view()(request, *args, **kwargs)
+    return ProfessionalAuthorizationView.as_view()(request, *args, **kwargs)
 
 
 def _calling_client_id(request: HttpRequest) -> str:

@@ -10,8 +10,8 @@ A scope names a context, a resource type and permissions:
 Contexts: `user` (the professional who signed in) and `system` (a structure's server acting for
 the professional it names) reach what the actor may reach, decided per request by
 mes/access; they are equivalent here because every request acts for one identified professional.
-`patient/` scopes belong to the future catalogue of patient apps: understood (parsed) but granted
-to no client today — `grantable` is where that layer plugs in.
+`patient/` scopes (and the per-domain names `mesures.write`...) belong to the catalogue's
+services: `grantable_for_service` narrows them to the purposes the citizen consented to.
 
 Each endpoint requires scopes in v1 form (`@fhir_endpoint(scopes=[...])`, the names in
 settings.OAUTH2_PROVIDER["SCOPES"]); `grants(token_scopes, required)` says whether a token's
@@ -95,10 +95,8 @@ def _known_resources() -> set[str]:
 
 
 def grantable(requested: Iterable[str], *, client_credentials: bool, insurer: bool) -> list[str]:
-    """The subset of `requested` this client may have (order kept, duplicates dropped).
-
-    A future catalogue of patient apps adds its rule here (patient/ scopes for an app the
-    citizen approved)."""
+    """The subset of `requested` a professional's client may have (order kept, duplicates
+    dropped). A catalogue service's client is answered by `grantable_for_service`."""
     resources = _known_resources()
     granted: list[str] = []
     for raw in dict.fromkeys(requested):
@@ -118,6 +116,110 @@ def grantable(requested: Iterable[str], *, client_credentials: bool, insurer: bo
         if ok:
             granted.append(raw)
     return granted
+
+
+# --- Catalogue services (mes-spec §8.2; docs/fhir-api.md « API des services ») ---------------
+# A paired service's scopes name its data categories: the SMART `patient/` scopes by resource,
+# or the per-domain names of mes-spec §8.2. A scope is granted only within the purposes the
+# citizen consented to (category, action), and narrowed to them when it asks for more.
+READ, WRITE = "lecture", "ecriture"
+RESOURCE_CATEGORY = {
+    "Observation": "mesures",
+    "DocumentReference": "documents",
+    "Binary": "documents",
+    "Appointment": "agenda",
+}
+DOMAIN_SCOPES = {
+    "mesures.read": ("mesures", READ),
+    "mesures.write": ("mesures", WRITE),
+    "documents.read": ("documents", READ),
+    "documents.write": ("documents", WRITE),
+    "agenda.read": ("agenda", READ),
+    "agenda.write": ("agenda", WRITE),
+    "profil.read": ("profil", READ),
+}
+LAUNCH_PATIENT = "launch/patient"
+_ACTION_LETTERS = {READ: "rs", WRITE: "cud"}
+
+
+def _letters_for(category: str, exchanges: frozenset[tuple[str, str]]) -> set[str]:
+    return {
+        letter
+        for action, letters in _ACTION_LETTERS.items()
+        if (category, action) in exchanges
+        for letter in letters
+    }
+
+
+def _patient_scope_text(resource: str, letters: set[str], v1: bool) -> str:
+    if v1:
+        has_read, has_write = bool(letters & {"r", "s"}), bool(letters & {"c", "u", "d"})
+        verb = "*" if has_read and has_write else ("read" if has_read else "write")
+        return f"patient/{resource}.{verb}"
+    return f"patient/{resource}." + "".join(c for c in "cruds" if c in letters)
+
+
+def _narrowed(scope: Scope, raw: str, exchanges: frozenset[tuple[str, str]]) -> list[str]:
+    """The patient/ scopes within the consented exchanges that `scope` asked for (several when
+    it named « * »), in the syntax it used."""
+    v1 = raw.rsplit(".", 1)[1] in V1_PERMISSIONS
+    resources = list(RESOURCE_CATEGORY) if scope.resource == "*" else [scope.resource]
+    out = []
+    for resource in resources:
+        category = RESOURCE_CATEGORY.get(resource)
+        if category is None:
+            continue
+        letters = set(scope.permissions) & _letters_for(category, exchanges)
+        if v1:
+            # v1 has no « search only »: keep whole verbs the consent covers.
+            if not {"r", "s"} <= letters:
+                letters -= {"r", "s"}
+            if not {"c", "u", "d"} <= letters:
+                letters -= {"c", "u", "d"}
+        if letters:
+            out.append(_patient_scope_text(resource, letters, v1))
+    return out
+
+
+def grantable_for_service(
+    requested: Iterable[str], exchanges: frozenset[tuple[str, str]]
+) -> list[str]:
+    """What a catalogue service's client may have of `requested`, given the (category, action)
+    pairs it may exchange: at the authorization request, those of all its purposes; once the
+    citizen consented, those of the purposes consented. Identity scopes are not granted (the
+    service learns the espace's id, never the citizen's identity); `offline_access` and
+    `launch/patient` are."""
+    granted: list[str] = []
+    for raw in dict.fromkeys(requested):
+        if raw in (OFFLINE, LAUNCH_PATIENT):
+            granted.append(raw)
+            continue
+        if raw in DOMAIN_SCOPES:
+            if DOMAIN_SCOPES[raw] in exchanges:
+                granted.append(raw)
+            continue
+        scope = parse(raw)
+        if scope is None or scope.context != "patient" or scope.query:
+            continue
+        granted.extend(s for s in _narrowed(scope, raw, exchanges) if s not in granted)
+    return granted
+
+
+def covers_exchange(token_scopes: str, category: str, action: str) -> bool:
+    """Whether a service's token carries a scope for this (category, action)."""
+    wanted = set(_ACTION_LETTERS[action][:1])  # r for reading, c for writing
+    for raw in token_scopes.split():
+        if DOMAIN_SCOPES.get(raw) == (category, action):
+            return True
+        scope = parse(raw)
+        if scope is None or scope.context != "patient":
+            continue
+        resources = RESOURCE_CATEGORY if scope.resource == "*" else [scope.resource]
+        if any(RESOURCE_CATEGORY.get(r) == category for r in resources) and (
+            wanted <= scope.permissions
+        ):
+            return True
+    return False
 
 
 class _Descriptions(Mapping[str, str]):

@@ -1,7 +1,7 @@
 """The FHIR R4 API under /fhir/ (docs/fhir-api.md). Every view is a @fhir_endpoint (or a public
 discovery document); the CapabilityStatement at /fhir/metadata lists what is here."""
 
-from django.urls import URLPattern, URLResolver, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from . import (
     views_appointment,
@@ -16,6 +16,8 @@ app_name = "fhir"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("metadata", views_meta.metadata, name="metadata"),
+    # The catalogue's paired services (issue 11): mes/fhir/services/.
+    path("services/", include("mes.fhir.services.urls")),
     path(
         ".well-known/smart-configuration",
         views_meta.smart_configuration,

@@ -1,6 +1,7 @@
 """The OAuth2 / OpenID Connect provider, mounted at the site root (docs/fhir-api.md).
 
-/o/authorize/ needs the professional's Web PS session (its own login redirect to `pro:login`);
+/o/authorize/ needs the professional's Web PS session (its own login redirect to `pro:login`), or
+for a catalogue service's client the citizen's portal session (the pairing consent);
 every other endpoint authenticates the client (token, revoke, introspect) or the bearer token
 (userinfo), or is a public discovery document. None of them goes through the portal's
 LoginRequiredMiddleware.
@@ -21,7 +22,7 @@ from .oauth import (
     HonestDiscoveryView,
     HonestServerMetadataView,
     OwnTokenIntrospectView,
-    ProfessionalAuthorizationView,
+    authorize,
 )
 
 app_name = "oauth2_provider"
@@ -36,7 +37,9 @@ def _declared(view: Callable[..., Any], access: str) -> Callable[..., Any]:
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "o/authorize/",
-        _declared(ProfessionalAuthorizationView.as_view(), "professional"),
+        # A professional's client: the Web PS login; a catalogue service's: the citizen's
+        # pairing consent (mes/fhir/oauth.py `authorize`).
+        _declared(authorize, "professional"),
         name="authorize",
     ),
     path("o/token/", _declared(throttled(oauth_views.TokenView.as_view()), "public"), name="token"),

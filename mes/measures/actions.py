@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 
 from mes.access.actors import Actor, ActorKind
+from mes.access.decision import decide_exchange
 from mes.audit import trace
 from mes.audit.guard import traced_action
 from mes.audit.models import TraceAction
@@ -358,18 +359,23 @@ def measurement_import(
 ) -> Measurement:
     """Record a value that came from a professional's document or a paired app.
 
-    Precondition: a system actor (the document import job, or the FHIR endpoint after it checked
-    the app's pairing and the holder's consent). The value is read only for the citizen.
-    Side effects: one Measurement, an AJOUT_MESURE trace by that actor.
+    Precondition: a system actor (the document import job), or a paired app whose pairing
+    allows writing measures (decide_exchange: the purposes the holder consented to). The value
+    is read only for the citizen. Side effects: one Measurement, an AJOUT_MESURE trace by that
+    actor.
     """
     label = type_label(type_code)
-    if actor.kind is not ActorKind.SYSTEM:
+    if actor.kind not in (ActorKind.SYSTEM, ActorKind.APP):
         raise _refuse(
             actor, TraceAction.ADD_MEASURE, patient_id, "import réservé aux traitements", label
         )
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
         raise NotFound()
+    if actor.kind is ActorKind.APP:
+        decision = decide_exchange(actor, patient, "mesures", "ecriture")
+        if not decision.allowed:
+            raise _refuse(actor, TraceAction.ADD_MEASURE, patient.pk, decision.reason, label)
     if source == Measurement.Source.PATIENT:
         raise InvalidInput("Une mesure importée vient d'un professionnel ou d'un service.")
     t = measure_type(type_code)

@@ -118,6 +118,7 @@ urlpatterns = [
     path("messagerie/", include("mes.portal.messaging.urls")),
     path("agenda/", include("mes.portal.agenda.urls")),
     path("catalogue-de-services/", include("mes.portal.catalogue.urls")),
+    path("catalogue-de-services/", include("mes.portal.catalogue.urls_pairing")),
     path("histoire-de-sante/", include("mes.portal.care_history.urls")),
     path("partage/", include("mes.portal.care_history.urls_share")),  # share links, public
     path("mon-compte/aidants/", include("mes.portal.carers.urls")),

@@ -64,6 +64,11 @@ def _check_type_for_author(type_code: str, role: Role, actor: Actor) -> codes.Ty
     patient_types = t.class_code == "90" or t.code.startswith("DOCPAT")
     if role in (Role.HOLDER, Role.REPRESENTATIVE, Role.CARER) and not patient_types:
         raise InvalidInput("Ce type de document ne peut pas être déposé par l'usager.", "type")
+    if role is Role.APP and not patient_types:
+        # A paired app deposits for the citizen, in the citizen's own types (issue 11).
+        raise InvalidInput(
+            "Un service synchronisé dépose les types de documents de l'usager (DOCPAT…).", "type"
+        )
     if actor.kind is ActorKind.INSURER and t.code != "REMB":
         raise InvalidInput("L'Assurance Maladie ne dépose que des données de remboursement.")
     if actor.kind is ActorKind.PROFESSIONAL and (patient_types or t.code == "REMB"):
@@ -359,6 +364,9 @@ def _author_fields(actor: Actor, role: Role) -> dict[str, object]:
         }
     if actor.kind is ActorKind.INSURER:
         return {"author_kind": Document.AuthorKind.INSURER, "author_label": "Assurance Maladie"}
+    if role is Role.APP:
+        # « ajouté par <service> » wherever the portal names the author (issue 11).
+        return {"author_kind": Document.AuthorKind.APP, "author_label": actor.display_name}
     return {"author_kind": Document.AuthorKind.SYSTEM, "author_label": "Mon espace santé"}
 
 

@@ -358,13 +358,18 @@ def test_an_endpoint_without_scopes_refuses_to_start():
 
 
 def test_every_fhir_route_declares_its_scopes_or_is_public():
-    from django.urls import get_resolver
+    from django.urls import URLResolver, get_resolver
 
     from mes.fhir import urls
 
     assert get_resolver()  # the project's URLconf loads
-    for pattern in urls.urlpatterns:
-        view = pattern.callback  # type: ignore[union-attr]
+    patterns = list(urls.urlpatterns)
+    while patterns:  # included modules too (the apps' API under /fhir/services/)
+        pattern = patterns.pop()
+        if isinstance(pattern, URLResolver):
+            patterns.extend(pattern.url_patterns)
+            continue
+        view = pattern.callback
         if view.mes_access == "fhir":
             assert view.fhir_scopes
         else:

@@ -46,6 +46,8 @@ def test_metadata_lists_what_is_routed(client):
     declared = {r["type"] for r in cs["rest"][0]["resource"]}
     routed = set()
     for pattern in fhir_urls.urlpatterns:
+        if str(pattern.pattern) == "services/":
+            continue  # the catalogue's services have their own base (docs/fhir-api.md)
         assert isinstance(pattern, URLPattern)
         head = str(pattern.pattern).split("/")[0]
         if head[:1].isupper():

@@ -101,8 +101,13 @@ def _row(profile: Citizen, m: Measurement, child: bool) -> Row:
         age=growth.age_label(profile.birth_date, local.date()) if child else "",
         moment=m.moment_label,
         comment=m.comment,
-        author=m.author_label,
-        badge=SOURCE_BADGES.get(Measurement.Source(m.source), ""),
+        # A paired app's value says which app: « Ajoutée par Glyco » (issue 11).
+        author="" if m.source == Measurement.Source.APP else m.author_label,
+        badge=(
+            f"Ajoutée par {m.author_label}"
+            if m.source == Measurement.Source.APP
+            else SOURCE_BADGES.get(Measurement.Source(m.source), "")
+        ),
         editable=m.editable_by_citizen,
     )
 

@@ -1,0 +1,84 @@
+"""Appointments from and to a paired service (mes-spec §8.2 « Agenda »; issue 11 item 4).
+
+The professionals' Appointment shapes and parsing (mes/fhir/views_appointment.py) with the app
+actor: `GET /fhir/services/Appointment` (the espace's appointments), `GET
+/fhir/services/Appointment/<id>`, `POST /fhir/services/Appointment` (added « par <service> »,
+read-only in the portal), `PUT /fhir/services/Appointment/<id>` (only what this app wrote).
+Each behind its consented purpose (agenda, lecture / écriture).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpResponse
+
+from mes.access.decision import Action
+from mes.agenda import actions
+from mes.agenda.models import Appointment
+from mes.agenda.policies import access_agenda, access_appointment
+from mes.audit.models import TraceAction
+from mes.fhir.http import resource_uuid
+from mes.fhir.outcome import FhirError, IssueCode, fhir_response
+from mes.fhir.views_appointment import _body, _fields, appointment_resource
+from mes.lib.errors import InvalidInput
+
+from .access import AppRequest, app_endpoint, check_espace, require_exchange
+
+AGENDA, READ, WRITE = "agenda", "lecture", "ecriture"
+
+
+def _save(request: AppRequest, appointment_id: uuid.UUID | None) -> Appointment:
+    request.professional = None
+    body = _body(request)
+    patient_id, fields = _fields(request, body)
+    trace_as = TraceAction.UPDATE_APPOINTMENT if appointment_id else TraceAction.ADD_APPOINTMENT
+    check_espace(request, str(patient_id), trace_as)
+    require_exchange(request, AGENDA, WRITE, trace_as)
+    try:
+        data = actions.clean_appointment(**fields)
+        return actions.appointment_write(
+            actor=request.actor,
+            patient_id=patient_id,
+            data=data,
+            status=str(body.get("status") or ""),
+            appointment_id=appointment_id,
+        )
+    except InvalidInput as error:
+        raise FhirError(422, IssueCode.VALUE, str(error), expression="Appointment") from None
+
+
+@app_endpoint(methods=("GET", "POST"))
+def appointment_type(request: AppRequest) -> HttpResponse:
+    if request.method == "POST":
+        appointment = _save(request, None)
+        response = fhir_response(appointment_resource(appointment), status=201)
+        response["Location"] = f"Appointment/{appointment.pk}"
+        return response
+    check_espace(request, request.GET.get("patient"), TraceAction.CONSULT_AGENDA)
+    require_exchange(request, AGENDA, READ, TraceAction.CONSULT_AGENDA)
+    patient = access_agenda(
+        request.actor,
+        request.pairing.patient_id,
+        action=Action.READ,
+        trace_action=TraceAction.CONSULT_AGENDA,
+    )
+    rows = Appointment.objects.filter(patient=patient).select_related("professional")
+    entries = [{"resource": appointment_resource(a), "search": {"mode": "match"}} for a in rows]
+    return fhir_response(
+        {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+    )
+
+
+@app_endpoint(methods=("GET", "PUT"))
+def appointment_instance(request: AppRequest, resource_id: str) -> HttpResponse:
+    pk = resource_uuid(resource_id)
+    if request.method == "PUT":
+        appointment = _save(request, pk)
+        appointment.refresh_from_db()
+        return fhir_response(appointment_resource(appointment))
+    require_exchange(request, AGENDA, READ, TraceAction.CONSULT_APPOINTMENT)
+    appointment = access_appointment(
+        request.actor, pk, action=Action.READ, trace_action=TraceAction.CONSULT_APPOINTMENT
+    )
+    return fhir_response(appointment_resource(appointment))
