@@ -85,7 +85,7 @@ def _baseline(day: date) -> tuple[float, int]:
 
     from mes.agenda.reminders import opening_slots
 
-    slots = opening_slots(day)  # the same slots; computing them is not timed on either side
+    slots = opening_slots(day, TODAY)  # the same slots; computing them is not timed on either side
     values = ", ".join(["(%s::date, %s, %s)"] * len(slots))
     params: list[object] = []
     for s in slots:
@@ -116,12 +116,14 @@ def _sweep() -> tuple[float, int, int, int]:
     from django.urls import reverse
 
     from mes.agenda import reminders
+    from mes.prevention.calendar import default_calendar
     from mes.prevention.schedule import default_rules
 
     # A worker is a long-lived process: its URL configuration (reverse() of the notification
-    # links) and the rules are loaded by its first task, not by each sweep.
+    # links) and the rules files are loaded by its first task, not by each sweep.
     reverse("portal:agenda")
     default_rules()
+    default_calendar()
     # The steady daily run: tomorrow's openings (the catch-up days were inserted by the
     # previous days' runs; here they would be days no sweep ever covered).
     with override_settings(MES_PREVENTION_REMIND_OPENED_WITHIN=timedelta(0)):
