@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -302,32 +303,40 @@ def _known_items(today: date) -> dict[tuple[date, str, str], PreventionItem]:
     return out
 
 
-def _with_history(ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Whose calendar depends on more than birth date and sex (a dose in the carnet, something
-    said, an appointment for an item): they get their own run of the engine."""
-    personal = set(
-        Vaccination.objects.filter(patient_id__in=ids).values_list("patient_id", flat=True)
+def _pending_batch(size: int) -> list[tuple[int, str, uuid.UUID, str, date, str, bool, bool]]:
+    """The next pending rows, claimed with SKIP LOCKED, each with what the batch needs of its
+    person in the same query: birth date and sex; whether their calendar depends on more than
+    those (a dose in the carnet, something said, an appointment for an item: their own run of
+    the engine); whether someone is told beyond the notification centre (their own account, a
+    representative's: the channels)."""
+    person = OuterRef("patient_id")
+    history = (
+        Exists(Vaccination.objects.filter(patient_id=person))
+        | Exists(PreventionRecord.objects.filter(patient_id=person))
+        | Exists(Appointment.objects.filter(patient_id=person).exclude(prevention_key=""))
     )
-    personal |= set(
-        PreventionRecord.objects.filter(patient_id__in=ids).values_list("patient_id", flat=True)
+    told = Q(patient__user_id__isnull=False) | Exists(
+        LegalRepresentation.objects.current().filter(represented_id=person)
     )
-    personal |= set(
-        Appointment.objects.filter(patient_id__in=ids)
-        .exclude(prevention_key="")
-        .values_list("patient_id", flat=True)
+    return list(
+        ReminderSent.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(kind=ReminderSent.Kind.PREVENTION, processed_at__isnull=True)
+        .annotate(
+            history=ExpressionWrapper(history, output_field=BooleanField()),
+            told=ExpressionWrapper(told, output_field=BooleanField()),
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "key",
+            "patient_id",
+            "item_key",
+            "patient__birth_date",
+            "patient__sex",
+            "history",
+            "told",
+        )[:size]
     )
-    return personal
-
-
-def _told_elsewhere(ids: list[uuid.UUID], accounts: set[uuid.UUID]) -> set[uuid.UUID]:
-    """Who has someone to tell beyond the notification centre (their own account, or a
-    representative's): their reminders go through the channels."""
-    represented = set(
-        LegalRepresentation.objects.current()
-        .filter(represented_id__in=ids)
-        .values_list("represented_id", flat=True)
-    )
-    return accounts | represented
 
 
 def prevention_pending_process(*, today: date, limit: int | None = None) -> tuple[int, int]:
@@ -346,32 +355,17 @@ def prevention_pending_process(*, today: date, limit: int | None = None) -> tupl
     notified = skipped = 0
     while True:
         with transaction.atomic():
-            rows = list(
-                ReminderSent.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(kind=ReminderSent.Kind.PREVENTION, processed_at__isnull=True)
-                .order_by("pk")
-                .values_list(
-                    "pk",
-                    "key",
-                    "patient_id",
-                    "item_key",
-                    "patient__birth_date",
-                    "patient__sex",
-                    "patient__user_id",
-                )[:size]
-            )
+            rows = _pending_batch(size)
             if not rows:
                 return notified, skipped
-            ids = list({row[2] for row in rows})
-            personal = _with_history(ids)
-            accounts = {row[2] for row in rows if row[6] is not None}
-            channels = _told_elsewhere(ids, accounts)
+            personal = {row[2] for row in rows if row[6]}
+            channels = {row[2] for row in rows if row[7]}
             people = Citizen.objects.in_bulk(personal | channels)
             events: list[Event] = []
             centre_only: list[Notification] = []
             done: list[int] = []
             stale: list[int] = []
-            for pk, key, pid, item_key, birth, sex, _ in rows:
+            for pk, key, pid, item_key, birth, sex, _, _ in rows:
                 item: PreventionItem | None
                 if pid in personal:
                     item = _personal_calendar(people[pid], today).get(item_key)
