@@ -12,8 +12,10 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from mes.access.actors import Actor, ActorKind
@@ -36,8 +38,9 @@ from .models import (
     Appointment,
     CalendarFeed,
     PreventionRecord,
+    UserReminder,
 )
-from .policies import access_agenda, access_appointment, refusal
+from .policies import access_agenda, access_appointment, access_user_reminder, refusal
 
 # portal.md §1.7: characters refused in names.
 FORBIDDEN_NAME_CHARS = set("@<>?:/€*#|%~+£$!§¤")
@@ -410,3 +413,144 @@ def calendar_feed_revoke(*, actor: Actor, patient_id: uuid.UUID) -> int:
         document_title="Révocation des liens d'abonnement",
     )
     return n
+
+
+# --- « Rappel » (portal.md §8) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserReminderInput:
+    """What a « Rappel » says, checked by `clean_user_reminder` before anything is written."""
+
+    title: str
+    at: datetime
+    note: str
+
+
+def clean_user_reminder(*, title: str, at: datetime | None, note: str = "") -> UserReminderInput:
+    """The checks of portal.md §8, in French; InvalidInput names the field at fault."""
+    title = _text(title, TITLE_MAX, "Titre du rappel", "title")
+    if not title:
+        raise InvalidInput("Le titre du rappel est obligatoire.", field="title")
+    if at is None:
+        raise InvalidInput("La date et l'heure du rappel sont obligatoires.", field="date")
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)  # the current zone: Europe/Paris
+    if at <= timezone.now():
+        raise InvalidInput("La date et l'heure du rappel doivent être à venir.", field="date")
+    return UserReminderInput(
+        title=title, at=at, note=_text(note, NOTE_MAX, "Note personnelle", "note")
+    )
+
+
+def _check_room(patient: Citizen, at: datetime, *, besides: uuid.UUID | None = None) -> None:
+    """At most MES_USER_REMINDERS_PER_DAY reminders on one date (Paris), the patient's row
+    locked so that two requests at once cannot both take the last place."""
+    Citizen.objects.select_for_update().filter(pk=patient.pk).first()
+    day = timezone.localtime(at).date()
+    same_day = [
+        r
+        for r in UserReminder.objects.filter(
+            patient=patient, at__gte=at - timedelta(days=1), at__lte=at + timedelta(days=1)
+        ).exclude(pk=besides)
+        if timezone.localtime(r.at).date() == day
+    ]
+    limit = settings.MES_USER_REMINDERS_PER_DAY
+    if len(same_day) >= limit:
+        raise InvalidInput(
+            f"Vous avez déjà {limit} rappels le {day:%d/%m/%Y} : c'est le maximum pour une même "
+            "date. Choisissez une autre date ou supprimez un rappel de ce jour.",
+            field="date",
+        )
+
+
+def _schedule(reminder: UserReminder) -> None:
+    """The reminder's task at its time, once the row is committed (the hourly sweep catches
+    it too if the task is lost: the ReminderSent key keeps it to one notification)."""
+    from .tasks import send_user_reminder
+
+    reminder_id, at = str(reminder.pk), reminder.at
+    transaction.on_commit(lambda: send_user_reminder.using(run_after=at).enqueue(reminder_id))
+
+
+@traced_action
+def user_reminder_add(
+    *, actor: Actor, patient_id: uuid.UUID, data: UserReminderInput
+) -> UserReminder:
+    """The citizen side adds a « Rappel » for the profile (themself or a represented person).
+
+    Precondition: `data` passed clean_user_reminder. Refused (InvalidInput) beyond 10 on the
+    same date. Side effects: an AJOUT_RDV trace « Rappel : … », the notifying task at its time.
+    """
+    patient = access_agenda(
+        actor,
+        patient_id,
+        action=Action.MANAGE,
+        trace_action=None,
+        refused_as=TraceAction.ADD_APPOINTMENT,
+    )
+    _check_room(patient, data.at)
+    reminder = UserReminder.objects.create(
+        patient=patient,
+        title=data.title,
+        at=data.at,
+        note=data.note,
+        author_name=actor.display_name,
+    )
+    trace.record(
+        actor=actor,
+        action=TraceAction.ADD_APPOINTMENT,
+        patient_id=patient.pk,
+        document_title=f"Rappel : {reminder.title}"[:255],
+    )
+    _schedule(reminder)
+    return reminder
+
+
+@traced_action
+def user_reminder_edit(
+    *, actor: Actor, reminder_id: uuid.UUID, data: UserReminderInput
+) -> UserReminder:
+    """The citizen side changes a « Rappel » (a moved one is notified at its new time, once).
+    Side effect: a MODIF_RDV trace « Rappel : … »."""
+    reminder = access_user_reminder(
+        actor,
+        reminder_id,
+        trace_action=None,
+        refused_as=TraceAction.UPDATE_APPOINTMENT,
+        for_update=True,
+    )
+    _check_room(reminder.patient, data.at, besides=reminder.pk)
+    moved = reminder.at != data.at
+    reminder.title, reminder.at, reminder.note = data.title, data.at, data.note
+    reminder.save()
+    trace.record(
+        actor=actor,
+        action=TraceAction.UPDATE_APPOINTMENT,
+        patient_id=reminder.patient_id,
+        document_title=f"Rappel : {reminder.title}"[:255],
+    )
+    if moved:
+        _schedule(reminder)
+    return reminder
+
+
+@traced_action
+def user_reminder_delete(*, actor: Actor, reminder_id: uuid.UUID) -> None:
+    """The citizen side deletes a « Rappel »: never notified afterwards. Side effect: an
+    ANNULATION_RDV trace « Rappel : … »."""
+    reminder = access_user_reminder(
+        actor,
+        reminder_id,
+        trace_action=None,
+        refused_as=TraceAction.CANCEL_APPOINTMENT,
+        for_update=True,
+    )
+    title, patient_id = reminder.title, reminder.patient_id
+    reminder.delete()
+    trace.record(
+        actor=actor,
+        action=TraceAction.CANCEL_APPOINTMENT,
+        patient_id=patient_id,
+        document_title=f"Rappel : {title}"[:255],
+    )

@@ -120,6 +120,28 @@ class Appointment(models.Model):
         return self.status == self.Status.BOOKED
 
 
+class UserReminder(models.Model):
+    """A « Rappel » the citizen side writes in the agenda (portal.md §8: « Titre du rappel »
+    ≤ 100, date, heure, « Note personnelle » ≤ 1000, at most 10 on the same date), for oneself
+    or a represented person; the worker notifies it at its time (RAPPEL_AGENDA), once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="user_reminders")
+    title = models.CharField("titre du rappel", max_length=TITLE_MAX)
+    at = models.DateTimeField("date et heure")
+    note = models.TextField("note personnelle", max_length=NOTE_MAX, blank=True)
+    author_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["at"]
+        indexes = [models.Index(fields=["patient", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class PreventionRecord(models.Model):
     """What was said about one prevention item: fait (optional date), ignoré, non concerné."""
 
@@ -172,6 +194,7 @@ class ReminderSent(models.Model):
         APPOINTMENT = "rdv", "Rappel de rendez-vous"
         PREVENTION = "prev", "Examen bientôt dû"
         CAMPAIGN = "camp", "Campagne de prévention"
+        USER = "user", "Rappel de l'usager"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=4, choices=Kind.choices)
@@ -179,6 +202,9 @@ class ReminderSent(models.Model):
     item_key = models.CharField(max_length=ITEM_KEY_MAX, blank=True)
     appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user_reminder = models.ForeignKey(
+        UserReminder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Set once the reminder's notification went out; a candidate found stale (done since,

@@ -37,7 +37,7 @@ from mes.prevention.schedule import (
 )
 from mes.vaccinations.models import Vaccination
 
-from .models import Appointment, PreventionRecord, ReminderSent
+from .models import Appointment, PreventionRecord, ReminderSent, UserReminder
 from .selectors import calendar_for
 
 SWEEP_ACTOR_NAME = "rappels-agenda"
@@ -49,6 +49,7 @@ class SweepResult:
     appointments: int = 0
     prevention: int = 0
     people: int = 0
+    user: int = 0
 
 
 def _claim(key: str, **fields: object) -> bool:
@@ -467,9 +468,56 @@ def _notify_item(person: Citizen, item: PreventionItem, key: str) -> None:
     )
 
 
+def _notify_user_reminder(reminder: UserReminder) -> bool:
+    """Notify one « Rappel » (RAPPEL_AGENDA), once: its key carries its time, so a moved
+    reminder is notified at its new time, once. The label stays in the centre; the channels
+    carry a generic text (never a health detail in an e-mail or SMS)."""
+    key = f"rappel:{reminder.pk.hex}:{reminder.at.isoformat()}"
+    with transaction.atomic():
+        if not _claim(
+            key,
+            kind=ReminderSent.Kind.USER,
+            patient_id=reminder.patient_id,
+            user_reminder=reminder,
+        ):
+            return False
+        when = timezone.localtime(reminder.at)
+        notify_through_channels(
+            profile=reminder.patient,
+            code=Notification.Code.AGENDA_REMINDER,
+            label=f"Rappel : {reminder.title} ({when:%d/%m/%Y à %H:%M})"[:300],
+            url=reverse("portal:user_reminder_edit", args=[reminder.pk]),
+            link_label="Voir le rappel",
+            key=key,
+        )
+    return True
+
+
+def user_reminder_due(*, reminder_id: uuid.UUID, now: datetime | None = None) -> bool:
+    """The task at a reminder's time: notify it if it is due (not moved later, not deleted)."""
+    now = now or timezone.now()
+    reminder = UserReminder.objects.select_related("patient").filter(pk=reminder_id).first()
+    if reminder is None or reminder.at > now:
+        return False  # deleted, or moved later: its own task comes then
+    return _notify_user_reminder(reminder)
+
+
+def user_reminders(*, now: datetime) -> int:
+    """The hourly sweep's safety net: every reminder due in the last MES_USER_REMINDER_LATE not
+    yet notified (its task lost with a crashed queue)."""
+    sent = 0
+    qs = UserReminder.objects.filter(
+        at__lte=now, at__gt=now - settings.MES_USER_REMINDER_LATE
+    ).select_related("patient")
+    for reminder in qs.iterator(chunk_size=settings.MES_REMINDER_BATCH):
+        sent += _notify_user_reminder(reminder)
+    return sent
+
+
 def reminders_sweep(*, now: datetime | None = None) -> SweepResult:
-    """The daily sweep (run it hourly for the 1-hour reminders): both kinds of reminder."""
+    """The daily sweep (run it hourly for the 1-hour reminders): every kind of reminder."""
     now = now or timezone.now()
     result = SweepResult(appointments=appointment_reminders(now=now))
+    result.user = user_reminders(now=now)
     result.people, result.prevention = prevention_reminders(today=timezone.localdate(now))
     return result

@@ -29,7 +29,7 @@ from mes.prevention.schedule import (
 from mes.vaccinations.models import Vaccination
 
 from .actions import personalised_prevention
-from .models import Appointment, PreventionRecord
+from .models import Appointment, PreventionRecord, UserReminder
 from .policies import access_agenda, agenda_manageable
 
 # What is still to do, most urgent first: overdue, then by window start.
@@ -86,6 +86,7 @@ class Agenda:
     items: list[PreventionItem]
     personalised: bool
     today: date
+    reminders: list[UserReminder]  # the « Rappels » ahead
 
     def open_items(self) -> list[PreventionItem]:
         """« Examens médicaux et vaccinations à réaliser »: à faire or planifié."""
@@ -128,6 +129,7 @@ def agenda_of(*, actor: Actor, patient_id: uuid.UUID, now: datetime | None = Non
         items=calendar_for(patient, today, appointments=appointments, personalised=personalised),
         personalised=personalised,
         today=today,
+        reminders=list(UserReminder.objects.filter(patient=patient, at__gte=now)),
     )
 
 

@@ -14,12 +14,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mes.access.decision import Action
 from mes.agenda import actions, ical
-from mes.agenda.models import Appointment
-from mes.agenda.policies import access_agenda, access_appointment
+from mes.agenda.models import Appointment, UserReminder
+from mes.agenda.policies import access_agenda, access_appointment, access_user_reminder
 from mes.agenda.selectors import agenda_of
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
@@ -30,7 +31,7 @@ from mes.vaccinations.carnet import professionals_of
 from mes.web.access import public_view
 
 from ..access import PortalRequest, patient_view
-from .forms import AppointmentForm, ItemStatusForm
+from .forms import AppointmentForm, ItemStatusForm, UserReminderForm
 
 
 def _first_name(patient: Citizen) -> str:
@@ -175,6 +176,84 @@ def appointment_cancel(request: PortalRequest, appointment_id: uuid.UUID) -> Htt
     else:
         messages.success(request, "Rendez-vous annulé")
     return redirect("portal:appointment", appointment.pk)
+
+
+def _reminder_page(
+    request: PortalRequest, form: UserReminderForm, reminder: UserReminder | None = None
+) -> HttpResponse:
+    return render(
+        request,
+        "portal/agenda/reminder_form.html",
+        {"form": form, "reminder": reminder, "first_name": _first_name(request.profile)},
+    )
+
+
+def _save_reminder(
+    request: PortalRequest, form: UserReminderForm, reminder: UserReminder | None
+) -> UserReminder | None:
+    try:
+        data = actions.clean_user_reminder(**form.action_kwargs())
+        if reminder is None:
+            return actions.user_reminder_add(
+                actor=request.actor, patient_id=request.profile.pk, data=data
+            )
+        return actions.user_reminder_edit(actor=request.actor, reminder_id=reminder.pk, data=data)
+    except InvalidInput as exc:
+        form.add_input_error(exc)
+        return None
+
+
+@patient_view
+def user_reminder_add(request: PortalRequest) -> HttpResponse:
+    """« Ajouter un rappel »: nothing is stored unless every check passes."""
+    access_agenda(request.actor, request.profile.pk, action=Action.MANAGE, trace_action=None)
+    if request.method != "POST":
+        return _reminder_page(request, UserReminderForm())
+    form = UserReminderForm(request.POST)
+    if form.is_valid() and _save_reminder(request, form, None) is not None:
+        messages.success(request, "Rappel ajouté")
+        return redirect("portal:agenda")
+    return _reminder_page(request, form)
+
+
+def _reminder(request: PortalRequest, reminder_id: uuid.UUID, **kw) -> UserReminder:
+    reminder = access_user_reminder(request.actor, reminder_id, **kw)
+    if reminder.patient_id != request.profile.pk:
+        # One of the citizen's other profiles: show it in that profile's agenda.
+        raise Http404("Introuvable.")
+    return reminder
+
+
+@patient_view
+def user_reminder_edit(request: PortalRequest, reminder_id: uuid.UUID) -> HttpResponse:
+    """A « Rappel »: shown in its form, to change or delete."""
+    if request.method != "POST":
+        reminder = _reminder(request, reminder_id, trace_action=TraceAction.CONSULT_APPOINTMENT)
+        local = timezone.localtime(reminder.at)
+        form = UserReminderForm(
+            initial={
+                "title": reminder.title,
+                "date": local.date(),
+                "time": local.time().replace(second=0, microsecond=0),
+                "note": reminder.note,
+            }
+        )
+        return _reminder_page(request, form, reminder)
+    reminder = _reminder(request, reminder_id, trace_action=None)
+    form = UserReminderForm(request.POST)
+    if form.is_valid() and _save_reminder(request, form, reminder) is not None:
+        messages.success(request, "Rappel modifié")
+        return redirect("portal:agenda")
+    return _reminder_page(request, form, reminder)
+
+
+@patient_view
+@require_POST
+def user_reminder_delete(request: PortalRequest, reminder_id: uuid.UUID) -> HttpResponse:
+    reminder = _reminder(request, reminder_id, trace_action=None)
+    actions.user_reminder_delete(actor=request.actor, reminder_id=reminder.pk)
+    messages.success(request, "Rappel supprimé")
+    return redirect("portal:agenda")
 
 
 @patient_view
