@@ -239,7 +239,9 @@ def user_reminder_edit(request: PortalRequest, reminder_id: uuid.UUID) -> HttpRe
             }
         )
         return _reminder_page(request, form, reminder)
-    reminder = _reminder(request, reminder_id, trace_action=None)
+    reminder = _reminder(
+        request, reminder_id, trace_action=None, refused_as=TraceAction.UPDATE_APPOINTMENT
+    )
     form = UserReminderForm(request.POST)
     if form.is_valid() and _save_reminder(request, form, reminder) is not None:
         messages.success(request, "Rappel modifié")
@@ -250,7 +252,9 @@ def user_reminder_edit(request: PortalRequest, reminder_id: uuid.UUID) -> HttpRe
 @patient_view
 @require_POST
 def user_reminder_delete(request: PortalRequest, reminder_id: uuid.UUID) -> HttpResponse:
-    reminder = _reminder(request, reminder_id, trace_action=None)
+    reminder = _reminder(
+        request, reminder_id, trace_action=None, refused_as=TraceAction.CANCEL_APPOINTMENT
+    )
     actions.user_reminder_delete(actor=request.actor, reminder_id=reminder.pk)
     messages.success(request, "Rappel supprimé")
     return redirect("portal:agenda")
