@@ -32,6 +32,7 @@ from .models import (
     ITEM_KEY_MAX,
     NAME_MAX,
     NOTE_MAX,
+    PREGNANCY_TERM,
     PROFESSION_MAX,
     TITLE_MAX,
     AgendaSettings,
@@ -358,6 +359,75 @@ def personalised_prevention_set(*, actor: Actor, patient_id: uuid.UUID, enabled:
         patient_id=patient.pk,
         document_title="Prévention personnalisée activée" if enabled else "Opposition",
     )
+
+
+def situation_choices() -> dict[str, str]:
+    """The situations a citizen may declare: the conditions the rules files name (the
+    vaccinations' and the screenings'), but a pregnancy, declared by its expected date."""
+    from mes.prevention.calendar import default_calendar
+    from mes.prevention.schedule import default_rules
+
+    both = {**default_calendar().conditions, **default_rules().conditions}
+    return {code: label for code, label in both.items() if code != "grossesse"}
+
+
+@dataclass(frozen=True)
+class Situations:
+    codes: tuple[str, ...]
+    pregnancy_due_on: date | None
+
+
+def situations_of(patient: Citizen) -> Situations:
+    """What the citizen declared for the prevention rules (nothing by default)."""
+    row = AgendaSettings.objects.filter(patient=patient).first()
+    if row is None:
+        return Situations((), None)
+    return Situations(tuple(row.situations), row.pregnancy_due_on)
+
+
+@traced_action
+def situations_set(
+    *,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    codes: list[str],
+    pregnancy_due_on: date | None,
+) -> Situations:
+    """Declare the situations the prevention rules need (a chronic disease, an immunodepression…,
+    a pregnancy in progress with its expected date of delivery): the calendar and its reminders
+    follow them (the pregnancy's whooping-cough and RSV vaccinations, its dental check-up).
+    Refused (InvalidInput, nothing stored) for an unknown code or an expected date outside the
+    pregnancy. Side effect: a MODIF_PARAM_PREVENTION trace without the situations themselves."""
+    patient = access_agenda(
+        actor,
+        patient_id,
+        action=Action.MANAGE,
+        trace_action=None,
+        refused_as=TraceAction.PREVENTION_SETTINGS,
+    )
+    known = situation_choices()
+    unknown = sorted(set(codes) - set(known))
+    if unknown:
+        raise InvalidInput("Choisissez les situations dans la liste.", field="situations")
+    if pregnancy_due_on is not None:
+        today = timezone.localdate()
+        if not today - timedelta(days=14) <= pregnancy_due_on <= today + PREGNANCY_TERM:
+            raise InvalidInput(
+                "La date prévue d'accouchement doit se situer dans les 40 semaines à venir.",
+                field="pregnancy_due_on",
+            )
+    ordered = tuple(code for code in known if code in codes)
+    AgendaSettings.objects.update_or_create(
+        patient=patient,
+        defaults={"situations": list(ordered), "pregnancy_due_on": pregnancy_due_on},
+    )
+    trace.record(
+        actor=actor,
+        action=TraceAction.PREVENTION_SETTINGS,
+        patient_id=patient.pk,
+        document_title="Situations pour la prévention",
+    )
+    return Situations(ordered, pregnancy_due_on)
 
 
 def feed_secret_hash(secret: str) -> str:

@@ -8,7 +8,7 @@ the person said about an item (fait, ignoré, non concerné) is kept, keyed by t
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import models
 
@@ -21,6 +21,8 @@ NAME_MAX = 100
 PROFESSION_MAX = 100
 ADDRESS_MAX = 200
 ITEM_KEY_MAX = 80
+# From the first day of amenorrhoea to the expected date of delivery (40 weeks).
+PREGNANCY_TERM = timedelta(days=280)
 
 
 class Appointment(models.Model):
@@ -170,7 +172,20 @@ class AgendaSettings(models.Model):
         Citizen, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     personalised_prevention = models.BooleanField(default=True)
+    # What the citizen declared for the rules that need it (prevention.md: conditions of the
+    # vaccination calendar, the organised screenings' exclusions; a pregnancy in progress):
+    # condition codes of the rules files, and the expected date of delivery.
+    situations = models.JSONField(default=list, blank=True)
+    pregnancy_due_on = models.DateField("date prévue d'accouchement", null=True, blank=True)
     changed_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def pregnancy_start(self) -> date | None:
+        """The first day of amenorrhoea: 40 weeks before the expected date (the convention of
+        the pregnancy calendar, 280 days)."""
+        if self.pregnancy_due_on is None:
+            return None
+        return self.pregnancy_due_on - PREGNANCY_TERM
 
 
 class CalendarFeed(models.Model):

@@ -37,7 +37,13 @@ from mes.prevention.schedule import (
 )
 from mes.vaccinations.models import Vaccination
 
-from .models import Appointment, PreventionRecord, ReminderSent, UserReminder
+from .models import (
+    AgendaSettings,
+    Appointment,
+    PreventionRecord,
+    ReminderSent,
+    UserReminder,
+)
 from .selectors import calendar_for
 
 SWEEP_ACTOR_NAME = "rappels-agenda"
@@ -315,6 +321,7 @@ def _pending_batch(size: int) -> list[tuple[int, str, uuid.UUID, str, date, str,
         Exists(Vaccination.objects.filter(patient_id=person))
         | Exists(PreventionRecord.objects.filter(patient_id=person))
         | Exists(Appointment.objects.filter(patient_id=person).exclude(prevention_key=""))
+        | Exists(AgendaSettings.objects.filter(patient_id=person))
     )
     told = Q(patient__user_id__isnull=False) | Exists(
         LegalRepresentation.objects.current().filter(represented_id=person)
@@ -415,12 +422,40 @@ def _personal_calendar(person: Citizen, today: date) -> dict[str, PreventionItem
     return {i.key: i for i in calendar_for(person, today, personalised=True)}
 
 
+def situation_candidates_insert(*, today: date) -> int:
+    """Phase 1 for the people who declared situations (a pregnancy, a chronic disease…): items
+    that birth date and sex alone do not open (the pregnancy's vaccinations and dental
+    check-up…) come from each one's own calendar — the per-person engine, for these few
+    people only. Same pending rows, same keys (ON CONFLICT: nothing twice)."""
+    days = set(_sweep_days(today))
+    rows: list[ReminderSent] = []
+    declared = AgendaSettings.objects.filter(personalised_prevention=True).select_related("patient")
+    for setting in declared.iterator(chunk_size=settings.MES_REMINDER_BATCH):
+        if not (setting.situations or setting.pregnancy_due_on):
+            continue
+        person = setting.patient
+        rows += [
+            ReminderSent(
+                key=f"prev:{person.pk.hex}:{item.key}",
+                kind=ReminderSent.Kind.PREVENTION,
+                patient=person,
+                item_key=item.key,
+            )
+            for item in calendar_for(person, today, personalised=True)
+            if item.window_start in days and is_reminded(item, item.window_start)
+        ]
+    if not rows:
+        return 0
+    return len(ReminderSent.objects.bulk_create(rows, ignore_conflicts=True))
+
+
 def prevention_reminders(*, today: date) -> tuple[int, int]:
     """« Bientôt dû »: the items opening tomorrow (the day before, portal.md §7.1), and those
     opened in the last days in case a sweep was missed. Returns (candidates, notified)."""
     candidates = sum(
         prevention_candidates_insert(day=day, today=today) for day in _sweep_days(today)
     )
+    candidates += situation_candidates_insert(today=today)
     notified, _ = prevention_pending_process(today=today)
     return candidates, notified
 

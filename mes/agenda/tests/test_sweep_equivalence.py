@@ -20,7 +20,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from mes.agenda import reminders
-from mes.agenda.models import AgendaSettings, Appointment, PreventionRecord, ReminderSent
+from mes.agenda.models import (
+    PREGNANCY_TERM,
+    AgendaSettings,
+    Appointment,
+    PreventionRecord,
+    ReminderSent,
+)
 from mes.agenda.reminders import _opening_ages
 from mes.agenda.selectors import calendar_for
 from mes.conftest import make_citizen
@@ -110,6 +116,12 @@ def history(people: list[Citizen]) -> None:
             )
         if i % 17 == 0:
             AgendaSettings.objects.create(patient=p, personalised_prevention=False)
+        elif i % 23 == 0 and 1940 < p.birth_date.year < 2000:
+            AgendaSettings.objects.create(patient=p, situations=["maladie_chronique"])
+        elif i % 29 == 0 and p.sex == "F" and 1980 < p.birth_date.year < 2005:
+            # Pregnancies whose dental check-up opens around the sweep days.
+            due = SWEEP_DAYS[i % len(SWEEP_DAYS)] + timedelta(days=1) - timedelta(days=91)
+            AgendaSettings.objects.create(patient=p, pregnancy_due_on=due + PREGNANCY_TERM)
         if i % 19 == 0 and p.birth_date.year >= 2008:
             parent = person(date(1990, 5, 4), "F", username=f"parent{i}")
             LegalRepresentation.objects.create(
@@ -177,6 +189,8 @@ def test_the_fast_sweep_reminds_exactly_what_the_per_person_engine_says():
             [(m.birth_date, m.sex) for m in missing],
         )
     assert len(want) > 100
+    # Every path was taken: the situations' own calendars as well as the shared ones.
+    assert any("MATERNITE" in k or "RISQUE" in k for k in want)
     # Exactly once: one notification in the person's centre per reminder.
     assert Notification.objects.filter(code__in=reminders.PREVENTION_CODES).count() == len(want)
     assert not ReminderSent.objects.filter(processed_at__isnull=True).exists()
