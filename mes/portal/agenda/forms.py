@@ -175,3 +175,27 @@ class UserReminderForm(MesForm):
             "at": datetime.combine(d["date"], d["time"]),
             "note": d["note"],
         }
+
+
+class SituationsForm(MesForm):
+    """The situations the prevention rules need (the rules' own conditions), and a pregnancy
+    in progress by its expected date of delivery."""
+
+    situations = forms.MultipleChoiceField(
+        label="Situations qui me concernent (facultatif)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"invalid_choice": "Choisissez les situations dans la liste."},
+    )
+    pregnancy_due_on = forms.DateField(
+        label="Grossesse en cours : date prévue d'accouchement (facultatif)",
+        required=False,
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Saisissez une date valide (jj/mm/aaaa)."},
+    )
+
+    def __init__(self, *args: Any, choices: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["situations"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = list(choices.items())

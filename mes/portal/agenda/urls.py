@@ -32,6 +32,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("examens/<str:key>/", views.item_detail, name="agenda_item"),
     path("prevention-personnalisee/", views.personalised, name="agenda_personalised"),
+    path("situation/", views.situations, name="agenda_situations"),
     path("abonnement/", views.subscription, name="agenda_subscription"),
     path("abonnement/<str:secret>.ics", views.ical_feed, name="agenda_ical"),
     path(

@@ -31,7 +31,7 @@ from mes.vaccinations.carnet import professionals_of
 from mes.web.access import public_view
 
 from ..access import PortalRequest, patient_view
-from .forms import AppointmentForm, ItemStatusForm, UserReminderForm
+from .forms import AppointmentForm, ItemStatusForm, SituationsForm, UserReminderForm
 
 
 def _first_name(patient: Citizen) -> str:
@@ -325,6 +325,45 @@ def personalised(request: PortalRequest) -> HttpResponse:
         "rendez-vous sont conservés.",
     )
     return redirect("portal:agenda")
+
+
+@patient_view
+def situations(request: PortalRequest) -> HttpResponse:
+    """« Ma situation »: a pregnancy in progress, a chronic disease… that the prevention rules
+    need (the vaccinations and examinations recommended follow them)."""
+    patient = access_agenda(
+        request.actor, request.profile.pk, action=Action.MANAGE, trace_action=None
+    )
+    choices = actions.situation_choices()
+    if request.method != "POST":
+        current = actions.situations_of(patient)
+        form = SituationsForm(
+            choices=choices,
+            initial={
+                "situations": list(current.codes),
+                "pregnancy_due_on": current.pregnancy_due_on,
+            },
+        )
+    else:
+        form = SituationsForm(request.POST, choices=choices)
+        if form.is_valid():
+            try:
+                actions.situations_set(
+                    actor=request.actor,
+                    patient_id=patient.pk,
+                    codes=form.cleaned_data["situations"],
+                    pregnancy_due_on=form.cleaned_data["pregnancy_due_on"],
+                )
+            except InvalidInput as exc:
+                form.add_input_error(exc)
+            else:
+                messages.success(request, "Situation enregistrée : l'agenda en tient compte.")
+                return redirect("portal:agenda")
+    return render(
+        request,
+        "portal/agenda/situations.html",
+        {"form": form, "first_name": _first_name(request.profile)},
+    )
 
 
 @patient_view

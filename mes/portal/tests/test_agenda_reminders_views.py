@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from mes.access.actors import citizen_actor
 from mes.agenda import actions, reminders
-from mes.agenda.models import ReminderSent, UserReminder
+from mes.agenda.models import AgendaSettings, ReminderSent, UserReminder
 from mes.agenda.tasks import send_user_reminder
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.notifications.channels import dispatch_pending
@@ -210,3 +210,31 @@ def test_denials(client, camille, bob, dr_durand, who):
         refused = Trace.objects.filter(patient_id=camille.pk).order_by("-seq").first()
         assert refused.outcome == TraceOutcome.REFUSED and refused.actor_name == "Bob Moreau"
         assert refused.action == TraceAction.CANCEL_APPOINTMENT
+
+
+def test_declaring_a_pregnancy_in_the_agenda(as_camille, camille):
+    url = reverse("portal:agenda_situations")
+    page = text(as_camille.get(url))
+    assert "Ma situation pour la prévention" in page and "date prévue d'accouchement" in page
+    assert "Maladie chronique" in page
+    r = as_camille.post(
+        url, {"pregnancy_due_on": "2027-05-20", "situations": ["maladie_chronique"]}
+    )
+    assert r.status_code == 302
+    settings_row = AgendaSettings.objects.get(patient=camille)
+    assert settings_row.situations == ["maladie_chronique"]
+    assert str(settings_row.pregnancy_due_on) == "2027-05-20"
+    page = text(as_camille.get(reverse("portal:agenda")))
+    assert "coqueluche" in page.lower()
+    r = as_camille.post(url, {"pregnancy_due_on": "2030-01-01"})
+    assert r.status_code == 200 and "dans les 40 semaines à venir" in text(r)
+
+
+@pytest.mark.parametrize("who", ["professional", "other_patient"])
+def test_situations_denials(client, camille, bob, dr_durand, who):
+    client.force_login(dr_durand.user if who == "professional" else bob.user)
+    session = client.session
+    session[PROFILE_SESSION_KEY] = str(camille.pk)
+    session.save()
+    client.post(reverse("portal:agenda_situations"), {"pregnancy_due_on": "2027-05-20"})
+    assert not AgendaSettings.objects.filter(patient=camille).exists()
