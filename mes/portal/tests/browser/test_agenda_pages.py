@@ -121,3 +121,21 @@ def test_a_reminder_is_added_changed_and_deleted(page, live_server, camille):
     expect(page.get_by_role("status")).to_contain_text("Rappel supprimé")
     expect(page.get_by_text("Aucun rappel à venir.")).to_be_visible()
     assert not UserReminder.objects.filter(patient=camille).exists()
+
+
+def test_declaring_a_situation(page, live_server, camille):
+    """« Ma situation pour la prévention »: a pregnancy's date, then the agenda shows the
+    pregnancy's whooping-cough vaccination (axe at 390 and 1280 px)."""
+    PrivacySettings.objects.filter(patient=camille).update(onboarded_at=timezone.now())
+    login(page, live_server, camille)
+    page.goto(live_server.url + "/agenda/")
+    page.get_by_role("link", name="indiquer ma situation").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ma situation pour la prévention")
+    check_a11y(page, "agenda-situation")
+    due = timezone.localdate() + timedelta(days=160)
+    page.get_by_label(re.compile("date prévue d'accouchement")).fill(due.isoformat())
+    page.get_by_label(re.compile("Maladie chronique \\(diabète")).check()
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("status")).to_contain_text("Situation enregistrée")
+    expect(page.get_by_text(re.compile("coqueluche", re.I)).first).to_be_visible()
+    check_a11y(page, "agenda-avec-situation")
