@@ -518,13 +518,12 @@ def _check_room(patient: Citizen, at: datetime, *, besides: uuid.UUID | None = N
     locked so that two requests at once cannot both take the last place."""
     Citizen.objects.select_for_update().filter(pk=patient.pk).first()
     day = timezone.localtime(at).date()
-    same_day = [
-        r
-        for r in UserReminder.objects.filter(
-            patient=patient, at__gte=at - timedelta(days=1), at__lte=at + timedelta(days=1)
-        ).exclude(pk=besides)
-        if timezone.localtime(r.at).date() == day
-    ]
+    near = UserReminder.objects.filter(
+        patient=patient, at__gte=at - timedelta(days=1), at__lte=at + timedelta(days=1)
+    )
+    if besides is not None:
+        near = near.exclude(pk=besides)
+    same_day = [r for r in near if timezone.localtime(r.at).date() == day]
     limit = settings.MES_USER_REMINDERS_PER_DAY
     if len(same_day) >= limit:
         raise InvalidInput(
