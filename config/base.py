@@ -375,6 +375,10 @@ MES_ICAL_UID_DOMAIN = os.environ.get("MES_ICAL_UID_DOMAIN", "monespacesante.loca
 # a daily sweep was missed ([GAP]: decided here).
 MES_PREVENTION_REMIND_BEFORE = timedelta(days=1)
 MES_PREVENTION_REMIND_OPENED_WITHIN = timedelta(days=7)
+# The citizen's own « Rappel » (portal.md §8): at most 10 on the same date ([S:23]); notified at
+# its time by a task, and by the hourly sweep if that task was lost, up to this late ([GAP]).
+MES_USER_REMINDERS_PER_DAY = 10
+MES_USER_REMINDER_LATE = timedelta(days=1)
 # The portal's address, in the generic e-mails and SMS of the notification channels.
 MES_PORTAL_URL = os.environ.get("MES_PORTAL_URL", "http://localhost:8000/")
 # The reminder sweep and campaigns work in batches of this many people (DESIGN.md §2).

@@ -12,8 +12,10 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from mes.access.actors import Actor, ActorKind
@@ -30,14 +32,16 @@ from .models import (
     ITEM_KEY_MAX,
     NAME_MAX,
     NOTE_MAX,
+    PREGNANCY_TERM,
     PROFESSION_MAX,
     TITLE_MAX,
     AgendaSettings,
     Appointment,
     CalendarFeed,
     PreventionRecord,
+    UserReminder,
 )
-from .policies import access_agenda, access_appointment, refusal
+from .policies import access_agenda, access_appointment, access_user_reminder, refusal
 
 # portal.md §1.7: characters refused in names.
 FORBIDDEN_NAME_CHARS = set("@<>?:/€*#|%~+£$!§¤")
@@ -363,6 +367,75 @@ def personalised_prevention_set(*, actor: Actor, patient_id: uuid.UUID, enabled:
     )
 
 
+def situation_choices() -> dict[str, str]:
+    """The situations a citizen may declare: the conditions the rules files name (the
+    vaccinations' and the screenings'), but a pregnancy, declared by its expected date."""
+    from mes.prevention.calendar import default_calendar
+    from mes.prevention.schedule import default_rules
+
+    both = {**default_calendar().conditions, **default_rules().conditions}
+    return {code: label for code, label in both.items() if code != "grossesse"}
+
+
+@dataclass(frozen=True)
+class Situations:
+    codes: tuple[str, ...]
+    pregnancy_due_on: date | None
+
+
+def situations_of(patient: Citizen) -> Situations:
+    """What the citizen declared for the prevention rules (nothing by default)."""
+    row = AgendaSettings.objects.filter(patient=patient).first()
+    if row is None:
+        return Situations((), None)
+    return Situations(tuple(row.situations), row.pregnancy_due_on)
+
+
+@traced_action
+def situations_set(
+    *,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    codes: list[str],
+    pregnancy_due_on: date | None,
+) -> Situations:
+    """Declare the situations the prevention rules need (a chronic disease, an immunodepression…,
+    a pregnancy in progress with its expected date of delivery): the calendar and its reminders
+    follow them (the pregnancy's whooping-cough and RSV vaccinations, its dental check-up).
+    Refused (InvalidInput, nothing stored) for an unknown code or an expected date outside the
+    pregnancy. Side effect: a MODIF_PARAM_PREVENTION trace without the situations themselves."""
+    patient = access_agenda(
+        actor,
+        patient_id,
+        action=Action.MANAGE,
+        trace_action=None,
+        refused_as=TraceAction.PREVENTION_SETTINGS,
+    )
+    known = situation_choices()
+    unknown = sorted(set(codes) - set(known))
+    if unknown:
+        raise InvalidInput("Choisissez les situations dans la liste.", field="situations")
+    if pregnancy_due_on is not None:
+        today = timezone.localdate()
+        if not today - timedelta(days=14) <= pregnancy_due_on <= today + PREGNANCY_TERM:
+            raise InvalidInput(
+                "La date prévue d'accouchement doit se situer dans les 40 semaines à venir.",
+                field="pregnancy_due_on",
+            )
+    ordered = tuple(code for code in known if code in codes)
+    AgendaSettings.objects.update_or_create(
+        patient=patient,
+        defaults={"situations": list(ordered), "pregnancy_due_on": pregnancy_due_on},
+    )
+    trace.record(
+        actor=actor,
+        action=TraceAction.PREVENTION_SETTINGS,
+        patient_id=patient.pk,
+        document_title="Situations pour la prévention",
+    )
+    return Situations(ordered, pregnancy_due_on)
+
+
 def feed_secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -416,3 +489,152 @@ def calendar_feed_revoke(*, actor: Actor, patient_id: uuid.UUID) -> int:
         document_title="Révocation des liens d'abonnement",
     )
     return n
+
+
+# --- « Rappel » (portal.md §8) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserReminderInput:
+    """What a « Rappel » says, checked by `clean_user_reminder` before anything is written."""
+
+    title: str
+    at: datetime
+    note: str
+
+
+def clean_user_reminder(*, title: str, at: datetime | None, note: str = "") -> UserReminderInput:
+    """The checks of portal.md §8, in French; InvalidInput names the field at fault."""
+    title = _text(title, TITLE_MAX, "Titre du rappel", "title")
+    if not title:
+        raise InvalidInput("Le titre du rappel est obligatoire.", field="title")
+    if at is None:
+        raise InvalidInput("La date et l'heure du rappel sont obligatoires.", field="date")
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)  # the current zone: Europe/Paris
+    if at <= timezone.now():
+        raise InvalidInput("La date et l'heure du rappel doivent être à venir.", field="date")
+    return UserReminderInput(
+        title=title, at=at, note=_text(note, NOTE_MAX, "Note personnelle", "note")
+    )
+
+
+def _check_room(patient: Citizen, at: datetime, *, besides: uuid.UUID | None = None) -> None:
+    """At most MES_USER_REMINDERS_PER_DAY reminders on one date (Paris), the patient's row
+    locked so that two requests at once cannot both take the last place."""
+    Citizen.objects.select_for_update().filter(pk=patient.pk).first()
+    day = timezone.localtime(at).date()
+    near = UserReminder.objects.filter(
+        patient=patient, at__gte=at - timedelta(days=1), at__lte=at + timedelta(days=1)
+    )
+    if besides is not None:
+        near = near.exclude(pk=besides)
+    same_day = [r for r in near if timezone.localtime(r.at).date() == day]
+    limit = settings.MES_USER_REMINDERS_PER_DAY
+    if len(same_day) >= limit:
+        raise InvalidInput(
+            f"Vous avez déjà {limit} rappels le {day:%d/%m/%Y} : c'est le maximum pour une même "
+            "date. Choisissez une autre date ou supprimez un rappel de ce jour.",
+            field="date",
+        )
+
+
+def _schedule(reminder: UserReminder) -> None:
+    """The reminder's task at its time, once the row is committed (the hourly sweep catches
+    it too if the task is lost: the ReminderSent key keeps it to one notification)."""
+    from .tasks import send_user_reminder
+
+    reminder_id, at = str(reminder.pk), reminder.at
+
+    def enqueue() -> None:
+        task = send_user_reminder
+        # The tests' immediate backend cannot wait: there the task runs now and finds the
+        # reminder not yet due.
+        if task.get_backend().supports_defer:
+            task = task.using(run_after=at)
+        task.enqueue(reminder_id)
+
+    transaction.on_commit(enqueue)
+
+
+@traced_action
+def user_reminder_add(
+    *, actor: Actor, patient_id: uuid.UUID, data: UserReminderInput
+) -> UserReminder:
+    """The citizen side adds a « Rappel » for the profile (themself or a represented person).
+
+    Precondition: `data` passed clean_user_reminder. Refused (InvalidInput) beyond 10 on the
+    same date. Side effects: an AJOUT_RDV trace « Rappel : … », the notifying task at its time.
+    """
+    patient = access_agenda(
+        actor,
+        patient_id,
+        action=Action.MANAGE,
+        trace_action=None,
+        refused_as=TraceAction.ADD_APPOINTMENT,
+    )
+    _check_room(patient, data.at)
+    reminder = UserReminder.objects.create(
+        patient=patient,
+        title=data.title,
+        at=data.at,
+        note=data.note,
+        author_name=actor.display_name,
+    )
+    trace.record(
+        actor=actor,
+        action=TraceAction.ADD_APPOINTMENT,
+        patient_id=patient.pk,
+        document_title=f"Rappel : {reminder.title}"[:255],
+    )
+    _schedule(reminder)
+    return reminder
+
+
+@traced_action
+def user_reminder_edit(
+    *, actor: Actor, reminder_id: uuid.UUID, data: UserReminderInput
+) -> UserReminder:
+    """The citizen side changes a « Rappel » (a moved one is notified at its new time, once).
+    Side effect: a MODIF_RDV trace « Rappel : … »."""
+    reminder = access_user_reminder(
+        actor,
+        reminder_id,
+        trace_action=None,
+        refused_as=TraceAction.UPDATE_APPOINTMENT,
+        for_update=True,
+    )
+    _check_room(reminder.patient, data.at, besides=reminder.pk)
+    moved = reminder.at != data.at
+    reminder.title, reminder.at, reminder.note = data.title, data.at, data.note
+    reminder.save()
+    trace.record(
+        actor=actor,
+        action=TraceAction.UPDATE_APPOINTMENT,
+        patient_id=reminder.patient_id,
+        document_title=f"Rappel : {reminder.title}"[:255],
+    )
+    if moved:
+        _schedule(reminder)
+    return reminder
+
+
+@traced_action
+def user_reminder_delete(*, actor: Actor, reminder_id: uuid.UUID) -> None:
+    """The citizen side deletes a « Rappel »: never notified afterwards. Side effect: an
+    ANNULATION_RDV trace « Rappel : … »."""
+    reminder = access_user_reminder(
+        actor,
+        reminder_id,
+        trace_action=None,
+        refused_as=TraceAction.CANCEL_APPOINTMENT,
+        for_update=True,
+    )
+    title, patient_id = reminder.title, reminder.patient_id
+    reminder.delete()
+    trace.record(
+        actor=actor,
+        action=TraceAction.CANCEL_APPOINTMENT,
+        patient_id=patient_id,
+        document_title=f"Rappel : {title}"[:255],
+    )

@@ -8,7 +8,7 @@ the person said about an item (fait, ignoré, non concerné) is kept, keyed by t
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import models
 
@@ -21,6 +21,8 @@ NAME_MAX = 100
 PROFESSION_MAX = 100
 ADDRESS_MAX = 200
 ITEM_KEY_MAX = 80
+# From the first day of amenorrhoea to the expected date of delivery (40 weeks).
+PREGNANCY_TERM = timedelta(days=280)
 
 
 class Appointment(models.Model):
@@ -120,6 +122,28 @@ class Appointment(models.Model):
         return self.status == self.Status.BOOKED
 
 
+class UserReminder(models.Model):
+    """A « Rappel » the citizen side writes in the agenda (portal.md §8: « Titre du rappel »
+    ≤ 100, date, heure, « Note personnelle » ≤ 1000, at most 10 on the same date), for oneself
+    or a represented person; the worker notifies it at its time (RAPPEL_AGENDA), once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="user_reminders")
+    title = models.CharField("titre du rappel", max_length=TITLE_MAX)
+    at = models.DateTimeField("date et heure")
+    note = models.TextField("note personnelle", max_length=NOTE_MAX, blank=True)
+    author_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["at"]
+        indexes = [models.Index(fields=["patient", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class PreventionRecord(models.Model):
     """What was said about one prevention item: fait (optional date), ignoré, non concerné."""
 
@@ -148,7 +172,20 @@ class AgendaSettings(models.Model):
         Citizen, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     personalised_prevention = models.BooleanField(default=True)
+    # What the citizen declared for the rules that need it (prevention.md: conditions of the
+    # vaccination calendar, the organised screenings' exclusions; a pregnancy in progress):
+    # condition codes of the rules files, and the expected date of delivery.
+    situations = models.JSONField(default=list, blank=True)
+    pregnancy_due_on = models.DateField("date prévue d'accouchement", null=True, blank=True)
     changed_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def pregnancy_start(self) -> date | None:
+        """The first day of amenorrhoea: 40 weeks before the expected date (the convention of
+        the pregnancy calendar, 280 days)."""
+        if self.pregnancy_due_on is None:
+            return None
+        return self.pregnancy_due_on - PREGNANCY_TERM
 
 
 class CalendarFeed(models.Model):
@@ -172,6 +209,7 @@ class ReminderSent(models.Model):
         APPOINTMENT = "rdv", "Rappel de rendez-vous"
         PREVENTION = "prev", "Examen bientôt dû"
         CAMPAIGN = "camp", "Campagne de prévention"
+        USER = "user", "Rappel de l'usager"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=4, choices=Kind.choices)
@@ -179,6 +217,9 @@ class ReminderSent(models.Model):
     item_key = models.CharField(max_length=ITEM_KEY_MAX, blank=True)
     appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user_reminder = models.ForeignKey(
+        UserReminder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Set once the reminder's notification went out; a candidate found stale (done since,

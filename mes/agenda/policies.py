@@ -22,7 +22,7 @@ from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Citizen
 
-from .models import Appointment
+from .models import Appointment, UserReminder
 
 
 def refusal(
@@ -130,3 +130,35 @@ def access_appointment(
             matrix_version=st.matrix_version,
         )
     return appointment
+
+
+@traced_action
+def access_user_reminder(
+    actor: Actor,
+    reminder_id: uuid.UUID,
+    *,
+    trace_action: TraceAction | None,
+    refused_as: TraceAction | None = None,
+    for_update: bool = False,
+) -> UserReminder:
+    """One « Rappel » the citizen side may manage, or NotFound (traced): another patient's
+    reminder looks exactly like one that does not exist."""
+    refused_as = refused_as or trace_action or TraceAction.CONSULT_APPOINTMENT
+    qs = UserReminder.objects.select_related("patient")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    reminder = qs.filter(pk=reminder_id).first()
+    if reminder is None:
+        raise refusal(actor, refused_as, None, "rappel inconnu")
+    ok, reason, st = _allowed(actor, Action.MANAGE, reminder.patient)
+    if not ok:
+        raise refusal(actor, refused_as, reminder.patient_id, reason)
+    if trace_action is not None:
+        trace.record(
+            actor=actor,
+            action=trace_action,
+            patient_id=reminder.patient_id,
+            document_title=f"Rappel : {reminder.title}"[:255],
+            matrix_version=st.matrix_version,
+        )
+    return reminder

@@ -29,7 +29,7 @@ from mes.prevention.schedule import (
 from mes.vaccinations.models import Vaccination
 
 from .actions import personalised_prevention
-from .models import Appointment, PreventionRecord
+from .models import AgendaSettings, Appointment, PreventionRecord, UserReminder
 from .policies import access_agenda, agenda_manageable
 
 # What is still to do, most urgent first: overdue, then by window start.
@@ -65,8 +65,9 @@ def calendar_for(
     said, the appointments planning items, and their opposition. No access check here."""
     if appointments is None:
         appointments = list(Appointment.objects.filter(patient=patient))
+    settings = AgendaSettings.objects.filter(patient=patient).first()
     if personalised is None:
-        personalised = personalised_prevention(patient)
+        personalised = settings.personalised_prevention if settings else True
     return prevention_calendar(
         birth_date=patient.birth_date,
         sex=patient.sex,
@@ -75,6 +76,8 @@ def calendar_for(
         records=_records(patient),
         planned=_planned(appointments),
         personalised=personalised,
+        conditions=settings.situations if settings else (),
+        pregnancy_start=settings.pregnancy_start if settings else None,
     )
 
 
@@ -86,6 +89,7 @@ class Agenda:
     items: list[PreventionItem]
     personalised: bool
     today: date
+    reminders: list[UserReminder]  # the « Rappels » ahead
 
     def open_items(self) -> list[PreventionItem]:
         """« Examens médicaux et vaccinations à réaliser »: à faire or planifié."""
@@ -128,6 +132,7 @@ def agenda_of(*, actor: Actor, patient_id: uuid.UUID, now: datetime | None = Non
         items=calendar_for(patient, today, appointments=appointments, personalised=personalised),
         personalised=personalised,
         today=today,
+        reminders=list(UserReminder.objects.filter(patient=patient, at__gte=now)),
     )
 
 

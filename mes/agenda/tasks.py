@@ -15,6 +15,7 @@ def sweep_reminders() -> dict[str, int]:
         "appointments": result.appointments,
         "prevention": result.prevention,
         "people": result.people,
+        "user": result.user,
     }
 
 
@@ -24,3 +25,13 @@ def run_campaign_batch(campaign_id: int) -> int:
     from .campaigns import campaign_batch
 
     return campaign_batch(campaign_id=campaign_id)
+
+
+@task()
+def send_user_reminder(reminder_id: str) -> bool:
+    """A « Rappel » at its time: notified once (False: not due, deleted or already sent)."""
+    import uuid
+
+    from .reminders import user_reminder_due
+
+    return user_reminder_due(reminder_id=uuid.UUID(reminder_id))

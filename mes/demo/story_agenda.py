@@ -8,7 +8,8 @@
 - Louise Dupont, 45, type 2 diabetes: her diabetes follow-up (the diabetologist's visits every
   three months, one written by the diabetologist's software and so read-only for her, the
   yearly fundus examination, tomorrow's HbA1c blood test with a reminder the day before), and
-  that reminder's e-mail in the demo outbox.
+  that reminder's e-mail in the demo outbox; her own « Rappel » to send the results to the
+  diabetologist, and her diabetes declared for the prevention rules (flu vaccination at risk).
 
 Everything goes through mes.agenda's actions and reminders (traces, notifications, outbox).
 Idempotent: an appointment is keyed on (patient, title), a reminder on its ReminderSent key.
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from mes.access.actors import citizen_actor, professional_actor
 from mes.agenda import actions, reminders
-from mes.agenda.models import Appointment
+from mes.agenda.models import Appointment, UserReminder
 from mes.agenda.selectors import calendar_for
 from mes.identity.models import Citizen, Professional
 from mes.notifications.channels import dispatch_pending
@@ -125,6 +126,27 @@ def load_agenda_stories(today: date | None = None) -> dict[str, int]:
                 starts_at=_at(today - timedelta(days=80), 11, 0),
                 reminder="1d",
             )
+            # Her own « Rappel » after the blood test, and her diabetes declared for the
+            # prevention rules (the flu vaccination recommended to people with diabetes).
+            title = "Envoyer les résultats au diabétologue"
+            if not UserReminder.objects.filter(patient=lo, title=title).exists():
+                actions.user_reminder_add(
+                    actor=citizen_actor(lo),
+                    patient_id=lo.pk,
+                    data=actions.clean_user_reminder(
+                        title=title,
+                        at=_at(today + timedelta(days=3), 18, 0),
+                        note="Par la messagerie de santé, avec le compte rendu du laboratoire.",
+                    ),
+                )
+                created["rappels"] += 1
+            if "maladie_chronique" not in actions.situations_of(lo).codes:
+                actions.situations_set(
+                    actor=citizen_actor(lo),
+                    patient_id=lo.pk,
+                    codes=["maladie_chronique"],
+                    pregnancy_due_on=None,
+                )
             title = "Consultation diabétologie : suivi trimestriel"
             if not Appointment.objects.filter(patient=lo, title=title).exists():
                 actions.appointment_write(

@@ -47,6 +47,7 @@ class CalendarError(ValueError):
 # --- durations ---------------------------------------------------------------------------------
 
 _SPAN = re.compile(r"^(\d+)([dwmy])$")
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @dataclass(frozen=True, order=True)
@@ -81,10 +82,13 @@ class Span:
 
     def after(self, day: date) -> date:
         """day + this span: months first (the day clamped to the month's length), then days."""
-        total = day.year * 12 + day.month - 1 + self.months
-        year, month = divmod(total, 12)
-        last = _calendar.monthrange(year, month + 1)[1]
-        return date(year, month + 1, min(day.day, last)) + timedelta(days=self.days)
+        # Hot path of the reminder sweep (hundreds of thousands of calls a day): a table of
+        # month lengths instead of calendar.monthrange.
+        if self.months:
+            year, month = divmod(day.year * 12 + day.month - 1 + self.months, 12)
+            last = _MONTH_DAYS[month] + (month == 1 and _calendar.isleap(year))
+            day = date(year, month + 1, min(day.day, last))
+        return day + timedelta(days=self.days) if self.days else day
 
     def before(self, day: date) -> date:
         """day - this span (the inverse of `after`)."""

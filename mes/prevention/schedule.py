@@ -285,8 +285,15 @@ def _slots(
     birth: date,
     pregnancy_start: date | None,
     done: Mapping[str, list[date]],
+    stop: date | None = None,
+    since: date | None = None,
 ) -> list[_Slot]:
-    """Every window of a rule for this person (each checked against the rule's version)."""
+    """Every window of a rule for this person (each checked against the rule's version).
+
+    stop / since: a repeated rule's windows starting from `stop` on, or ended well before
+    `since`, are not wanted (outside the calendar's period, nothing recorded about them): the
+    series is walked only around the period instead of from its first age to MAX_REPEATS, the
+    cost that mattered in the daily reminder sweep."""
     out: list[_Slot] = []
     if rule.schedule == "window":
         assert rule.start is not None and rule.end is not None
@@ -328,10 +335,17 @@ def _slots(
         base = max([first, *anchors])
         by_age = base == first  # keyed and labelled by age while on the birthday series
         limit = rule.age_max.after(birth) if rule.age_max is not None else None
-        for step in range(MAX_REPEATS):
+        first_step = 0
+        if since is not None and rule.every.months and not rule.every.days:
+            # Two intervals of margin: a window may be longer than the interval.
+            months = (since.year - base.year) * 12 + since.month - base.month
+            first_step = max(
+                0, months // rule.every.months - 2 - window.months // rule.every.months
+            )
+        for step in range(first_step, MAX_REPEATS):
             shift = Span(rule.every.months * step, rule.every.days * step)
             start = shift.after(base)
-            if limit is not None and start >= limit:
+            if (limit is not None and start >= limit) or (stop is not None and start >= stop):
                 break
             end = window.after(start)
             if limit is not None and end > limit:
@@ -461,7 +475,15 @@ def prevention_calendar(
             continue
         if not personalised and rule.level != OBLIGATOIRE:
             continue
-        slots = _slots(rule, birth_date, pregnancy_start, done_by_rule)
+        recorded = any(key.split("@")[0] == rule.id for key in records)
+        slots = _slots(
+            rule,
+            birth_date,
+            pregnancy_start,
+            done_by_rule,
+            None if recorded else horizon,
+            None if recorded else since,
+        )
         known = {slot.key for slot in slots}
         # A screening done earlier moved its series: keep the done one as history.
         for key, record in records.items():

@@ -59,6 +59,8 @@ def test_the_agenda_stories(db, settings):
         assert "Bilan sanguin (HbA1c)" in titles and "Fond d'œil annuel (diabète)" in titles
         pro_written = Appointment.objects.get(patient=lo, author="PROFESSIONAL")
         assert pro_written.read_only
+        assert [r.title for r in ag.reminders] == ["Envoyer les résultats au diabétologue"]
+        assert any(i.rule_id.startswith("VAC_GRIPPE_RISQUE") for i in ag.items)
         mails = OutboxMessage.objects.filter(to=lo.email, channel="email")
         assert mails.exists() and "HbA1c" not in " ".join(m.body for m in mails)
         assert list(verify_all()) == []

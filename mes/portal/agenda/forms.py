@@ -127,3 +127,75 @@ class ItemStatusForm(MesForm):
         widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Saisissez une date valide (jj/mm/aaaa)."},
     )
+
+
+class UserReminderForm(MesForm):
+    """« Rappel » (portal.md §8)."""
+
+    title = forms.CharField(
+        label="Titre du rappel",
+        help_text="Ex : Envoyer les analyses",
+        max_length=TITLE_MAX,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+        error_messages={
+            "required": "Le titre du rappel est obligatoire.",
+            "max_length": f"« Titre du rappel » ne doit pas dépasser {TITLE_MAX} caractères.",
+        },
+    )
+    date = forms.DateField(
+        label="Date",
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": "La date du rappel est obligatoire.",
+            "invalid": "Saisissez une date valide (jj/mm/aaaa).",
+        },
+    )
+    time = forms.TimeField(
+        label="Heure",
+        widget=forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),
+        error_messages={
+            "required": "L'heure du rappel est obligatoire.",
+            "invalid": "Saisissez une heure valide (hh:mm).",
+        },
+    )
+    note = forms.CharField(
+        label="Note personnelle (facultatif)",
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+        error_messages={
+            "max_length": f"« Note personnelle » ne doit pas dépasser {NOTE_MAX} caractères.",
+        },
+    )
+
+    def action_kwargs(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "title": d["title"],
+            "at": datetime.combine(d["date"], d["time"]),
+            "note": d["note"],
+        }
+
+
+class SituationsForm(MesForm):
+    """The situations the prevention rules need (the rules' own conditions), and a pregnancy
+    in progress by its expected date of delivery."""
+
+    situations = forms.MultipleChoiceField(
+        label="Situations qui me concernent (facultatif)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"invalid_choice": "Choisissez les situations dans la liste."},
+    )
+    pregnancy_due_on = forms.DateField(
+        label="Grossesse en cours : date prévue d'accouchement (facultatif)",
+        required=False,
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Saisissez une date valide (jj/mm/aaaa)."},
+    )
+
+    def __init__(self, *args: Any, choices: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["situations"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = list(choices.items())

@@ -19,8 +19,20 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.appointment_cancel,
         name="appointment_cancel",
     ),
+    path("rappels/ajouter/", views.user_reminder_add, name="user_reminder_add"),
+    path(
+        "rappels/<uuid:reminder_id>/",
+        views.user_reminder_edit,
+        name="user_reminder_edit",
+    ),
+    path(
+        "rappels/<uuid:reminder_id>/supprimer/",
+        views.user_reminder_delete,
+        name="user_reminder_delete",
+    ),
     path("examens/<str:key>/", views.item_detail, name="agenda_item"),
     path("prevention-personnalisee/", views.personalised, name="agenda_personalised"),
+    path("situation/", views.situations, name="agenda_situations"),
     path("abonnement/", views.subscription, name="agenda_subscription"),
     path("abonnement/<str:secret>.ics", views.ical_feed, name="agenda_ical"),
     path(

@@ -14,12 +14,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mes.access.decision import Action
 from mes.agenda import actions, ical
-from mes.agenda.models import Appointment
-from mes.agenda.policies import access_agenda, access_appointment
+from mes.agenda.models import Appointment, UserReminder
+from mes.agenda.policies import access_agenda, access_appointment, access_user_reminder
 from mes.agenda.selectors import agenda_of
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
@@ -30,7 +31,7 @@ from mes.vaccinations.carnet import professionals_of
 from mes.web.access import public_view
 
 from ..access import PortalRequest, patient_view
-from .forms import AppointmentForm, ItemStatusForm
+from .forms import AppointmentForm, ItemStatusForm, SituationsForm, UserReminderForm
 
 
 def _first_name(patient: Citizen) -> str:
@@ -177,6 +178,88 @@ def appointment_cancel(request: PortalRequest, appointment_id: uuid.UUID) -> Htt
     return redirect("portal:appointment", appointment.pk)
 
 
+def _reminder_page(
+    request: PortalRequest, form: UserReminderForm, reminder: UserReminder | None = None
+) -> HttpResponse:
+    return render(
+        request,
+        "portal/agenda/reminder_form.html",
+        {"form": form, "reminder": reminder, "first_name": _first_name(request.profile)},
+    )
+
+
+def _save_reminder(
+    request: PortalRequest, form: UserReminderForm, reminder: UserReminder | None
+) -> UserReminder | None:
+    try:
+        data = actions.clean_user_reminder(**form.action_kwargs())
+        if reminder is None:
+            return actions.user_reminder_add(
+                actor=request.actor, patient_id=request.profile.pk, data=data
+            )
+        return actions.user_reminder_edit(actor=request.actor, reminder_id=reminder.pk, data=data)
+    except InvalidInput as exc:
+        form.add_input_error(exc)
+        return None
+
+
+@patient_view
+def user_reminder_add(request: PortalRequest) -> HttpResponse:
+    """« Ajouter un rappel »: nothing is stored unless every check passes."""
+    access_agenda(request.actor, request.profile.pk, action=Action.MANAGE, trace_action=None)
+    if request.method != "POST":
+        return _reminder_page(request, UserReminderForm())
+    form = UserReminderForm(request.POST)
+    if form.is_valid() and _save_reminder(request, form, None) is not None:
+        messages.success(request, "Rappel ajouté")
+        return redirect("portal:agenda")
+    return _reminder_page(request, form)
+
+
+def _reminder(request: PortalRequest, reminder_id: uuid.UUID, **kw) -> UserReminder:
+    reminder = access_user_reminder(request.actor, reminder_id, **kw)
+    if reminder.patient_id != request.profile.pk:
+        # One of the citizen's other profiles: show it in that profile's agenda.
+        raise Http404("Introuvable.")
+    return reminder
+
+
+@patient_view
+def user_reminder_edit(request: PortalRequest, reminder_id: uuid.UUID) -> HttpResponse:
+    """A « Rappel »: shown in its form, to change or delete."""
+    if request.method != "POST":
+        reminder = _reminder(request, reminder_id, trace_action=TraceAction.CONSULT_APPOINTMENT)
+        local = timezone.localtime(reminder.at)
+        form = UserReminderForm(
+            initial={
+                "title": reminder.title,
+                "date": local.date(),
+                "time": local.time().replace(second=0, microsecond=0),
+                "note": reminder.note,
+            }
+        )
+        return _reminder_page(request, form, reminder)
+    reminder = _reminder(
+        request, reminder_id, trace_action=None, refused_as=TraceAction.UPDATE_APPOINTMENT
+    )
+    form = UserReminderForm(request.POST)
+    if form.is_valid() and _save_reminder(request, form, reminder) is not None:
+        messages.success(request, "Rappel modifié")
+        return redirect("portal:agenda")
+    return _reminder_page(request, form, reminder)
+
+
+@patient_view
+@require_POST
+def user_reminder_delete(request: PortalRequest, reminder_id: uuid.UUID) -> HttpResponse:
+    reminder = _reminder(
+        request, reminder_id, trace_action=None, refused_as=TraceAction.CANCEL_APPOINTMENT
+    )
+    actions.user_reminder_delete(actor=request.actor, reminder_id=reminder.pk)
+    messages.success(request, "Rappel supprimé")
+    return redirect("portal:agenda")
+
+
 @patient_view
 def item_detail(request: PortalRequest, key: str) -> HttpResponse:
     """One prevention item: why it is shown, its period, « L'examen a-t-il été réalisé ? »."""
@@ -242,6 +325,45 @@ def personalised(request: PortalRequest) -> HttpResponse:
         "rendez-vous sont conservés.",
     )
     return redirect("portal:agenda")
+
+
+@patient_view
+def situations(request: PortalRequest) -> HttpResponse:
+    """« Ma situation »: a pregnancy in progress, a chronic disease… that the prevention rules
+    need (the vaccinations and examinations recommended follow them)."""
+    patient = access_agenda(
+        request.actor, request.profile.pk, action=Action.MANAGE, trace_action=None
+    )
+    choices = actions.situation_choices()
+    if request.method != "POST":
+        current = actions.situations_of(patient)
+        form = SituationsForm(
+            choices=choices,
+            initial={
+                "situations": list(current.codes),
+                "pregnancy_due_on": current.pregnancy_due_on,
+            },
+        )
+    else:
+        form = SituationsForm(request.POST, choices=choices)
+        if form.is_valid():
+            try:
+                actions.situations_set(
+                    actor=request.actor,
+                    patient_id=patient.pk,
+                    codes=form.cleaned_data["situations"],
+                    pregnancy_due_on=form.cleaned_data["pregnancy_due_on"],
+                )
+            except InvalidInput as exc:
+                form.add_input_error(exc)
+            else:
+                messages.success(request, "Situation enregistrée : l'agenda en tient compte.")
+                return redirect("portal:agenda")
+    return render(
+        request,
+        "portal/agenda/situations.html",
+        {"form": form, "first_name": _first_name(request.profile)},
+    )
 
 
 @patient_view
