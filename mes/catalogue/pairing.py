@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from mes.access.actors import Actor, ActorKind
@@ -165,10 +165,7 @@ def pairing_create(
 
 
 def _synced_services_url() -> str:
-    try:
-        return reverse("portal:synced_services")
-    except NoReverseMatch:  # the page is added by the catalogue pages (issue 11, item 1)
-        return ""
+    return reverse("portal:catalogue_synced")
 
 
 # --- the synthèse du profil médical, sent to a paired service (issue 11 item 5) -----------------
