@@ -337,6 +337,12 @@ MES_PREVENTION_REMIND_OPENED_WITHIN = timedelta(days=7)
 MES_PORTAL_URL = os.environ.get("MES_PORTAL_URL", "http://localhost:8000/")
 # The reminder sweep and campaigns work in batches of this many people (DESIGN.md §2).
 MES_REMINDER_BATCH = int(os.environ.get("MES_REMINDER_BATCH", "2000"))
+# A task claimed by a worker and still not finished after this long is taken for abandoned
+# (its worker died) and handed out again (mes.ops.queue): at-least-once delivery, safe because
+# the background work is idempotent. Far above the longest task (a campaign slice: ~1 s).
+MES_TASK_STALE_AFTER = timedelta(
+    seconds=int(os.environ.get("MES_TASK_STALE_AFTER_SECONDS", str(15 * 60)))
+)
 
 # --- Messagerie and the MSSanté gateway (mes-spec §7, wave2.md §1.1–1.2, §3.4) --------------
 # The patients' domain: every espace has <INS>@<domain> (mes-spec §2.3).

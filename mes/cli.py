@@ -82,10 +82,14 @@ def main() -> None:
         from django.db import DatabaseError
 
         from mes.audit.tasks import schedule_next
+        from mes.ops.queue import requeue_stale, schedule_sweep
 
         # A checkpoint of the trace soon after the worker starts; each one plans the next.
+        # Tasks left RUNNING by a dead worker go back to the queue (at-least-once).
         try:
             schedule_next(after=timedelta(seconds=30))
+            requeue_stale()
+            schedule_sweep()
         except DatabaseError as exc:  # not migrated yet: the worker says so itself
             print(f"mes worker : point de contrôle non planifié ({exc})", file=sys.stderr)
         args = ["db_worker", *args[1:]]
