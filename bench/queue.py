@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import postgres
+from bench.run import _rsa_pem
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 MES = str(Path(sys.executable).with_name("mes"))
@@ -60,6 +61,7 @@ def _env(url: str, var_dir: str) -> dict[str, str]:
             "MES_DEBUG": "1",  # no HTTPS redirects or deploy checks: no web server here
             "MES_LOG_LEVEL": "WARNING",
             "MES_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "MES_OIDC_RSA_PRIVATE_KEY": _rsa_pem(),  # one for every worker
         }
     )
     return env
@@ -78,7 +80,7 @@ def _workers(env: dict[str, str], count: int, log: Path) -> list[subprocess.Pope
         for _ in range(count):
             procs.append(
                 subprocess.Popen(  # noqa: S603 - our own entry point
-                    [MES, "worker", "--interval", "0.05"],
+                    [MES, "worker", "--interval", "0.05", "--no-reload"],
                     env=env,
                     stdout=out,
                     stderr=subprocess.STDOUT,
@@ -291,7 +293,9 @@ def main(argv: list[str] | None = None) -> None:
             "queue": queue,
             "campaign": campaign,
             "baseline": base,
-            "ratio": round(campaign["notifications_per_second"] / base["notifications_per_second"], 3),
+            "ratio": round(
+                campaign["notifications_per_second"] / base["notifications_per_second"], 3
+            ),
         }
     for q in queue:
         print(
@@ -310,7 +314,9 @@ def main(argv: list[str] | None = None) -> None:
         f"base     INSERT … SELECT : {base['notifications_per_second']} notifications/s "
         f"({base['seconds']} s) ; rapport {result['ratio']}"
     )
-    print(f"charge de la machine : {result['load_average_at_start']} → {result['load_average_at_end']}")
+    print(
+        f"charge de la machine : {result['load_average_at_start']} → {result['load_average_at_end']}"
+    )
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"queue-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))

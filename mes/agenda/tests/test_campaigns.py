@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from mes.access.actors import citizen_actor
-from mes.agenda import actions
 import pytest
 from django.db import DatabaseError
 
+from mes.access.actors import citizen_actor
+from mes.agenda import actions
 from mes.agenda.campaigns import campaign_plan, campaign_slice
 from mes.agenda.models import Campaign
 from mes.conftest import make_citizen
