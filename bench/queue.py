@@ -117,8 +117,9 @@ def _wait_drained(paths: list[str], procs: list[subprocess.Popen[bytes]], log: P
             raise SystemExit("la file ne s'est pas vidée à temps")
         time.sleep(0.2)
     failed = DBTaskResult.objects.filter(task_path__in=paths, status=TaskResultStatus.FAILED)
-    if failed.exists():
-        raise SystemExit(f"{failed.count()} tâches en échec :\n{failed.first().traceback}")
+    first = failed.first()
+    if first is not None:
+        raise SystemExit(f"{failed.count()} tâches en échec :\n{first.traceback}")
 
 
 def _span(paths: list[str]) -> dict[str, Any]:
@@ -315,7 +316,8 @@ def main(argv: list[str] | None = None) -> None:
         f"({base['seconds']} s) ; rapport {result['ratio']}"
     )
     print(
-        f"charge de la machine : {result['load_average_at_start']} → {result['load_average_at_end']}"
+        f"charge de la machine : {result['load_average_at_start']} "
+        f"→ {result['load_average_at_end']}"
     )
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"queue-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Field, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -82,11 +83,12 @@ def _claim(keys: dict[str, Citizen], now: datetime) -> set[str]:
     meta = ReminderSent._meta
     names = ("key", "kind", "patient", "item_key", "created_at", "processed_at", "skipped")
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in names)
-    key = quote(meta.get_field("key").column)
+    fields = {name: cast(Field[Any, Any], meta.get_field(name)) for name in names}
+    columns = ", ".join(quote(str(f.column)) for f in fields.values())
+    key = quote(str(fields["key"].column))
     one = "(" + ", ".join(["%s"] * len(names)) + ")"
-    patient = meta.get_field("patient")
-    when = meta.get_field("created_at").get_db_prep_save(now, connection)
+    patient = fields["patient"]
+    when = fields["created_at"].get_db_prep_save(now, connection)
     kind = ReminderSent.Kind.CAMPAIGN.value
     rows = list(keys.items())
     inserted: set[str] = set()
@@ -103,7 +105,7 @@ def _claim(keys: dict[str, Citizen], now: datetime) -> set[str]:
             return {k for (k,) in cursor.fetchall()}
         for start in range(0, len(rows), _CLAIM_CHUNK):
             chunk = rows[start : start + _CLAIM_CHUNK]
-            params: list[object] = []
+            params: list[Any] = []
             for k, person in chunk:
                 pid = patient.get_db_prep_save(person.pk, connection)
                 params += [k, kind, pid, "", when, when, False]

@@ -8,6 +8,7 @@ makes every blob of theirs unreadable (crypto-shredding).
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import uuid
 from functools import cache
@@ -96,7 +97,13 @@ def put(patient_id: uuid.UUID, blob_id: uuid.UUID, data: bytes) -> str:
     storage = storages["vault"]
     if storage.exists(name):
         storage.delete(name)
-    return storage.save(name, ContentFile(sealed))
+    try:
+        return storage.save(name, ContentFile(sealed))
+    except OSError:
+        # A full disk leaves a truncated file behind: never keep half a blob.
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+        raise
 
 
 def get(patient_id: uuid.UUID, blob_id: uuid.UUID) -> bytes:
