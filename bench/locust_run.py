@@ -91,9 +91,13 @@ class Memory:
     def add(self, label: str, mb: float) -> None:
         self.samples.setdefault(label, []).append(mb)
 
-    def summary(self) -> dict[str, dict[str, float]]:
+    def summary(self) -> dict[str, dict[str, Any]]:
         return {
-            label: {"max_mb": round(max(v), 1), "mean_mb": round(sum(v) / len(v), 1)}
+            label: {
+                "max_mb": round(max(v), 1),
+                "mean_mb": round(sum(v) / len(v), 1),
+                "each_second_mb": [round(x, 1) for x in v],
+            }
             for label, v in sorted(self.samples.items())
             if v
         }
@@ -188,6 +192,40 @@ def _wait_smtp(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
         except OSError:
             time.sleep(0.3)
     raise SystemExit("la passerelle n'a pas démarré")
+
+
+def _searchable(base: str, config: dict[str, Any]) -> list[str]:
+    token = httpx.post(
+        f"{base}/o/token/",
+        data={"grant_type": "client_credentials", "scope": "user/DocumentReference.read"},
+        auth=(config["client_id"], config["client_secret"]),
+        headers={"X-Forwarded-Proto": "https"},
+        timeout=60,
+    ).json()["access_token"]
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/fhir+json",
+        "X-Mes-Mode-Acces": "normal",
+        "X-Mes-Professionnel": config["rpps"],
+        "X-Forwarded-Proto": "https",
+    }
+    found = [
+        ins
+        for ins in config["patients"]
+        if httpx.get(
+            f"{base}/fhir/DocumentReference",
+            params={
+                "patient.identifier": f"urn:oid:1.2.250.1.213.1.4.8|{ins}",
+                "status": "current",
+            },
+            headers=headers,
+            timeout=60,
+        ).status_code
+        == 200
+    ]
+    if not found:
+        raise SystemExit("aucun dossier ouvert au professionnel de démonstration")
+    return found
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -290,6 +328,10 @@ def run_load(opts: argparse.Namespace) -> dict[str, Any]:
         try:
             _wait_http(f"{base}/healthz", web, work / "web.log")
             _wait_smtp(smtp_port, gateway, work / "gateway.log")
+            # The professional searches the records they may open (a refusal looks like an
+            # absence: 404); the others are left out of the mix, as a practice would.
+            config["patients"] = _searchable(base, config)
+            config_path.write_text(json.dumps(config))
             roots = {"web": web.pid, "worker (tâches)": worker.pid, "passerelle SMTP": gateway.pid}
             runs: list[dict[str, Any]] = []
             maximum = 0.0

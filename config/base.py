@@ -129,6 +129,7 @@ DATABASES = {
         env="DATABASE_URL",
         default=f"sqlite:///{VAR_DIR / 'mes.sqlite3'}",
         conn_max_age=int(os.environ.get("MES_DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,  # a kept connection is checked before use (failover, restart)
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
