@@ -149,7 +149,7 @@ CSRF_FAILURE_VIEW = "mes.web.errors.csrf_failure"
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+PASSWORD_HASHERS = ["mes.identity.passwords.Argon2RFC9106Hasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "mes.identity.passwords.MesPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

@@ -33,8 +33,8 @@ pytestmark = [
 def small_disk(tmp_path: Path, settings) -> Path:
     disk = tmp_path / "disk"
     disk.mkdir()
-    subprocess.run(  # noqa: S603
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],  # noqa: S607
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
         check=True,
     )
     settings.STORAGES = {
@@ -45,7 +45,7 @@ def small_disk(tmp_path: Path, settings) -> Path:
         },
     }
     yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=False)  # noqa: S603, S607
+    subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def _fill(disk: Path, leave: int) -> Path:
