@@ -165,7 +165,7 @@ def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # gunicorn's workers boot slowly on a busy machine
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"arrêté au démarrage :\n{log.read_text()[-3000:]}")
