@@ -132,6 +132,7 @@ DATABASES = {
         env="DATABASE_URL",
         default=f"sqlite:///{VAR_DIR / 'mes.sqlite3'}",
         conn_max_age=int(os.environ.get("MES_DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,  # a kept connection is checked before use (failover, restart)
     )
 }
 # Behind PgBouncer in transaction pooling, server-side cursors cannot live across statements.
@@ -184,7 +185,7 @@ CSRF_FAILURE_VIEW = "mes.web.errors.csrf_failure"
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+PASSWORD_HASHERS = ["mes.identity.passwords.Argon2RFC9106Hasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "mes.identity.passwords.MesPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -383,6 +384,12 @@ MES_USER_REMINDER_LATE = timedelta(days=1)
 MES_PORTAL_URL = os.environ.get("MES_PORTAL_URL", "http://localhost:8000/")
 # The reminder sweep and campaigns work in batches of this many people (DESIGN.md §2).
 MES_REMINDER_BATCH = int(os.environ.get("MES_REMINDER_BATCH", "2000"))
+# A task claimed by a worker and still not finished after this long is taken for abandoned
+# (its worker died) and handed out again (mes.ops.queue): at-least-once delivery, safe because
+# the background work is idempotent. Far above the longest task (a campaign slice: ~1 s).
+MES_TASK_STALE_AFTER = timedelta(
+    seconds=int(os.environ.get("MES_TASK_STALE_AFTER_SECONDS", str(15 * 60)))
+)
 
 # --- Messagerie and the MSSanté gateway (mes-spec §7, wave2.md §1.1–1.2, §3.4) --------------
 # The patients' domain: every espace has <INS>@<domain> (mes-spec §2.3).

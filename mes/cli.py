@@ -61,6 +61,11 @@ def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["demo"]:
         os.environ.setdefault("MES_DEMO", "1")
+    if args[:1] == ["worker"]:
+        # The worker loop ends each task like a request ends (close_old_connections): with the
+        # web's default of 0 it would open a new PostgreSQL connection for every task, which
+        # costs more than a small task. One connection kept for ten minutes (checked before use).
+        os.environ.setdefault("MES_DB_CONN_MAX_AGE", "600")
     if args[:1] in (["serve"], ["worker"]):
         import django
         from django.core.exceptions import ImproperlyConfigured
@@ -83,13 +88,18 @@ def main() -> None:
         from django.db import DatabaseError
 
         from mes.audit.tasks import schedule_next
-        from mes.enrolment.tasks import schedule_sweep
+        from mes.enrolment.tasks import schedule_sweep as schedule_enrolment_sweep
+        from mes.ops.queue import requeue_stale
+        from mes.ops.queue import schedule_sweep as schedule_stale_sweep
 
         # A checkpoint of the trace soon after the worker starts; each one plans the next.
         # Likewise the daily timers of the espace's life (the next MES_ENROLMENT_SWEEP_AT).
+        # Tasks left RUNNING by a dead worker go back to the queue (at-least-once).
         try:
             schedule_next(after=timedelta(seconds=30))
-            schedule_sweep()
+            schedule_enrolment_sweep()
+            requeue_stale()
+            schedule_stale_sweep()
         except DatabaseError as exc:  # not migrated yet: the worker says so itself
             print(f"mes worker : tâches périodiques non planifiées ({exc})", file=sys.stderr)
         args = ["db_worker", *args[1:]]

@@ -1,28 +1,41 @@
 """Prevention campaigns sent to a population (portal.md §7.2 RAPPEL_RDV_PREV_*, wave2.md §1.3:
-targeted notifications for vaccination and screening campaigns), in batches by the worker.
+targeted notifications for vaccination and screening campaigns), in batches by the workers.
 
-`campaign_batch` handles the next `MES_REMINDER_BATCH` people after the campaign's cursor in
-one transaction (the campaign row locked: two workers on the same batch run one after the
-other), each person once by a ReminderSent key, then enqueues the next batch after commit. One
-task per batch, never one per person. People opposed to personalised prevention are skipped.
+Two kinds of task, so that any number of workers share a campaign (issue 16 §4):
+
+- `campaign_plan` hands out the next `MES_REMINDER_BATCH` people after the campaign's cursor
+  (the campaign row locked, a short transaction that reads only ids): it moves the cursor and
+  enqueues one slice task for them and the next planning step, all after commit;
+- `campaign_slice` notifies one slice, set-based (`notify_many`): one transaction that claims a
+  ReminderSent key per person (INSERT … ON CONFLICT DO NOTHING RETURNING: only the run that
+  inserted a key notifies), writes the notifications and their outbox rows, and counts them.
+
+Delivery is at least once: a slice whose worker died stays claimed until `mes.ops.queue`
+hands it out again; a slice that runs twice (or a crash in its middle, then a re-run) leaves
+every person exactly one notification. People opposed to personalised prevention are skipped.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import F, Field, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from mes.identity.models import Citizen
-from mes.notifications.channels import notify_through_channels
+from mes.notifications.channels import Event, notify_many
 from mes.notifications.models import Notification
 from mes.prevention.calendar import Span
 
 from .models import AgendaSettings, Campaign, ReminderSent
+
+# Rows per INSERT of ReminderSent keys: 7 parameters each, far below every engine's limit.
+_CLAIM_CHUNK = 500
 
 
 def _audience(campaign: Campaign, today: date) -> QuerySet[Citizen]:
@@ -37,49 +50,113 @@ def _audience(campaign: Campaign, today: date) -> QuerySet[Citizen]:
     return people.exclude(pk__in=opposed).order_by("pk")
 
 
-def campaign_batch(*, campaign_id: int, size: int | None = None) -> int:
-    """Notify the next batch of the campaign's audience; returns how many were notified (0 and
-    the campaign finished when nobody is left)."""
+def campaign_plan(*, campaign_id: int, size: int | None = None) -> tuple[str, str] | None:
+    """Hand out the next slice of the campaign's audience: move the cursor past `size` people
+    and, after commit, enqueue the slice's task and the next planning step. Returns the slice
+    (after, last) as strings, or None once everybody has been handed out (the campaign is then
+    marked finished; its slices may still be running)."""
     size = size or settings.MES_REMINDER_BATCH
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if campaign.finished_at is not None:
-            return 0
+            return None
         people = _audience(campaign, campaign.started_on)
         if campaign.cursor is not None:
             people = people.filter(pk__gt=campaign.cursor)
-        batch = list(people[:size])
-        if not batch:
+        ids = list(people.values_list("pk", flat=True)[:size])
+        if not ids:
             campaign.finished_at = timezone.now()
             campaign.save(update_fields=["finished_at"])
-            return 0
-        sent = 0
-        for person in batch:
-            key = f"camp:{campaign.pk}:{person.pk}"
-            try:
-                with transaction.atomic():
-                    ReminderSent.objects.create(
-                        key=key,
-                        kind=ReminderSent.Kind.CAMPAIGN,
-                        patient=person,
-                        processed_at=timezone.now(),
-                    )
-            except IntegrityError:
-                continue
-            notify_through_channels(
-                profile=person,
-                code=Notification.Code(campaign.code),
-                label=f"{campaign.label} ({campaign.reason})",
-                url=reverse("portal:agenda"),
-                link_label="Voir mon agenda",
-                key=key,
+            return None
+        after = str(campaign.cursor) if campaign.cursor else ""
+        campaign.cursor = ids[-1]
+        campaign.save(update_fields=["cursor"])
+        last = str(ids[-1])
+        transaction.on_commit(lambda: _enqueue(campaign_id, after, last))
+    return after, last
+
+
+def _claim(keys: dict[str, Citizen], now: datetime) -> set[str]:
+    """Insert a ReminderSent row for each key not there yet and return the keys this
+    transaction inserted. A concurrent run of the same slice waits on the unique index, then
+    finds them taken. Plain tuples, not model instances: thousands per slice."""
+    meta = ReminderSent._meta
+    names = ("key", "kind", "patient", "item_key", "created_at", "processed_at", "skipped")
+    quote = connection.ops.quote_name
+    fields = {name: cast(Field[Any, Any], meta.get_field(name)) for name in names}
+    columns = ", ".join(quote(str(f.column)) for f in fields.values())
+    key = quote(str(fields["key"].column))
+    one = "(" + ", ".join(["%s"] * len(names)) + ")"
+    patient = fields["patient"]
+    when = fields["created_at"].get_db_prep_save(now, connection)
+    kind = ReminderSent.Kind.CAMPAIGN.value
+    rows = list(keys.items())
+    inserted: set[str] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Two arrays instead of thousands of placeholders: the driver's cost is per
+            # placeholder, the server's plan is the same.
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - our own names
+                "SELECT k, %s, p, '', %s, %s, false FROM unnest(%s::text[], %s::uuid[]) AS t(k, p) "
+                f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
+                [kind, when, when, [k for k, _ in rows], [person.pk for _, person in rows]],
             )
-            sent += 1
-        campaign.cursor = batch[-1].pk
-        campaign.sent += sent
-        campaign.save(update_fields=["cursor", "sent"])
-        transaction.on_commit(lambda: _next(campaign.pk))
-    return sent
+            return {k for (k,) in cursor.fetchall()}
+        for start in range(0, len(rows), _CLAIM_CHUNK):
+            chunk = rows[start : start + _CLAIM_CHUNK]
+            params: list[Any] = []
+            for k, person in chunk:
+                pid = patient.get_db_prep_save(person.pk, connection)
+                params += [k, kind, pid, "", when, when, False]
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - our own names
+                f"VALUES {', '.join([one] * len(chunk))} "
+                f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
+                params,
+            )
+            inserted.update(k for (k,) in cursor.fetchall())
+    return inserted
+
+
+def campaign_slice(*, campaign_id: int, after: str, last: str) -> int:
+    """Notify the campaign's audience with an id in (after, last], each person once whatever
+    ran before (a crash, a second worker). Returns how many were notified by this run."""
+    with transaction.atomic():
+        campaign = Campaign.objects.get(pk=campaign_id)
+        people = _audience(campaign, campaign.started_on).filter(pk__lte=uuid.UUID(last))
+        if after:
+            people = people.filter(pk__gt=uuid.UUID(after))
+        people = people.only("id", "user_id")
+        batch = {f"camp:{campaign.pk}:{person.pk}": person for person in people}
+        fresh = _claim(batch, timezone.now())
+        code = Notification.Code(campaign.code)
+        label = f"{campaign.label} ({campaign.reason})"
+        url = reverse("portal:agenda")
+        notify_many(
+            [
+                Event(
+                    profile=person,
+                    code=code,
+                    label=label,
+                    key=key,
+                    url=url,
+                    link_label="Voir mon agenda",
+                )
+                for key, person in batch.items()
+                if key in fresh
+            ]
+        )
+        if fresh:
+            Campaign.objects.filter(pk=campaign_id).update(sent=F("sent") + len(fresh))
+    return len(fresh)
+
+
+def _enqueue(campaign_id: int, after: str, last: str) -> None:
+    from .tasks import run_campaign_batch, run_campaign_slice
+
+    run_campaign_slice.enqueue(campaign_id, after, last)
+    run_campaign_batch.enqueue(campaign_id)
 
 
 def _next(campaign_id: int) -> None:
@@ -98,7 +175,7 @@ def campaign_start(
     age_max: int | None = None,
     sex: str = "",
 ) -> Campaign:
-    """Create a campaign and enqueue its first batch (an operator's command)."""
+    """Create a campaign and enqueue its first planning step (an operator's command)."""
     campaign = Campaign.objects.create(
         title=title,
         label=label,

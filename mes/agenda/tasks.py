@@ -21,10 +21,19 @@ def sweep_reminders() -> dict[str, int]:
 
 @task()
 def run_campaign_batch(campaign_id: int) -> int:
-    """One batch of a prevention campaign; enqueues the next batch until nobody is left."""
-    from .campaigns import campaign_batch
+    """Hand out the next slice of a prevention campaign (and plan the one after) until nobody
+    is left; returns 1 when it handed one out."""
+    from .campaigns import campaign_plan
 
-    return campaign_batch(campaign_id=campaign_id)
+    return 0 if campaign_plan(campaign_id=campaign_id) is None else 1
+
+
+@task()
+def run_campaign_slice(campaign_id: int, after: str, last: str) -> int:
+    """Notify one slice of a campaign's audience (idempotent: safe to run twice)."""
+    from .campaigns import campaign_slice
+
+    return campaign_slice(campaign_id=campaign_id, after=after, last=last)
 
 
 @task()

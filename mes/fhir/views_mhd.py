@@ -17,6 +17,8 @@ Unknown and refused are the same 404; every access and refusal is traced by the 
 from __future__ import annotations
 
 import base64
+import errno
+import logging
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -68,6 +70,10 @@ from .mhd import patch as mhd_patch
 from .mhd.references import local_id
 from .outcome import FHIR_JSON, FhirError, IssueCode, fhir_response, operation_outcome
 
+logger = logging.getLogger(__name__)
+# A full disk or an exhausted quota under the blob store (drills/disk_full.py).
+STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
 # A bundle carries its documents in base64: a few documents at the deposit limit
 # (MES_UPLOAD_MAX_BYTES, checked again per document by the domain).
 MAX_BUNDLE_BYTES = 30 * 1024 * 1024
@@ -114,7 +120,22 @@ def transaction(request: FhirRequest) -> HttpResponse:
     # Serialised (in the negotiated format) inside the deposit's transaction: once committed,
     # only bytes are handed over (nothing may raise after the commit).
     xml = wanted_format(request) == "xml"
-    body = bundle.provide(actor=request.actor, submission=submission, xml=xml)
+    try:
+        body = bundle.provide(actor=request.actor, submission=submission, xml=xml)
+    except OSError as error:
+        if error.errno not in STORAGE_FULL:
+            raise
+        # The transaction rolled back and the vault removed its partial blob: nothing of this
+        # deposit is stored. The sender keeps the document and tries again later (507).
+        logger.error("ITI-65 refusé : plus de place pour les documents (%s)", error.strerror)
+        raise FhirError(
+            507,
+            IssueCode.EXCEPTION,
+            "L'espace de stockage des documents est plein : le dépôt n'a pas été enregistré. "
+            "Réessayez plus tard.",
+            detail="XDSRepositoryError",
+            headers={"Retry-After": "300"},
+        ) from None
     return HttpResponse(body, content_type=FHIR_XML if xml else FHIR_JSON)
 
 

@@ -73,6 +73,17 @@ LETTER_CODES = frozenset(
     {Code.PREVENTION_DUE, Code.VACCINATION_DUE, Code.SCREENING_DUE, Code.ESPACE_LIFECYCLE}
 )
 SUBJECT = "Mon espace santé : une nouvelle notification vous attend"
+# What notify_many reads of a recipient: how to reach them and the name on a letter.
+_CONTACT_FIELDS = (
+    "id",
+    "email",
+    "first_name",
+    "used_first_name",
+    "birth_name",
+    "used_name",
+    "user__id",
+    "user__phone",
+)
 
 
 def category_of(code: str) -> Category:
@@ -213,7 +224,7 @@ def notify_many(events: Sequence[Event]) -> list[Notification]:
     notifications = Notification.objects.bulk_create(
         [
             Notification(
-                profile=e.profile,
+                profile_id=e.profile.pk,  # the id, not the instance: cheaper by the thousand
                 code=e.code,
                 label=e.label,
                 url=e.url,
@@ -234,9 +245,9 @@ def notify_many(events: Sequence[Event]) -> list[Notification]:
     holders = {e.profile.pk for e in events if e.profile.user_id}
     people = {
         c.pk: c
-        for c in Citizen.objects.filter(
-            pk__in=holders | {r for ids in reps.values() for r in ids}
-        ).select_related("user")
+        for c in Citizen.objects.filter(pk__in=holders | {r for ids in reps.values() for r in ids})
+        .select_related("user")
+        .only(*_CONTACT_FIELDS)
     }
     if not people:
         return notifications  # nobody with an account to tell: the centre only

@@ -7,6 +7,7 @@ makes every blob of theirs unreadable (crypto-shredding).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -122,7 +123,13 @@ def put(patient_id: uuid.UUID, blob_id: uuid.UUID, data: bytes) -> str:
     storage = storages["vault"]
     if storage.exists(name):
         storage.delete(name)
-    return storage.save(name, ContentFile(sealed))
+    try:
+        return storage.save(name, ContentFile(sealed))
+    except OSError:
+        # A full disk leaves a truncated file behind: never keep half a blob.
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+        raise
 
 
 def get(patient_id: uuid.UUID, blob_id: uuid.UUID) -> bytes:
