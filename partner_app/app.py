@@ -241,7 +241,10 @@ def push_day(client: OAuth2Session, config: Config, token: dict[str, Any], day: 
         if response.status_code == HTTPStatus.OK:
             sent += 1
         else:
-            failures.append(f"Mesure de {reading.at:%H:%M} refusée : HTTP {response.status_code}")
+            failures.append(
+                f"Mesure de {reading.at:%H:%M} refusée : HTTP {response.status_code}"
+                f"{_why(response)}"
+            )
             if response.status_code == HTTPStatus.UNAUTHORIZED:
                 break
     lines = [f"{sent} mesures du {day:%d/%m/%Y} envoyées.", *failures[:3]]
@@ -255,5 +258,17 @@ def push_day(client: OAuth2Session, config: Config, token: dict[str, Any], day: 
         if response.status_code == HTTPStatus.CREATED:
             lines.append(f"Rapport du jour déposé (temps dans la cible {s.in_range * 100:.0f} %).")
         else:
-            lines.append(f"Rapport refusé : HTTP {response.status_code}")
+            lines.append(f"Rapport refusé : HTTP {response.status_code}{_why(response)}")
     return lines
+
+
+def _why(response: Any) -> str:
+    """The first reason an OperationOutcome gives, to show the person what went wrong."""
+    try:
+        issues = response.json().get("issue") or []
+    except ValueError:
+        return ""
+    texts = [
+        str(i.get("diagnostics")) for i in issues if isinstance(i, dict) and i.get("diagnostics")
+    ]
+    return f" ({texts[0]})" if texts else ""

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
-from .readings import Reading
+from .readings import PARIS, Reading
 
 MESURES_IG = "https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/"
 GLUCOSE_PROFILE = MESURES_IG + "mesures-observation-glucose"
 MOMENT_EXTENSION = MESURES_IG + "mesures-moment-of-measurement"
 PHD_DEVICE_PROFILE = "http://hl7.org/fhir/uv/phd/StructureDefinition/PhdDevice"
 LOINC = "http://loinc.org"
+TRE_A05 = "urn:oid:1.2.250.1.213.1.1.4.12"  # TRE_A05-TypeDocComplementaire
 UCUM = "http://unitsofmeasure.org"
 # JDV_J157-MomentGlucose: a continuous sensor measures at no particular moment.
 OTHER_MOMENT = {"system": LOINC, "code": "LA46-8", "display": "Autre"}
@@ -85,25 +86,49 @@ def glucose_bundle(
     }
 
 
+MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+
+
+def report_title(day: date) -> str:
+    """« Rapport de glycémie du 6 décembre 2026 » (a document's name takes no « / »)."""
+    return f"Rapport de glycémie du {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
 def agp_document(pdf: bytes, *, patient: str, day: date) -> dict[str, Any]:
     """The day's AGP report as a DocumentReference carrying its PDF."""
     return {
         "resourceType": "DocumentReference",
         "status": "current",
         "type": {
+            # The citizen's own types (TRE_A05): a report the app writes for them.
             "coding": [
-                {"system": LOINC, "code": "11526-1", "display": "Pathology study"},
+                {"system": TRE_A05, "code": "DOCPAT03", "display": "CR déposé par le patient"},
             ],
             "text": "Rapport de glycémie (AGP)",
         },
         "subject": {"reference": f"Patient/{patient}"},
-        "description": f"Rapport de glycémie du {day:%d/%m/%Y}",
+        "description": report_title(day),
+        # An instant (FHIR R4): the end of the day the report covers, in Paris.
+        "date": datetime.combine(day, time(23, 59), PARIS).isoformat(),
         "content": [
             {
                 "attachment": {
                     "contentType": "application/pdf",
                     "language": "fr-FR",
-                    "title": f"Rapport de glycémie du {day:%d/%m/%Y}",
+                    "title": report_title(day),
                     "data": base64.b64encode(pdf).decode("ascii"),
                 }
             }

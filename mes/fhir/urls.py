@@ -11,6 +11,7 @@ from . import (
     views_patient,
     views_profile,
 )
+from .services import measures as services_measures
 
 app_name = "fhir"
 
@@ -18,6 +19,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("metadata", views_meta.metadata, name="metadata"),
     # The catalogue's paired services (issue 11): mes/fhir/services/.
     path("services/", include("mes.fhir.services.urls")),
+    # The base as written without its slash is the transaction too (no redirect losing a body).
+    path("services", services_measures.transaction_bundle, name="services-base"),
     path(
         ".well-known/smart-configuration",
         views_meta.smart_configuration,

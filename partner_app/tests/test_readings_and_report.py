@@ -62,3 +62,4 @@ def test_the_report_document_carries_the_pdf():
     doc = mes_api.agp_document(pdf, patient="p1", day=DAY)
     DocumentReference.model_validate(doc)
     assert doc["content"][0]["attachment"]["contentType"] == "application/pdf"
+    assert doc["content"][0]["attachment"]["title"] == "Rapport de glycémie du 6 décembre 2026"

@@ -20,9 +20,9 @@ URL = "/fhir/services/"
 SCOPES = "patient/Observation.cruds"
 
 
-def _post(token: str, bundle: dict) -> tuple[int, dict]:
+def _post(token: str, bundle: dict, url: str = URL) -> tuple[int, dict]:
     response = Client().post(
-        URL,
+        url,
         data=json.dumps(bundle),
         content_type="application/fhir+json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
@@ -64,6 +64,15 @@ def test_a_glucose_measure_and_its_device_are_stored_as_the_apps(service, camill
     assert body["entry"][1]["response"]["status"] == "200 OK"
     assert ServiceDevice.objects.count() == 1
     assert Measurement.objects.filter(patient=camille).count() == 2
+
+
+def test_the_base_without_its_slash_is_the_transaction_too(service, camille):
+    raw, _ = paired_token(pair(service, camille), scopes=SCOPES)
+    status, body = _post(
+        raw, glucose_bundle(str(camille.pk), service_oid=service.oid), "/fhir/services"
+    )
+    assert status == 200, body
+    assert Measurement.objects.filter(patient=camille).count() == 1
 
 
 def test_the_app_reads_the_measures_it_may_read(service, camille):
