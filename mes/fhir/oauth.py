@@ -13,13 +13,13 @@ import base64
 import hashlib
 import json
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse_lazy
-from oauth2_provider.models import AccessToken
+from django.urls import reverse, reverse_lazy
+from oauth2_provider.models import AccessToken, Application
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import (
@@ -141,6 +141,27 @@ def authorize(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
 
         return PairingAuthorizationView.as_view()(request, *args, **kwargs)
     return ProfessionalAuthorizationView.as_view()(request, *args, **kwargs)
+
+
+def redirect_origin_of(next_url: str) -> str | None:
+    """Where a sign-in that goes on to `next_url` ends, when `next_url` is an authorization
+    request: the origin of the client's registered redirect URI it names (or of its only one),
+    else None. The login pages allow it in their `form-action` (mes.web.middleware)."""
+    parts = urlsplit(next_url or "")
+    if parts.netloc or parts.path != reverse("oauth2_provider:authorize"):
+        return None
+    params = parse_qs(parts.query)
+    application = Application.objects.filter(client_id=params.get("client_id", [""])[0]).first()
+    if application is None:
+        return None
+    redirect_uri = params.get("redirect_uri", [""])[0]
+    registered = application.redirect_uris.split()
+    if not redirect_uri and len(registered) == 1:
+        redirect_uri = registered[0]
+    if not redirect_uri or not application.redirect_uri_allowed(redirect_uri):
+        return None
+    target = urlsplit(redirect_uri)
+    return f"{target.scheme}://{target.netloc}"
 
 
 def _calling_client_id(request: HttpRequest) -> str:

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mes.fhir.oauth import redirect_origin_of
 from mes.identity import passkeys
 from mes.identity.actions import (
     BAD_CREDENTIALS,
@@ -37,6 +38,7 @@ from mes.identity.models import OneTimeCode, Professional, User
 from mes.identity.throttle import client_address
 from mes.web import passkeys as web_passkeys
 from mes.web.forms import OneTimeCodeForm
+from mes.web.middleware import allow_form_action
 from mes.web.passkey_pages import PasskeyPages
 
 from .access import professional_view, public_view
@@ -142,7 +144,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 request.session.pop(PENDING_LOGIN_KEY, None)
                 return redirect(pending.get("next") or "pro:home")
-    return render(
+    response = render(
         request,
         "pro/account/login_code.html",
         {
@@ -152,6 +154,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
             "validity_minutes": int(settings.MES_OTP_VALIDITY.total_seconds() // 60),
         },
     )
+    # Signing in for practice software ends at its redirect URI, through this form's post.
+    return allow_form_action(response, redirect_origin_of(pending.get("next") or ""))
 
 
 @require_POST
@@ -223,11 +227,12 @@ def login_code_first_check(request: HttpRequest) -> HttpResponse:
             login(request, signed_in, backend="django.contrib.auth.backends.ModelBackend")
             request.session.pop(CODE_FIRST_KEY, None)
             return redirect(pending.get("next") or "pro:home")
-    return render(
+    response = render(
         request,
         "pro/account/login_code_first_check.html",
         {"form": form, "validity_minutes": int(settings.MES_OTP_VALIDITY.total_seconds() // 60)},
     )
+    return allow_form_action(response, redirect_origin_of(str(pending.get("next") or "")))
 
 
 # --- Passkeys ----------------------------------------------------------------------------------
