@@ -89,6 +89,20 @@ def refresh_token_lapsed(request: Any, lifetime: timedelta) -> bool:
     return bool(access.expires + lifetime <= timezone.now())
 
 
+def _why_refused(refresh: RefreshToken | None) -> str:
+    """Why django-oauth-toolkit refused a service's refresh token, for the trace."""
+    access = refresh.access_token if refresh is not None else None
+    lifetime = settings.MES_CATALOGUE_REFRESH_TOKEN_LIFETIME
+    if (
+        refresh is not None
+        and refresh.revoked is None
+        and access is not None
+        and access.expires + lifetime <= timezone.now()
+    ):
+        return "jeton de renouvellement expiré : associer à nouveau le service"
+    return "jeton de renouvellement déjà utilisé (rotation) ou révoqué"
+
+
 def _trace_refused(pairing: Pairing, reason: str) -> None:
     trace.record(
         actor=app_actor(pairing),
@@ -168,7 +182,9 @@ class PairingValidatorMixin(_Validator):
         if self._service(request) is None:
             return bool(valid)
         link = (
-            PairingToken.objects.select_related("pairing__service", "pairing__patient")
+            PairingToken.objects.select_related(
+                "pairing__service", "pairing__patient", "refresh_token__access_token"
+            )
             .filter(refresh_token__token_checksum=_checksum(refresh_token))
             .order_by("-pk")
             .first()
@@ -176,16 +192,16 @@ class PairingValidatorMixin(_Validator):
         if link is None:
             return False
         if not valid:
-            _trace_refused(
-                link.pairing, "jeton de renouvellement déjà utilisé (rotation) ou révoqué"
-            )
+            _trace_refused(link.pairing, _why_refused(link.refresh_token))
             return False
         refusal = pairing_refusal(link.pairing, link.pairing.patient)
         if refusal:
             _trace_refused(link.pairing, f"renouvellement refusé : {refusal}")
             return False
         if refresh_token_lapsed(request, settings.MES_CATALOGUE_REFRESH_TOKEN_LIFETIME):
-            _trace_refused(link.pairing, "jeton de renouvellement expiré : associer à nouveau")
+            _trace_refused(
+                link.pairing, "jeton de renouvellement expiré : associer à nouveau le service"
+            )
             return False
         setattr(request, PAIRING_CREDENTIAL, str(link.pairing_id))
         return True
