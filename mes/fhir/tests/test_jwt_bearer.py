@@ -20,7 +20,7 @@ from joserfc.jwk import ECKey
 from jwcrypto import jwk, jwt
 
 from mes.audit.models import Trace, TraceAction, TraceOutcome
-from mes.conftest import authorise, make_professional
+from mes.conftest import make_professional
 from mes.fhir.access import ACTING_PROFESSIONAL_HEADER
 from mes.fhir.assertion import ASSERTION_HEADER, register_assertion_key
 from mes.fhir.jwt_bearer import JWT_BEARER, oauth_text
@@ -31,18 +31,6 @@ from mes.identity.models import Organisation
 
 TOKEN_URL = "http://testserver/o/token/"
 SCOPE = "system/Patient.read system/DocumentReference.rs system/DocumentReference.cud"
-
-
-@pytest.fixture
-def dr_leroy(hopital, camille):
-    pro = make_professional("10000000020", "Claire", "Leroy", "10", "SM04", hopital)
-    authorise(camille, pro)
-    return pro
-
-
-@pytest.fixture
-def signing_key() -> jwk.JWK:
-    return jwk.JWK.generate(kty="EC", crv="P-256", kid="dpi-2026")
 
 
 @pytest.fixture
