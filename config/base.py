@@ -451,6 +451,14 @@ MES_VISITED_PHARMACY_WINDOW = timedelta(days=365)
 MES_CATALOGUE_REAPPROVAL_PERIOD = timedelta(
     days=int(os.environ.get("MES_CATALOGUE_REAPPROVAL_DAYS", "30"))
 )
+# An app paired by a citizen (docs/fhir-api.md « API des services synchronisés ») keeps its refresh
+# token this long after its last access token expired (sliding: each refresh, rotated, starts it
+# again), within the pairing's own life (unpairing, re-approval, suspension end it at once). The
+# spec is silent [GAP]: 90 days, so that a phone app used every season does not ask its user to
+# pair again (docs/decisions.md « Catalogue de services »). The professionals' 12 h are apart.
+MES_CATALOGUE_REFRESH_TOKEN_LIFETIME = timedelta(
+    days=int(os.environ.get("MES_CATALOGUE_REFRESH_TOKEN_DAYS", "90"))
+)
 # « Signaler ce service »: one report per account and service in this window (the last report's
 # date is shown meanwhile).
 MES_CATALOGUE_REPORT_INTERVAL = timedelta(days=1)
@@ -607,6 +615,10 @@ CORS_ALLOW_HEADERS = (
 CORS_EXPOSE_HEADERS = ("location", "www-authenticate", "content-location", "etag")
 CORS_PREFLIGHT_MAX_AGE = 600
 
+# A professional's practice software keeps its refresh token a working day (12 h after its last
+# access token expired, [GAP] decided: the professional signs in again each day).
+MES_FHIR_REFRESH_TOKEN_LIFETIME = timedelta(hours=12)
+
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": MES_OIDC_RSA_PRIVATE_KEY,
@@ -643,12 +655,16 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # only a SHA-256 of each token is stored
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
-    # One hour of access per token; a refresh token lasts a working day (12 h, [GAP] decided:
-    # the professional signs in again each day), rotated on use, a replay revokes the family.
+    # One hour of access per token; a refresh token, rotated on use (a replay revokes the
+    # family), lasts MES_FHIR_REFRESH_TOKEN_LIFETIME (12 h) for practice software and
+    # MES_CATALOGUE_REFRESH_TOKEN_LIFETIME (90 days) for a citizen's app, each checked by
+    # mes.fhir.oauth's validator; django-oauth-toolkit's own check and sweep use the longest.
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "ID_TOKEN_EXPIRE_SECONDS": 3600,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
-    "REFRESH_TOKEN_EXPIRE_SECONDS": 12 * 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": int(
+        max(MES_FHIR_REFRESH_TOKEN_LIFETIME, MES_CATALOGUE_REFRESH_TOKEN_LIFETIME).total_seconds()
+    ),
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     # https only, by default (RFC 9700 §2.1). A deployment whose desktop practice software uses
@@ -665,7 +681,16 @@ OAUTH2_PROVIDER = {
         "none",
     ],
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
-    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": [
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+        # RFC 7523: a structure's server exchanges its signed assertion of the acting
+        # professional for a token bound to them (mes/fhir/jwt_bearer.py).
+        "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    ],
+    # oauthlib's OpenID Connect server with the jwt-bearer grant added.
+    "OIDC_SERVER_CLASS": "mes.fhir.jwt_bearer.MesServer",
 }
 # The acting professional as a signed assertion of a structure's server (RFC 7523 style,
 # mes/fhir/assertion.py, docs/fhir-api.md « Assertion signée »): an assertion lives at most

@@ -10,8 +10,10 @@
   receives a code or a token outside a pairing (fail closed).
 - Refresh: rotated (ROTATE_REFRESH_TOKEN); a refresh token reused after rotation or revocation
   fails and revokes its family (django-oauth-toolkit's reuse protection); a pairing that no
-  longer stands (unpaired, lapsed, service suspended...) refreshes nothing. Each refused refresh
-  is traced on the espace's chain.
+  longer stands (unpaired, lapsed, service suspended...) refreshes nothing. A service's refresh
+  token lives MES_CATALOGUE_REFRESH_TOKEN_LIFETIME after its last access token expired (the
+  professionals' software keeps its 12 h, mes.fhir.oauth). Each refused refresh is traced on
+  the espace's chain.
 - The token response carries `patient`: the paired espace's FHIR id, as SMART does.
 """
 
@@ -19,8 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -71,6 +76,31 @@ def _pairing_of(request: Any) -> Pairing | None:
     except ValueError:
         return None
     return Pairing.objects.select_related("service", "patient").filter(pk=pairing_id).first()
+
+
+def refresh_token_lapsed(request: Any, lifetime: timedelta) -> bool:
+    """Whether the refresh token django-oauth-toolkit just validated (kept on the request) has
+    outlived `lifetime`, counted as django-oauth-toolkit counts its own setting: from the
+    expiry of the last access token issued with it (sliding with each rotation)."""
+    rt = vars(request).get("refresh_token_instance")
+    access = getattr(rt, "access_token", None)
+    if rt is None or access is None:
+        return True  # nothing to count from: refuse (fail closed)
+    return bool(access.expires + lifetime <= timezone.now())
+
+
+def _why_refused(refresh: RefreshToken | None) -> str:
+    """Why django-oauth-toolkit refused a service's refresh token, for the trace."""
+    access = refresh.access_token if refresh is not None else None
+    lifetime = settings.MES_CATALOGUE_REFRESH_TOKEN_LIFETIME
+    if (
+        refresh is not None
+        and refresh.revoked is None
+        and access is not None
+        and access.expires + lifetime <= timezone.now()
+    ):
+        return "jeton de renouvellement expiré : associer à nouveau le service"
+    return "jeton de renouvellement déjà utilisé (rotation) ou révoqué"
 
 
 def _trace_refused(pairing: Pairing, reason: str) -> None:
@@ -152,7 +182,9 @@ class PairingValidatorMixin(_Validator):
         if self._service(request) is None:
             return bool(valid)
         link = (
-            PairingToken.objects.select_related("pairing__service", "pairing__patient")
+            PairingToken.objects.select_related(
+                "pairing__service", "pairing__patient", "refresh_token__access_token"
+            )
             .filter(refresh_token__token_checksum=_checksum(refresh_token))
             .order_by("-pk")
             .first()
@@ -160,13 +192,16 @@ class PairingValidatorMixin(_Validator):
         if link is None:
             return False
         if not valid:
-            _trace_refused(
-                link.pairing, "jeton de renouvellement déjà utilisé (rotation) ou révoqué"
-            )
+            _trace_refused(link.pairing, _why_refused(link.refresh_token))
             return False
         refusal = pairing_refusal(link.pairing, link.pairing.patient)
         if refusal:
             _trace_refused(link.pairing, f"renouvellement refusé : {refusal}")
+            return False
+        if refresh_token_lapsed(request, settings.MES_CATALOGUE_REFRESH_TOKEN_LIFETIME):
+            _trace_refused(
+                link.pairing, "jeton de renouvellement expiré : associer à nouveau le service"
+            )
             return False
         setattr(request, PAIRING_CREDENTIAL, str(link.pairing_id))
         return True

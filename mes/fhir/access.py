@@ -11,7 +11,8 @@ decorator:
      signed in (the token's user) and their structure;
    - a token obtained by a structure's server (client credentials) names the acting
      professional on each request in `X-Mes-Professionnel: 8<RPPS>`, or in a signed assertion
-     `X-Mes-Assertion` (assertion.py, RFC 7523 style); they must be a member of
+     `X-Mes-Assertion` (assertion.py, RFC 7523 style), or is bound to them once for all by the
+     jwt-bearer grant (jwt_bearer.py, RFC 7523 §2.1); they must be a member of
      that structure, which is traced as vouching for them (`software` = « <LPS> via <structure>
      »); an Assurance Maladie client gets an INSURER actor, which may never read (403);
 3. reads the access mode explicitly on every request (`X-Mes-Mode-Acces`) and the justification
@@ -60,8 +61,9 @@ from mes.lib.errors import Forbidden, InvalidInput
 
 from . import scopes as smart_scopes
 from . import token_cache
-from .assertion import ASSERTION_HEADER, asserted_professional
+from .assertion import ASSERTION_HEADER, AssertionRefused, asserted_professional, trace_refusal
 from .formats import negotiated
+from .jwt_bearer import bound_professional
 from .models import FhirClient
 from .outcome import (
     FhirError,
@@ -275,6 +277,34 @@ def _acting_professional(request: FhirRequest, organisation: Organisation) -> Pr
     return professional
 
 
+def _bound_acting(
+    request: FhirRequest, organisation: Organisation, bound: Professional
+) -> Professional:
+    """A token of the jwt-bearer grant (jwt_bearer.py): the professional its assertion named
+    acts, still a member of the structure (checked on each request, as the header's); a header
+    or an assertion sent beside it must name them."""
+    if bound.organisation_id != organisation.pk or (bound.user and not bound.user.is_active):
+        why = AssertionRefused(
+            "PROFESSIONNEL_HORS_STRUCTURE",
+            f"Le professionnel de ce jeton n'est plus rattaché à la structure "
+            f"« {organisation.name} » : elle ne peut plus agir en son nom.",
+        )
+        assert request.fhir_client is not None
+        trace_refusal(request.fhir_client, organisation, why, door=" (jeton jwt-bearer)")
+        raise FhirError(403, IssueCode.FORBIDDEN, why.message, detail=why.code)
+    if request.headers.get(ASSERTION_HEADER) or request.headers.get(ACTING_PROFESSIONAL_HEADER):
+        named = _acting_professional(request, organisation)
+        if named.pk != bound.pk:
+            raise FhirError(
+                403,
+                IssueCode.FORBIDDEN,
+                "Ce jeton est lié à un autre professionnel que celui nommé dans "
+                "X-Mes-Professionnel ou X-Mes-Assertion.",
+                expression=ACTING_PROFESSIONAL_HEADER,
+            )
+    return bound
+
+
 def _client_of(request: HttpRequest) -> FhirClient | None:
     """The token's registered client and its structure (kept with the token)."""
     return request.live_token.entry.client  # type: ignore[attr-defined]
@@ -353,7 +383,12 @@ def _resolve_actor(request: FhirRequest, token: AccessToken, allow_insurer: bool
                 "(mes-spec §1.2).",
             )
         return insurer
-    professional = _acting_professional(request, organisation)
+    bound = bound_professional(request.live_token.entry, token.pk)
+    professional = (
+        _bound_acting(request, organisation, bound)
+        if bound is not None
+        else _acting_professional(request, organisation)
+    )
     request.professional = professional
     return professional_actor(
         professional,

@@ -18,8 +18,13 @@ Signed with RS256/384/512, PS256/384/512 or ES256/384 (asymmetric only: the clie
 stored hashed, so no HMAC; `none` is refused); the JOSE header's `kid` picks the key. Clock
 skew (MES_FHIR_ASSERTION_CLOCK_SKEW) is allowed on every time claim.
 
+The same assertion is also accepted once at the token endpoint, as an RFC 7523 jwt-bearer grant
+(mes/fhir/jwt_bearer.py), `aud` then being the token endpoint: checked_assertion is the one
+place of the rule for both doors, and a `jti` spent at one is a replay at the other.
+
 Every refusal is 403 with a code a program can switch on (docs/fhir-api.md « Codes d'erreur ») and
-is traced on the system chain as a refused connection of the structure (CONNEXION, REFUSE).
+is traced on the system chain as a refused connection of the structure (CONNEXION, REFUSE); at the
+token endpoint it is `invalid_grant` (RFC 6749 §5.2), traced the same way.
 """
 
 from __future__ import annotations
@@ -171,7 +176,8 @@ def _check_claims(claims: dict[str, Any], client: FhirClient, audiences: set[str
     if not given & audiences:
         raise AssertionRefused(
             "ASSERTION_AUDIENCE",
-            "L'assertion n'est pas destinée à ce serveur : aud doit être l'URL de base FHIR.",
+            "L'assertion n'est pas destinée à ce point d'accès : aud doit être "
+            f"« {max(audiences, key=len)} ».",
         )
     now = timezone.now()
     skew: timedelta = settings.MES_FHIR_ASSERTION_CLOCK_SKEW
@@ -216,10 +222,12 @@ def _remember(client: FhirClient, jti: str, exp: datetime) -> None:
         ) from None
 
 
-def _refuse(
-    request: HttpRequest, client: FhirClient, organisation: Organisation, why: AssertionRefused
-) -> FhirError:
-    """Traced on the system chain (no dossier reached), then the 403 the client reads."""
+def trace_refusal(
+    client: FhirClient, organisation: Organisation, why: AssertionRefused, *, door: str = ""
+) -> None:
+    """A refused assertion, traced on the system chain (no dossier reached) as a refused
+    connection of the structure, whichever door it came through (`door`: the header, or the
+    token endpoint's jwt-bearer grant)."""
     trace.record(
         actor=Actor(
             kind=ActorKind.STRUCTURE,
@@ -232,48 +240,63 @@ def _refuse(
         action=TraceAction.LOGIN,
         outcome=TraceOutcome.REFUSED,
         patient_id=None,
-        reason=f"assertion du professionnel refusée : {why.code}",
+        reason=f"assertion du professionnel refusée{door} : {why.code}",
     )
-    outsider = why.code == "PROFESSIONNEL_HORS_STRUCTURE"
-    return FhirError(
-        403,
-        IssueCode.FORBIDDEN if outsider else IssueCode.SECURITY,
-        why.message,
-        expression=ASSERTION_HEADER,
-        detail=why.code,
+
+
+def checked_assertion(
+    raw: str, *, client: FhirClient, organisation: Organisation, audiences: set[str]
+) -> Professional:
+    """The professional a structure's server asserts in `raw`, checked: signature with a key
+    registered for `client`, claims (`aud` one of `audiences`), membership of `organisation`,
+    and its `jti` spent (a second presentation, through either door, is a replay). The one
+    place of the rule for the header `X-Mes-Assertion` and the jwt-bearer grant (RFC 7523).
+    Raises AssertionRefused (not traced: the caller traces with trace_refusal)."""
+    claims = _verified_claims(raw.strip(), client)
+    _check_claims(claims, client, audiences)
+    match = _IDNAT_PS.match(str(claims.get("sub", "")))
+    if match is None:
+        raise AssertionRefused(
+            "ASSERTION_INVALIDE",
+            "Le sujet de l'assertion (sub) doit être l'identifiant national du "
+            "professionnel : « 8 » suivi des 11 chiffres du RPPS.",
+        )
+    professional = (
+        Professional.objects.select_related("organisation", "user")
+        .filter(rpps=match.group(1), organisation=organisation)
+        .first()
     )
+    if professional is None or (professional.user and not professional.user.is_active):
+        raise AssertionRefused(
+            "PROFESSIONNEL_HORS_STRUCTURE",
+            f"Ce professionnel n'est pas rattaché à la structure « {organisation.name} » : "
+            "elle ne peut pas agir en son nom.",
+        )
+    exp = _time(claims, "exp")
+    assert exp is not None
+    _remember(client, claims["jti"], exp)
+    return professional
 
 
 def asserted_professional(
     request: HttpRequest, *, client: FhirClient, organisation: Organisation, audiences: set[str]
 ) -> Professional:
-    """The professional a structure's server asserts, checked (signature, claims, replay,
-    membership of the structure). Raises FhirError 403, traced."""
-    raw = request.headers.get(ASSERTION_HEADER, "").strip()
+    """The professional a structure's server asserts in the X-Mes-Assertion header, checked
+    (checked_assertion). Raises FhirError 403, traced."""
     try:
-        claims = _verified_claims(raw, client)
-        _check_claims(claims, client, audiences)
-        match = _IDNAT_PS.match(str(claims.get("sub", "")))
-        if match is None:
-            raise AssertionRefused(
-                "ASSERTION_INVALIDE",
-                "Le sujet de l'assertion (sub) doit être l'identifiant national du "
-                "professionnel : « 8 » suivi des 11 chiffres du RPPS.",
-            )
-        professional = (
-            Professional.objects.select_related("organisation", "user")
-            .filter(rpps=match.group(1), organisation=organisation)
-            .first()
+        return checked_assertion(
+            request.headers.get(ASSERTION_HEADER, ""),
+            client=client,
+            organisation=organisation,
+            audiences=audiences,
         )
-        if professional is None or (professional.user and not professional.user.is_active):
-            raise AssertionRefused(
-                "PROFESSIONNEL_HORS_STRUCTURE",
-                f"Ce professionnel n'est pas rattaché à la structure « {organisation.name} » : "
-                "elle ne peut pas agir en son nom.",
-            )
-        exp = _time(claims, "exp")
-        assert exp is not None
-        _remember(client, claims["jti"], exp)
     except AssertionRefused as why:
-        raise _refuse(request, client, organisation, why) from None
-    return professional
+        trace_refusal(client, organisation, why)
+        outsider = why.code == "PROFESSIONNEL_HORS_STRUCTURE"
+        raise FhirError(
+            403,
+            IssueCode.FORBIDDEN if outsider else IssueCode.SECURITY,
+            why.message,
+            expression=ASSERTION_HEADER,
+            detail=why.code,
+        ) from None

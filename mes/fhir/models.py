@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from django.db import models, transaction
 from oauth2_provider.models import Application
+from oauth2_provider.settings import oauth2_settings
 
-from mes.identity.models import Organisation
+from mes.identity.models import Organisation, Professional
 
 
 class FhirClient(models.Model):
@@ -149,3 +150,23 @@ class UsedAssertion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["client", "jti"], name="fhir_assertion_unique_jti")
         ]
+
+
+class AssertedToken(models.Model):
+    """An access token a structure's server obtained with the jwt-bearer grant (RFC 7523,
+    mes/fhir/jwt_bearer.py): bound to the professional its signed assertion named, who acts in
+    every request made with it exactly as if each request named them in X-Mes-Professionnel
+    (indirect authentication by the structure). Goes with the token (revoked: deleted)."""
+
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        related_name="asserted_professional",
+    )
+    professional = models.ForeignKey(
+        Professional, on_delete=models.CASCADE, related_name="asserted_tokens"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "jeton lié à un professionnel par assertion"

@@ -5,6 +5,11 @@
   citizen signed in to the portal gets a 403 page, no code).
 - The ID token and userinfo describe the professional: idNat (« 8 » + RPPS) as `sub`, names,
   profession (TRE_G15), specialty (TRE_R38), structure.
+- A structure's server may exchange a signed assertion of the acting professional for a token
+  bound to them (RFC 7523 jwt-bearer grant, mes/fhir/jwt_bearer.py).
+- Refresh tokens live MES_FHIR_REFRESH_TOKEN_LIFETIME for practice software (12 h) and
+  MES_CATALOGUE_REFRESH_TOKEN_LIFETIME for a catalogue's app (mes.catalogue.oauth); the
+  django-oauth-toolkit setting is the longest of the two (its own check, its sweep).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
@@ -28,11 +34,27 @@ from oauth2_provider.views import (
     IntrospectTokenView,
     OAuthServerMetadataView,
 )
+from oauthlib.oauth2.rfc6749 import errors
 
-from mes.catalogue.oauth import PairingValidatorMixin, service_of_client_id
+from mes.access.actors import professional_actor
+from mes.audit import trace
+from mes.audit.models import TraceAction, TraceOutcome
+from mes.catalogue.oauth import (
+    PairingValidatorMixin,
+    refresh_token_lapsed,
+    service_of_client_id,
+)
 from mes.identity.models import Organisation, Professional
 
 from . import scopes as smart_scopes
+from .assertion import AssertionRefused, checked_assertion, trace_refusal
+from .jwt_bearer import (
+    ASSERTED_PROFESSIONAL,
+    JWT_BEARER,
+    bind,
+    oauth_text,
+    token_endpoint_audiences,
+)
 from .models import FhirClient
 
 # Claims beyond the standard ones, all released with the `profile` scope.
@@ -44,6 +66,25 @@ PROFESSIONAL_CLAIMS = {
     "organisation_finess": "profile",
     "organisation_name": "profile",
 }
+
+
+def _structure_client(client: Any) -> FhirClient | None:
+    """The registered structure's server (client credentials, not an insurer) `client` is, or
+    None: only such a client may present a professional's assertion."""
+    if client is None or getattr(client, "pk", None) is None:
+        return None
+    fhir_client = (
+        FhirClient.objects.select_related("organisation", "application")
+        .filter(application_id=client.pk)
+        .first()
+    )
+    if fhir_client is None or fhir_client.organisation is None:
+        return None
+    if fhir_client.organisation.kind == Organisation.Kind.INSURER:
+        return None  # the Assurance Maladie's server acts for no professional
+    if fhir_client.application.authorization_grant_type != "client-credentials":
+        return None
+    return fhir_client
 
 
 def _professional_of(user: Any) -> Professional | None:
@@ -101,13 +142,95 @@ class MesOAuth2Validator(PairingValidatorMixin, OAuth2Validator):
         organisation = fhir_client.organisation if fhir_client else None
         granted = smart_scopes.grantable(
             scopes,
-            client_credentials=request.grant_type == "client_credentials",
+            # A jwt-bearer token is a structure's server's token, naming its professional.
+            client_credentials=request.grant_type in ("client_credentials", JWT_BEARER),
             insurer=organisation is not None and organisation.kind == Organisation.Kind.INSURER,
         )
         if not granted:
             return False
         request.scopes = granted
         return True
+
+    def validate_refresh_token(
+        self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """A catalogue app's refresh token lives its own lifetime (mes.catalogue.oauth); every
+        other client's MES_FHIR_REFRESH_TOKEN_LIFETIME (12 h), django-oauth-toolkit's setting
+        being the longest of the two."""
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        if self._service(request) is not None:
+            return True
+        return not refresh_token_lapsed(request, settings.MES_FHIR_REFRESH_TOKEN_LIFETIME)
+
+    def validate_grant_type(
+        self,
+        client_id: str,
+        grant_type: str,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        """The jwt-bearer grant for a structure's server only (client credentials, not the
+        Assurance Maladie's); every other grant as django-oauth-toolkit allows it."""
+        if grant_type == JWT_BEARER:
+            return _structure_client(client) is not None
+        return bool(
+            super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+        )
+
+    def validate_jwt_bearer(self, request: Any) -> None:
+        """RFC 7523 §3: the assertion checked by mes.fhir.assertion's one rule, `aud` being the
+        token endpoint. Refused: `invalid_grant`, traced on the system chain; accepted: the
+        professional is kept on the request for save_bearer_token to bind the token to them."""
+        client = _structure_client(request.client)
+        if client is None or client.organisation is None:
+            raise errors.UnauthorizedClientError(request=request)
+        organisation = client.organisation
+        try:
+            professional = checked_assertion(
+                str(request.assertion),
+                client=client,
+                organisation=organisation,
+                audiences=token_endpoint_audiences(request),
+            )
+        except AssertionRefused as why:
+            trace_refusal(client, organisation, why, door=" (jeton jwt-bearer)")
+            raise errors.InvalidGrantError(
+                description=f"{why.code}: {oauth_text(why.message)}", request=request
+            ) from None
+        setattr(request, ASSERTED_PROFESSIONAL, professional)
+        request._mes_structure_client = client
+
+    def save_bearer_token(
+        self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        professional = vars(request).get(ASSERTED_PROFESSIONAL)
+        if request.grant_type != JWT_BEARER:
+            return super().save_bearer_token(token, request, *args, **kwargs)
+        if not isinstance(professional, Professional):  # never issued unbound (fail closed)
+            raise errors.InvalidGrantError(request=request)
+        client: FhirClient = vars(request)["_mes_structure_client"]
+        organisation = client.organisation
+        assert organisation is not None  # validate_jwt_bearer admits a structure's server only
+        with transaction.atomic():
+            result = super().save_bearer_token(token, request, *args, **kwargs)
+            access = AccessToken.objects.get(
+                token_checksum=hashlib.sha256(token["access_token"].encode("utf-8")).hexdigest()
+            )
+            bind(access, professional)
+            trace.record(
+                actor=professional_actor(
+                    professional,
+                    software=f"{client.software_label} via {organisation.name}"[:200],
+                ),
+                action=TraceAction.LOGIN,
+                outcome=TraceOutcome.ALLOWED,
+                patient_id=None,
+                reason="jeton délivré sur assertion signée de la structure (jwt-bearer)",
+            )
+        return result
 
     def get_discovery_claims(self, request: Any) -> list[str]:
         return [

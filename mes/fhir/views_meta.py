@@ -193,7 +193,9 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
                     "description": (
                         "OAuth 2.0 / OpenID Connect : authorization code + PKCE (S256) pour un "
                         "professionnel connecté à l'espace professionnel ; client credentials "
-                        "pour le serveur d'une structure. Portées : "
+                        "pour le serveur d'une structure, ou assertion signée du professionnel "
+                        "qui agit échangée contre un jeton lié à lui (RFC 7523, "
+                        "urn:ietf:params:oauth:grant-type:jwt-bearer). Portées : "
                         + "; ".join(f"{name} ({label})" for name, label in scopes.items())
                     ),
                     "extension": [
@@ -357,7 +359,8 @@ def smart_configuration(request: HttpRequest) -> HttpResponse:
         "revocation_endpoint": uris["revoke"],
         "introspection_endpoint": uris["introspect"],
         "userinfo_endpoint": _abs(request, "oauth2_provider:user-info"),
-        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+        # The same list as both discovery documents (mes.fhir.oauth._honest).
+        "grant_types_supported": list(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED),
         "token_endpoint_auth_methods_supported": (
             oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED
         ),

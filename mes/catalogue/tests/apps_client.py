@@ -1,6 +1,7 @@
-"""A third-party app, played with stock clients: Authlib's OAuth 2.0 client (httpx) for the
-pairing, the refresh and the calls; a browser-like httpx client posts the portal's real login
-and consent forms (issue 11 « What it must show »)."""
+"""A third-party app, played with stock clients: Authlib's OAuth 2.0 client (its requests
+integration, as the sample partner app uses: Authlib's httpx one is deprecated) for the pairing,
+the refresh and the calls; a browser-like httpx client posts the portal's real login and consent
+forms (issue 11 « What it must show »)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.integrations.requests_client import OAuth2Session
 from django.core import mail
 
 from mes.access.models import PrivacySettings
@@ -39,7 +40,7 @@ def last_code() -> str:
 class App:
     """The app's side: its OAuth client and the PKCE verifier of the current request."""
 
-    oauth: OAuth2Client
+    oauth: OAuth2Session
     base: str
     verifier: str = ""
     state: str = ""
@@ -63,13 +64,13 @@ class App:
 
 def app_for(service: Service, base: str, scope: str) -> App:
     assert service.application is not None
-    client = OAuth2Client(
+    client = OAuth2Session(
         client_id=service.application.client_id,
         redirect_uri=TEST_REDIRECT_URI,
         scope=scope,
         code_challenge_method="S256",
         token_endpoint_auth_method="none",  # a public client, like a phone app
-        timeout=60,
+        default_timeout=60,
     )
     return App(oauth=client, base=base)
 

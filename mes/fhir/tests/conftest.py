@@ -219,6 +219,25 @@ def hopital(db: Any) -> Organisation:
     )
 
 
+@pytest.fixture
+def dr_leroy(hopital: Organisation, camille: Any) -> Professional:
+    """A doctor of the Hôpital Saint-Louis, authorised by Camille: the professional a structure's
+    server names (header, signed assertion, jwt-bearer grant)."""
+    from mes.conftest import authorise, make_professional
+
+    pro = make_professional("10000000020", "Claire", "Leroy", "10", "SM04", hopital)
+    authorise(camille, pro)
+    return pro
+
+
+@pytest.fixture
+def signing_key() -> Any:
+    """The EC key a structure's server signs its assertions with (kid `dpi-2026`)."""
+    from jwcrypto import jwk
+
+    return jwk.JWK.generate(kty="EC", crv="P-256", kid="dpi-2026")
+
+
 def fhir_json(response: Any, resource_type: str | None = None) -> dict[str, Any]:
     """The body of a FHIR response, checked: `application/fhir+json` and valid against the FHIR
     R4 models (fhir.resources R4B, wire-compatible for these resources)."""

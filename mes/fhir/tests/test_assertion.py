@@ -28,20 +28,6 @@ AUDIENCE = "http://testserver/fhir/"
 
 
 @pytest.fixture
-def dr_leroy(hopital, camille):
-    from mes.conftest import authorise
-
-    pro = make_professional("10000000020", "Claire", "Leroy", "10", "SM04", hopital)
-    authorise(camille, pro)
-    return pro
-
-
-@pytest.fixture
-def signing_key() -> jwk.JWK:
-    return jwk.JWK.generate(kty="EC", crv="P-256", kid="dpi-2026")
-
-
-@pytest.fixture
 def server(hopital, signing_key):
     client = structure_server(hopital)
     register_assertion_key(client=client, key_text=signing_key.export_public())

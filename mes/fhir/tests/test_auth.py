@@ -17,7 +17,6 @@ from oauth2_provider.models import AccessToken, Grant
 
 from mes.access.actors import AccessMode
 from mes.audit.models import Trace, TraceAction, TraceOutcome
-from mes.conftest import make_professional
 from mes.fhir.access import (
     ACTING_PROFESSIONAL_HEADER,
     JUSTIFICATION_HEADER,
@@ -167,15 +166,6 @@ def test_a_user_token_naming_another_professional_is_403(
 
 
 # --- Client credentials: a structure's server vouching for its professionals ------------------
-
-
-@pytest.fixture
-def dr_leroy(hopital, camille):
-    from mes.conftest import authorise
-
-    pro = make_professional("10000000020", "Claire", "Leroy", "10", "SM04", hopital)
-    authorise(camille, pro)
-    return pro
 
 
 def test_structure_server_acts_for_a_member_and_is_traced_as_vouching(

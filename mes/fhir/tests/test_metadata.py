@@ -109,7 +109,12 @@ def test_discovery_documents_promise_nothing_more_than_supported(client):
     oidc = client.get("/.well-known/openid-configuration").json()
     rfc8414 = client.get("/.well-known/oauth-authorization-server").json()
     smart = client.get("/fhir/.well-known/smart-configuration").json()
-    grants = ["authorization_code", "client_credentials", "refresh_token"]
+    grants = [
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer",  # RFC 7523, a structure's server
+    ]
     for conf in (oidc, rfc8414):
         assert conf["grant_types_supported"] == grants
         assert conf["response_types_supported"] == ["code"]

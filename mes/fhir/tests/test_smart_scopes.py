@@ -14,15 +14,6 @@ from mes.fhir.tests.conftest import FhirApi, fhir_json, issue_token
 from mes.fhir.tests.mhd_fixtures import document, provide_bundle
 
 
-@pytest.fixture
-def dr_leroy(hopital, camille):
-    from mes.conftest import authorise, make_professional
-
-    pro = make_professional("10000000020", "Claire", "Leroy", "10", "SM04", hopital)
-    authorise(camille, pro)
-    return pro
-
-
 @pytest.mark.parametrize(
     ("owned", "required", "granted"),
     [

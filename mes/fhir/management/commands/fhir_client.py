@@ -49,7 +49,8 @@ class Command(BaseCommand):
             dest="assertion_key",
             help=(
                 "fichier de la clé publique (PEM ou JWK) dont ce serveur de structure signe ses "
-                "assertions X-Mes-Assertion ; avec --client-id, l'ajoute à un client existant"
+                "assertions (en-tête X-Mes-Assertion et grant jwt-bearer) ; avec --client-id, "
+                "l'ajoute à un client existant"
             ),
         )
         parser.add_argument("--kid", default="", help="identifiant de la clé (défaut : empreinte)")

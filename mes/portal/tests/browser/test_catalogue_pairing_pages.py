@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.integrations.requests_client import OAuth2Session
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -38,7 +38,7 @@ def onboarded_camille(camille, transactional_db):
 
 def _authorize_url(service: Service, base: str) -> str:
     assert service.application is not None
-    client = OAuth2Client(
+    client = OAuth2Session(
         client_id=service.application.client_id,
         redirect_uri=TEST_REDIRECT_URI,
         scope=SCOPE,
