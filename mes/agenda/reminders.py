@@ -163,6 +163,18 @@ def _vaccination_ages() -> set[Span]:
     return set(_vaccinations_by_age())
 
 
+@lru_cache(maxsize=1)
+def _sex_specific_ages() -> frozenset[Span]:
+    """The opening ages where some rule (or vaccination group) cut for that age is for one sex
+    only: the engine runs for each sex there; elsewhere one run with no sex answers for both
+    (the engine reads the sex only to leave out the other sex's rules)."""
+    ages = {age for age, rs in _rules_by_age().items() if any(r.sex != "any" for r in rs.rules)}
+    ages |= {
+        age for age, cal in _vaccinations_by_age().items() if any(r.sex != "any" for r in cal.rules)
+    }
+    return frozenset(ages)
+
+
 def _opening_ages() -> list[Span]:
     """Every age at which some prevention window opens (the candidates' birth dates follow)."""
     return sorted(_rule_ages() | _vaccination_ages())
@@ -236,7 +248,7 @@ def opening_slots(day: date, today: date | None = None) -> tuple[Slot, ...]:
         calendar = _vaccinations_by_age().get(age) or _no_vaccinations()
         for birth in _births(age, day):
             per_sex: dict[str, dict[str, PreventionItem]] = {}
-            for sex in ("F", "M"):
+            for sex in ("F", "M") if age in _sex_specific_ages() else ("",):
                 items = prevention_calendar(
                     birth_date=birth,
                     sex=sex,
@@ -247,6 +259,10 @@ def opening_slots(day: date, today: date | None = None) -> tuple[Slot, ...]:
                     calendar=calendar,
                 )
                 per_sex[sex] = {i.key: i for i in items if is_reminded(i, day)}
+            if "" in per_sex:  # the same answer for both sexes, from one run
+                for key, item in per_sex[""].items():
+                    out[(birth, "", key)] = Slot(birth, "", key, item)
+                continue
             both = per_sex["F"].keys() & per_sex["M"].keys()
             for key in both:
                 out[(birth, "", key)] = Slot(birth, "", key, per_sex["F"][key])
