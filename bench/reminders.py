@@ -9,17 +9,23 @@ citizens written with one generate_series (birth dates spread evenly over 100 ye
 sexes, no account: the notifications go to their centre only), ANALYZE, then, in this order:
 
 - **sweep**: `mes.agenda.reminders.prevention_reminders` as the worker runs it for the day —
-  phase 1, one INSERT … SELECT per day of the catch-up window from the rules' opening slots
-  (`opening_slots`, the pure engine run once per opening age and sex), with the exclusions
-  (opposition, what was said, an appointment planned) and ON CONFLICT DO NOTHING; phase 2, each
-  candidate checked against the person's exact calendar and notified (Notification row), in
-  batches claimed with SKIP LOCKED;
+  phase 1, one statement per day of the catch-up window from the rules' opening slots
+  (`opening_slots`, the pure engine run once per opening age, and sex where a rule is for one
+  sex): the INSERT … SELECT of the reminder rows with the exclusions (opposition, what was
+  said, an appointment planned) and ON CONFLICT DO NOTHING, and, in the same statement, the
+  notifications of the rows it inserted for people told in the centre only with nothing
+  recorded (here: everyone), those rows born processed; phase 2, the pending rows (a history,
+  an account or a representative: none here) claimed with SKIP LOCKED, checked against the
+  person's own calendar and notified through the channels;
 - **baseline**: one bare `INSERT … SELECT` of the same reminder rows (the same join of the
   citizens to the same slots) into an unindexed table: no exclusion, no check, no notification.
 
 Reported: people per second (population ÷ wall time) for both, their ratio, the reminder rows,
 the sweep's peak Python memory (tracemalloc, on the next day's sweep: tracing slows every
-allocation, so it is kept out of the timed run) and the process's peak RSS. Results are printed and
+allocation, so it is kept out of the timed run) and the process's peak RSS; and the CPU seconds
+of each, the client's (this process) and the server's (the session's backend, from Linux
+schedstat, when the server runs on this machine), with their ratio: the wall time of a shared
+machine moves with its load, the CPU seconds much less. Results are printed and
 written to bench/results/reminders-<date>.json (not committed).
 """
 
@@ -82,7 +88,35 @@ def _populate(people: int) -> float:
     return time.perf_counter() - start
 
 
-def _baseline(day: date) -> tuple[float, int]:
+def _backend_cpu() -> float | None:
+    """CPU seconds the session's PostgreSQL backend has run so far (Linux schedstat, in ns), or
+    None when the server is not on this machine: with the client's own CPU, what a statement
+    costs whatever the load of a shared machine does to the wall time."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cpu() -> tuple[float, float | None]:
+    return time.process_time(), _backend_cpu()
+
+
+def _cpu_since(start: tuple[float, float | None]) -> dict[str, float | None]:
+    client, server = _cpu()
+    return {
+        "client": round(client - start[0], 4),
+        "server": None if server is None or start[1] is None else round(server - start[1], 4),
+    }
+
+
+def _baseline(day: date) -> tuple[float, int, dict[str, float | None]]:
     from django.db import connection
 
     from mes.agenda.reminders import opening_slots
@@ -97,6 +131,7 @@ def _baseline(day: date) -> tuple[float, int]:
             "CREATE TABLE IF NOT EXISTS bench_reminder_baseline (key text, kind text, "
             "patient_id uuid, item_key text, created_at timestamptz)"
         )
+        cpu = _cpu()
         start = time.perf_counter()
         cur.execute(
             f"""
@@ -110,10 +145,10 @@ def _baseline(day: date) -> tuple[float, int]:
             params,
         )
         rows = cur.rowcount
-        return time.perf_counter() - start, rows
+        return time.perf_counter() - start, rows, _cpu_since(cpu)
 
 
-def _sweep() -> tuple[float, int, int, int]:
+def _sweep() -> tuple[float, int, int, int, dict[str, float | None]]:
     from django.test.utils import override_settings
     from django.urls import reverse
 
@@ -132,16 +167,33 @@ def _sweep() -> tuple[float, int, int, int]:
     # The steady daily run: tomorrow's openings (the catch-up days were inserted by the
     # previous days' runs; here they would be days no sweep ever covered).
     with override_settings(MES_PREVENTION_REMIND_OPENED_WITHIN=timedelta(0)):
+        cpu = _cpu()
         start = time.perf_counter()
         candidates, notified = reminders.prevention_reminders(today=TODAY)
         elapsed = time.perf_counter() - start
+        spent = _cpu_since(cpu)
         # The memory on the next day's sweep (as many reminders), traced apart: tracemalloc
         # slows every allocation, it would blur the time.
         tracemalloc.start()
         reminders.prevention_reminders(today=TODAY + timedelta(days=1))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return elapsed, candidates, notified, peak
+    return elapsed, candidates, notified, peak, spent
+
+
+def _cpu_total(cpu: dict[str, float | None]) -> float | None:
+    server = cpu["server"]
+    return None if server is None else (cpu["client"] or 0.0) + server
+
+
+def _cpu_ratio(base: dict[str, float | None], sweep: dict[str, float | None]) -> float | None:
+    b, s = _cpu_total(base), _cpu_total(sweep)
+    return None if b is None or not s else round(b / s, 3)
+
+
+def _cpu_text(cpu: dict[str, float | None]) -> str:
+    server = "?" if cpu["server"] is None else f"{cpu['server'] * 1000:.0f} ms"
+    return f"client {(cpu['client'] or 0) * 1000:.0f} ms + server {server}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -154,8 +206,8 @@ def main(argv: list[str] | None = None) -> None:
 
         call_command("migrate", verbosity=0)
         populate = _populate(args.people)
-        sweep, candidates, notified, peak = _sweep()
-        base, base_rows = _baseline(TODAY + timedelta(days=1))
+        sweep, candidates, notified, peak, sweep_cpu = _sweep()
+        base, base_rows, base_cpu = _baseline(TODAY + timedelta(days=1))
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result = {
             "database": db.description,
@@ -168,13 +220,16 @@ def main(argv: list[str] | None = None) -> None:
                 "candidates": candidates,
                 "notified": notified,
                 "peak_python_memory_mb": round(peak / 2**20, 1),
+                "cpu_seconds": sweep_cpu,
             },
             "baseline": {
                 "seconds": round(base, 3),
                 "people_per_second": round(args.people / base),
                 "rows": base_rows,
+                "cpu_seconds": base_cpu,
             },
             "ratio": round(base / sweep, 3),
+            "cpu_ratio": _cpu_ratio(base_cpu, sweep_cpu),
             "peak_rss_mb": round(rss_mb, 1),
         }
         if base_rows != candidates:
@@ -185,7 +240,9 @@ def main(argv: list[str] | None = None) -> None:
         f"peak Python memory {result['sweep']['peak_python_memory_mb']} MB)\n"
         f"baseline {result['baseline']['people_per_second']:>10} people/s  "
         f"({base:.3f} s, {base_rows} rows)\n"
-        f"ratio    {result['ratio']}   peak RSS {result['peak_rss_mb']} MB"
+        f"ratio    {result['ratio']}   peak RSS {result['peak_rss_mb']} MB\n"
+        f"CPU      sweep {_cpu_text(sweep_cpu)}, baseline {_cpu_text(base_cpu)}, "
+        f"ratio {result['cpu_ratio']}"
     )
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"reminders-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"

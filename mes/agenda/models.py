@@ -11,6 +11,7 @@ import uuid
 from datetime import date, timedelta
 
 from django.db import models
+from django.db.models import Q
 
 from mes.identity.models import Citizen, Professional
 
@@ -211,15 +212,28 @@ class ReminderSent(models.Model):
         CAMPAIGN = "camp", "Campagne de prévention"
         USER = "user", "Rappel de l'usager"
 
-    key = models.CharField(max_length=200, unique=True)
+    # Unique by a constraint, not `unique=True`: on PostgreSQL that would add a second index
+    # (varchar_pattern_ops, for LIKE) that nothing uses and every insert maintains.
+    key = models.CharField(max_length=200)
     kind = models.CharField(max_length=4, choices=Kind.choices)
     patient = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
     item_key = models.CharField(max_length=ITEM_KEY_MAX, blank=True)
+    # Indexed only where set (below): most rows are prevention reminders, with neither.
     appointment = models.ForeignKey(
-        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Appointment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     user_reminder = models.ForeignKey(
-        UserReminder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        UserReminder,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Set once the reminder's notification went out; a candidate found stale (done since,
@@ -228,7 +242,25 @@ class ReminderSent(models.Model):
     skipped = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["processed_at"])]
+        constraints = [models.UniqueConstraint(fields=["key"], name="one_reminder_per_key")]
+        # Partial indexes: the daily sweep writes thousands of rows born processed, with no
+        # appointment and no user reminder; none of them needs an entry in these (the claim of
+        # the pending rows, the cascades of an appointment or a reminder deleted).
+        indexes = [
+            models.Index(
+                fields=["id"], name="remindersent_pending", condition=Q(processed_at__isnull=True)
+            ),
+            models.Index(
+                fields=["appointment"],
+                name="remindersent_appointment",
+                condition=Q(appointment__isnull=False),
+            ),
+            models.Index(
+                fields=["user_reminder"],
+                name="remindersent_user_reminder",
+                condition=Q(user_reminder__isnull=False),
+            ),
+        ]
 
 
 class Campaign(models.Model):

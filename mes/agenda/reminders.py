@@ -10,10 +10,12 @@ people (settings.MES_REMINDER_BATCH), never one task per person.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -162,6 +164,18 @@ def _vaccination_ages() -> set[Span]:
     return set(_vaccinations_by_age())
 
 
+@lru_cache(maxsize=1)
+def _sex_specific_ages() -> frozenset[Span]:
+    """The opening ages where some rule (or vaccination group) cut for that age is for one sex
+    only: the engine runs for each sex there; elsewhere one run with no sex answers for both
+    (the engine reads the sex only to leave out the other sex's rules)."""
+    ages = {age for age, rs in _rules_by_age().items() if any(r.sex != "any" for r in rs.rules)}
+    ages |= {
+        age for age, cal in _vaccinations_by_age().items() if any(r.sex != "any" for r in cal.rules)
+    }
+    return frozenset(ages)
+
+
 def _opening_ages() -> list[Span]:
     """Every age at which some prevention window opens (the candidates' birth dates follow)."""
     return sorted(_rule_ages() | _vaccination_ages())
@@ -235,7 +249,7 @@ def opening_slots(day: date, today: date | None = None) -> tuple[Slot, ...]:
         calendar = _vaccinations_by_age().get(age) or _no_vaccinations()
         for birth in _births(age, day):
             per_sex: dict[str, dict[str, PreventionItem]] = {}
-            for sex in ("F", "M"):
+            for sex in ("F", "M") if age in _sex_specific_ages() else ("",):
                 items = prevention_calendar(
                     birth_date=birth,
                     sex=sex,
@@ -246,6 +260,10 @@ def opening_slots(day: date, today: date | None = None) -> tuple[Slot, ...]:
                     calendar=calendar,
                 )
                 per_sex[sex] = {i.key: i for i in items if is_reminded(i, day)}
+            if "" in per_sex:  # the same answer for both sexes, from one run
+                for key, item in per_sex[""].items():
+                    out[(birth, "", key)] = Slot(birth, "", key, item)
+                continue
             both = per_sex["F"].keys() & per_sex["M"].keys()
             for key in both:
                 out[(birth, "", key)] = Slot(birth, "", key, per_sex["F"][key])
@@ -256,33 +274,98 @@ def opening_slots(day: date, today: date | None = None) -> tuple[Slot, ...]:
     return tuple(out.values())
 
 
-def prevention_candidates_insert(*, day: date, today: date | None = None) -> int:
-    """Phase 1, set-based: one INSERT … SELECT writes a pending ReminderSent row per person and
-    item opening on `day` (ON CONFLICT DO NOTHING: a second worker or a re-run adds nothing),
-    leaving out the opposed and what was already said or planned. Returns the rows inserted."""
+def _slot_texts(slots: tuple[Slot, ...]) -> dict[str, list[str]]:
+    """The notification of each item key's reminder (code, label, link, link label), from the
+    engine's items; an item key whose slots do not all say the same is left out (its rows go
+    through phase 2, each with its own answer)."""
+    texts: dict[str, list[str]] = {}
+    mixed: set[str] = set()
+    for slot in slots:
+        if slot.item is None:
+            mixed.add(slot.item_key)
+            continue
+        code, label, url, link_label = _item_text(slot.item)
+        text = [str(code), label, url, link_label]
+        if texts.setdefault(slot.item_key, text) != text:
+            mixed.add(slot.item_key)
+    return {key: text for key, text in texts.items() if key not in mixed}
+
+
+def prevention_candidates_insert(*, day: date, today: date | None = None) -> tuple[int, int]:
+    """Phase 1, set-based, in one statement: a ReminderSent row per person and item opening on
+    `day` (ON CONFLICT DO NOTHING on its unique key: a second worker or a re-run adds nothing),
+    leaving out the opposed and what was already said or planned. Returns the rows inserted
+    and, of them, those notified here.
+
+    The common case is finished in the same statement (PostgreSQL): for people whose calendar
+    is their birth date's and sex's (nothing in the carnet, nothing said or planned, no
+    situation) and whom nobody is told about beyond the notification centre (no account, no
+    representative), the engine's answer is the slot's, so the row is born processed and its
+    notification is inserted from the rows this statement actually inserted (a data-modifying
+    CTE over RETURNING): both commit together or not at all, and a key another worker already
+    holds inserts nothing and notifies nothing. The other rows stay pending for phase 2 (their
+    own calendar, the channels). SQLite has no data-modifying CTE: every row stays pending."""
     slots = opening_slots(day, today or day)
     if not slots:
-        return 0
-    values = ", ".join(["(%s, %s, %s)"] * len(slots))
-    params: list[str | datetime] = []
-    for slot in slots:
-        params += [slot.birth_date.isoformat(), slot.sex, slot.item_key]
+        return 0, 0
+    postgres = connection.vendor == "postgresql"
+    at = timezone.now()
+    texts = _slot_texts(slots)
+    known = [slot.item_key in texts for slot in slots]
+    dates = sorted({slot.birth_date for slot in slots})
     # The patient's id as 32 hex digits on both databases (uuid on PostgreSQL, char(32) on
     # SQLite), as Python's uuid.hex: the same key as prevention_reminder's.
     pid = "REPLACE(CAST(c.id AS TEXT), '-', '')"
-    birth = "CAST(s.birth_date AS DATE)" if connection.vendor == "postgresql" else "s.birth_date"
-    # The same birth dates again, as a plain list the planner sees: an index scan on
-    # identity_citizen.birth_date whatever it guesses of the join with the VALUES (EXPLAIN test).
-    dates = sorted({slot.birth_date.isoformat() for slot in slots})
-    one_date = "CAST(%s AS DATE)" if connection.vendor == "postgresql" else "%s"
-    dates_in = ", ".join([one_date] * len(dates))
+    # The birth dates again, as a plain list the planner sees: an index scan on
+    # identity_citizen.birth_date whatever it guesses of the join with the slots (EXPLAIN test).
+    params: list[Any]
+    dates_params: list[Any]
+    if postgres:
+        # Arrays: a handful of parameters rather than a thousand (the driver's cost is per
+        # placeholder; the plan is the same).
+        slots_sql = (
+            "SELECT * FROM unnest(CAST(%s AS DATE[]), CAST(%s AS TEXT[]), "
+            "CAST(%s AS TEXT[]), CAST(%s AS BOOLEAN[]))"
+        )
+        params = [
+            [slot.birth_date for slot in slots],
+            [slot.sex for slot in slots],
+            [slot.item_key for slot in slots],
+            known,
+        ]
+        dates_sql, dates_params = "= ANY(CAST(%s AS DATE[]))", [dates]
+    else:
+        slots_sql = "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(slots))
+        params = []
+        for slot, is_known in zip(slots, known, strict=True):
+            params += [slot.birth_date.isoformat(), slot.sex, slot.item_key, is_known]
+        dates_sql = "IN (" + ", ".join(["%s"] * len(dates)) + ")"
+        dates_params = [d.isoformat() for d in dates]
+    # Finished here (born processed, notified below) only when the engine's answer is the
+    # slot's and the centre is the only channel: otherwise pending, for phase 2 — a calendar
+    # that is more than birth date and sex (`_pending_batch`'s `history`), someone told beyond
+    # the centre (its `told`).
+    finished = """
+        s.known AND c.user_id IS NULL
+        AND NOT EXISTS (SELECT 1 FROM enrolment_legalrepresentation lr
+                        WHERE lr.represented_id = c.id AND lr.started_at <= %s
+                          AND (lr.ended_at IS NULL OR lr.ended_at > %s))
+        AND NOT EXISTS (SELECT 1 FROM vaccinations_vaccination v WHERE v.patient_id = c.id)
+        AND NOT EXISTS (SELECT 1 FROM agenda_preventionrecord pr WHERE pr.patient_id = c.id)
+        AND NOT EXISTS (SELECT 1 FROM agenda_appointment pa
+                        WHERE pa.patient_id = c.id AND pa.prevention_key <> '')
+        AND NOT EXISTS (SELECT 1 FROM agenda_agendasettings st WHERE st.patient_id = c.id)
+    """
+    processed = f"CASE WHEN {finished} THEN CAST(%s AS TIMESTAMPTZ) END" if postgres else "NULL"
     sql = f"""
-        INSERT INTO agenda_remindersent (key, kind, patient_id, item_key, created_at, skipped)
-        WITH s(birth_date, sex, item_key) AS (VALUES {values})
-        SELECT 'prev:' || {pid} || ':' || s.item_key, 'prev', c.id, s.item_key, %s, FALSE
+        INSERT INTO agenda_remindersent
+            (key, kind, patient_id, item_key, created_at, processed_at, skipped)
+        WITH s(birth_date, sex, item_key, known) AS ({slots_sql})
+        SELECT 'prev:' || {pid} || ':' || s.item_key, 'prev', c.id, s.item_key, %s,
+               {processed}, FALSE
         FROM s JOIN identity_citizen c
-          ON c.birth_date = {birth} AND (s.sex = '' OR c.sex = s.sex)
-        WHERE c.birth_date IN ({dates_in})
+          ON c.birth_date = s.birth_date AND (s.sex = '' OR c.sex = s.sex)
+        WHERE c.birth_date {dates_sql}
           AND NOT EXISTS (SELECT 1 FROM agenda_agendasettings a
                           WHERE a.patient_id = c.id AND NOT a.personalised_prevention)
           AND NOT EXISTS (SELECT 1 FROM agenda_preventionrecord r
@@ -292,9 +375,33 @@ def prevention_candidates_insert(*, day: date, today: date | None = None) -> int
                             AND ap.status IN ('booked', 'fulfilled'))
         ON CONFLICT (key) DO NOTHING
     """  # noqa: S608 - only placeholders are interpolated
+    params.append(at)
+    if postgres:
+        params += [at, at, at]
+    params += dates_params
+    if not postgres:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return max(cursor.rowcount, 0), 0
+    # The notifications of the rows this statement inserted and finished, in the statement:
+    # the text looked up by item key in one JSON object (a binary search, no join to plan).
+    sql = f"""
+        WITH inserted AS ({sql} RETURNING patient_id, item_key, processed_at),
+        notified AS (
+          INSERT INTO notifications_notification (profile_id, code, label, url, link_label,
+                                                  created_at, read_at, hidden_from_representatives)
+          SELECT i.patient_id, t.text ->> 0, t.text ->> 1, t.text ->> 2, t.text ->> 3,
+                 %s, NULL, FALSE
+          FROM inserted i CROSS JOIN LATERAL (SELECT CAST(%s AS JSONB) -> i.item_key) t(text)
+          WHERE i.processed_at IS NOT NULL
+          RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM notified)
+    """  # noqa: S608 - only placeholders are interpolated
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, timezone.now(), *dates])
-        return max(cursor.rowcount, 0)
+        cursor.execute(sql, [*params, at, json.dumps(texts)])
+        inserted, notified = cursor.fetchone()
+    return int(inserted), int(notified)
 
 
 def _sweep_days(today: date) -> list[date]:
@@ -365,8 +472,15 @@ def prevention_pending_process(*, today: date, limit: int | None = None) -> tupl
     representative) get their centre's notification in one bulk insert; the others go
     through `notify_many` (e-mail, SMS, letter)."""
     size = limit or settings.MES_REMINDER_BATCH
-    known = _known_items(today)
     notified = skipped = 0
+    pending = ReminderSent.objects.filter(
+        kind=ReminderSent.Kind.PREVENTION, processed_at__isnull=True
+    )
+    # The common day on PostgreSQL: phase 1 finished everything. One probe of the pending
+    # rows' partial index then, not the claim query with its EXISTS columns.
+    if not pending.exists():
+        return notified, skipped
+    known = _known_items(today)
     while True:
         with transaction.atomic():
             rows = _pending_batch(size)
@@ -458,11 +572,13 @@ def situation_candidates_insert(*, today: date) -> int:
 def prevention_reminders(*, today: date) -> tuple[int, int]:
     """« Bientôt dû »: the items opening tomorrow (the day before, portal.md §7.1), and those
     opened in the last days in case a sweep was missed. Returns (candidates, notified)."""
-    candidates = sum(
-        prevention_candidates_insert(day=day, today=today) for day in _sweep_days(today)
-    )
+    candidates = notified = 0
+    for day in _sweep_days(today):
+        inserted, finished = prevention_candidates_insert(day=day, today=today)
+        candidates += inserted
+        notified += finished
     candidates += situation_candidates_insert(today=today)
-    notified, _ = prevention_pending_process(today=today)
+    notified += prevention_pending_process(today=today)[0]
     return candidates, notified
 
 

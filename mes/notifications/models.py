@@ -53,7 +53,11 @@ class Notification(models.Model):
         SECURITY_ALERT = "ALERTE_SECURITE", "Alerte de sécurité du compte"
         ESPACE_LIFECYCLE = "VIE_PROFIL", "Ouverture ou clôture du profil"
 
-    profile = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="notifications")
+    # No index of its own: the (profile, read_at) index below serves every lookup by profile,
+    # and a second one only costs each insert (the reminder sweep writes thousands).
+    profile = models.ForeignKey(
+        Citizen, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     code = models.CharField(max_length=32, choices=Code.choices)
     label = models.CharField(max_length=300)
     url = models.CharField(max_length=300, blank=True)

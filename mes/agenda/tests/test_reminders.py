@@ -138,16 +138,12 @@ def test_the_worker_task_runs_the_sweep(camille, baby):
     assert result.return_value["prevention"] >= 2
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_at_once_remind_each_once(camille, baby):
-    """Two sweeps in two threads, two database connections, at the same time (PostgreSQL: the
-    unique key and SKIP LOCKED; SQLite serialises writers, the test runs there too)."""
+def _two_sweeps_at_once() -> list[tuple[int, int]]:
+    """Two sweeps in two threads, two database connections, started together."""
     import threading
 
-    from django.db import connection, connections
+    from django.db import connections
 
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL (DATABASE_URL)")
     results: list[tuple[int, int]] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(2)
@@ -167,6 +163,18 @@ def test_two_workers_at_once_remind_each_once(camille, baby):
     for t in threads:
         t.join()
     assert not errors
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_remind_each_once(camille, baby):
+    """Two sweeps at the same time (PostgreSQL: the unique key and SKIP LOCKED), for a child
+    whose parent is told: the pending rows of phase 2."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (DATABASE_URL)")
+    results = _two_sweeps_at_once()
     rows = ReminderSent.objects.filter(patient=baby).count()
     assert sum(c for c, _ in results) == rows  # each candidate inserted by one worker only
     assert sum(n for _, n in results) == rows  # and notified once
@@ -184,3 +192,91 @@ def test_the_commands(camille, baby):
     out = StringIO()
     call_command("print_letters", stdout=out)
     assert "Aucun courrier" in out.getvalue()
+
+
+@pytest.fixture
+def lone_baby(db):
+    """A child with no account and no representative on file: told in the centre only."""
+    return make_citizen(
+        None,
+        first13="2261275056098",
+        first_name="Nour",
+        birth_name="Benali",
+        birth_date=date(2026, 12, 1),
+        sex="M",
+    )
+
+
+def test_someone_told_in_the_centre_only_is_reminded_by_the_set_based_statement(lone_baby):
+    tomorrow = NOW.date() + timedelta(days=1)
+    inserted, notified = reminders.prevention_candidates_insert(day=tomorrow, today=NOW.date())
+    row = ReminderSent.objects.get(patient=lone_baby, item_key="EXAM_ENF_02")
+    if reminders.connection.vendor == "postgresql":
+        # Born processed, its notification written by the same statement.
+        assert (inserted, notified) == (1, 1) and row.processed_at is not None
+    else:
+        # SQLite has no data-modifying CTE: pending, for phase 2.
+        assert (inserted, notified) == (1, 0) and row.processed_at is None
+    reminders.prevention_reminders(today=NOW.date())
+    assert not ReminderSent.objects.filter(processed_at__isnull=True).exists()
+    notes = Notification.objects.filter(profile=lone_baby)
+    assert notes.count() == ReminderSent.objects.filter(patient=lone_baby).count() == 2
+    n = notes.get(url__endswith="/EXAM_ENF_02/")
+    assert n.code == Notification.Code.PREVENTION_DUE
+    assert n.label.startswith("Examen médical à planifier prochainement : Examen ")
+    assert n.link_label == "Voir l'examen médical" and n.read_at is None
+    assert not Delivery.objects.exists()  # nobody to e-mail, no address: the centre only
+    assert reminders.prevention_reminders(today=NOW.date()) == (0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_worker_waits_on_the_first_ones_keys_then_notifies_nothing(lone_baby):
+    """The set-based statement under two workers, overlapping for sure: the first inserts and
+    notifies but has not committed yet when the second sends the same statement; the second
+    waits on the first's keys, finds them taken, inserts nothing and so notifies nothing."""
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (DATABASE_URL)")
+    tomorrow = NOW.date() + timedelta(days=1)
+    inserted_first = threading.Event()
+    results: dict[str, tuple[int, int]] = {}
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = reminders.prevention_candidates_insert(
+                    day=tomorrow, today=NOW.date()
+                )
+                inserted_first.set()
+                time.sleep(0.5)  # the second worker's statement arrives meanwhile
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            inserted_first.set()
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            inserted_first.wait()
+            results["second"] = reminders.prevention_candidates_insert(
+                day=tomorrow, today=NOW.date()
+            )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert results == {"first": (1, 1), "second": (0, 0)}
+    assert ReminderSent.objects.get(patient=lone_baby).processed_at is not None
+    assert Notification.objects.filter(profile=lone_baby).count() == 1
