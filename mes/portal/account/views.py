@@ -8,15 +8,11 @@ until the code is right.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mes.access.actions import privacy_settings_of, privacy_update
@@ -24,65 +20,47 @@ from mes.demo.models import OutboxMessage
 from mes.identity import passkeys
 from mes.identity.actions import (
     LoginRefused,
-    email_address_of,
     login_check_code_first,
     login_check_password,
     one_time_code_send,
     one_time_code_send_first,
-    one_time_code_verify,
 )
 from mes.identity.models import OneTimeCode, User
 from mes.identity.throttle import client_address
 from mes.web import passkeys as web_passkeys
 from mes.web.access import public_view
-from mes.web.forms import OneTimeCodeForm
+from mes.web.login_code import (
+    MODEL_BACKEND,
+    RESEND_ACTION,  # noqa: F401  (the tests post it)
+    OneTimeCodeStep,
+    otp_validity_minutes,
+    safe_next,
+)
 
 from ..access import PortalRequest, demo_view, patient_view
-from .forms import CodeFirstForm, CodeFirstStartForm, LoginForm, OnboardingForm, ResendCodeForm
+from .forms import CodeFirstForm, CodeFirstStartForm, LoginForm, OnboardingForm
 
 PENDING_LOGIN_KEY = "mes_pending_login"
 CODE_FIRST_KEY = "mes_code_first_login"
 PASSKEY_LOGIN = "login"
-RESEND_ACTION = "renvoyer"
 DEMO_OUTBOX_SHOWN = 100
 
-
-def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    """`next` only when it stays on this site; anything else is dropped (no open redirect)."""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return ""
-
-
-def _masked_destination(user: User, channel: str) -> str:
-    """Enough of the address or number to recognise it, not enough to learn it."""
-    if channel == OneTimeCode.Channel.SMS:
-        digits = "".join(ch for ch in user.phone if ch.isdigit())
-        return f"votre mobile se terminant par {digits[-2:]}"
-    local, _, domain = email_address_of(user).partition("@")
-    return f"l'adresse {local[:1]}•••@{domain}"
-
-
-def _pending_user(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
-    pending = request.session.get(PENDING_LOGIN_KEY)
-    if not isinstance(pending, dict) or not isinstance(pending.get("user_id"), int):
-        return None
-    user = User.objects.filter(
-        pk=pending["user_id"], kind=User.Kind.CITIZEN, is_active=True
-    ).first()
-    if user is None:
-        request.session.pop(PENDING_LOGIN_KEY, None)
-        return None
-    return user, pending
+# Step 2 of the login, shared with the Web PS and the desk (mes/web/login_code.py).
+LOGIN_CODE = OneTimeCodeStep(
+    namespace="portal",
+    kind=User.Kind.CITIZEN,
+    session_key=PENDING_LOGIN_KEY,
+    template="portal/account/login_code.html",
+    home="portal:home",
+    offers_sms=True,
+)
 
 
 @require_http_methods(["GET", "POST"])
 @public_view
 def login_view(request: HttpRequest) -> HttpResponse:
     """Step 1: identifiant and password; on success a code is sent and step 2 asked for."""
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if getattr(request.user, "citizen", None) is not None:
         return redirect(next_url or "portal:home")
     form = LoginForm(request.POST or None, initial={"next": next_url})
@@ -105,78 +83,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except LoginRefused as refused:
             form.add_error(None, str(refused))
         else:
-            request.session[PENDING_LOGIN_KEY] = {
-                "user_id": user.pk,
-                "channel": channel,
-                "next": next_url,
-            }
-            return redirect("portal:login_code")
+            return LOGIN_CODE.begin(request, user, channel=channel, next_url=next_url)
     return render(request, "portal/account/login.html", {"form": form, "next": next_url})
 
 
-@require_http_methods(["GET", "POST"])
-@public_view
-def login_code(request: HttpRequest) -> HttpResponse:
-    """Step 2: the one-time code. « Renvoyer un code » sends a fresh one."""
-    found = _pending_user(request)
-    if found is None:
-        return redirect("portal:login")
-    user, pending = found
-    channel = pending.get("channel", OneTimeCode.Channel.EMAIL)
-    has_phone = bool(user.phone)
-    form = OneTimeCodeForm()
-    resend_form = ResendCodeForm(initial={"channel": channel}, has_phone=has_phone)
-
-    if request.method == "POST" and request.POST.get("action") == RESEND_ACTION:
-        resend_form = ResendCodeForm(request.POST, has_phone=has_phone)
-        if resend_form.is_valid():
-            channel = resend_form.cleaned_data["channel"]
-            try:
-                one_time_code_send(user=user, channel=channel)
-            except LoginRefused as refused:
-                messages.error(request, str(refused))
-                return redirect("portal:login_code")
-            request.session[PENDING_LOGIN_KEY] = {**pending, "channel": channel}
-            messages.success(
-                request, f"Un nouveau code a été envoyé à {_masked_destination(user, channel)}."
-            )
-            return redirect("portal:login_code")
-    elif request.method == "POST":
-        form = OneTimeCodeForm(request.POST)
-        if form.is_valid():
-            try:
-                one_time_code_verify(
-                    user=user, code=form.cleaned_data["code"], address=client_address(request)
-                )
-            except LoginRefused as refused:
-                form.add_error(None, str(refused))
-                return _code_page(request, form, resend_form, user, channel)
-            # login() gives the session a new key (no session fixation) and keeps its data.
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            request.session.pop(PENDING_LOGIN_KEY, None)
-            return redirect(pending.get("next") or "portal:home")
-
-    return _code_page(request, form, resend_form, user, channel)
-
-
-def _code_page(
-    request: HttpRequest,
-    form: OneTimeCodeForm,
-    resend_form: ResendCodeForm,
-    user: User,
-    channel: str,
-) -> HttpResponse:
-    return render(
-        request,
-        "portal/account/login_code.html",
-        {
-            "form": form,
-            "resend_form": resend_form,
-            "destination": _masked_destination(user, channel),
-            "resend_action": RESEND_ACTION,
-            "validity_minutes": int(settings.MES_OTP_VALIDITY.total_seconds() // 60),
-        },
-    )
+login_code = LOGIN_CODE.view()
 
 
 # --- « Recevoir un code d'abord » -------------------------------------------------------------
@@ -187,7 +98,7 @@ def _code_page(
 def login_code_first(request: HttpRequest) -> HttpResponse:
     """The identifiant only: a code is sent if an account has it; the page that follows says
     the same either way."""
-    next_url = _safe_next(request, request.GET.get("next") or request.POST.get("next"))
+    next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
     form = CodeFirstStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         identifier = form.cleaned_data["identifier"]
@@ -236,7 +147,7 @@ def login_code_first_check(request: HttpRequest) -> HttpResponse:
         except LoginRefused as refused:
             form.add_error(None, str(refused))
         else:
-            login(request, signed_in, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, signed_in, backend=MODEL_BACKEND)
             request.session.pop(CODE_FIRST_KEY, None)
             return redirect(pending.get("next") or "portal:home")
     return render(
@@ -244,7 +155,7 @@ def login_code_first_check(request: HttpRequest) -> HttpResponse:
         "portal/account/login_code_first_check.html",
         {
             "form": form,
-            "validity_minutes": int(settings.MES_OTP_VALIDITY.total_seconds() // 60),
+            "validity_minutes": otp_validity_minutes(),
         },
     )
 
@@ -278,9 +189,9 @@ def passkey_login(request: HttpRequest) -> HttpResponse:
         )
     except LoginRefused as refused:
         return web_passkeys.refusal(str(refused))
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=MODEL_BACKEND)
     request.session.pop(PENDING_LOGIN_KEY, None)
-    next_url = _safe_next(request, str(body.get("next") or ""))
+    next_url = safe_next(request, str(body.get("next") or ""))
     return JsonResponse({"ok": True, "redirect": next_url or reverse("portal:home")})
 
 
