@@ -388,6 +388,20 @@ def _set_consents(actor: Actor, pairing: Pairing, chosen: Sequence[Purpose]) -> 
     return len(given), len(withdrawn)
 
 
+def _pairing_exchanging(
+    actor: Actor, pairing_id: uuid.UUID, action: TraceAction
+) -> tuple[Pairing, str]:
+    """The managed pairing and its state, when its consents may change: not stopped, and its
+    service exchanging (InvalidInput otherwise, nothing changed)."""
+    pairing = _pairing_managed(actor, pairing_id, action)
+    state = pairing_state(pairing)
+    if state == PairingState.LAPSED:
+        raise InvalidInput(LAPSED)
+    if state == PairingState.UNAVAILABLE:
+        raise InvalidInput(UNAVAILABLE)
+    return pairing, state
+
+
 @traced_action
 def pairing_consents_set(
     *, actor: Actor, pairing_id: uuid.UUID, purpose_codes: Collection[str]
@@ -398,12 +412,7 @@ def pairing_consents_set(
     Preconditions: MANAGE_PAIRINGS on the espace, a pairing that still stands and a service that
     exchanges. Side effects: consent rows; one trace per purpose given or withdrawn; a
     SERVICES_SYNCHRONISES notification when something changed."""
-    pairing = _pairing_managed(actor, pairing_id, TraceAction.PAIRING_CONSENT_WITHDRAWN)
-    state = pairing_state(pairing)
-    if state == PairingState.LAPSED:
-        raise InvalidInput(LAPSED)
-    if state == PairingState.UNAVAILABLE:
-        raise InvalidInput(UNAVAILABLE)
+    pairing, _ = _pairing_exchanging(actor, pairing_id, TraceAction.PAIRING_CONSENT_WITHDRAWN)
     chosen = _chosen(pairing, purpose_codes, pairing.approved_version)
     given, withdrawn = _set_consents(actor, pairing, chosen)
     if given or withdrawn:
@@ -422,12 +431,7 @@ def pairing_reapprove(
     the deadline, choosing again purpose by purpose. Preconditions: MANAGE_PAIRINGS, a pending
     re-approval not past its deadline, a service that exchanges. Side effects: consents, the
     pairing's approved version, traces, a notification."""
-    pairing = _pairing_managed(actor, pairing_id, TraceAction.PAIRING_REAPPROVED)
-    state = pairing_state(pairing)
-    if state == PairingState.LAPSED:
-        raise InvalidInput(LAPSED)
-    if state == PairingState.UNAVAILABLE:
-        raise InvalidInput(UNAVAILABLE)
+    pairing, state = _pairing_exchanging(actor, pairing_id, TraceAction.PAIRING_REAPPROVED)
     if state != PairingState.REAPPROVAL:
         raise InvalidInput(NOTHING_TO_APPROVE)
     service = pairing.service
