@@ -14,32 +14,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth import logout
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mes.fhir.oauth import redirect_origin_of
-from mes.identity import passkeys
 from mes.identity.actions import (
     BAD_CREDENTIALS,
     LoginRefused,
-    login_check_code_first,
     login_check_password,
     one_time_code_send,
-    one_time_code_send_first,
 )
 from mes.identity.models import OneTimeCode, Professional, User
 from mes.identity.throttle import client_address
-from mes.web import passkeys as web_passkeys
-from mes.web.login_code import (
-    MODEL_BACKEND,
-    OneTimeCodeStep,
-    otp_validity_minutes,
-    safe_next,
-)
-from mes.web.passkey_pages import PasskeyPages
+from mes.web.login_code import CodeFirstRoad, OneTimeCodeStep, safe_next
+from mes.web.passkey_pages import PasskeyPages, PasskeySignIn
 
 from .access import professional_view, public_view
 from .forms import ProCodeFirstForm, ProCodeFirstStartForm, ProLoginForm
@@ -48,7 +39,6 @@ from .rendering import render_pro
 PENDING_LOGIN_KEY = "mes_pro_pending_login"
 CODE_FIRST_KEY = "mes_pro_code_first_login"
 PASSKEY_LOGIN = "pro-login"
-PASSKEY_REGISTER = "pro-register"
 
 # Step 2 of the login, shared with the citizen portal and the desk (mes/web/login_code.py). It
 # signs in for practice software too (the OAuth authorization request in `next`).
@@ -58,6 +48,9 @@ LOGIN_CODE = OneTimeCodeStep(
     session_key=PENDING_LOGIN_KEY,
     template="pro/account/login_code.html",
     home="pro:home",
+    # Only a login with a professional behind it: step 1 checks it, and the code, the « code
+    # d'abord » road and a passkey check it again (fail closed).
+    accepts=Q(professional__isnull=False),
     client_origin=redirect_origin_of,
 )
 
@@ -109,107 +102,23 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- « Recevoir un code d'abord » -------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-@public_view
-def login_code_first(request: HttpRequest) -> HttpResponse:
-    """The RPPS only: a code is e-mailed if a professional has it; the next page says the
-    same either way."""
-    next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
-    form = ProCodeFirstStartForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        identifier = form.cleaned_data["identifier"]
-        try:
-            user = one_time_code_send_first(
-                identifier=identifier,
-                address=client_address(request),
-                kind=User.Kind.PROFESSIONAL,
-            )
-        except LoginRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            request.session.pop(PENDING_LOGIN_KEY, None)
-            request.session[CODE_FIRST_KEY] = {
-                "user_id": user.pk if user else None,
-                "identifier": identifier,
-                "next": next_url,
-            }
-            return redirect("pro:login_code_first_check")
-    return render(request, "pro/account/login_code_first.html", {"form": form, "next": next_url})
-
-
-@require_http_methods(["GET", "POST"])
-@public_view
-def login_code_first_check(request: HttpRequest) -> HttpResponse:
-    """The code received, then the password."""
-    pending = request.session.get(CODE_FIRST_KEY)
-    if not isinstance(pending, dict) or "identifier" not in pending:
-        return redirect("pro:login_code_first")
-    user_id = pending.get("user_id")
-    user = (
-        User.objects.filter(pk=user_id, kind=User.Kind.PROFESSIONAL, is_active=True).first()
-        if isinstance(user_id, int)
-        else None
-    )
-    form = ProCodeFirstForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            signed_in = login_check_code_first(
-                user=user,
-                code=form.cleaned_data["code"],
-                password=form.cleaned_data["password"],
-                address=client_address(request),
-                identifier=str(pending["identifier"]),
-            )
-        except LoginRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            login(request, signed_in, backend=MODEL_BACKEND)
-            request.session.pop(CODE_FIRST_KEY, None)
-            return redirect(pending.get("next") or "pro:home")
-    response = render(
-        request,
-        "pro/account/login_code_first_check.html",
-        {"form": form, "validity_minutes": otp_validity_minutes()},
-    )
-    return LOGIN_CODE.widen_form_action(response, str(pending.get("next") or ""))
+CODE_FIRST = CodeFirstRoad(
+    step=LOGIN_CODE,
+    session_key=CODE_FIRST_KEY,
+    start_form=ProCodeFirstStartForm,
+    check_form=ProCodeFirstForm,
+    start_template="pro/account/login_code_first.html",
+    check_template="pro/account/login_code_first_check.html",
+)
+login_code_first = CODE_FIRST.start_view()
+login_code_first_check = CODE_FIRST.check_view()
 
 
 # --- Passkeys ----------------------------------------------------------------------------------
 
-
-@require_POST
-@public_view
-def passkey_login_options(request: HttpRequest) -> HttpResponse:
-    """The options of a passkey sign-in; its challenge is kept in the session, once."""
-    options, challenge = passkeys.authentication_options(rp=web_passkeys.relying_party(request))
-    web_passkeys.keep_challenge(request, PASSKEY_LOGIN, challenge)
-    return web_passkeys.options_response(options)
-
-
-@require_POST
-@public_view
-def passkey_login(request: HttpRequest) -> HttpResponse:
-    """The browser's answer: signed in when the key is a professional's and checks pass."""
-    body = web_passkeys.posted_json(request)
-    challenge = web_passkeys.take_challenge(request, PASSKEY_LOGIN)
-    if body is None or challenge is None or not isinstance(body.get("credential"), dict):
-        return web_passkeys.refusal(passkeys.PASSKEY_REFUSED)
-    try:
-        user = passkeys.passkey_sign_in(
-            credential=body["credential"],
-            challenge=challenge,
-            rp=web_passkeys.relying_party(request),
-            kind=User.Kind.PROFESSIONAL,
-        )
-        if not Professional.objects.filter(user=user).exists():
-            raise LoginRefused(passkeys.PASSKEY_REFUSED)
-    except LoginRefused as refused:
-        return web_passkeys.refusal(str(refused))
-    login(request, user, backend=MODEL_BACKEND)
-    request.session.pop(PENDING_LOGIN_KEY, None)
-    next_url = safe_next(request, str(body.get("next") or ""))
-    return JsonResponse({"ok": True, "redirect": next_url or reverse("pro:home")})
-
+PASSKEY_SIGN_IN = PasskeySignIn(step=LOGIN_CODE, challenge=PASSKEY_LOGIN)
+passkey_login_options = PASSKEY_SIGN_IN.options_view()
+passkey_login = PASSKEY_SIGN_IN.view()
 
 # « Appareils associés »: the pages shared with the citizen portal (mes/web/passkey_pages.py).
 PASSKEY_PAGES = PasskeyPages(

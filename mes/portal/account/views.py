@@ -9,33 +9,25 @@ until the code is right.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mes.access.actions import privacy_settings_of, privacy_update
 from mes.demo.models import OutboxMessage
-from mes.identity import passkeys
-from mes.identity.actions import (
-    LoginRefused,
-    login_check_code_first,
-    login_check_password,
-    one_time_code_send,
-    one_time_code_send_first,
-)
+from mes.identity.actions import LoginRefused, login_check_password, one_time_code_send
 from mes.identity.models import OneTimeCode, User
 from mes.identity.throttle import client_address
-from mes.web import passkeys as web_passkeys
 from mes.web.access import public_view
 from mes.web.login_code import (
-    MODEL_BACKEND,
     RESEND_ACTION,  # noqa: F401  (the tests post it)
+    CodeFirstRoad,
     OneTimeCodeStep,
-    otp_validity_minutes,
     safe_next,
 )
+from mes.web.passkey_pages import PasskeySignIn
 
 from ..access import PortalRequest, demo_view, patient_view
 from .forms import CodeFirstForm, CodeFirstStartForm, LoginForm, OnboardingForm
@@ -92,107 +84,23 @@ login_code = LOGIN_CODE.view()
 
 # --- « Recevoir un code d'abord » -------------------------------------------------------------
 
-
-@require_http_methods(["GET", "POST"])
-@public_view
-def login_code_first(request: HttpRequest) -> HttpResponse:
-    """The identifiant only: a code is sent if an account has it; the page that follows says
-    the same either way."""
-    next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
-    form = CodeFirstStartForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        identifier = form.cleaned_data["identifier"]
-        try:
-            user = one_time_code_send_first(
-                identifier=identifier,
-                address=client_address(request),
-                channel=form.cleaned_data["channel"],
-            )
-        except LoginRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            request.session.pop(PENDING_LOGIN_KEY, None)
-            request.session[CODE_FIRST_KEY] = {
-                "user_id": user.pk if user else None,
-                "identifier": identifier,
-                "next": next_url,
-            }
-            return redirect("portal:login_code_first_check")
-    return render(request, "portal/account/login_code_first.html", {"form": form, "next": next_url})
-
-
-@require_http_methods(["GET", "POST"])
-@public_view
-def login_code_first_check(request: HttpRequest) -> HttpResponse:
-    """The code received, then the password: both right, the person is signed in."""
-    pending = request.session.get(CODE_FIRST_KEY)
-    if not isinstance(pending, dict) or "identifier" not in pending:
-        return redirect("portal:login_code_first")
-    user_id = pending.get("user_id")
-    user = (
-        User.objects.filter(pk=user_id, kind=User.Kind.CITIZEN, is_active=True).first()
-        if isinstance(user_id, int)
-        else None
-    )
-    form = CodeFirstForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            signed_in = login_check_code_first(
-                user=user,
-                code=form.cleaned_data["code"],
-                password=form.cleaned_data["password"],
-                address=client_address(request),
-                identifier=str(pending["identifier"]),
-            )
-        except LoginRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            login(request, signed_in, backend=MODEL_BACKEND)
-            request.session.pop(CODE_FIRST_KEY, None)
-            return redirect(pending.get("next") or "portal:home")
-    return render(
-        request,
-        "portal/account/login_code_first_check.html",
-        {
-            "form": form,
-            "validity_minutes": otp_validity_minutes(),
-        },
-    )
+CODE_FIRST = CodeFirstRoad(
+    step=LOGIN_CODE,
+    session_key=CODE_FIRST_KEY,
+    start_form=CodeFirstStartForm,
+    check_form=CodeFirstForm,
+    start_template="portal/account/login_code_first.html",
+    check_template="portal/account/login_code_first_check.html",
+)
+login_code_first = CODE_FIRST.start_view()
+login_code_first_check = CODE_FIRST.check_view()
 
 
 # --- Passkey sign-in (portal.md §11.3) ----------------------------------------------------------
 
-
-@require_POST
-@public_view
-def passkey_login_options(request: HttpRequest) -> HttpResponse:
-    """The options of a passkey sign-in; its challenge is kept in the session, once."""
-    options, challenge = passkeys.authentication_options(rp=web_passkeys.relying_party(request))
-    web_passkeys.keep_challenge(request, PASSKEY_LOGIN, challenge)
-    return web_passkeys.options_response(options)
-
-
-@require_POST
-@public_view
-def passkey_login(request: HttpRequest) -> HttpResponse:
-    """The browser's answer: signed in when the key is a citizen's and every check passes."""
-    body = web_passkeys.posted_json(request)
-    challenge = web_passkeys.take_challenge(request, PASSKEY_LOGIN)
-    if body is None or challenge is None or not isinstance(body.get("credential"), dict):
-        return web_passkeys.refusal(passkeys.PASSKEY_REFUSED)
-    try:
-        user = passkeys.passkey_sign_in(
-            credential=body["credential"],
-            challenge=challenge,
-            rp=web_passkeys.relying_party(request),
-            kind=User.Kind.CITIZEN,
-        )
-    except LoginRefused as refused:
-        return web_passkeys.refusal(str(refused))
-    login(request, user, backend=MODEL_BACKEND)
-    request.session.pop(PENDING_LOGIN_KEY, None)
-    next_url = safe_next(request, str(body.get("next") or ""))
-    return JsonResponse({"ok": True, "redirect": next_url or reverse("portal:home")})
+PASSKEY_SIGN_IN = PasskeySignIn(step=LOGIN_CODE, challenge=PASSKEY_LOGIN)
+passkey_login_options = PASSKEY_SIGN_IN.options_view()
+passkey_login = PASSKEY_SIGN_IN.view()
 
 
 @require_POST
