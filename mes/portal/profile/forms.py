@@ -126,6 +126,11 @@ class DateGroup:
         return [*self.day.errors, *self.month.errors, *self.year.errors]
 
 
+def _date_parts(*prefixes: str) -> list[str]:
+    """The day, month and year fields of each partial date, in a form's field_order."""
+    return [f"{prefix}_{part}" for prefix in prefixes for part in ("day", "month", "year")]
+
+
 class ProfileForm(MesForm):
     """A rubric's form: fields named like the model columns, so editing starts from them."""
 
@@ -259,12 +264,7 @@ class DiseaseForm(ProfileForm):
     field_order = [
         "name",
         "ongoing",
-        "start_day",
-        "start_month",
-        "start_year",
-        "end_day",
-        "end_month",
-        "end_year",
+        *_date_parts("start", "end"),
         "treatments",
         "comment",
     ]
@@ -299,12 +299,7 @@ class TreatmentForm(ProfileForm):
     field_order = [
         "name",
         "ongoing",
-        "start_day",
-        "start_month",
-        "start_year",
-        "end_day",
-        "end_month",
-        "end_year",
+        *_date_parts("start", "end"),
         "dosage",
         "comment",
     ]
@@ -343,9 +338,7 @@ class HospitalisationForm(ProfileForm):
 
     field_order = [
         "reason",
-        "admission_day",
-        "admission_month",
-        "admission_year",
+        *_date_parts("admission"),
         "stay_length",
         "stay_unit",
         "comment",
@@ -433,9 +426,7 @@ class AllergyForm(ProfileForm):
         "name",
         "reaction",
         "severity",
-        "start_day",
-        "start_month",
-        "start_year",
+        *_date_parts("start"),
         "treatments",
         "comment",
     ]
