@@ -21,6 +21,7 @@ from django.contrib.auth import login
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
@@ -157,6 +158,8 @@ class OneTimeCodeStep:
                 "destination": masked_destination(user, channel),
                 "resend_action": RESEND_ACTION,
                 "validity_minutes": otp_validity_minutes(),
+                "code_url": reverse(self.url("login_code")),
+                "restart_url": reverse(self.url("login")),
             },
         )
         return self.widen_form_action(response, str(pending.get("next") or ""))
@@ -216,6 +219,13 @@ class CodeFirstRoad:
     start_template: str
     check_template: str
 
+    def _urls(self) -> dict[str, str]:
+        return {
+            "start_url": reverse(self.step.url("login_code_first")),
+            "check_url": reverse(self.step.url("login_code_first_check")),
+            "login_url": reverse(self.step.url("login")),
+        }
+
     def start_view(self) -> View:
         @require_http_methods(["GET", "POST"])
         @public_view
@@ -243,7 +253,9 @@ class CodeFirstRoad:
                         "next": next_url,
                     }
                     return redirect(self.step.url("login_code_first_check"))
-            return render(request, self.start_template, {"form": form, "next": next_url})
+            return render(
+                request, self.start_template, {"form": form, "next": next_url, **self._urls()}
+            )
 
         return login_code_first
 
@@ -279,7 +291,7 @@ class CodeFirstRoad:
             response = render(
                 request,
                 self.check_template,
-                {"form": form, "validity_minutes": otp_validity_minutes()},
+                {"form": form, "validity_minutes": otp_validity_minutes(), **self._urls()},
             )
             return self.step.widen_form_action(response, str(pending.get("next") or ""))
 
