@@ -143,19 +143,21 @@ def _fields(data: AppointmentInput) -> dict[str, object]:
     }
 
 
+def _open_agenda(actor: Actor, patient_id: uuid.UUID, trace_action: TraceAction) -> Citizen:
+    """The profile whose agenda the citizen side manages; the calling action writes its own
+    trace_action when it succeeds, a refusal is traced under it here (NotFound)."""
+    return access_agenda(
+        actor, patient_id, action=Action.MANAGE, trace_action=None, refused_as=trace_action
+    )
+
+
 @traced_action
 def appointment_add(*, actor: Actor, patient_id: uuid.UUID, data: AppointmentInput) -> Appointment:
     """The citizen side adds an appointment for the profile (themself or a represented person).
 
     Precondition: `data` passed clean_appointment. Side effect: an AJOUT_RDV trace.
     """
-    patient = access_agenda(
-        actor,
-        patient_id,
-        action=Action.MANAGE,
-        trace_action=None,
-        refused_as=TraceAction.ADD_APPOINTMENT,
-    )
+    patient = _open_agenda(actor, patient_id, TraceAction.ADD_APPOINTMENT)
     appointment = Appointment.objects.create(
         patient=patient,
         author=Appointment.Author.PATIENT,
@@ -300,13 +302,7 @@ def prevention_record_set(
     `key` and `label` come from the calendar computed for this patient (the caller checked the
     item exists). Side effect: a MODIF_EXAMEN_PREVENTION trace with the item's label.
     """
-    patient = access_agenda(
-        actor,
-        patient_id,
-        action=Action.MANAGE,
-        trace_action=None,
-        refused_as=TraceAction.UPDATE_PREVENTION,
-    )
+    patient = _open_agenda(actor, patient_id, TraceAction.UPDATE_PREVENTION)
     if actor.kind is not ActorKind.CITIZEN:  # pragma: no cover - the policy already refused
         raise InvalidInput("Réservé à l'usager.")
     if done_on is not None and (done_on > timezone.localdate() or done_on < patient.birth_date):
@@ -349,13 +345,7 @@ def personalised_prevention_set(*, actor: Actor, patient_id: uuid.UUID, enabled:
     """Oppose (or no longer oppose) personalised prevention (décret n° 2024-468, R.1111-27):
     at any time, without justification. Appointments and what was said are kept; the
     suggestions and their reminders stop. Side effect: a trace."""
-    patient = access_agenda(
-        actor,
-        patient_id,
-        action=Action.MANAGE,
-        trace_action=None,
-        refused_as=TraceAction.PREVENTION_SETTINGS,
-    )
+    patient = _open_agenda(actor, patient_id, TraceAction.PREVENTION_SETTINGS)
     AgendaSettings.objects.update_or_create(
         patient=patient, defaults={"personalised_prevention": enabled}
     )
@@ -404,13 +394,7 @@ def situations_set(
     follow them (the pregnancy's whooping-cough and RSV vaccinations, its dental check-up).
     Refused (InvalidInput, nothing stored) for an unknown code or an expected date outside the
     pregnancy. Side effect: a MODIF_PARAM_PREVENTION trace without the situations themselves."""
-    patient = access_agenda(
-        actor,
-        patient_id,
-        action=Action.MANAGE,
-        trace_action=None,
-        refused_as=TraceAction.PREVENTION_SETTINGS,
-    )
+    patient = _open_agenda(actor, patient_id, TraceAction.PREVENTION_SETTINGS)
     known = situation_choices()
     unknown = sorted(set(codes) - set(known))
     if unknown:
@@ -444,13 +428,7 @@ def feed_secret_hash(secret: str) -> str:
 def calendar_feed_create(*, actor: Actor, patient_id: uuid.UUID) -> tuple[CalendarFeed, str]:
     """Open a private iCalendar subscription: returns the feed and its secret, shown once (only
     its SHA-256 is kept). Any earlier feed of the same account for this profile is revoked."""
-    patient = access_agenda(
-        actor,
-        patient_id,
-        action=Action.MANAGE,
-        trace_action=None,
-        refused_as=TraceAction.CALENDAR_FEED,
-    )
+    patient = _open_agenda(actor, patient_id, TraceAction.CALENDAR_FEED)
     assert actor.citizen_id is not None  # the policy let only the citizen side in
     now = timezone.now()
     CalendarFeed.objects.filter(
@@ -472,13 +450,7 @@ def calendar_feed_create(*, actor: Actor, patient_id: uuid.UUID) -> tuple[Calend
 @traced_action
 def calendar_feed_revoke(*, actor: Actor, patient_id: uuid.UUID) -> int:
     """Revoke every subscription of this profile (any account): the URLs stop at once."""
-    patient = access_agenda(
-        actor,
-        patient_id,
-        action=Action.MANAGE,
-        trace_action=None,
-        refused_as=TraceAction.CALENDAR_FEED,
-    )
+    patient = _open_agenda(actor, patient_id, TraceAction.CALENDAR_FEED)
     n = CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -566,13 +538,7 @@ def user_reminder_add(
     Precondition: `data` passed clean_user_reminder. Refused (InvalidInput) beyond 10 on the
     same date. Side effects: an AJOUT_RDV trace « Rappel : … », the notifying task at its time.
     """
-    patient = access_agenda(
-        actor,
-        patient_id,
-        action=Action.MANAGE,
-        trace_action=None,
-        refused_as=TraceAction.ADD_APPOINTMENT,
-    )
+    patient = _open_agenda(actor, patient_id, TraceAction.ADD_APPOINTMENT)
     _check_room(patient, data.at)
     reminder = UserReminder.objects.create(
         patient=patient,

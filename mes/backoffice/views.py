@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,23 +18,31 @@ from mes.enrolment.lifecycle import EnrolmentRefused
 from mes.identity.actions import (
     BAD_CREDENTIALS,
     LoginRefused,
-    email_address_of,
     login_check_password,
     one_time_code_send,
-    one_time_code_verify,
 )
 from mes.identity.models import OneTimeCode, User
 from mes.identity.throttle import client_address
 from mes.lib.errors import InvalidInput, NotFound
 from mes.web.access import public_view
-from mes.web.forms import OneTimeCodeForm
+from mes.web.login_code import OneTimeCodeStep
 
 from .access import DeskRequest, support_view
 from .forms import CloseForm, DeskLoginForm, NirForm, ResendForm
 from .models_desk import SupportAgent
 
 PENDING_LOGIN_KEY = "desk_pending_login"
-RESEND_ACTION = "renvoyer"
+
+# Step 2 of the agents' login, shared with the two portals (mes/web/login_code.py): attempts
+# counted per code and per address by the identity module, a fresh code at most once a minute.
+LOGIN_CODE = OneTimeCodeStep(
+    namespace="backoffice",
+    kind=User.Kind.OPERATOR,
+    session_key=PENDING_LOGIN_KEY,
+    template="backoffice/login_code.html",
+    home="backoffice:search",
+    accepts=Q(support_agent__active=True),
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -58,72 +66,11 @@ def desk_login(request: HttpRequest) -> HttpResponse:
         except LoginRefused as refused:
             form.add_error(None, str(refused))
         else:
-            request.session[PENDING_LOGIN_KEY] = user.pk
-            return redirect("backoffice:login_code")
+            return LOGIN_CODE.begin(request, user)
     return render(request, "backoffice/login.html", {"form": form})
 
 
-def _pending_agent(request: HttpRequest) -> User | None:
-    user_id = request.session.get(PENDING_LOGIN_KEY)
-    if not isinstance(user_id, int):
-        return None
-    user = User.objects.filter(
-        pk=user_id,
-        kind=User.Kind.OPERATOR,
-        is_active=True,
-        support_agent__active=True,
-    ).first()
-    if user is None:
-        request.session.pop(PENDING_LOGIN_KEY, None)
-    return user
-
-
-def _masked_email(user: User) -> str:
-    local, _, domain = email_address_of(user).partition("@")
-    return f"l'adresse {local[:1]}•••@{domain}"
-
-
-@require_http_methods(["GET", "POST"])
-@public_view
-def desk_login_code(request: HttpRequest) -> HttpResponse:
-    """Step 2: the one-time code (attempts counted per code and per address by the identity
-    module). « Renvoyer un code » sends a fresh one, at most one a minute."""
-    user = _pending_agent(request)
-    if user is None:
-        return redirect("backoffice:login")
-    form = OneTimeCodeForm()
-    if request.method == "POST" and request.POST.get("action") == RESEND_ACTION:
-        try:
-            one_time_code_send(user=user, channel=OneTimeCode.Channel.EMAIL)
-        except LoginRefused as refused:
-            messages.error(request, str(refused))
-        else:
-            messages.success(request, f"Un nouveau code a été envoyé à {_masked_email(user)}.")
-        return redirect("backoffice:login_code")
-    if request.method == "POST":
-        form = OneTimeCodeForm(request.POST)
-        if form.is_valid():
-            try:
-                one_time_code_verify(
-                    user=user, code=form.cleaned_data["code"], address=client_address(request)
-                )
-            except LoginRefused as refused:
-                form.add_error(None, str(refused))
-            else:
-                # login() gives the session a new key (no session fixation).
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                request.session.pop(PENDING_LOGIN_KEY, None)
-                return redirect("backoffice:search")
-    return render(
-        request,
-        "backoffice/login_code.html",
-        {
-            "form": form,
-            "destination": _masked_email(user),
-            "resend_action": RESEND_ACTION,
-            "validity_minutes": int(settings.MES_OTP_VALIDITY.total_seconds() // 60),
-        },
-    )
+desk_login_code = LOGIN_CODE.view()
 
 
 @require_POST

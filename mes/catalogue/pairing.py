@@ -5,7 +5,7 @@ client (mes.portal.catalogue.pairing_views); `pairing_create` records their choi
 and the purposes they consented to, one by one — and the OAuth validator then binds the
 authorization code and every token issued from it to the pairing (mes.catalogue.oauth).
 
-Changing the consents, unpairing and re-approval live in mes.catalogue.actions.
+Changing the consents, unpairing and re-approval live in mes.catalogue.actions.citizen.
 """
 
 from __future__ import annotations
@@ -158,14 +158,10 @@ def pairing_create(
         profile=patient,
         code=Notification.Code.SYNCED_SERVICES,
         label=f"Le service « {service.name} » est synchronisé avec votre profil.",
-        url=_synced_services_url(),
+        url=reverse("portal:catalogue_synced"),
         link_label="Voir mes services synchronisés",
     )
     return pairing
-
-
-def _synced_services_url() -> str:
-    return reverse("portal:catalogue_synced")
 
 
 # --- the synthèse du profil médical, sent to a paired service (issue 11 item 5) -----------------

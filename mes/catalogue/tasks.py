@@ -28,7 +28,7 @@ def lapse_overdue_pairings(*, limit: int = 1000) -> int:
     how many were stopped."""
     from django.urls import reverse
 
-    from .actions import revoke_pairing_tokens
+    from .actions.citizen import revoke_pairing_tokens
 
     stopped = 0
     with transaction.atomic():

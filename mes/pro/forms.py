@@ -20,6 +20,7 @@ from mes.lib.errors import InvalidInput
 from mes.lib.ins import InvalidIns, parse_ins
 from mes.records.actions import TITLE_MAX, check_name
 from mes.records.models import Document
+from mes.web import widgets
 from mes.web.forms import BootstrapFormMixin, MesForm, OneTimeCodeForm
 
 # mes-spec §5.4 [INF]: the justification of an emergency access is mandatory free text.
@@ -46,22 +47,6 @@ CLASS_GROUPS = {
 
 def class_group_label(class_code: str) -> str:
     return CLASS_GROUPS.get(class_code) or codes.class_codes().get(class_code, class_code)
-
-
-def _text(**attrs: Any) -> forms.TextInput:
-    return forms.TextInput(attrs={"class": "form-control", **attrs})
-
-
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d")
-
-
-def _select() -> forms.Select:
-    return forms.Select(attrs={"class": "form-select"})
-
-
-def _checkbox() -> forms.CheckboxInput:
-    return forms.CheckboxInput(attrs={"class": "form-check-input"})
 
 
 # --- login ------------------------------------------------------------------------------------
@@ -111,7 +96,7 @@ class InsSearchForm(MesForm):
         label="Matricule INS",
         max_length=30,
         help_text="15 caractères, clé comprise (NIR ou NIA), par exemple 2 81 03 75 115 042 17.",
-        widget=_text(autocomplete="off", spellcheck="false", autocapitalize="characters"),
+        widget=widgets.text(autocomplete="off", spellcheck="false", autocapitalize="characters"),
         error_messages={"required": "Saisissez le matricule INS du patient."},
     )
 
@@ -128,18 +113,18 @@ class TraitsSearchForm(MesForm):
         max_length=100,
         help_text=f"Nom de naissance ou nom utilisé, {NAME_MIN} caractères au moins (le début du "
         "nom suffit).",
-        widget=_text(autocomplete="off", spellcheck="false"),
+        widget=widgets.text(autocomplete="off", spellcheck="false"),
         error_messages={"required": "Saisissez le nom du patient."},
     )
     first_name = forms.CharField(
         label="Prénom",
         max_length=100,
         required=False,
-        widget=_text(autocomplete="off", spellcheck="false"),
+        widget=widgets.text(autocomplete="off", spellcheck="false"),
     )
     birth_date = forms.DateField(
         label="Date de naissance",
-        widget=_date_input(),
+        widget=widgets.date_input(),
         error_messages={
             "required": "Saisissez la date de naissance du patient.",
             "invalid": "Saisissez une date valide, par exemple 12/03/1981.",
@@ -167,13 +152,13 @@ class ConsentForm(MesForm):
 
     attestation = forms.BooleanField(
         label="J'atteste avoir recueilli le consentement du patient à l'accès à son dossier.",
-        widget=_checkbox(),
+        widget=widgets.checkbox(),
         error_messages={"required": "Cochez l'attestation de recueil du consentement."},
     )
     treating_physician = forms.BooleanField(
         label="Je suis son médecin traitant (déclaré auprès de l'Assurance Maladie).",
         required=False,
-        widget=_checkbox(),
+        widget=widgets.checkbox(),
     )
 
     def __init__(self, *args: Any, may_be_treating: bool, **kwargs: Any) -> None:
@@ -210,7 +195,7 @@ class EmergencyForm(MesForm):
         label="J'atteste que le patient est hors d'état d'exprimer sa volonté et que sa santé "
         "est exposée à un risque immédiat (bris de glace).",
         required=False,
-        widget=_checkbox(),
+        widget=widgets.checkbox(),
     )
 
     def __init__(self, *args: Any, centre_15: bool, **kwargs: Any) -> None:
@@ -304,19 +289,19 @@ class DocumentFilterForm(MesForm):
     """Filters of the professional's list (TD3.1 findDocuments): class, type, dates, author,
     status; a GET form that works without JavaScript."""
 
-    classe = forms.ChoiceField(label="Classe de documents", required=False, widget=_select())
-    type = forms.ChoiceField(label="Type de document", required=False, widget=_select())
-    auteur = forms.CharField(label="Auteur", required=False, max_length=100, widget=_text())
+    classe = forms.ChoiceField(label="Classe de documents", required=False, widget=widgets.select())
+    type = forms.ChoiceField(label="Type de document", required=False, widget=widgets.select())
+    auteur = forms.CharField(label="Auteur", required=False, max_length=100, widget=widgets.text())
     du = forms.DateField(
         label="Du",
         required=False,
-        widget=_date_input(),
+        widget=widgets.date_input(),
         error_messages={"invalid": "Saisissez une date valide."},
     )
     au = forms.DateField(
         label="Au",
         required=False,
-        widget=_date_input(),
+        widget=widgets.date_input(),
         error_messages={"invalid": "Saisissez une date valide."},
     )
     statut = forms.MultipleChoiceField(
@@ -330,9 +315,11 @@ class DocumentFilterForm(MesForm):
         label="Ordre",
         required=False,
         choices=[(key, label) for key, (label, _) in SORTS.items()],
-        widget=_select(),
+        widget=widgets.select(),
     )
-    vue = forms.ChoiceField(label="Affichage", required=False, choices=VIEWS, widget=_select())
+    vue = forms.ChoiceField(
+        label="Affichage", required=False, choices=VIEWS, widget=widgets.select()
+    )
 
     def __init__(self, *args: Any, present_types: set[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -405,7 +392,7 @@ class DepositForm(MesForm):
     )
     type_code = forms.ChoiceField(
         label="Type de document",
-        widget=_select(),
+        widget=widgets.select(),
         error_messages={
             "required": "Choisissez le type de document.",
             "invalid_choice": "Choisissez un type de document de la liste.",
@@ -415,12 +402,12 @@ class DepositForm(MesForm):
         label="Titre du document",
         max_length=TITLE_MAX,
         help_text="Ex. : Compte rendu de consultation de cardiologie",
-        widget=_text(autocomplete="off"),
+        widget=widgets.text(autocomplete="off"),
         error_messages={"required": "Le champ « Titre du document » est obligatoire."},
     )
     service_date = forms.DateField(
         label="Date de l'acte",
-        widget=_date_input(),
+        widget=widgets.date_input(),
         error_messages={
             "required": "Saisissez la date de l'acte.",
             "invalid": "Saisissez une date valide, par exemple 14/05/2026.",
@@ -430,26 +417,26 @@ class DepositForm(MesForm):
         label="Masquer aux autres professionnels de santé (vous-même et le médecin traitant "
         "le verrez toujours)",
         required=False,
-        widget=_checkbox(),
+        widget=widgets.checkbox(),
     )
     hidden_from_patient = forms.BooleanField(
         label="Non visible par le patient en attendant une consultation d'annonce",
         help_text="Le patient le verra quand vous le lui rendrez visible, ou au plus tard un "
         "mois après le dépôt ; il est prévenu au bout de deux semaines qu'un document l'attend.",
         required=False,
-        widget=_checkbox(),
+        widget=widgets.checkbox(),
     )
     hidden_from_representatives = forms.BooleanField(
         label="Non visible par les représentants légaux, à la demande du patient mineur",
         help_text="Soins couverts par le secret demandé par le mineur (contraception, IVG, "
         "dépistage…).",
         required=False,
-        widget=_checkbox(),
+        widget=widgets.checkbox(),
     )
     replaces = forms.ChoiceField(
         label="Nouvelle version d'un de vos documents",
         required=False,
-        widget=_select(),
+        widget=widgets.select(),
         help_text="Le document choisi sera remplacé par celui-ci.",
         error_messages={"invalid_choice": "Choisissez un de vos documents dans la liste."},
     )

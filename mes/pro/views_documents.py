@@ -36,7 +36,7 @@ from mes.records.policies import (
 )
 from mes.records.timers import document_release_to_patient
 from mes.vault.store import VaultError
-from mes.web.downloads import download_name
+from mes.web.downloads import attachment_response, download_name
 from mes.web.viewer import inline_response, viewer_kind
 
 from .access import ProRequest, professional_view
@@ -143,11 +143,7 @@ def document_download(request: ProRequest, document_id: uuid.UUID) -> HttpRespon
     except VaultError:
         logger.exception("Document %s illisible dans le coffre", document_id)
         return render_pro(request, "pro/documents/unavailable.html", status=500)
-    response = HttpResponse(content, content_type=doc.mime_type)
-    response["Content-Disposition"] = f'attachment; filename="{download_name(doc)}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(content, content_type=doc.mime_type, filename=download_name(doc))
 
 
 @require_POST

@@ -10,14 +10,13 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mes.lib import filetypes
 from mes.lib.errors import InvalidInput
 from mes.messaging import actions
 from mes.messaging.models import Message
 from mes.messaging.policies import access_conversation, mailboxes_of, professional_conversations
+from mes.web.downloads import attachment_response, file_name
 
 from .access import ProRequest, professional_view
 from .forms_messaging import ProMessageForm, ProReplyForm
@@ -124,10 +123,6 @@ def close(request: ProRequest, conversation_id: uuid.UUID) -> HttpResponse:
 def attachment(request: ProRequest, attachment_id: uuid.UUID) -> HttpResponse:
     """A file of the conversation, always as a download."""
     att, data = actions.attachment_content(actor=request.actor, attachment_id=attachment_id)
-    stem = slugify(att.filename.rsplit(".", 1)[0])[:80] or "piece-jointe"
-    ext = filetypes.EXTENSIONS.get(att.mime_type, "bin")
-    response = HttpResponse(data, content_type=att.mime_type)
-    response["Content-Disposition"] = f'attachment; filename="{stem}.{ext}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(
+        data, content_type=att.mime_type, filename=file_name(att.filename, att.mime_type)
+    )

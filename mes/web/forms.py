@@ -1,6 +1,6 @@
 """Form bases shared by the citizen portal and the Web PS: Bootstrap's classes and invalid state
 beside Django's aria-invalid / aria-describedby, domain refusals shown on their field, and the
-one-time code step of both logins."""
+one-time code step of the logins (mes/web/login_code.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,15 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.forms.boundfield import BoundField
 
+from mes.identity.models import OneTimeCode
 from mes.lib.errors import InvalidInput
 from mes.lib.text import text_problem
+
+# How a one-time code may be sent (mes-spec §3.3); the SMS only to a number on the account.
+CHANNEL_CHOICES = [
+    (OneTimeCode.Channel.EMAIL.value, "Par e-mail"),
+    (OneTimeCode.Channel.SMS.value, "Par SMS"),
+]
 
 
 class SafeTextMixin(forms.Form):
@@ -112,3 +119,21 @@ class OneTimeCodeForm(BootstrapFormMixin):
             message=f"Le code comporte {settings.MES_OTP_DIGITS} chiffres.",
         )(code)
         return code
+
+
+class ResendCodeForm(BootstrapFormMixin):
+    """« Renvoyer un code »: the SMS is offered only when the account has a mobile number."""
+
+    channel = forms.ChoiceField(
+        label="Recevoir le nouveau code",
+        choices=CHANNEL_CHOICES,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, has_phone: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not has_phone:
+            field = self.fields["channel"]
+            field.choices = CHANNEL_CHOICES[:1]  # type: ignore[attr-defined]
+            field.widget = forms.HiddenInput()
+            field.initial = OneTimeCode.Channel.EMAIL.value

@@ -1,6 +1,7 @@
 """« Appareils associés » for either portal: one set of views, built once per portal with its own
 access decorator, page template, URL namespace and wording example (portal.md §11.3 for
 citizens; the Web PS menu for professionals). Always about the signed-in person's own login.
+And the passkey sign-in of either portal's login page, for the accounts its login signs in.
 
 Adding a device is a WebAuthn ceremony run by the static script identity/passkeys.js: it asks
 for the options, lets the browser make the key, and posts the answer back as JSON.
@@ -14,16 +15,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from mes.identity import passkeys
+from mes.identity.actions import LoginRefused
 from mes.lib.errors import InvalidInput
 
 from . import passkeys as web_passkeys
+from .access import public_view
 from .forms import BootstrapFormMixin
+from .login_code import MODEL_BACKEND, OneTimeCodeStep, safe_next
 
 REGISTER = "register"
 View = Callable[..., HttpResponse]
@@ -165,3 +170,53 @@ def passkey_urls(pages: PasskeyPages, prefix: str) -> list[URLPattern]:
         path(f"{prefix}<int:passkey_id>/renommer/", pages.rename_view(), name="passkey_rename"),
         path(f"{prefix}<int:passkey_id>/retirer/", pages.remove_view(), name="passkey_remove"),
     ]
+
+
+@dataclass(frozen=True)
+class PasskeySignIn:
+    """Sign in with a passkey from a portal's login page: the options (a challenge kept in the
+    session, once), then the browser's answer, checked by mes.identity.passkeys."""
+
+    step: OneTimeCodeStep  # the portal's login: the accounts it signs in, its landing page
+    challenge: str  # the session name of this sign-in's challenge
+
+    def options_view(self) -> View:
+        @require_POST
+        @public_view
+        def passkey_login_options(request: HttpRequest) -> HttpResponse:
+            """The options of a passkey sign-in; its challenge is kept in the session, once."""
+            options, challenge = passkeys.authentication_options(
+                rp=web_passkeys.relying_party(request)
+            )
+            web_passkeys.keep_challenge(request, self.challenge, challenge)
+            return web_passkeys.options_response(options)
+
+        return passkey_login_options
+
+    def view(self) -> View:
+        @require_POST
+        @public_view
+        def passkey_login(request: HttpRequest) -> HttpResponse:
+            """The browser's answer: signed in when the key is of an account this login signs
+            in and every check passes."""
+            body = web_passkeys.posted_json(request)
+            challenge = web_passkeys.take_challenge(request, self.challenge)
+            if body is None or challenge is None or not isinstance(body.get("credential"), dict):
+                return web_passkeys.refusal(passkeys.PASSKEY_REFUSED)
+            try:
+                user = passkeys.passkey_sign_in(
+                    credential=body["credential"],
+                    challenge=challenge,
+                    rp=web_passkeys.relying_party(request),
+                    kind=self.step.kind,
+                )
+                if not self.step.users().filter(pk=user.pk).exists():
+                    raise LoginRefused(passkeys.PASSKEY_REFUSED)
+            except LoginRefused as refused:
+                return web_passkeys.refusal(str(refused))
+            login(request, user, backend=MODEL_BACKEND)
+            request.session.pop(self.step.session_key, None)
+            next_url = safe_next(request, str(body.get("next") or ""))
+            return JsonResponse({"ok": True, "redirect": next_url or reverse(self.step.home)})
+
+        return passkey_login

@@ -1,6 +1,6 @@
 """The catalogue operators' pages (issue 11): reference services, their purposes and logos,
 change their status, publish new rights, read and close the citizens' reports. Every change is an
-action of mes.catalogue.actions; no page shows anything of an espace."""
+action of mes.catalogue.actions.operator; no page shows anything of an espace."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mes.catalogue import actions
+from mes.catalogue.actions import operator as actions
+from mes.catalogue.actions.shared import exchange_line
 from mes.catalogue.models import Pairing, Service
 from mes.catalogue.registry import ExchangeSpec
 from mes.lib.errors import InvalidInput
@@ -72,7 +73,7 @@ def _edit_context(request: OperatorRequest, service: Service, **forms: Any) -> d
         "logo_form": forms.get("logo_form") or LogoForm(),
         "purpose_form": forms.get("purpose_form") or PurposeForm(),
         "purposes": [
-            (p, [actions.exchange_line(e) for e in p.exchanges.all()])
+            (p, [exchange_line(e) for e in p.exchanges.all()])
             for p in service.purposes.prefetch_related("exchanges")
         ],
         "pending": actions.pending_purposes(service),

@@ -285,7 +285,7 @@ def test_a_citizen_is_refused(client, camille, service_and_report):
 
 def test_a_refused_action_is_traced(camille, service_and_report):
     from mes.access.actors import citizen_actor
-    from mes.catalogue import actions
+    from mes.catalogue.actions import operator as actions
     from mes.lib.errors import NotFound
 
     service, _ = service_and_report

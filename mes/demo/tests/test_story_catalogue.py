@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from mes.access.actors import citizen_actor
-from mes.catalogue import actions
+from mes.catalogue.actions import citizen as actions
 from mes.catalogue.models import Service
 from mes.demo import dataset
 from mes.demo.story_catalogue import GLUCOSE_APP_SLUG, LOGOS, SERVICES, load_catalogue_stories

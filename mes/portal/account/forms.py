@@ -6,17 +6,10 @@ below only adds the Bootstrap classes so that the error is also seen.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
 from mes.identity.models import OneTimeCode
-from mes.web.forms import BootstrapFormMixin, OneTimeCodeForm
-
-CHANNEL_CHOICES = [
-    (OneTimeCode.Channel.EMAIL.value, "Par e-mail"),
-    (OneTimeCode.Channel.SMS.value, "Par SMS"),
-]
+from mes.web.forms import CHANNEL_CHOICES, BootstrapFormMixin, OneTimeCodeForm
 
 
 class LoginForm(BootstrapFormMixin):
@@ -49,24 +42,6 @@ class LoginForm(BootstrapFormMixin):
         error_messages={"required": "Choisissez comment recevoir votre code."},
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
-
-
-class ResendCodeForm(BootstrapFormMixin):
-    """« Renvoyer un code »: the SMS is offered only when the account has a mobile number."""
-
-    channel = forms.ChoiceField(
-        label="Recevoir le nouveau code",
-        choices=CHANNEL_CHOICES,
-        widget=forms.RadioSelect,
-    )
-
-    def __init__(self, *args: Any, has_phone: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not has_phone:
-            field = self.fields["channel"]
-            field.choices = CHANNEL_CHOICES[:1]  # type: ignore[attr-defined]
-            field.widget = forms.HiddenInput()
-            field.initial = OneTimeCode.Channel.EMAIL.value
 
 
 class OnboardingForm(BootstrapFormMixin):

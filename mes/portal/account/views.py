@@ -8,81 +8,51 @@ until the code is right.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mes.access.actions import privacy_settings_of, privacy_update
 from mes.demo.models import OutboxMessage
-from mes.identity import passkeys
-from mes.identity.actions import (
-    LoginRefused,
-    email_address_of,
-    login_check_code_first,
-    login_check_password,
-    one_time_code_send,
-    one_time_code_send_first,
-    one_time_code_verify,
-)
+from mes.identity.actions import LoginRefused, login_check_password, one_time_code_send
 from mes.identity.models import OneTimeCode, User
 from mes.identity.throttle import client_address
-from mes.web import passkeys as web_passkeys
 from mes.web.access import public_view
-from mes.web.forms import OneTimeCodeForm
+from mes.web.login_code import (
+    RESEND_ACTION,  # noqa: F401  (the tests post it)
+    CodeFirstRoad,
+    OneTimeCodeStep,
+    safe_next,
+)
+from mes.web.passkey_pages import PasskeySignIn
 
 from ..access import PortalRequest, demo_view, patient_view
-from .forms import CodeFirstForm, CodeFirstStartForm, LoginForm, OnboardingForm, ResendCodeForm
+from .forms import CodeFirstForm, CodeFirstStartForm, LoginForm, OnboardingForm
 
 PENDING_LOGIN_KEY = "mes_pending_login"
 CODE_FIRST_KEY = "mes_code_first_login"
 PASSKEY_LOGIN = "login"
-RESEND_ACTION = "renvoyer"
 DEMO_OUTBOX_SHOWN = 100
 
-
-def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    """`next` only when it stays on this site; anything else is dropped (no open redirect)."""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return ""
-
-
-def _masked_destination(user: User, channel: str) -> str:
-    """Enough of the address or number to recognise it, not enough to learn it."""
-    if channel == OneTimeCode.Channel.SMS:
-        digits = "".join(ch for ch in user.phone if ch.isdigit())
-        return f"votre mobile se terminant par {digits[-2:]}"
-    local, _, domain = email_address_of(user).partition("@")
-    return f"l'adresse {local[:1]}•••@{domain}"
-
-
-def _pending_user(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
-    pending = request.session.get(PENDING_LOGIN_KEY)
-    if not isinstance(pending, dict) or not isinstance(pending.get("user_id"), int):
-        return None
-    user = User.objects.filter(
-        pk=pending["user_id"], kind=User.Kind.CITIZEN, is_active=True
-    ).first()
-    if user is None:
-        request.session.pop(PENDING_LOGIN_KEY, None)
-        return None
-    return user, pending
+# Step 2 of the login, shared with the Web PS and the desk (mes/web/login_code.py).
+LOGIN_CODE = OneTimeCodeStep(
+    namespace="portal",
+    kind=User.Kind.CITIZEN,
+    session_key=PENDING_LOGIN_KEY,
+    template="portal/account/login_code.html",
+    home="portal:home",
+    offers_sms=True,
+)
 
 
 @require_http_methods(["GET", "POST"])
 @public_view
 def login_view(request: HttpRequest) -> HttpResponse:
     """Step 1: identifiant and password; on success a code is sent and step 2 asked for."""
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if getattr(request.user, "citizen", None) is not None:
         return redirect(next_url or "portal:home")
     form = LoginForm(request.POST or None, initial={"next": next_url})
@@ -105,183 +75,32 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except LoginRefused as refused:
             form.add_error(None, str(refused))
         else:
-            request.session[PENDING_LOGIN_KEY] = {
-                "user_id": user.pk,
-                "channel": channel,
-                "next": next_url,
-            }
-            return redirect("portal:login_code")
+            return LOGIN_CODE.begin(request, user, channel=channel, next_url=next_url)
     return render(request, "portal/account/login.html", {"form": form, "next": next_url})
 
 
-@require_http_methods(["GET", "POST"])
-@public_view
-def login_code(request: HttpRequest) -> HttpResponse:
-    """Step 2: the one-time code. « Renvoyer un code » sends a fresh one."""
-    found = _pending_user(request)
-    if found is None:
-        return redirect("portal:login")
-    user, pending = found
-    channel = pending.get("channel", OneTimeCode.Channel.EMAIL)
-    has_phone = bool(user.phone)
-    form = OneTimeCodeForm()
-    resend_form = ResendCodeForm(initial={"channel": channel}, has_phone=has_phone)
-
-    if request.method == "POST" and request.POST.get("action") == RESEND_ACTION:
-        resend_form = ResendCodeForm(request.POST, has_phone=has_phone)
-        if resend_form.is_valid():
-            channel = resend_form.cleaned_data["channel"]
-            try:
-                one_time_code_send(user=user, channel=channel)
-            except LoginRefused as refused:
-                messages.error(request, str(refused))
-                return redirect("portal:login_code")
-            request.session[PENDING_LOGIN_KEY] = {**pending, "channel": channel}
-            messages.success(
-                request, f"Un nouveau code a été envoyé à {_masked_destination(user, channel)}."
-            )
-            return redirect("portal:login_code")
-    elif request.method == "POST":
-        form = OneTimeCodeForm(request.POST)
-        if form.is_valid():
-            try:
-                one_time_code_verify(
-                    user=user, code=form.cleaned_data["code"], address=client_address(request)
-                )
-            except LoginRefused as refused:
-                form.add_error(None, str(refused))
-                return _code_page(request, form, resend_form, user, channel)
-            # login() gives the session a new key (no session fixation) and keeps its data.
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            request.session.pop(PENDING_LOGIN_KEY, None)
-            return redirect(pending.get("next") or "portal:home")
-
-    return _code_page(request, form, resend_form, user, channel)
-
-
-def _code_page(
-    request: HttpRequest,
-    form: OneTimeCodeForm,
-    resend_form: ResendCodeForm,
-    user: User,
-    channel: str,
-) -> HttpResponse:
-    return render(
-        request,
-        "portal/account/login_code.html",
-        {
-            "form": form,
-            "resend_form": resend_form,
-            "destination": _masked_destination(user, channel),
-            "resend_action": RESEND_ACTION,
-            "validity_minutes": int(settings.MES_OTP_VALIDITY.total_seconds() // 60),
-        },
-    )
+login_code = LOGIN_CODE.view()
 
 
 # --- « Recevoir un code d'abord » -------------------------------------------------------------
 
-
-@require_http_methods(["GET", "POST"])
-@public_view
-def login_code_first(request: HttpRequest) -> HttpResponse:
-    """The identifiant only: a code is sent if an account has it; the page that follows says
-    the same either way."""
-    next_url = _safe_next(request, request.GET.get("next") or request.POST.get("next"))
-    form = CodeFirstStartForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        identifier = form.cleaned_data["identifier"]
-        try:
-            user = one_time_code_send_first(
-                identifier=identifier,
-                address=client_address(request),
-                channel=form.cleaned_data["channel"],
-            )
-        except LoginRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            request.session.pop(PENDING_LOGIN_KEY, None)
-            request.session[CODE_FIRST_KEY] = {
-                "user_id": user.pk if user else None,
-                "identifier": identifier,
-                "next": next_url,
-            }
-            return redirect("portal:login_code_first_check")
-    return render(request, "portal/account/login_code_first.html", {"form": form, "next": next_url})
-
-
-@require_http_methods(["GET", "POST"])
-@public_view
-def login_code_first_check(request: HttpRequest) -> HttpResponse:
-    """The code received, then the password: both right, the person is signed in."""
-    pending = request.session.get(CODE_FIRST_KEY)
-    if not isinstance(pending, dict) or "identifier" not in pending:
-        return redirect("portal:login_code_first")
-    user_id = pending.get("user_id")
-    user = (
-        User.objects.filter(pk=user_id, kind=User.Kind.CITIZEN, is_active=True).first()
-        if isinstance(user_id, int)
-        else None
-    )
-    form = CodeFirstForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            signed_in = login_check_code_first(
-                user=user,
-                code=form.cleaned_data["code"],
-                password=form.cleaned_data["password"],
-                address=client_address(request),
-                identifier=str(pending["identifier"]),
-            )
-        except LoginRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            login(request, signed_in, backend="django.contrib.auth.backends.ModelBackend")
-            request.session.pop(CODE_FIRST_KEY, None)
-            return redirect(pending.get("next") or "portal:home")
-    return render(
-        request,
-        "portal/account/login_code_first_check.html",
-        {
-            "form": form,
-            "validity_minutes": int(settings.MES_OTP_VALIDITY.total_seconds() // 60),
-        },
-    )
+CODE_FIRST = CodeFirstRoad(
+    step=LOGIN_CODE,
+    session_key=CODE_FIRST_KEY,
+    start_form=CodeFirstStartForm,
+    check_form=CodeFirstForm,
+    start_template="portal/account/login_code_first.html",
+    check_template="portal/account/login_code_first_check.html",
+)
+login_code_first = CODE_FIRST.start_view()
+login_code_first_check = CODE_FIRST.check_view()
 
 
 # --- Passkey sign-in (portal.md §11.3) ----------------------------------------------------------
 
-
-@require_POST
-@public_view
-def passkey_login_options(request: HttpRequest) -> HttpResponse:
-    """The options of a passkey sign-in; its challenge is kept in the session, once."""
-    options, challenge = passkeys.authentication_options(rp=web_passkeys.relying_party(request))
-    web_passkeys.keep_challenge(request, PASSKEY_LOGIN, challenge)
-    return web_passkeys.options_response(options)
-
-
-@require_POST
-@public_view
-def passkey_login(request: HttpRequest) -> HttpResponse:
-    """The browser's answer: signed in when the key is a citizen's and every check passes."""
-    body = web_passkeys.posted_json(request)
-    challenge = web_passkeys.take_challenge(request, PASSKEY_LOGIN)
-    if body is None or challenge is None or not isinstance(body.get("credential"), dict):
-        return web_passkeys.refusal(passkeys.PASSKEY_REFUSED)
-    try:
-        user = passkeys.passkey_sign_in(
-            credential=body["credential"],
-            challenge=challenge,
-            rp=web_passkeys.relying_party(request),
-            kind=User.Kind.CITIZEN,
-        )
-    except LoginRefused as refused:
-        return web_passkeys.refusal(str(refused))
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    request.session.pop(PENDING_LOGIN_KEY, None)
-    next_url = _safe_next(request, str(body.get("next") or ""))
-    return JsonResponse({"ok": True, "redirect": next_url or reverse("portal:home")})
+PASSKEY_SIGN_IN = PasskeySignIn(step=LOGIN_CODE, challenge=PASSKEY_LOGIN)
+passkey_login_options = PASSKEY_SIGN_IN.options_view()
+passkey_login = PASSKEY_SIGN_IN.view()
 
 
 @require_POST

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from mes.catalogue.actions import NO_EXCHANGE
+from mes.catalogue.actions.citizen import NO_EXCHANGE
 from mes.catalogue.models import Category, DataCategory, ServiceReport
 from mes.web.forms import BootstrapFormMixin, MesForm
 

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mes.catalogue import actions
+from mes.catalogue.actions import citizen as actions
 from mes.catalogue.models import Service
 from mes.lib.errors import InvalidInput
 from mes.web.access import public_view

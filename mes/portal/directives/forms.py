@@ -17,25 +17,10 @@ from django.template.defaultfilters import filesizeformat
 from mes.medical_profile import directives as da
 from mes.medical_profile.directives import Choice, DirectivesInput, DirectivesModel
 from mes.medical_profile.synthesis import ALL_SECTIONS, SECTION_LABELS, Section
+from mes.web import widgets
 from mes.web.forms import MesForm
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,.tif,.tiff"
-
-
-def _text(**attrs: Any) -> forms.TextInput:
-    return forms.TextInput(attrs={"class": "form-control", **attrs})
-
-
-def _area(rows: int = 3, **attrs: Any) -> forms.Textarea:
-    return forms.Textarea(attrs={"class": "form-control", "rows": rows, **attrs})
-
-
-def _check() -> forms.CheckboxInput:
-    return forms.CheckboxInput(attrs={"class": "form-check-input"})
-
-
-def _radios() -> forms.RadioSelect:
-    return forms.RadioSelect(attrs={"class": "form-check-input"})
 
 
 def _choices(labels: dict[Choice, str]) -> list[tuple[str, str]]:
@@ -48,7 +33,7 @@ def _char(label: str, max_length: int, help_text: str = "", **attrs: Any) -> for
         required=False,
         max_length=max_length,
         help_text=help_text,
-        widget=_text(**attrs),
+        widget=widgets.text(**attrs),
     )
 
 
@@ -59,7 +44,7 @@ def _long(label: str, help_text: str = "", rows: int = 3) -> forms.CharField:
         required=False,
         max_length=da.TEXT_MAX,
         help_text=f"{help_text} {limit}".strip(),
-        widget=_area(rows),
+        widget=widgets.textarea(rows),
     )
 
 
@@ -69,7 +54,7 @@ def _choice(label: str, labels: dict[Choice, str]) -> forms.ChoiceField:
         required=False,
         initial=Choice.UNSPECIFIED.value,
         choices=_choices(labels),
-        widget=_radios(),
+        widget=widgets.radios(),
     )
 
 
@@ -117,13 +102,13 @@ class DirectivesWriteForm(MesForm):
     address = _char("Domicilié(e) à", da.ADDRESS_MAX, "Votre adresse, ou au moins votre commune.")
     # Part 2: tutelle.
     guardianship = forms.BooleanField(
-        label="Je bénéficie d'une mesure de tutelle", required=False, widget=_check()
+        label="Je bénéficie d'une mesure de tutelle", required=False, widget=widgets.checkbox()
     )
     guardianship_judge = forms.BooleanField(
-        label="J'ai l'autorisation du juge des tutelles", required=False, widget=_check()
+        label="J'ai l'autorisation du juge des tutelles", required=False, widget=widgets.checkbox()
     )
     guardianship_council = forms.BooleanField(
-        label="J'ai l'autorisation du conseil de famille", required=False, widget=_check()
+        label="J'ai l'autorisation du conseil de famille", required=False, widget=widgets.checkbox()
     )
     # Part 3: what I want known, outside the directives.
     personal_information = _long(
@@ -165,7 +150,7 @@ class DirectivesWriteForm(MesForm):
         label="Fait à",
         max_length=da.NAME_MAX,
         help_text="La commune où vous rédigez vos directives. La date est celle du jour.",
-        widget=_text(),
+        widget=widgets.text(),
         error_messages={"required": "Le champ « Fait à » est obligatoire."},
     )
     # Part 6: witnesses, when the author can express her will but cannot write or sign.
@@ -174,7 +159,7 @@ class DirectivesWriteForm(MesForm):
             "Je suis en état d'exprimer ma volonté, mais je ne peux pas écrire ni signer moi-même"
         ),
         required=False,
-        widget=_check(),
+        widget=widgets.checkbox(),
     )
 
     def __init__(self, *args: Any, model: DirectivesModel, **kwargs: Any) -> None:
@@ -202,7 +187,7 @@ class DirectivesWriteForm(MesForm):
             self.fields[f"witness{n}_trusted"] = forms.BooleanField(
                 label=f"Le témoin {n} est ma personne de confiance",
                 required=False,
-                widget=_check(),
+                widget=widgets.checkbox(),
             )
 
     # The template lays the parts out; these group the fields it shows.

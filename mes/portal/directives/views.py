@@ -18,6 +18,7 @@ from mes.medical_profile import directives as da
 from mes.medical_profile import synthesis
 from mes.medical_profile.directives import DirectivesModel
 from mes.medical_profile.policies import entourage_visible_to
+from mes.web.downloads import attachment_response
 
 from ..access import PortalRequest, patient_view
 from .forms import (
@@ -144,13 +145,11 @@ def _download(request: PortalRequest, form: SynthesisForm) -> HttpResponse:
         actor=request.actor, patient_id=request.profile.pk, sections=form.chosen
     )
     day = timezone.localdate()
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="synthese-profil-medical-{day:%Y-%m-%d}.pdf"'
+    return attachment_response(
+        content,
+        content_type="application/pdf",
+        filename=f"synthese-profil-medical-{day:%Y-%m-%d}.pdf",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @patient_view

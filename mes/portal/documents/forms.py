@@ -17,27 +17,12 @@ from mes.lib import codes
 from mes.lib.errors import InvalidInput
 from mes.records.actions import CITIZEN_TITLE_MAX, FOLDER_NAME_MAX, REPORT_MAX, check_name
 from mes.records.models import Document, Folder
+from mes.web import widgets
 from mes.web.forms import MesForm
 
 ACCEPT = ".pdf,.txt,.rtf,.jpg,.jpeg,.png,.tif,.tiff"
 NO_FOLDER = ""
 VISIBLE, MASKED = "visible", "masked"
-
-
-def _text(**attrs: Any) -> forms.TextInput:
-    return forms.TextInput(attrs={"class": "form-control", **attrs})
-
-
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d")
-
-
-def _select() -> forms.Select:
-    return forms.Select(attrs={"class": "form-select"})
-
-
-def _radios() -> forms.RadioSelect:
-    return forms.RadioSelect(attrs={"class": "form-check-input"})
 
 
 def category_choices() -> list[tuple[str, str]]:
@@ -87,20 +72,20 @@ class _DocumentFieldsForm(MesForm):
         label="Nom du document",
         max_length=CITIZEN_TITLE_MAX,
         help_text=f"{CITIZEN_TITLE_MAX} caractères au plus. Ex. : Ordonnance de soins n°4",
-        widget=_text(autocomplete="off"),
+        widget=widgets.text(autocomplete="off"),
         error_messages={"required": "Le champ « Nom du document » est obligatoire."},
     )
     service_date = forms.DateField(
         label="Date du document",
-        widget=_date_input(),
+        widget=widgets.date_input(),
         error_messages={"invalid": "Saisissez une date valide, par exemple 14/05/2024."},
     )
     category = forms.ChoiceField(
         label="Catégorie du document",
-        widget=_select(),
+        widget=widgets.select(),
         error_messages={"required": "Choisissez une catégorie de document."},
     )
-    folder = forms.ChoiceField(label="Dossier", required=False, widget=_select())
+    folder = forms.ChoiceField(label="Dossier", required=False, widget=widgets.select())
 
     def __init__(self, *args: Any, folders: list[Folder], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -117,7 +102,9 @@ class _DocumentFieldsForm(MesForm):
 class DocumentAddForm(_DocumentFieldsForm):
     """« Ajouter un document » (portal.md §3.2)."""
 
-    confidentiality = forms.ChoiceField(label="Qui a accès à mes documents ?", widget=_radios())
+    confidentiality = forms.ChoiceField(
+        label="Qui a accès à mes documents ?", widget=widgets.radios()
+    )
     file = forms.FileField(
         label="Fichier",
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ACCEPT}),
@@ -174,7 +161,7 @@ class ConfidentialityForm(MesForm):
 
     confidentiality = forms.ChoiceField(
         label="Qui peut consulter ce document ?",
-        widget=_radios(),
+        widget=widgets.radios(),
         error_messages={"required": "Choisissez qui peut consulter ce document."},
     )
 
@@ -192,7 +179,7 @@ class MoveForm(MesForm):
 
     op = forms.CharField(widget=forms.HiddenInput, initial="move")
     document = forms.UUIDField(widget=forms.HiddenInput)
-    folder = forms.ChoiceField(label="Dossier", required=False, widget=_select())
+    folder = forms.ChoiceField(label="Dossier", required=False, widget=widgets.select())
 
     def __init__(self, *args: Any, folders: list[Folder], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -222,7 +209,7 @@ class FolderForm(MesForm):
         label="Nom du dossier",
         max_length=FOLDER_NAME_MAX,
         help_text=f"{FOLDER_NAME_MAX} caractères au maximum.",
-        widget=_text(autocomplete="off"),
+        widget=widgets.text(autocomplete="off"),
         error_messages={"required": "Le champ « Nom du dossier » est obligatoire."},
     )
 
@@ -247,16 +234,18 @@ DEFAULT_SORT = "recents"
 class DocumentFilterForm(MesForm):
     """« Filtrer mes documents » and « Trier les documents »: a GET form, works without JS."""
 
-    q = forms.CharField(label="Rechercher dans le nom", required=False, widget=_text(type="search"))
+    q = forms.CharField(
+        label="Rechercher dans le nom", required=False, widget=widgets.text(type="search")
+    )
     categorie = forms.MultipleChoiceField(
         label="Catégories",
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
-    auteur = forms.CharField(label="Ajouté par", required=False, widget=_text())
-    du = forms.DateField(label="Du", required=False, widget=_date_input())
-    au = forms.DateField(label="Au", required=False, widget=_date_input())
-    dossier = forms.ChoiceField(label="Dossier", required=False, widget=_select())
+    auteur = forms.CharField(label="Ajouté par", required=False, widget=widgets.text())
+    du = forms.DateField(label="Du", required=False, widget=widgets.date_input())
+    au = forms.DateField(label="Au", required=False, widget=widgets.date_input())
+    dossier = forms.ChoiceField(label="Dossier", required=False, widget=widgets.select())
     epingles = forms.BooleanField(
         label="Seulement les documents épinglés",
         required=False,
@@ -266,7 +255,7 @@ class DocumentFilterForm(MesForm):
         label="Trier les documents",
         required=False,
         choices=[(key, label) for key, (label, _) in SORTS.items()],
-        widget=_select(),
+        widget=widgets.select(),
     )
 
     def __init__(self, *args: Any, folders: list[Folder], **kwargs: Any) -> None:

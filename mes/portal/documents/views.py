@@ -29,7 +29,7 @@ from mes.records import actions
 from mes.records.models import Document, Folder
 from mes.records.policies import access_document, documents_visible_to, folders_of
 from mes.vault.store import VaultError
-from mes.web.downloads import download_name
+from mes.web.downloads import attachment_response, download_name
 from mes.web.viewer import inline_response, viewer_kind
 
 from ..access import PROFILE_SESSION_KEY, PortalRequest, patient_view
@@ -210,11 +210,7 @@ def document_download(request: PortalRequest, document_id: uuid.UUID) -> HttpRes
     except VaultError:
         logger.exception("Document %s illisible dans le coffre", document_id)
         return render(request, "portal/documents/unavailable.html", status=500)
-    response = HttpResponse(content, content_type=doc.mime_type)
-    response["Content-Disposition"] = f'attachment; filename="{download_name(doc)}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(content, content_type=doc.mime_type, filename=download_name(doc))
 
 
 def _update(request: PortalRequest, doc: Document, form: DocumentEditForm) -> bool:

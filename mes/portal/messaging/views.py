@@ -16,10 +16,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from mes.lib import filetypes
 from mes.lib.errors import InvalidInput
 from mes.medical_profile import synthesis
 from mes.messaging import actions
@@ -28,6 +26,7 @@ from mes.messaging.policies import access_conversation, access_inbox, conversati
 from mes.records.models import Document
 from mes.records.policies import documents_visible_to
 from mes.vault.store import VaultError
+from mes.web.downloads import attachment_response, file_name
 
 from ..access import PROFILE_SESSION_KEY, PortalRequest, patient_view
 from .forms import NewMessageForm, ReplyForm, SaveAttachmentForm
@@ -188,13 +187,9 @@ def attachment(request: PortalRequest, attachment_id: uuid.UUID) -> HttpResponse
     except VaultError:
         logger.exception("Pièce jointe %s illisible dans le coffre", attachment_id)
         return render(request, "portal/documents/unavailable.html", status=500)
-    stem = slugify(att.filename.rsplit(".", 1)[0])[:80] or "piece-jointe"
-    ext = filetypes.EXTENSIONS.get(att.mime_type, "xml" if att.mime_type == "text/xml" else "bin")
-    response = HttpResponse(data, content_type=att.mime_type)
-    response["Content-Disposition"] = f'attachment; filename="{stem}.{ext}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(
+        data, content_type=att.mime_type, filename=file_name(att.filename, att.mime_type)
+    )
 
 
 @patient_view

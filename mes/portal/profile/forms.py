@@ -37,6 +37,7 @@ from mes.medical_profile.models import (
     Relative,
     Treatment,
 )
+from mes.web import widgets
 from mes.web.forms import MesForm
 
 
@@ -52,22 +53,6 @@ def _area(max_length: int = COMMENT_MAX, rows: int = 4, **attrs: Any) -> forms.T
 
 def _number(**attrs: Any) -> forms.NumberInput:
     return forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric", **attrs})
-
-
-def _select() -> forms.Select:
-    return forms.Select(attrs={"class": "form-select"})
-
-
-def _radios() -> forms.RadioSelect:
-    return forms.RadioSelect(attrs={"class": "form-check-input"})
-
-
-def _checkbox() -> forms.CheckboxInput:
-    return forms.CheckboxInput(attrs={"class": "form-check-input"})
-
-
-def _checkboxes() -> forms.CheckboxSelectMultiple:
-    return forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
 
 
 def _comment(
@@ -126,6 +111,11 @@ class DateGroup:
         return [*self.day.errors, *self.month.errors, *self.year.errors]
 
 
+def _date_parts(*prefixes: str) -> list[str]:
+    """The day, month and year fields of each partial date, in a form's field_order."""
+    return [f"{prefix}_{part}" for prefix in prefixes for part in ("day", "month", "year")]
+
+
 class ProfileForm(MesForm):
     """A rubric's form: fields named like the model columns, so editing starts from them."""
 
@@ -153,7 +143,7 @@ class ProfileForm(MesForm):
             field = UUIDChoices(
                 label="Traitements liés (facultatif)",
                 required=False,
-                widget=_checkboxes(),
+                widget=widgets.checkboxes(),
                 help_text="Associer un traitement déjà renseigné.",
             )
             field.choices = [(str(t.pk), t.name) for t in treatments or []]
@@ -252,19 +242,14 @@ class DiseaseForm(ProfileForm):
 
     name = _name_field("Nom de la maladie ou du sujet de santé", "Ex. : Diabète de type 2.")
     ongoing = forms.BooleanField(
-        label="Maladie ou sujet de santé en cours", required=False, widget=_checkbox()
+        label="Maladie ou sujet de santé en cours", required=False, widget=widgets.checkbox()
     )
     comment = _comment(hint="Ex. : sévérité, praticiens rencontrés, diagnostic, épisodes…")
 
     field_order = [
         "name",
         "ongoing",
-        "start_day",
-        "start_month",
-        "start_year",
-        "end_day",
-        "end_month",
-        "end_year",
+        *_date_parts("start", "end"),
         "treatments",
         "comment",
     ]
@@ -286,7 +271,9 @@ class TreatmentForm(ProfileForm):
     names = (("name", "Nom du traitement"),)
 
     name = _name_field("Nom du traitement", "Ex. : Metformine 1000 mg.")
-    ongoing = forms.BooleanField(label="Traitement en cours", required=False, widget=_checkbox())
+    ongoing = forms.BooleanField(
+        label="Traitement en cours", required=False, widget=widgets.checkbox()
+    )
     dosage = forms.CharField(
         label="Posologie (facultatif)",
         required=False,
@@ -299,12 +286,7 @@ class TreatmentForm(ProfileForm):
     field_order = [
         "name",
         "ongoing",
-        "start_day",
-        "start_month",
-        "start_year",
-        "end_day",
-        "end_month",
-        "end_year",
+        *_date_parts("start", "end"),
         "dosage",
         "comment",
     ]
@@ -337,15 +319,13 @@ class HospitalisationForm(ProfileForm):
         label="Unité de la durée",
         required=False,
         choices=[("", "- Unité -"), *Hospitalisation.DurationUnit.choices],
-        widget=_select(),
+        widget=widgets.select(),
     )
     comment = _comment()
 
     field_order = [
         "reason",
-        "admission_day",
-        "admission_month",
-        "admission_year",
+        *_date_parts("admission"),
         "stay_length",
         "stay_unit",
         "comment",
@@ -370,13 +350,13 @@ class DisabilityForm(ProfileForm):
         label="Type de handicap (facultatif)",
         required=False,
         choices=Disability.Kind.choices,
-        widget=_checkboxes(),
+        widget=widgets.checkboxes(),
     )
     incapacity_rate = forms.ChoiceField(
         label="Taux d'incapacité (facultatif)",
         required=False,
         choices=Disability.Rate.choices,
-        widget=_radios(),
+        widget=widgets.radios(),
         help_text="La CDAPH fixe une fourchette de taux plutôt qu'un taux précis.",
     )
     technical_aid = forms.CharField(
@@ -389,7 +369,7 @@ class DisabilityForm(ProfileForm):
         label="Aide humaine (facultatif)",
         required=False,
         choices=Disability.HumanAid.choices,
-        widget=_radios(),
+        widget=widgets.radios(),
     )
     comment = _comment(
         "Commentaire (facultatif)",
@@ -425,7 +405,7 @@ class AllergyForm(ProfileForm):
         label="Sévérité (facultatif)",
         required=False,
         choices=[("", "- Non précisée -"), *Allergy.Severity.choices],
-        widget=_select(),
+        widget=widgets.select(),
     )
     comment = _comment(hint="Ex. : épisodes allergiques, intolérances, conduite à tenir…")
 
@@ -433,9 +413,7 @@ class AllergyForm(ProfileForm):
         "name",
         "reaction",
         "severity",
-        "start_day",
-        "start_month",
-        "start_year",
+        *_date_parts("start"),
         "treatments",
         "comment",
     ]
@@ -460,7 +438,7 @@ class FamilyHistoryForm(ProfileForm):
         label="Lien familial",
         error_messages={"required": "Sélectionnez le lien familial."},
         choices=[("", "- Sélectionnez le lien -"), *Relative.choices],
-        widget=_select(),
+        widget=widgets.select(),
     )
     comment = _comment(hint="Ex. : âge au diagnostic, sévérité, traitements…")
 
@@ -477,19 +455,23 @@ ROLE_FIELDS = ("is_emergency", "is_trusted", "is_caregiver", "is_helped")
 class ContactForm(ProfileForm):
     names = (("last_name", "Nom"), ("first_name", "Prénom"), ("city", "Ville"))
 
-    is_emergency = forms.BooleanField(label="Contact d'urgence", required=False, widget=_checkbox())
-    is_trusted = forms.BooleanField(
-        label="Personne de confiance", required=False, widget=_checkbox()
+    is_emergency = forms.BooleanField(
+        label="Contact d'urgence", required=False, widget=widgets.checkbox()
     )
-    is_caregiver = forms.BooleanField(label="Proche aidant", required=False, widget=_checkbox())
-    is_helped = forms.BooleanField(label="Proche aidé", required=False, widget=_checkbox())
+    is_trusted = forms.BooleanField(
+        label="Personne de confiance", required=False, widget=widgets.checkbox()
+    )
+    is_caregiver = forms.BooleanField(
+        label="Proche aidant", required=False, widget=widgets.checkbox()
+    )
+    is_helped = forms.BooleanField(label="Proche aidé", required=False, widget=widgets.checkbox())
     last_name = _name_field("Nom", "Ex. : Dupont.")
     first_name = _name_field("Prénom", "Ex. : Pierre.")
     link = forms.ChoiceField(
         label="Lien avec ce contact",
         error_messages={"required": "Choisissez le lien avec ce contact."},
         choices=[("", "- Sélectionnez le lien -"), *Contact.Link.choices],
-        widget=_select(),
+        widget=widgets.select(),
     )
     phone1 = forms.CharField(
         label="Téléphone 1",
@@ -552,7 +534,7 @@ class BloodGroupForm(MesForm):
     value = forms.ChoiceField(
         label="Groupe sanguin",
         choices=BloodGroup.Value.choices,
-        widget=_radios(),
+        widget=widgets.radios(),
         error_messages={"required": "Choisissez un groupe sanguin."},
     )
 
@@ -562,7 +544,7 @@ class OrganDonationForm(MesForm):
         label="Je déclare avoir pris connaissance des dispositions réglementaires relatives au "
         "don d'organes et de tissus.",
         required=False,
-        widget=_checkbox(),
+        widget=widgets.checkbox(),
     )
 
 
@@ -571,7 +553,7 @@ class ProfessionalSearchForm(MesForm):
 
     nom = forms.CharField(label="Nom ou prénom", required=False, widget=_text(100))
     commune = forms.CharField(label="Commune", required=False, widget=_text(100))
-    profession = forms.ChoiceField(label="Profession", required=False, widget=_select())
+    profession = forms.ChoiceField(label="Profession", required=False, widget=widgets.select())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -601,7 +583,7 @@ class StructureSearchForm(MesForm):
             ("", "- Tous les types -"),
             *[(k, v) for k, v in Organisation.Kind.choices if k != Organisation.Kind.INSURER],
         ],
-        widget=_select(),
+        widget=widgets.select(),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -634,7 +616,7 @@ class LifestyleSectionForm(MesForm):
                     required=False,
                     help_text=q.help,
                     choices=[(o.value, o.label) for o in q.options],
-                    widget=_radios(),
+                    widget=widgets.radios(),
                 )
             if q.display_on_question:
                 parent = section.questions[

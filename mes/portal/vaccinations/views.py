@@ -23,6 +23,7 @@ from mes.vaccinations import actions
 from mes.vaccinations.carnet import carnet_of, period_text, professionals_of, status_text
 from mes.vaccinations.models import Vaccination
 from mes.vaccinations.policies import access_vaccination, access_vaccinations
+from mes.web.downloads import attachment_response
 
 from ..access import PROFILE_SESSION_KEY, PortalRequest, patient_view, profiles_of
 from .forms import LEVELS, VaccinationForm
@@ -196,8 +197,4 @@ def vaccination_synthesis(request: PortalRequest) -> HttpResponse:
         actor=request.actor, patient_id=request.profile.pk
     )
     stem = slugify(f"synthese vaccinations {patient.display_name}")[:FILE_NAME_MAX].strip("-")
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{stem}.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(content, content_type="application/pdf", filename=f"{stem}.pdf")

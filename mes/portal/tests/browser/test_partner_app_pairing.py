@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from mes.access.actors import citizen_actor
 from mes.access.models import PrivacySettings
-from mes.catalogue.actions import pairing_unpair
+from mes.catalogue.actions.citizen import pairing_unpair
 from mes.catalogue.models import Pairing
 from mes.catalogue.registry import reference_service
 from mes.demo.story_partner_app import PARTNER_CLIENT_ID, PARTNER_OID, PURPOSES

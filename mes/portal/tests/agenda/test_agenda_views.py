@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from html import unescape
-from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-import time_machine
 from django.urls import reverse
 
 from mes.access.actors import citizen_actor
@@ -21,24 +18,7 @@ from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import pro
 from mes.portal.access import PROFILE_SESSION_KEY
 
-PARIS = ZoneInfo("Europe/Paris")
-NOW = datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
-
-
-@pytest.fixture(autouse=True)
-def fixed_day():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def as_camille(client, camille):
-    client.force_login(camille.user)
-    return client
-
-
-def text(response) -> str:
-    return unescape(re.sub(r"\s+", " ", response.content.decode()))
+from .conftest import PARIS, text
 
 
 def last_trace(patient):

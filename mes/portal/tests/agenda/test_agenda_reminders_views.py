@@ -4,10 +4,7 @@ reminder is not found, and the refusal traced."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
-from html import unescape
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -23,24 +20,7 @@ from mes.notifications.channels import dispatch_pending
 from mes.notifications.models import Notification
 from mes.portal.access import PROFILE_SESSION_KEY
 
-PARIS = ZoneInfo("Europe/Paris")
-NOW = datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
-
-
-@pytest.fixture(autouse=True)
-def fixed_day():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def as_camille(client, camille):
-    client.force_login(camille.user)
-    return client
-
-
-def text(response) -> str:
-    return unescape(re.sub(r"\s+", " ", response.content.decode()))
+from .conftest import PARIS, text
 
 
 def add(patient, actor, at=datetime(2026, 12, 15, 18, 30, tzinfo=PARIS), title="Envoyer"):
