@@ -195,6 +195,12 @@ def bench_size(people: int, work: Path, url: str | None) -> dict[str, Any]:
         "copy_s": round(copy_elapsed, 2),
         "copy_rows_per_s": round(copied / copy_elapsed),
         "ratio": round((created / _reported_seconds(out, elapsed)) / (copied / copy_elapsed), 3),
+        # Per server CPU second (people vs rows): what the load of a shared machine bends less.
+        "server_cpu_ratio": (
+            round((created / server_cpu) / (copied / copy_server_cpu), 3)
+            if server_cpu and copy_server_cpu
+            else None
+        ),
         "import_output": out.strip().splitlines()[-1] if out.strip() else "",
     }
 
