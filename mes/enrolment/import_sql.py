@@ -303,7 +303,8 @@ Chunk = tuple[int, int]  # lines [first, end)
 class _Checker(threading.Thread):
     """The checks, a chunk or two ahead of the writes, on a connection of their own (the
     second core): chunk k+1 is checked while chunk k is written. Each checked table is
-    committed before the writer takes it; the queue's bound keeps at most two of them."""
+    committed before the writer takes it; the queue's bound keeps at most three (one being
+    written, one waiting, one being checked)."""
 
     def __init__(self, run: ImportRun, chunks: list[Chunk], today: date) -> None:
         super().__init__(name=f"import-checks-{run.pk}", daemon=True)
