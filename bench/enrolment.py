@@ -101,18 +101,48 @@ def _env(url: str, var_dir: Path) -> dict[str, str]:
     }
 
 
-def _run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall time, peak RSS (kB) of the child process, and its output."""
+# The import's settings for PostgreSQL, as docs/deployment.md recommends them to operators: the
+# throwaway cluster starts with them (a DATABASE_URL server keeps its own).
+IMPORT_HOST_CONF = ROOT / "deploy" / "postgresql" / "import-host.conf"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process, its reaped children and its live children: for
+    the postmaster, the whole server's (backends, WAL writer, checkpointer, autovacuum)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def own(p: int | str) -> int:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0
+        return sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    live = children.read_text().split() if children.exists() else []
+    return (own(pid) + sum(own(c) for c in live)) / tick
+
+
+def _run_measured(
+    argv: list[str], env: dict[str, str], server_pid: int | None = None
+) -> tuple[float, int, str, float, float | None]:
+    """Wall time, peak RSS (kB) of the child process, its output, its CPU seconds and the
+    database server's CPU seconds meanwhile (when this run started the server)."""
+    server_before = _cpu_seconds(server_pid) if server_pid else None
     started = time.monotonic()
     proc = subprocess.Popen(  # noqa: S603 - our own entry point
         argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.monotonic() - started
+    server = None
+    if server_pid and server_before is not None:
+        time.sleep(0.5)  # the import's backends exit once it has gone
+        server = _cpu_seconds(server_pid) - server_before
     out = proc.stdout.read().decode() if proc.stdout else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{out}")
-    return elapsed, usage.ru_maxrss, out
+    return elapsed, usage.ru_maxrss, out, usage.ru_utime + usage.ru_stime, server
 
 
 def bench_size(people: int, work: Path, url: str | None) -> dict[str, Any]:
@@ -121,15 +151,18 @@ def bench_size(people: int, work: Path, url: str | None) -> dict[str, Any]:
     generate(file, people)
     generated_in = time.monotonic() - t0
     mes = str(Path(sys.executable).with_name("mes"))
-    with postgres.database(url) as db:
+    with postgres.database(url, IMPORT_HOST_CONF) as db:
         env = _env(db.url, work)
         subprocess.run([mes, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-        elapsed, peak_kb, out = _run_measured(
-            [mes, "enrolment", "import", str(file), "--no-notices"], env
+        load_before = os.getloadavg()[0]
+        elapsed, peak_kb, out, client_cpu, server_cpu = _run_measured(
+            [mes, "enrolment", "import", str(file), "--no-notices"], env, db.server_pid
         )
+        load_after = os.getloadavg()[0]
         with psycopg.connect(_libpq(db.url), autocommit=True) as conn:
             created = _count(conn, "enrolment_espace")
             conn.execute("CREATE TABLE bare (" + ", ".join(f"{c} text" for c in COLUMNS) + ")")
+            copy_server_before = _cpu_seconds(db.server_pid) if db.server_pid else None
             t0 = time.monotonic()
             with (
                 conn.cursor() as cur,
@@ -139,10 +172,20 @@ def bench_size(people: int, work: Path, url: str | None) -> dict[str, Any]:
                 while chunk := f.read(1 << 20):
                     copy.write(chunk)
             copy_elapsed = time.monotonic() - t0
+            copy_server_cpu = (
+                _cpu_seconds(db.server_pid) - copy_server_before
+                if db.server_pid and copy_server_before is not None
+                else None
+            )
             copied = _count(conn, "bare")
     file.unlink()
     return {
         "people": people,
+        "database": db.description,
+        "load_average_before_after": [round(load_before, 1), round(load_after, 1)],
+        "import_client_cpu_s": round(client_cpu, 1),
+        "import_server_cpu_s": None if server_cpu is None else round(server_cpu, 1),
+        "copy_server_cpu_s": None if copy_server_cpu is None else round(copy_server_cpu, 2),
         "file_generated_s": round(generated_in, 1),
         "import_s": round(elapsed, 2),
         "import_people_per_s": round(created / elapsed),
@@ -152,6 +195,12 @@ def bench_size(people: int, work: Path, url: str | None) -> dict[str, Any]:
         "copy_s": round(copy_elapsed, 2),
         "copy_rows_per_s": round(copied / copy_elapsed),
         "ratio": round((created / _reported_seconds(out, elapsed)) / (copied / copy_elapsed), 3),
+        # Per server CPU second (people vs rows): what the load of a shared machine bends less.
+        "server_cpu_ratio": (
+            round((created / server_cpu) / (copied / copy_server_cpu), 3)
+            if server_cpu and copy_server_cpu
+            else None
+        ),
         "import_output": out.strip().splitlines()[-1] if out.strip() else "",
     }
 
@@ -189,7 +238,9 @@ def main(argv: list[str] | None = None) -> None:
                 f"{r['people']:>9,} people | import {r['import_people_per_s']:>8,}/s "
                 f"({r['import_people_per_s_without_startup']:,}/s without start-up) "
                 f"({r['import_s']} s, peak {r['import_peak_rss_mb']} MB) | COPY "
-                f"{r['copy_rows_per_s']:>9,}/s ({r['copy_s']} s) | ratio {r['ratio']}",
+                f"{r['copy_rows_per_s']:>9,}/s ({r['copy_s']} s) | ratio {r['ratio']} | CPU s: "
+                f"import {r['import_client_cpu_s']} + server {r['import_server_cpu_s']}, "
+                f"COPY server {r['copy_server_cpu_s']} | load {r['load_average_before_after']}",
                 flush=True,
             )
     big = results[-1]

@@ -60,8 +60,9 @@ def _run(argv: list[str]) -> None:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[Database]:
-    """Start a private cluster and yield it."""
+def throwaway_cluster(config: Path | None = None) -> Iterator[Database]:
+    """Start a private cluster and yield it; `config`, a postgresql.conf fragment, is included
+    (the settings a deployment document recommends, so that the figures are theirs)."""
     bin_dir = pg_bin_dir()
     if bin_dir is None:
         raise PostgresUnavailable(
@@ -73,6 +74,14 @@ def throwaway_cluster() -> Iterator[Database]:
     data = root / "data"
     port = free_port()
     _run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]))
+    settings = "default settings"
+    if config is not None:
+        shutil.copy(config, data / config.name)
+        if os.geteuid() == 0:
+            shutil.chown(data / config.name, user="postgres")
+        with (data / "postgresql.conf").open("a") as conf:
+            conf.write(f"\ninclude '{config.name}'\n")
+        settings = f"settings of {config.name}"
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
     start = [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log")]
     try:
@@ -85,7 +94,7 @@ def throwaway_cluster() -> Iterator[Database]:
     try:
         yield Database(
             f"postgres://postgres@127.0.0.1:{port}/postgres",
-            f"PostgreSQL {version}, throwaway cluster on 127.0.0.1:{port} (default settings)",
+            f"PostgreSQL {version}, throwaway cluster on 127.0.0.1:{port} ({settings})",
             postmaster,
         )
     finally:
@@ -119,10 +128,12 @@ def scratch_database(url: str) -> Iterator[Database]:
 
 
 @contextmanager
-def database(url: str | None) -> Iterator[Database]:
+def database(url: str | None, config: Path | None = None) -> Iterator[Database]:
+    """A scratch database on `url`'s server (its settings are the server's), else a throwaway
+    cluster with the `config` fragment."""
     if url:
         with scratch_database(url) as found:
             yield found
     else:
-        with throwaway_cluster() as found:
+        with throwaway_cluster(config) as found:
             yield found

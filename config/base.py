@@ -367,6 +367,8 @@ MES_ENROLMENT_IMPORT_BATCH = int(os.environ.get("MES_ENROLMENT_IMPORT_BATCH", "5
 # On PostgreSQL (set-based import): lines of the staged file checked and written per committed
 # chunk, the checkpoint with it; the database's memory per chunk, Python's stays flat.
 MES_ENROLMENT_IMPORT_CHUNK = int(os.environ.get("MES_ENROLMENT_IMPORT_CHUNK", "100000"))
+# The checks of the next chunk on a second connection while this one is written (two cores).
+MES_ENROLMENT_IMPORT_PIPELINE = env_bool("MES_ENROLMENT_IMPORT_PIPELINE", True)
 # Agenda (issue 10). An appointment without an end lasts 30 minutes in the iCalendar feed
 # ([GAP]: decided here); the feed's event UIDs use this domain (RFC 5545 §3.8.4.7).
 MES_APPOINTMENT_DEFAULT_LENGTH = timedelta(minutes=30)

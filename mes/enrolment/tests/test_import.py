@@ -263,3 +263,22 @@ def test_a_parent_and_child_in_one_batch_and_awkward_characters_survive(db, tmp_
     }
     assert Citizen.objects.get(first_name="Noé").espace.attached_to.first_name == "Chloé"
     assert list(ImportRejection.objects.values_list("line", flat=True)) == [5]
+
+
+def test_the_staging_escapes_what_copy_text_would_read_and_keeps_the_rest(tmp_path):
+    from mes.enrolment import import_sql
+
+    text = "a\\b\tc\rd\x00é€😀;\n" * 3
+    raw = text.encode() + b"\xff\xfe bad\n"
+    path = tmp_path / "f.csv"
+    # Blocks of 7 bytes: characters of several bytes cut across blocks.
+    path.write_bytes(raw)
+    import_sql.BLOCK, block = 7, import_sql.BLOCK
+    try:
+        staged = b"".join(import_sql._copy_blocks(path))
+    finally:
+        import_sql.BLOCK = block
+    expected = raw.decode("utf-8", errors="replace").translate(
+        str.maketrans({"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\x00": "\ufffd"})
+    )
+    assert staged.decode() == expected

@@ -102,6 +102,26 @@ LINES = [
     ),
     line("2700675056012", email="known@example.org"),  # already in the database
     line("2800175056040") + "\r",  # a CRLF line end
+    line("2800175056041"),  # 44 an adult
+    line("1150375056077", email="", ins_parent=with_key("2800175056041"), lien_parent="mere"),
+    line(  # 46 a child of the child above: a deeper family (a second round)
+        "1150375056088",
+        email="",
+        adresse="",
+        ins_parent=with_key("1150375056077"),
+        lien_parent="tuteur",
+    ),
+    line(  # 47 a parent nobody knows: rejected...
+        "1150375056099", email="", ins_parent=with_key("2990175056098"), lien_parent="pere"
+    ),
+    line("1150375056099"),  # 48 ...though the same INS comes next as an adult: made here
+    line(  # 49 a child of the adult of line 44...
+        "1150375056100", email="", ins_parent=with_key("2800175056041"), lien_parent="pere"
+    ),
+    line("1150375056100"),  # 50 ...then again as an adult: known (from line 49)
+    line(  # 51 attached to the person made from line 49
+        "1150375056111", email="", ins_parent=with_key("1150375056100"), lien_parent="mere"
+    ),
 ]
 
 
@@ -213,6 +233,7 @@ def test_the_row_path_and_the_sql_path_agree(db, tmp_path, rows_batch, sql_chunk
         33: "18 colonnes au lieu de 17",
         39: checks.PARENT_UNKNOWN,  # its parent comes on the next line
         41: checks.PARENT_UNKNOWN,
+        47: checks.PARENT_UNKNOWN,
     }
     assert set(reasons) == set(expected)
     for number, reason in expected.items():
@@ -224,5 +245,51 @@ def test_the_row_path_and_the_sql_path_agree(db, tmp_path, rows_batch, sql_chunk
     assert people[with_key("2800175056012")][:1] == ("NIA",)
     assert people[with_key("1150375056033")][-1] == with_key(PARENT)
     assert with_key("2800175056039") in people and with_key("2800175056040") in people
-    # Created: every good line but the repeated INS and the person already known.
-    assert by_sql["counts"] == (len(people) - 1, 2, len(expected))
+    assert people[with_key("1150375056088")][-1] == with_key("1150375056077")
+    assert people[with_key("1150375056099")][-1] is None
+    assert people[with_key("1150375056100")][-1] == with_key("2800175056041")
+    assert people[with_key("1150375056111")][-1] == with_key("1150375056100")
+    # Created: every good line but the repeated INS (twice) and the person already known.
+    assert by_sql["counts"] == (len(people) - 1, 3, len(expected))
+
+
+def test_a_chunk_probes_the_citizens_by_ins_and_never_reads_them_all(db, tmp_path):
+    """At the tenth chunk of a million, a join hashed the 900 000 citizens already written,
+    for every chunk: the parents, the known and the missing are looked up by INS instead."""
+    from datetime import date
+    from functools import partial
+
+    from mes.enrolment import import_sql, keys
+
+    path = write(tmp_path)
+    reset()
+    run = ImportRun.objects.create(sha256="0" * 64, file_name=str(path))
+    import_sql.stage(run, path)
+    table = import_sql.check_chunk(run, 2, 2 + len(LINES), date(2026, 12, 7))
+    key = partial(keys.ordered_key_sql, started_ms=0, run=run.pk)
+    statements = [
+        import_sql._WRITE.format(
+            ctes=import_sql._FIRST_ROUND.format(chunk=table, parent_key=key("f.line")),
+            candidates=import_sql._FIRST_CANDIDATES.format(chunk=table, key=key("s.line")),
+            unplaced=import_sql._UNPLACED,
+        ),
+        import_sql._WRITE.format(
+            ctes="",
+            candidates=import_sql._NEXT_ROUND.format(chunk=table, key=key("s.line")),
+            unplaced="0",
+        ),
+        import_sql._PARENT_MISSING.format(chunk=table, key=key("s.line")),
+    ]
+    params = {
+        "status": "VALI",
+        "state": "x",
+        "now": "2026-12-07T00:00:00Z",
+        "run": run.pk,
+        "reason": "x",
+        "end_key": keys.ordered_key(started_ms=0, line=99, run=run.pk),
+    }
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan on identity_citizen" not in plan, plan
