@@ -26,7 +26,7 @@ import functools
 import secrets
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -93,11 +93,44 @@ class _Slot:
     adapt: Adapter = _identity
 
 
+class _Reader:
+    """What turns the rows of one compiled shape into model instances, worked out once: the
+    select list's positions, the related objects' populators, the columns' converters."""
+
+    def __init__(self, compiler: SQLCompiler, using: str) -> None:
+        select, klass_info = compiler.select, compiler.klass_info
+        assert klass_info is not None and select is not None
+        self.compiler = compiler
+        self.using = using
+        self.model = klass_info["model"]
+        select_fields = klass_info["select_fields"]
+        self.start, self.end = select_fields[0], select_fields[-1] + 1
+        self.init_list = [f[0].target.attname for f in select[self.start : self.end]]
+        # Django 5.2's signature (django-stubs already describes 6.0's fetch_mode).
+        self.populators = get_related_populators(klass_info, select, using)  # type: ignore[call-arg]
+        self.annotations = list(compiler.annotation_col_map.items())
+        self.converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
+
+    def instances(self, rows: list[Any]) -> list[Any]:
+        """The model instances of these rows, as Django's ModelIterable builds them."""
+        if self.converters:
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        out = []
+        for row in rows:
+            obj = self.model.from_db(self.using, self.init_list, row[self.start : self.end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for attr, position in self.annotations:
+                setattr(obj, attr, row[position])
+            out.append(obj)
+        return out
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
     slots: tuple[_Slot, ...]
-    compiler: SQLCompiler  # the first compilation's: its select list and converters
+    reader: _Reader  # from the first compilation
 
     def params(self, values: Mapping[str, Any]) -> list[Any]:
         return [s.constant if s.name is None else s.adapt(values[s.name]) for s in self.slots]
@@ -138,31 +171,7 @@ def _compile(
             slots.append(_Slot(name=one[0], adapt=one[1]))
         else:
             return None  # a value derived from a stand-in: not reusable
-    return _Compiled(sql=sql, slots=tuple(slots), compiler=compiler)
-
-
-def _instances(compiled: _Compiled, rows: list[Sequence[Any]], using: str) -> list[Any]:
-    """The model instances of these rows, as Django's ModelIterable builds them."""
-    compiler = compiled.compiler
-    select, klass_info = compiler.select, compiler.klass_info
-    annotation_col_map = compiler.annotation_col_map
-    assert klass_info is not None and select is not None
-    model_cls = klass_info["model"]
-    select_fields = klass_info["select_fields"]
-    start, end = select_fields[0], select_fields[-1] + 1
-    init_list = [f[0].target.attname for f in select[start:end]]
-    # Django 5.2's signature (django-stubs already describes 6.0's fetch_mode).
-    populators = get_related_populators(klass_info, select, using)  # type: ignore[call-arg]
-    out = []
-    for row in compiler.results_iter([list(rows)]):
-        obj = model_cls.from_db(using, init_list, row[start:end])
-        for populator in populators:
-            populator.populate(row, obj)
-        if annotation_col_map:
-            for attr, position in annotation_col_map.items():
-                setattr(obj, attr, row[position])
-        out.append(obj)
-    return out
+    return _Compiled(sql=sql, slots=tuple(slots), reader=_Reader(compiler, using))
 
 
 class Prepared(Generic[M]):
@@ -200,7 +209,7 @@ class Prepared(Generic[M]):
         with connections[using].cursor() as cursor:
             cursor.execute(compiled.sql, compiled.params(values))
             rows = cursor.fetchall()
-        return _instances(compiled, rows, using)
+        return compiled.reader.instances(rows)
 
     def clear(self) -> None:
         self._shapes.clear()
