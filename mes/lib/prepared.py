@@ -259,3 +259,22 @@ def insert(obj: Model) -> None:
             setattr(obj, meta.auto_field.attname, row[0] if row else cursor.lastrowid)
     obj._state.adding = False
     obj._state.db = using
+
+
+@functools.cache
+def _exists_sql(model: type[Model], column: str, using: str, vendor: str) -> str:
+    q = connections[using].ops.quote_name
+    return f"SELECT 1 FROM {q(str(model._meta.db_table))} WHERE {q(column)} = %s LIMIT 1"  # noqa: S608
+
+
+def exists(model: type[Model], field_name: str, value: Any) -> bool:
+    """`model.objects.filter(<field_name>=value).exists()`, in one statement compiled once per
+    process (the value prepared as the ORM's exact lookup prepares it)."""
+    using = router.db_for_read(model) or DEFAULT_DB_ALIAS
+    connection = connections[using]
+    field = model._meta.get_field(field_name)
+    assert isinstance(field, Field)
+    sql = _exists_sql(model, str(field.column), using, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_value(value, connection, prepared=False)])
+        return cursor.fetchone() is not None

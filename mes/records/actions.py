@@ -107,7 +107,7 @@ def _check_unique_id(value: str) -> str:
             f"points, {OID_MAX} caractères au plus).",
             field="unique_id",
         )
-    if Document.objects.filter(unique_id=value).exists():
+    if prepared.exists(Document, "unique_id", value):
         raise InvalidInput("Un document porte déjà cet identifiant unique.", field="unique_id")
     return value
 
