@@ -243,10 +243,11 @@ def _search(request: FhirRequest, pairs: Iterable[tuple[str, str]]) -> HttpRespo
         "link": links,
     }
     if page:
+        now = timezone.now()  # once for the page (each document's INVISIBLE_PATIENT release)
         result["entry"] = [
             {
                 "fullUrl": f"{base}DocumentReference/{doc.pk}",
-                "resource": dr.render(doc, base=base),
+                "resource": dr.render(doc, base=base, now=now),
                 "search": {"mode": "match"},
             }
             for doc in page

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
@@ -187,6 +188,7 @@ class Prepared(Generic[M]):
     def __init__(self, model: type[M]) -> None:
         self.model = model
         self._shapes: OrderedDict[Hashable, _Compiled | None] = OrderedDict()
+        self._lock = threading.Lock()
 
     def fetch(
         self,
@@ -196,14 +198,17 @@ class Prepared(Generic[M]):
     ) -> list[M]:
         using = router.db_for_read(self.model) or DEFAULT_DB_ALIAS
         key = (using, connections[using].vendor, shape)
-        if key in self._shapes:
-            compiled = self._shapes[key]
-            self._shapes.move_to_end(key)
-        else:
+        with self._lock:  # threaded servers and tests: one cache per process
+            known = key in self._shapes
+            compiled = self._shapes.get(key)
+            if known:
+                self._shapes.move_to_end(key)
+        if not known:
             compiled = _compile(build, values, using)
-            if len(self._shapes) >= MAX_SHAPES:
-                self._shapes.popitem(last=False)
-            self._shapes[key] = compiled
+            with self._lock:
+                while len(self._shapes) >= MAX_SHAPES:
+                    self._shapes.popitem(last=False)
+                self._shapes[key] = compiled
         if compiled is None:
             return list(build(values).using(using))
         with connections[using].cursor() as cursor:
@@ -212,7 +217,8 @@ class Prepared(Generic[M]):
         return compiled.reader.instances(rows)
 
     def clear(self) -> None:
-        self._shapes.clear()
+        with self._lock:
+            self._shapes.clear()
 
 
 # --- one new row ------------------------------------------------------------------------------

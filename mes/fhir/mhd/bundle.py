@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,7 +51,7 @@ from mes.audit.models import TraceAction, TraceOutcome
 from mes.fhir.access import patient_by_ins, strict_ins
 from mes.fhir.formats import to_xml
 from mes.fhir.http import parse_body, parse_json
-from mes.fhir.outcome import XDS_CODES, FhirError, IssueCode, issue
+from mes.fhir.outcome import XDS_CODES, FhirError, IssueCode, issue, json_bytes
 from mes.identity.models import Citizen
 from mes.lib import codes, prepared
 from mes.lib import ins as ins_lib
@@ -1083,7 +1082,7 @@ def provide(*, actor: Actor, submission: Submission, xml: bool = False) -> bytes
         answer = response_bundle(submission, written)
         if xml:
             return to_xml(answer)
-        return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+        return json_bytes(answer)
     except BaseException:
         _discard_blobs(patient_id, written)
         raise
