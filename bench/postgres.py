@@ -34,11 +34,34 @@ class PostgresUnavailable(Exception):
     """No DATABASE_URL and no PostgreSQL binaries on this machine."""
 
 
+# A range of ports the benchmarks' servers must use (« 18300-18399 »), for a machine shared
+# with other people's servers; by default, any free port the system gives.
+PORTS_VARIABLE = "MES_BENCH_PORTS"
+_given: set[int] = set()
+
+
 def free_port() -> int:
+    """A free port on 127.0.0.1: the first free one of MES_BENCH_PORTS when it is set."""
+    wanted = os.environ.get(PORTS_VARIABLE, "").strip()
+    if not wanted:
+        return _bind(0)
+    low, _, high = wanted.partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        if port in _given:  # handed out already, maybe not listening yet
+            continue
+        try:
+            _given.add(_bind(port))
+            return port
+        except OSError:
+            continue
+    raise OSError(f"{PORTS_VARIABLE}={wanted}: no free port")
+
+
+def _bind(port: int) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        s.bind(("127.0.0.1", port))
+        found: int = s.getsockname()[1]
+        return found
 
 
 def pg_bin_dir() -> Path | None:

@@ -9,20 +9,22 @@ so that a list never shows what a direct read would refuse.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import FilteredRelation, Q
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
 from mes.carers.models import CarerDelegation
 from mes.enrolment.models import EspaceState, LegalRepresentation
 from mes.enrolment.policies import REFUSALS, EspaceUse, state_allows, state_of
 from mes.identity.models import Citizen, Organisation
+from mes.lib.prepared import Prepared
 
 from . import matrix
 from .actors import AccessMode, Actor, ActorKind
@@ -113,22 +115,36 @@ class DossierFacts:
     access: ProfessionalAccess | None = None
 
 
+def _facts_query(values: Mapping[str, Any]) -> QuerySet[Citizen]:
+    """The patient with their privacy settings, their espace and (when `professional` is given)
+    that professional's access row, in one query."""
+    qs = Citizen.objects.filter(pk=values["patient"]).select_related("privacy", "espace")
+    if "professional" in values:
+        qs = qs.annotate(
+            mine=FilteredRelation(
+                "pro_accesses", condition=Q(pro_accesses__professional_id=values["professional"])
+            )
+        ).select_related("mine")  # type: ignore[misc]  # an alias django-stubs cannot see
+    return qs[:1]
+
+
+# Compiled once per process (mes.lib.prepared): only the two ids change between requests.
+_FACTS: Prepared[Citizen] = Prepared(Citizen)
+
+
 def patient_with_facts(
     actor: Actor, patient_id: uuid.UUID
 ) -> tuple[Citizen | None, DossierFacts | None]:
     """The patient and, in the same query, their privacy settings, their espace's state and
     (for a professional) that professional's access row. (None, None) when nobody."""
-    qs = Citizen.objects.filter(pk=patient_id).select_related("privacy", "espace")
     professional_id = actor.professional_id if actor.kind is ActorKind.PROFESSIONAL else None
+    values: dict[str, Any] = {"patient": patient_id}
     if professional_id is not None:
-        qs = qs.annotate(
-            mine=FilteredRelation(
-                "pro_accesses", condition=Q(pro_accesses__professional_id=professional_id)
-            )
-        ).select_related("mine")  # type: ignore[misc]  # an alias django-stubs cannot see
-    patient = qs.first()
-    if patient is None:
+        values["professional"] = professional_id
+    found = _FACTS.fetch(("facts", professional_id is not None), _facts_query, values)
+    if not found:
         return None, None
+    patient = found[0]
     privacy = getattr(patient, "privacy", None) if _cached(patient, "privacy") else None
     espace = getattr(patient, "espace", None) if _cached(patient, "espace") else None
     facts = DossierFacts(

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from django.http import HttpResponse
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -126,6 +127,17 @@ def operation_outcome(
     return {"resourceType": "OperationOutcome", "issue": [one]}
 
 
+def json_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON, as `json.dumps(..., ensure_ascii=False, separators=(",", ":"))` writes
+    it, by orjson (a search page of twenty DocumentReference in a fraction of the time); what
+    orjson refuses (an integer beyond 64 bits, a key that is not a string) by the standard
+    library."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def fhir_response(
     resource: Mapping[str, Any],
     status: int = 200,
@@ -133,8 +145,7 @@ def fhir_response(
     headers: Mapping[str, str] | None = None,
 ) -> HttpResponse:
     """A FHIR resource as `application/fhir+json; charset=utf-8`."""
-    body = json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
-    response = HttpResponse(body.encode(), status=status, content_type=FHIR_JSON)
+    response = HttpResponse(json_bytes(resource), status=status, content_type=FHIR_JSON)
     for name, value in (headers or {}).items():
         response[name] = value
     return response

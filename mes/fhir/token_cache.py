@@ -30,6 +30,7 @@ from oauth2_provider.models import AccessToken, Application
 
 from mes.identity.models import Organisation, Professional
 
+from .mhd import authors
 from .models import FhirClient
 
 # A process keeps at most this many tokens (a few thousand live tokens at most per process).
@@ -174,3 +175,9 @@ def connect() -> None:
     for model in (Professional, FhirClient, Organisation, Application, get_user_model()):
         for signal in (post_save, post_delete):
             signal.connect(clear, sender=model, dispatch_uid=f"mes-fhir-token-{model.__name__}")
+    # The authors of the search pages (mhd/authors.py): same life, same invalidation.
+    for model in (Professional, Organisation):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                authors.clear, sender=model, dispatch_uid=f"mes-fhir-authors-{model.__name__}"
+            )

@@ -17,30 +17,33 @@ Unknown and refused are the same 404; every access and refusal is traced by the 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import errno
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Count, Window
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.parameters import Parameters
 
-from mes.access.decision import Action
+from mes.access.decision import Action, Standing
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Citizen
 from mes.lib import filetypes
 from mes.lib.errors import InvalidInput
+from mes.lib.prepared import Prepared
 from mes.records import actions
 from mes.records.models import Document
-from mes.records.policies import access_document, dossier_documents
+from mes.records.policies import access_document, access_dossier, visible_condition
 from mes.vault.store import VaultError
 
 from .access import (
@@ -64,7 +67,7 @@ from .http import (
     resource_uuid,
     unsupported_media,
 )
-from .mhd import bundle, manage, search
+from .mhd import authors, bundle, manage, search
 from .mhd import document_reference as dr
 from .mhd import patch as mhd_patch
 from .mhd.references import local_id
@@ -162,30 +165,71 @@ def _patient_of(request: FhirRequest, s: search.Search) -> tuple[uuid.UUID, bool
     return pid, True
 
 
+# The page of a search, compiled once per process and shape (mes.lib.prepared).
+_PAGE: Prepared[Document] = Prepared(Document)
+
+
+def _page(
+    request: FhirRequest, s: search.Search, patient_id: uuid.UUID, st: Standing
+) -> tuple[list[Document], Callable[[], QuerySet[Document]]]:
+    """The page of documents this actor may see (each with the total of matches), and the
+    queryset of every match (for the rare count without a page)."""
+    actor = request.actor
+    # Everything that decides the SQL but the values: the actor's kind, the standing (the
+    # professional's id is a value), the recognised parameters, the order and the page.
+    shape = (
+        "iti67",
+        actor.kind,
+        dataclasses.replace(st, professional_id=st.professional_id is not None, reason=""),
+        tuple(p for p in s.used if p[0].partition(":")[0] not in search.PATIENT_PARAMS),
+        s.order,
+        s.offset,
+        s.count,
+    )
+    values: dict[str, Any] = {"patient": patient_id, "now": timezone.now()}
+    if st.professional_id is not None:
+        values["professional"] = st.professional_id
+
+    def matches(v: Mapping[str, Any]) -> QuerySet[Document]:
+        standing = st
+        if "professional" in v:
+            standing = dataclasses.replace(st, professional_id=v["professional"])
+        # The search's filters are built again from its parameters with this `now`.
+        again = search.parse(s.used, now=v["now"])
+        condition = visible_condition(actor, v["patient"], standing, now=v["now"])
+        return Document.objects.filter(condition).filter(again.query())
+
+    def page(v: Mapping[str, Any]) -> QuerySet[Document]:
+        # The page and the total in one query: COUNT(*) OVER () counts the matches before the
+        # LIMIT (the database sorts them all for the page anyway).
+        return (
+            matches(v)
+            .annotate(search_total=Window(Count("pk")))
+            .order_by(*s.order)[s.offset : s.offset + s.count]
+        )
+
+    rows = _PAGE.fetch(shape, page, values) if s.count else []
+    # The authors come from a per-process cache (mhd/authors.py), not from a join per page.
+    authors.attach(rows)
+    return rows, lambda: matches(values)
+
+
 def _search(request: FhirRequest, pairs: Iterable[tuple[str, str]]) -> HttpResponse:
     s = search.parse(pairs)
     base = fhir_base(request)
     patient_id, agree = _patient_of(request, s)
     open_emergency_access(request, patient_id)
-    _, visible = dossier_documents(request.actor, patient_id)
-    qs = visible.filter(s.query())
-    if not agree:
-        qs = qs.none()
+    _, st = access_dossier(
+        request.actor, patient_id, action=Action.READ, trace_action=TraceAction.CONSULT_DOSSIER
+    )
     page: list[Document] = []
-    if s.count:
-        # The page and the total in one query: COUNT(*) OVER () counts the matches before the
-        # LIMIT (the database sorts them all for the page anyway).
-        page = list(
-            qs.select_related("author_professional", "author_organisation")
-            .annotate(search_total=Window(Count("pk")))
-            .order_by(*s.order)[s.offset : s.offset + s.count]
-        )
-    if page:
-        total: int = page[0].search_total  # type: ignore[attr-defined]
-    elif s.count and not s.offset:
-        total = 0
-    else:
-        total = qs.count()  # _count=0, or a page past the end
+    total = 0
+    if agree:
+        page, matches = _page(request, s, patient_id, st)
+        if page:
+            total = page[0].search_total  # type: ignore[attr-defined]
+        elif s.count == 0 or s.offset:
+            total = matches().count()  # _count=0, or a page past the end
     links = [{"relation": "self", "url": s.link(base, s.offset)}]
     if s.offset:
         links.append({"relation": "first", "url": s.link(base, 0)})
@@ -199,10 +243,11 @@ def _search(request: FhirRequest, pairs: Iterable[tuple[str, str]]) -> HttpRespo
         "link": links,
     }
     if page:
+        now = timezone.now()  # once for the page (each document's INVISIBLE_PATIENT release)
         result["entry"] = [
             {
                 "fullUrl": f"{base}DocumentReference/{doc.pk}",
-                "resource": dr.render(doc, base=base),
+                "resource": dr.render(doc, base=base, now=now),
                 "search": {"mode": "match"},
             }
             for doc in page

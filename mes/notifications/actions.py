@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.db.models import Count
 
 from mes.identity.models import Citizen
+from mes.lib import prepared
 
 from .models import Notification
 
@@ -22,7 +23,7 @@ def notify(
     hidden_from_representatives: bool = False,
 ) -> Notification:
     """Add one notification to the profile's centre."""
-    return Notification.objects.create(
+    notification = Notification(
         profile=profile,
         code=code,
         label=label,
@@ -30,6 +31,9 @@ def notify(
         link_label=link_label,
         hidden_from_representatives=hidden_from_representatives,
     )
+    # One INSERT compiled once per process: every deposit notifies (issue 12 §6).
+    prepared.insert(notification)
+    return notification
 
 
 def speaks_to_holder(profile: Citizen) -> bool:

@@ -19,7 +19,7 @@ from mes.access.models import PrivacySettings
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
-from mes.lib import codes, filetypes
+from mes.lib import codes, filetypes, prepared
 from mes.lib.errors import InvalidInput, NotFound
 from mes.lib.text import check_text
 from mes.measures.documents import after_deposit as measures_after_deposit
@@ -107,7 +107,7 @@ def _check_unique_id(value: str) -> str:
             f"points, {OID_MAX} caractères au plus).",
             field="unique_id",
         )
-    if Document.objects.filter(unique_id=value).exists():
+    if prepared.exists(Document, "unique_id", value):
         raise InvalidInput("Un document porte déjà cet identifiant unique.", field="unique_id")
     return value
 
@@ -313,7 +313,7 @@ def document_deposit(
         reference_ids=packed_references,
         **_author_fields(actor, st.role),
     )
-    doc.save()
+    prepared.insert(doc)  # doc.save(), compiled once per process (issue 12 §6)
     if replaced is not None:
         Document.objects.filter(pk=replaced.pk).update(status=Document.Status.SUPERSEDED)
     store.put(patient.pk, doc.pk, content)

@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,18 +51,18 @@ from mes.audit.models import TraceAction, TraceOutcome
 from mes.fhir.access import patient_by_ins, strict_ins
 from mes.fhir.formats import to_xml
 from mes.fhir.http import parse_body, parse_json
-from mes.fhir.outcome import XDS_CODES, FhirError, IssueCode, issue
+from mes.fhir.outcome import XDS_CODES, FhirError, IssueCode, issue, json_bytes
 from mes.identity.models import Citizen
-from mes.lib import codes
+from mes.lib import codes, prepared
 from mes.lib import ins as ins_lib
 from mes.lib.errors import InvalidInput
 from mes.records import actions
 from mes.records.models import Document
 from mes.vault import store
 
+from . import authors, systems
 from . import document_reference as dr
 from . import patch as mhd_patch
-from . import systems
 from .references import local_id
 from .search import date_range
 
@@ -302,7 +301,7 @@ class _PatientResolver:
                     expression,
                 )
             if pk not in self.known:  # the List and each DocumentReference name the same one
-                self.known[pk] = Citizen.objects.filter(pk=pk).exists()
+                self.known[pk] = prepared.exists(Citizen, "id", pk)
             self.found.add(pk if self.known[pk] else None)
             return
         self.found.add(_patient_by_identifier([reference["identifier"]], expression))
@@ -983,7 +982,7 @@ def _across_entries(
             )
         )
     for doc in documents:
-        if Document.objects.filter(unique_id=doc.unique_id.removeprefix("urn:oid:")).exists():
+        if prepared.exists(Document, "unique_id", doc.unique_id.removeprefix("urn:oid:")):
             problems.add(
                 fault(
                     IssueCode.DUPLICATE,
@@ -1076,11 +1075,14 @@ def provide(*, actor: Actor, submission: Submission, xml: bool = False) -> bytes
                     _where(sub.entry),
                 ) from None
             written.append(doc)
+            # The author's structure (for the context the DMP keeps) from the per-process
+            # cache of the authors (mhd/authors.py), not one more query per deposit.
+            authors.attach([doc])
             _after_deposit(actor, sub, doc)
         answer = response_bundle(submission, written)
         if xml:
             return to_xml(answer)
-        return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+        return json_bytes(answer)
     except BaseException:
         _discard_blobs(patient_id, written)
         raise

@@ -24,7 +24,7 @@ mes-spec §4; spec/mhd.md « DocumentReference »).
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -67,9 +67,11 @@ NO_STRUCTURE = Organisation.Kind.PRACTICE  # a professional alone: a cabinet
 PATIENT_SETTING = ("EXP_PATIENT", "Expression personnelle du patient")  # TRE_A00
 
 
-def iso(value: datetime | date) -> str:
+def iso(value: datetime | date, tz: tzinfo | None = None) -> str:
+    """An instant in the server's zone (`tz`: that zone, when the caller already has it), or a
+    date."""
     if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat(timespec="seconds")
+        return value.astimezone(tz or timezone.get_current_timezone()).isoformat(timespec="seconds")
     return value.isoformat()
 
 
@@ -205,20 +207,24 @@ def render(doc: Document, *, base: str, now: datetime | None = None) -> dict[str
         raise ValueError("Un document supprimé n'a plus de représentation FHIR.")
     contained, authors = _authors(doc)
     t = codes.type_codes().get(doc.type_code)
+    # The zone looked up once (a context-local read) for the three instants below.
+    tz = timezone.get_current_timezone()
+    pk = str(doc.pk)
+    deposited = iso(doc.deposited_at, tz)
     attachment: dict[str, Any] = {
         "contentType": doc.mime_type,
         "language": DOCUMENT_LANGUAGE,  # CI-SIS: the DMP's documents are in French
-        "url": binary_url(base, doc),
+        "url": f"{base}Binary/{pk}",
         "size": doc.size,
         "title": doc.title,
-        "creation": iso(doc.created_at),
+        "creation": iso(doc.created_at, tz),
     }
     if doc.sha1:  # documents stored before the SHA-1 was kept have none
         attachment["hash"] = sha1_base64(doc.sha1)
     resource: dict[str, Any] = {
         "resourceType": "DocumentReference",
-        "id": str(doc.pk),
-        "meta": {"profile": [systems.DOCREF_PROFILE], "lastUpdated": iso(doc.deposited_at)},
+        "id": pk,
+        "meta": {"profile": [systems.DOCREF_PROFILE], "lastUpdated": deposited},
     }
     if contained:
         resource["contained"] = contained
@@ -235,16 +241,14 @@ def render(doc: Document, *, base: str, now: datetime | None = None) -> dict[str
             "system": systems.RFC3986,
             "value": f"urn:oid:{doc.unique_id}",
         },
-        "identifier": [
-            {"use": "official", "system": systems.RFC3986, "value": f"urn:uuid:{doc.pk}"}
-        ],
+        "identifier": [{"use": "official", "system": systems.RFC3986, "value": f"urn:uuid:{pk}"}],
         "status": "superseded" if doc.status == Document.Status.SUPERSEDED else "current",
         "type": concept(
             t.system_uri if t else systems.LOINC, doc.type_code, t.display if t else ""
         ),
         "category": [concept(systems.TRE_A03, doc.class_code, doc.class_display)],
         "subject": {"reference": f"Patient/{doc.patient_id}"},
-        "date": iso(doc.deposited_at),
+        "date": deposited,
         "author": authors,
     }
     if doc.description:

@@ -7,12 +7,13 @@ statements each) and the first-access check always runs (it is remembered per pr
 a transaction commits). A search page, 9: the access token's row; the patient with their privacy
 settings, espace state and this professional's access (one query); the first-access check; the
 savepoint; the trace (chain head, row, head update); the release; the page with its total
-(COUNT(*) OVER ()). A deposit, 18: the token; the patient named by the bundle (once for all its
-references); the uniqueId duplicate check of the bundle; the savepoints of provide and
-document_deposit; the patient with their facts; the action's own uniqueId check; the document
-row; the patient's vault key; the trace (3); the notification; the releases; the author's
-structure for the response's context. The registered client and the professional come from the
-per-token cache (mes/fhir/token_cache.py). Before issue 12 §6: 16 and 26."""
+(COUNT(*) OVER ()), its authors coming from the per-process cache (mes/fhir/mhd/authors.py). A
+deposit, 17: the token; the patient named by the bundle (once for all its references); the
+uniqueId duplicate check of the bundle; the savepoints of provide and document_deposit; the
+patient with their facts; the action's own uniqueId check; the document row; the patient's vault
+key; the trace (3); the notification; the releases. The registered client and the professional
+come from the per-token cache (mes/fhir/token_cache.py), the author's structure (for the
+response's context) from the authors' cache. Before issue 12 §6: 16 and 26; then 9 and 18."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from mes.fhir.tests.mhd_fixtures import document, provide_bundle
 
 SEARCH_QUERIES = 9
-DEPOSIT_QUERIES = 18
+DEPOSIT_QUERIES = 17
 
 
 def test_one_search_page_and_one_deposit(fhir_client_for, dr_martin, camille):
