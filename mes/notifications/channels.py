@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -292,6 +293,128 @@ def notify_many(events: Sequence[Event]) -> list[Notification]:
         if any(r.channel is not Channel.LETTER for r in rows):
             transaction.on_commit(_enqueue_dispatch)
     return notifications
+
+
+def notify_each(
+    *,
+    profile_ids: Sequence[uuid.UUID],
+    code: Notification.Code,
+    label: str,
+    key_prefix: str,
+    url: str = "",
+    link_label: str = "",
+) -> None:
+    """One event for many profiles (a campaign's slice): exactly the rows of
+    `notify_many([Event(profile=p, code=code, label=label, key=f"{key_prefix}{p}", ...)])`,
+    written set-based on PostgreSQL — two `INSERT … SELECT` (the notifications; the outbox rows
+    with their idempotency keys, ON CONFLICT DO NOTHING) whatever the number of people, none of
+    them built as a Python object. Elsewhere (SQLite) it is `notify_many`.
+
+    Call inside the caller's transaction, with a prefix that makes the keys unique (a
+    reminder's idempotency key). Same recipients, channels and generic texts as
+    `notify_many`; one dispatch after commit when an e-mail or SMS was queued."""
+    if not profile_ids:
+        return
+    if connection.vendor != "postgresql":
+        profiles = Citizen.objects.filter(pk__in=profile_ids).only("id", "user_id")
+        notify_many(
+            [
+                Event(
+                    profile=p,
+                    code=code,
+                    label=label,
+                    key=f"{key_prefix}{p.pk}",
+                    url=url,
+                    link_label=link_label,
+                )
+                for p in profiles.order_by("pk")
+            ]
+        )
+        return
+    # One text parameter for all the ids: psycopg quotes it once, where a list would cost a
+    # quoted element each (the server parses it back with ::uuid[]).
+    ids = "{" + ",".join(str(i) for i in profile_ids) + "}"
+    now = timezone.now()
+    category = category_of(code)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Notification._meta.db_table} (profile_id, code, label, url, "  # noqa: S608 - our own table
+            "link_label, created_at, hidden_from_representatives) "
+            "SELECT p, %s, %s, %s, %s, %s, false FROM unnest(%s::uuid[]) AS t(p)",
+            [code.value, label, url, link_label, now, ids],
+        )
+        cursor.execute(
+            _OUTBOX_SQL,
+            {
+                "ids": ids,
+                "now": now,
+                "prefix": key_prefix,
+                "category": category.value,
+                "mandatory": category in MANDATORY,
+                "letters": code in LETTER_CODES,
+                "subject": SUBJECT,
+                "email_own": _body(Channel.EMAIL, category, True),
+                "email_rep": _body(Channel.EMAIL, category, False),
+                "sms_own": _body(Channel.SMS, category, True),
+                "sms_rep": _body(Channel.SMS, category, False),
+            },
+        )
+        (queued,) = cursor.fetchone()
+    if queued:
+        transaction.on_commit(_enqueue_dispatch)
+
+
+_USER_TABLE = Citizen._meta.get_field("user").related_model._meta.db_table
+# notify_many's rules in one statement: who is told (the holder with an account; the current
+# legal representatives), on which channels (the preference of the category, e-mail by
+# default, forced for security; SMS when chosen and a mobile is known; a letter for what can
+# wait when neither is known and an address is), with which key and generic text. The
+# equivalence with notify_many is tested row for row (mes/notifications/tests).
+_OUTBOX_SQL = f"""
+WITH ev(profile_id) AS (SELECT unnest(%(ids)s::uuid[])),
+told(profile_id, pid, own) AS (
+    SELECT c.id, c.id, true
+    FROM {Citizen._meta.db_table} c JOIN ev ON c.id = ev.profile_id
+    WHERE c.user_id IS NOT NULL
+    UNION ALL
+    SELECT r.represented_id, r.representative_id, false
+    FROM {LegalRepresentation._meta.db_table} r JOIN ev ON r.represented_id = ev.profile_id
+    WHERE r.started_at <= %(now)s AND (r.ended_at IS NULL OR r.ended_at > %(now)s)
+),
+queued AS (
+    INSERT INTO {Delivery._meta.db_table} (key, recipient_id, channel, category, destination,
+        subject, body, status, attempts, created_at)
+    SELECT left(%(prefix)s || t.profile_id::text || ':' || t.pid::text || ':' || ch.channel, 250),
+           t.pid, ch.channel, %(category)s, ch.destination,
+           CASE WHEN ch.channel = '{Channel.SMS.value}' THEN '' ELSE %(subject)s END,
+           CASE WHEN ch.channel = '{Channel.SMS.value}'
+                THEN CASE WHEN t.own THEN %(sms_own)s ELSE %(sms_rep)s END
+                ELSE CASE WHEN t.own THEN %(email_own)s ELSE %(email_rep)s END END,
+           '{Delivery.Status.PENDING.value}', 0, %(now)s
+    FROM told t
+    JOIN {Citizen._meta.db_table} p ON p.id = t.pid
+    LEFT JOIN {_USER_TABLE} u ON u.id = p.user_id
+    LEFT JOIN {ChannelPreference._meta.db_table} cp
+           ON cp.citizen_id = t.pid AND cp.category = %(category)s
+    LEFT JOIN {PostalAddress._meta.db_table} a ON a.citizen_id = t.pid
+    CROSS JOIN LATERAL (VALUES
+        ('{Channel.EMAIL.value}', p.email,
+         (coalesce(cp.email, true) OR %(mandatory)s) AND p.email <> ''),
+        ('{Channel.SMS.value}', u.phone,
+         coalesce(cp.sms, false) AND coalesce(u.phone, '') <> ''),
+        -- Citizen.display_name, then the address lines.
+        ('{Channel.LETTER.value}',
+         coalesce(nullif(p.used_first_name, ''), p.first_name) || ' '
+             || coalesce(nullif(p.used_name, ''), p.birth_name) || E'\n' || a.lines,
+         %(letters)s AND p.email = '' AND coalesce(u.phone, '') = ''
+             AND a.citizen_id IS NOT NULL)
+    ) AS ch(channel, destination, chosen)
+    WHERE ch.chosen
+    ON CONFLICT (key) DO NOTHING
+    RETURNING channel
+)
+SELECT count(*) FILTER (WHERE channel <> '{Channel.LETTER.value}') FROM queued
+"""  # noqa: S608 - our own table names and constants
 
 
 def _enqueue_dispatch() -> None:
