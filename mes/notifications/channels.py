@@ -24,8 +24,9 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -195,7 +196,7 @@ def notify_through_channels(
                 lines = f"{person.display_name}\n{address.lines}"
                 _outbox(key, person, Channel.LETTER, category, lines, own)
     if created:
-        transaction.on_commit(_enqueue_dispatch)
+        transaction.on_commit(enqueue_dispatch)
     return notification
 
 
@@ -291,7 +292,7 @@ def notify_many(events: Sequence[Event]) -> list[Notification]:
     if rows:
         Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
         if any(r.channel is not Channel.LETTER for r in rows):
-            transaction.on_commit(_enqueue_dispatch)
+            transaction.on_commit(enqueue_dispatch)
     return notifications
 
 
@@ -361,7 +362,7 @@ def notify_each(
         )
         (queued,) = cursor.fetchone()
     if queued:
-        transaction.on_commit(_enqueue_dispatch)
+        transaction.on_commit(enqueue_dispatch)
 
 
 _USER_TABLE = Citizen._meta.get_field("user").related_model._meta.db_table
@@ -417,20 +418,35 @@ SELECT count(*) FILTER (WHERE channel <> '{Channel.LETTER.value}') FROM queued
 """  # noqa: S608 - our own table names and constants
 
 
-def _enqueue_dispatch() -> None:
+def enqueue_dispatch() -> None:
+    from mes.ops.queue import enqueue_once
+
     from .tasks import dispatch_deliveries
 
-    dispatch_deliveries.enqueue()
+    # One dispatcher waiting is enough: it reads the outbox when it runs, after this commit,
+    # and plans the next one while rows are left (a campaign's slices commit by the dozen).
+    enqueue_once(dispatch_deliveries)
 
 
 def _sms_backend() -> Callable[[str, str], None]:
     return import_string(settings.MES_SMS_BACKEND)
 
 
-def dispatch_pending(*, limit: int = 500) -> int:
-    """Send pending e-mails and SMS. Rows are claimed with SKIP LOCKED so two workers never
-    send the same one; a failure leaves the row pending for the next run (3 attempts)."""
-    sent = 0
+@dataclass(frozen=True)
+class Dispatched:
+    """One run of `dispatch_batch`: rows taken from the outbox, and sent."""
+
+    claimed: int
+    sent: int
+
+
+def dispatch_batch(*, limit: int | None = None) -> Dispatched:
+    """Send up to `limit` (MES_DISPATCH_BATCH) pending e-mails and SMS. Rows are claimed with
+    SKIP LOCKED so two workers never send the same one; the e-mails go through one SMTP
+    connection, the rows sent are marked in one UPDATE; a failure leaves its row pending for
+    the next run (3 attempts)."""
+    limit = limit or settings.MES_DISPATCH_BATCH
+    sent: list[int] = []
     with transaction.atomic():
         rows = list(
             Delivery.objects.select_for_update(skip_locked=True)
@@ -440,23 +456,39 @@ def dispatch_pending(*, limit: int = 500) -> int:
             )
             .order_by("pk")[:limit]
         )
-        for row in rows:
-            row.attempts += 1
+        mail = get_connection()
+        if any(row.channel == Channel.EMAIL for row in rows):
             try:
-                if row.channel == Channel.EMAIL:
-                    send_mail(row.subject, row.body, None, [row.destination])
-                else:
-                    _sms_backend()(row.destination, row.body)
-            except Exception:  # any delivery failure: retried, then given up
-                logger.exception("delivery %s not sent (%s)", row.pk, row.channel)
-                if row.attempts >= 3:
-                    row.status = Delivery.Status.FAILED
-                row.save(update_fields=["attempts", "status"])
-                continue
-            row.status, row.sent_at = Delivery.Status.SENT, timezone.now()
-            row.save(update_fields=["attempts", "status", "sent_at"])
-            sent += 1
-    return sent
+                mail.open()  # once for the batch, not once per message
+            except Exception:  # the server is down: each message below fails and is counted
+                logger.exception("serveur de courriel injoignable")
+        try:
+            for row in rows:
+                try:
+                    if row.channel == Channel.EMAIL:
+                        send_mail(row.subject, row.body, None, [row.destination], connection=mail)
+                    else:
+                        _sms_backend()(row.destination, row.body)
+                except Exception:  # any delivery failure: retried, then given up
+                    logger.exception("delivery %s not sent (%s)", row.pk, row.channel)
+                    mail.close()  # a broken connection is opened anew by the next message
+                    row.attempts += 1
+                    if row.attempts >= 3:
+                        row.status = Delivery.Status.FAILED
+                    row.save(update_fields=["attempts", "status"])
+                    continue
+                sent.append(row.pk)
+        finally:
+            mail.close()
+        Delivery.objects.filter(pk__in=sent).update(
+            status=Delivery.Status.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1
+        )
+    return Dispatched(claimed=len(rows), sent=len(sent))
+
+
+def dispatch_pending(*, limit: int | None = None) -> int:
+    """`dispatch_batch`, returning how many were sent."""
+    return dispatch_batch(limit=limit).sent
 
 
 def _letter_pdf(rows: Iterable[Delivery]) -> bytes:
