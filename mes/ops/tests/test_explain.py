@@ -227,10 +227,8 @@ def test_a_campaign_slice_reads_its_people_by_their_key(camille):
     """A national campaign's slice (mes.agenda.campaigns): the claim of its keys, its
     notifications and its outbox rows, each one INSERT … SELECT, EXPLAINed as sent (then run):
     2 000 people among tens of thousands found by the primary key, never a scan of everyone."""
-    from datetime import date
-
     from mes.agenda.campaigns import campaign_plan, campaign_slice
-    from mes.agenda.models import Campaign
+    from mes.agenda.tests.test_campaigns import flu
 
     multiply(
         Citizen,
@@ -241,14 +239,7 @@ def test_a_campaign_slice_reads_its_people_by_their_key(camille):
         ins="lpad(g.i::text, 15, '0')",
         birth_date="date '1925-01-01' + mod(g.i * 7919, 36500)",
     )
-    campaign = Campaign.objects.create(
-        title="Grippe",
-        label="La campagne de vaccination contre la grippe est ouverte",
-        reason="vous avez 65 ans ou plus",
-        code=Campaign.Code.VACCINATION,
-        age_min=65,
-        started_on=date(2026, 12, 7),
-    )
+    campaign = flu()  # everyone aged 65 and over
     after, last = campaign_plan(campaign_id=campaign.pk, size=2000)
     plans: list[dict[str, Any]] = []
 
