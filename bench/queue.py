@@ -14,10 +14,11 @@ One run: a throwaway PostgreSQL cluster (bench/postgres.py), the migrations, the
 - **campaign**: `--people` citizens with an account and an e-mail address, a prevention campaign
   for all of them (`mes.agenda.campaigns.campaign_start`), and W workers running it the way
   production does: planning steps hand out slices of MES_REMINDER_BATCH people, slice tasks
-  notify them through `notify_many` (the centre's Notification row and the e-mail outbox row
-  per person, one ReminderSent key per person). Rate: people notified ÷ the time from the first
-  task claimed to the last one finished. Checked: each person exactly one notification and one
-  outbox row. E-mails are sent by `dispatch_deliveries` tasks in the same queue (a dummy mail
+  notify them set-based (`campaign_slice`: one ReminderSent key, the centre's Notification row
+  and the e-mail outbox row per person, three INSERT … SELECT per slice). Rate: people notified
+  ÷ the time from the first task claimed to the last one finished. Checked: each person exactly
+  one notification, one outbox row and one e-mail sent. E-mails are sent by
+  `dispatch_deliveries` tasks in the same queue, reported apart (a dummy mail
   backend: the SMTP server is not what is measured);
 - **baseline**: one bare `INSERT … SELECT` of the same rows (a Notification and an outbox row per
   person) into the same tables: no task, no key, no preference read.
