@@ -24,11 +24,9 @@ must stay under 200 MB each. Written to bench/results/load-<date>.json (not comm
 from __future__ import annotations
 
 import argparse
-import base64
 import csv
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -44,7 +42,7 @@ import httpx
 import psutil
 
 from bench import postgres
-from bench.run import _rsa_pem
+from bench.common import service_env
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -71,7 +69,24 @@ for c in Citizen.objects.filter(user__isnull=False).select_related("user"):
     })
     patients.append(c.ins)
 sender = Mailbox.objects.filter(kind="PER", professional__isnull=False).first()
+# Apps: the demo's partner app paired with each account holder (consent to every purpose),
+# with a real bearer token bound to the pairing, as the OAuth flow leaves them.
+from datetime import timedelta
+from mes.catalogue.models import Service
+from mes.catalogue.testing import pair, paired_token
+from mes.demo.story_partner_app import PARTNER_OID, PARTNER_SLUG
+service = Service.objects.get(slug=PARTNER_SLUG)
+apps = []
+for c in Citizen.objects.filter(user__isnull=False).order_by("pk")[:20]:
+    raw, _ = paired_token(
+        pair(service, c),
+        scopes="patient/Observation.c patient/Observation.rs",
+        expires_in=timedelta(hours=3),
+    )
+    apps.append({"token": raw, "patient": str(c.pk)})
 print(json.dumps({
+    "apps": apps,
+    "editor_oid": PARTNER_OID,
     "cookie": settings.SESSION_COOKIE_NAME,
     "sessions": sessions,
     "patients": patients,
@@ -134,27 +149,7 @@ def _free_port() -> int:
 
 
 def _env(var_dir: Path, url: str) -> dict[str, str]:
-    from mes.mssante.tls import _self_signed
-
-    cert, key = _self_signed(var_dir / "tls")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MES_", "DJANGO_"))}
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "MES_VAR_DIR": str(var_dir),
-            "MES_DEMO": "1",
-            "MES_SECRET_KEY": "load-" + secrets.token_urlsafe(48),
-            "MES_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "MES_OIDC_RSA_PRIVATE_KEY": _rsa_pem(),
-            "MES_LOG_LEVEL": "WARNING",
-            "MES_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-            "MES_MSSANTE_TLS_CERT_FILE": str(cert),
-            "MES_MSSANTE_TLS_KEY_FILE": str(key),
-            "MES_MSSANTE_REQUIRE_STARTTLS": "false",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
+    return service_env(var_dir, DATABASE_URL=url, MES_DEMO="1")
 
 
 def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -241,7 +236,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def _locust(
     base: str, config: Path, csv_prefix: Path, users: int, duration: int, rate: float
 ) -> dict[str, Any]:
-    env = {**os.environ, "BENCH_LOAD_CONFIG": str(config)}
+    classes = Path(f"{csv_prefix}_classes.json")
+    env = {**os.environ, "BENCH_LOAD_CONFIG": str(config), "BENCH_LOAD_CLASSES": str(classes)}
     if rate:
         env["BENCH_LOAD_RATE"] = f"{rate:.4f}"
     subprocess.run(  # noqa: S603
@@ -271,7 +267,9 @@ def _locust(
         check=False,
         capture_output=True,
     )
-    return _read_stats(Path(f"{csv_prefix}_stats.csv"))
+    stats = _read_stats(Path(f"{csv_prefix}_stats.csv"))
+    stats["classes"] = json.loads(classes.read_text()) if classes.exists() else {}
+    return stats
 
 
 def _read_stats(path: Path) -> dict[str, Any]:
@@ -383,6 +381,11 @@ def _print(report: dict[str, Any]) -> bool:
             f"p95 {r['p95_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms  erreurs {r['errors']}/"
             f"{r['requests']}  (charge {r['load_average']})"
         )
+        for name, k in r["classes"].items():
+            print(
+                f"  {name:41} {k['per_second']:>6}/s  p50 {k['p50_ms']:.0f}  "
+                f"p95 {k['p95_ms']:.0f}  p99 {k['p99_ms']:.0f} ms  erreurs {k['errors']}"
+            )
         for name, k in r["kinds"].items():
             print(
                 f"         {name:34} {k['per_second']:>6}/s  p50 {k['p50_ms']:.0f}  "

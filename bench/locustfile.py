@@ -6,7 +6,13 @@ which starts the stack, prepares the people and reads the figures (bench/locust_
   (ITI-67) and deposits a PDF (ITI-65) through the FHIR API;
 - professionals' mail arrives at the MSSanté gateway (SMTP, a PDF attached), timed like the
   rest and counted in the same statistics;
-- apps pushing measures: pending (no apps API yet; the catalogue issue adds it).
+- apps (the demo's partner app « Glycémie Plus », paired with the account holders, a bearer
+  token each) push glucose readings through the apps' FHIR API (PCH-01, `POST
+  /fhir/services/`) and read them back.
+
+Each user class reports its own figures besides locust's per-request ones: every request is
+tagged with its class (`context`), and the response times are written per class to the JSON
+file named by BENCH_LOAD_CLASSES when the run stops.
 
 Every request carries X-Forwarded-Proto: https, as the TLS-terminating proxy would, so the
 production security settings stay on. BENCH_LOAD_CONFIG names the JSON file the runner wrote
@@ -25,20 +31,69 @@ import smtplib
 import sys
 import time
 import uuid
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from locust import HttpUser, User, between, constant_throughput, task
+from locust import HttpUser, User, between, constant_throughput, events, task
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from deposit_document import oid, parse, provide_bundle
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
+from deposit_document import oid, parse, provide_bundle  # noqa: E402
+
+from partner_app.mes_api import glucose_bundle  # noqa: E402
+from partner_app.readings import Reading  # noqa: E402
 
 CONFIG: dict[str, Any] = json.loads(Path(os.environ["BENCH_LOAD_CONFIG"]).read_text())
 RATE = float(os.environ.get("BENCH_LOAD_RATE", "0"))
 PROXY = {"X-Forwarded-Proto": "https"}
 NIR = "urn:oid:1.2.250.1.213.1.4.8"
 SCOPES = "user/DocumentReference.write user/DocumentReference.read"
+
+
+_times: dict[str, list[float]] = {}
+_errors: dict[str, int] = {}
+_started = [time.monotonic()]
+
+
+@events.test_start.add_listener
+def _start(**_: Any) -> None:
+    _started[0] = time.monotonic()
+
+
+@events.request.add_listener
+def _record(response_time: float, exception: Any, context: dict[str, Any], **_: Any) -> None:
+    kind = context.get("classe", "autre")
+    _times.setdefault(kind, []).append(response_time)
+    if exception:
+        _errors[kind] = _errors.get(kind, 0) + 1
+
+
+@events.test_stop.add_listener
+def _write(**_: Any) -> None:
+    path = os.environ.get("BENCH_LOAD_CLASSES")
+    if not path:
+        return
+    seconds = max(time.monotonic() - _started[0], 1e-9)
+
+    def pct(values: list[float], q: float) -> float:
+        return round(values[min(len(values) - 1, int(q * len(values)))], 1)
+
+    out = {}
+    for kind, values in sorted(_times.items()):
+        values.sort()
+        out[kind] = {
+            "requests": len(values),
+            "errors": _errors.get(kind, 0),
+            "per_second": round(len(values) / seconds, 1),
+            "p50_ms": pct(values, 0.50),
+            "p95_ms": pct(values, 0.95),
+            "p99_ms": pct(values, 0.99),
+        }
+    Path(path).write_text(json.dumps(out))
 
 
 def _pace() -> Any:
@@ -65,6 +120,9 @@ class Citizen(HttpUser):
     weight = 6
     wait_time = _pace()
 
+    def context(self) -> dict[str, str]:
+        return {"classe": "citoyens (portail)"}
+
     def on_start(self) -> None:
         me = next(_sessions)
         self.document_ids: list[str] = me["documents"]
@@ -90,6 +148,9 @@ class Professional(HttpUser):
 
     weight = 3
     wait_time = _pace()
+
+    def context(self) -> dict[str, str]:
+        return {"classe": "professionnels (API FHIR)"}
 
     def on_start(self) -> None:
         answer = self.client.post(
@@ -181,5 +242,52 @@ class Mail(User):
             response_time=(time.perf_counter() - started) * 1000,
             response_length=len(payload),
             exception=error,
-            context={},
+            context={"classe": "courrier (passerelle MSSanté)"},
+        )
+
+
+_apps = itertools.cycle(CONFIG["apps"])
+PARIS = ZoneInfo("Europe/Paris")
+
+
+class App(HttpUser):
+    """A paired app pushing its user's glucose readings (PCH-01) and reading them back."""
+
+    weight = 2
+    wait_time = _pace()
+
+    def context(self) -> dict[str, str]:
+        return {"classe": "applications (API des services)"}
+
+    def on_start(self) -> None:
+        me = next(_apps)
+        self.patient: str = me["patient"]
+        self.serial = f"LOAD-{uuid.uuid4().hex[:12]}"
+        self.client.headers.update(
+            {
+                **PROXY,
+                "Authorization": f"Bearer {me['token']}",
+                "Accept": "application/fhir+json",
+            }
+        )
+
+    @task(4)
+    def push(self) -> None:
+        reading = Reading(at=datetime.now(PARIS), mg_dl=random.randint(70, 180))  # noqa: S311
+        bundle = glucose_bundle(
+            reading, patient=self.patient, editor_oid=CONFIG["editor_oid"], serial=self.serial
+        )
+        self.client.post(
+            "/fhir/services/",
+            data=json.dumps(bundle),
+            headers={"Content-Type": "application/fhir+json"},
+            name="apps : mesure (PCH-01)",
+        )
+
+    @task(1)
+    def read(self) -> None:
+        self.client.get(
+            "/fhir/services/Observation",
+            params={"code": "2339-0"},
+            name="apps : mesures lues",
         )

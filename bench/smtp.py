@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import smtplib
 import socket
@@ -76,29 +75,9 @@ def free_port() -> int:
 
 
 def env_for(var_dir: Path) -> dict[str, str]:
-    import base64
+    from bench.common import service_env
 
-    from bench.run import _rsa_pem
-    from mes.mssante.tls import _self_signed
-
-    cert, key = _self_signed(var_dir / "tls")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MES_", "DJANGO_", "DATABASE"))}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.bench",
-            "MES_VAR_DIR": str(var_dir),
-            "MES_SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
-            "MES_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "MES_OIDC_RSA_PRIVATE_KEY": _rsa_pem(),
-            "MES_LOG_LEVEL": "WARNING",
-            "MES_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-            "MES_MSSANTE_TLS_CERT_FILE": str(cert),
-            "MES_MSSANTE_TLS_KEY_FILE": str(key),
-            "MES_MSSANTE_REQUIRE_STARTTLS": "false",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
+    return service_env(var_dir, DJANGO_SETTINGS_MODULE="config.bench")
 
 
 def message(ins: str, pdf: bytes, n: int) -> bytes:

@@ -386,6 +386,9 @@ MES_USER_REMINDER_LATE = timedelta(days=1)
 MES_PORTAL_URL = os.environ.get("MES_PORTAL_URL", "http://localhost:8000/")
 # The reminder sweep and campaigns work in batches of this many people (DESIGN.md §2).
 MES_REMINDER_BATCH = int(os.environ.get("MES_REMINDER_BATCH", "2000"))
+# E-mails and SMS sent per dispatch task (one SMTP connection each); a full batch plans the
+# next one, so the outbox drains whatever its size (issue 16 §4).
+MES_DISPATCH_BATCH = int(os.environ.get("MES_DISPATCH_BATCH", "500"))
 # A task claimed by a worker and still not finished after this long is taken for abandoned
 # (its worker died) and handed out again (mes.ops.queue): at-least-once delivery, safe because
 # the background work is idempotent. Far above the longest task (a campaign slice: ~1 s).

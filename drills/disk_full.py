@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -37,20 +36,17 @@ from typing import Any
 
 import httpx
 
+from drills.common import deposit, fhir_headers
+from drills.common import token as access_token
 from drills.kill_web import (
     CHECK,
-    CLIENT_ID,
     LOUISE_INS,
     MES,
-    PROFESSIONAL,
     _database_state,
     _env,
     _free_port,
     _serve,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from deposit_document import oid, parse, provide_bundle
 
 SCOPES = "user/DocumentReference.write user/DocumentReference.read user/Binary.read"
 FULL_AFTER = 3  # consecutive refusals that say the disk is full
@@ -104,51 +100,11 @@ def small_disk(path: Path, megabytes: int) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)  # noqa: S603, S607
 
 
-def _token(base: str, secret: str) -> str:
-    response = httpx.post(
-        f"{base}/o/token/",
-        data={"grant_type": "client_credentials", "scope": SCOPES},
-        auth=(CLIENT_ID, secret),
-        timeout=30,
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
-def _headers(token: str) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {token}",
-        "X-Mes-Mode-Acces": "normal",
-        "X-Mes-Professionnel": PROFESSIONAL,
-    }
-
-
 def _deposit(
     client: httpx.Client, base: str, token: str, n: int, size: int
 ) -> tuple[str, str, httpx.Response]:
-    content = _pdf(n, size)
-    unique_id = oid()
-    args = parse(
-        [
-            "--token",
-            token,
-            "--ins",
-            LOUISE_INS,
-            "--file",
-            "-",
-            "--title",
-            f"Exercice de surveillance {n}",
-            "--unique-id",
-            unique_id,
-        ]
-    )
-    bundle = provide_bundle(args, content, "application/pdf")
-    response = client.post(
-        f"{base}/fhir/",
-        content=json.dumps(bundle),
-        headers={**_headers(token), "Content-Type": "application/fhir+json"},
-    )
-    return unique_id, hashlib.sha256(content).hexdigest(), response
+    sent = deposit(token, LOUISE_INS, f"Exercice de surveillance {n}", _pdf(n, size))
+    return sent.unique_id, sent.digest, sent.send(client, base, token)
 
 
 def _refusal(response: httpx.Response) -> dict[str, Any]:
@@ -173,7 +129,7 @@ def _reads(client: httpx.Client, base: str, token: str, found: Found) -> dict[st
             "status": "current",
             "_count": "50",
         },
-        headers={**_headers(token), "Accept": "application/fhir+json"},
+        headers={**fhir_headers(token), "Accept": "application/fhir+json"},
     )
     out["search"] = search.status_code
     out["binary_identical"] = False
@@ -183,7 +139,7 @@ def _reads(client: httpx.Client, base: str, token: str, found: Found) -> dict[st
             uid = res.get("masterIdentifier", {}).get("value", "").removeprefix("urn:oid:")
             if uid in found.acknowledged:
                 url = res["content"][0]["attachment"]["url"]
-                blob = client.get(url, headers=_headers(token))
+                blob = client.get(url, headers=fhir_headers(token))
                 out["binary"] = blob.status_code
                 digest = hashlib.sha256(blob.content).hexdigest()
                 out["binary_identical"] = digest == found.acknowledged[uid]
@@ -244,7 +200,7 @@ def _drill(
     ballast: Path,
     opts: argparse.Namespace,
 ) -> int:
-    token = _token(base, secret)
+    token = access_token(base, secret, scopes=SCOPES)
     found = Found()
     before = _blobs(vault)
     size = opts.pdf_kb * 1024

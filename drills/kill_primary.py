@@ -22,8 +22,6 @@ Cluster ports: see `python -m drills.cluster --help` (same flags and environment
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import logging
 import os
 import signal
@@ -40,10 +38,10 @@ from typing import Any
 import httpx
 
 from drills import cluster
+from drills.common import deposit
 from drills.kill_web import LOUISE_INS as INS
 from drills.kill_web import (
     MES,
-    PROFESSIONAL,
     _database_state,
     _env,
     _free_port,
@@ -51,11 +49,6 @@ from drills.kill_web import (
     _serve,
     _token,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from deposit_document import oid, parse, provide_bundle  # noqa: E402
 
 
 @dataclass
@@ -72,24 +65,10 @@ def _depositor(base: str, token: str, stop: threading.Event, out: Deposits, n0: 
     with httpx.Client(timeout=30) as client:
         while not stop.is_set():
             n += 1
-            content = _pdf(n)
-            unique_id = oid()
-            args = parse(
-                [
-                    *("--token", token, "--ins", INS, "--file", "-"),
-                    *("--title", f"Exercice {n}", "--unique-id", unique_id),
-                ]
-            )
-            bundle = provide_bundle(args, content, "application/pdf")
-            digest = hashlib.sha256(content).hexdigest()
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/fhir+json",
-                "X-Mes-Mode-Acces": "normal",
-                "X-Mes-Professionnel": PROFESSIONAL,
-            }
+            sent = deposit(token, INS, f"Exercice {n}", _pdf(n))
+            unique_id, digest = sent.unique_id, sent.digest
             try:
-                response = client.post(f"{base}/fhir/", content=json.dumps(bundle), headers=headers)
+                response = sent.send(client, base, token)
             except httpx.HTTPError:
                 status = 0
             else:

@@ -16,7 +16,6 @@ while the whole server process group gets SIGKILL, with requests in flight. Then
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import os
@@ -32,15 +31,11 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from deposit_document import SCOPES, oid, parse, provide_bundle  # noqa: E402
+from drills.common import deposit
+from drills.common import token as _token
 
 MES = str(Path(sys.executable).with_name("mes"))
 LOUISE_INS = "281037511504265"
-PROFESSIONAL = "810100034567"  # the cardiologue of the demo
-CLIENT_ID = "demo-ch-villeneuve"
 
 
 @dataclass
@@ -98,48 +93,15 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
     raise SystemExit(f"le serveur n'a pas démarré :\n{log.read_text()[-3000:]}")
 
 
-def _token(base: str, secret: str) -> str:
-    response = httpx.post(
-        f"{base}/o/token/",
-        data={"grant_type": "client_credentials", "scope": SCOPES},
-        auth=(CLIENT_ID, secret),
-        timeout=30,
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 def _depositor(base: str, token: str, stop: threading.Event, outcome: Outcome, n0: int) -> None:
     n = n0
     with httpx.Client(timeout=30) as client:
         while not stop.is_set():
             n += 1
-            content = _pdf(n)
-            unique_id = oid()
-            args = parse(
-                [
-                    "--token",
-                    token,
-                    "--ins",
-                    LOUISE_INS,
-                    "--file",
-                    "-",
-                    "--title",
-                    f"Exercice {n}",
-                    "--unique-id",
-                    unique_id,
-                ]
-            )
-            bundle = provide_bundle(args, content, "application/pdf")
-            digest = hashlib.sha256(content).hexdigest()
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/fhir+json",
-                "X-Mes-Mode-Acces": "normal",
-                "X-Mes-Professionnel": PROFESSIONAL,
-            }
+            sent = deposit(token, LOUISE_INS, f"Exercice {n}", _pdf(n))
+            unique_id, digest = sent.unique_id, sent.digest
             try:
-                response = client.post(f"{base}/fhir/", content=json.dumps(bundle), headers=headers)
+                response = sent.send(client, base, token)
             except httpx.HTTPError:
                 with outcome.lock:
                     outcome.lost[unique_id] = digest

@@ -6,9 +6,10 @@ Two kinds of task, so that any number of workers share a campaign (issue 16 §4)
 - `campaign_plan` hands out the next `MES_REMINDER_BATCH` people after the campaign's cursor
   (the campaign row locked, a short transaction that reads only ids): it moves the cursor and
   enqueues one slice task for them and the next planning step, all after commit;
-- `campaign_slice` notifies one slice, set-based (`notify_many`): one transaction that claims a
-  ReminderSent key per person (INSERT … ON CONFLICT DO NOTHING RETURNING: only the run that
-  inserted a key notifies), writes the notifications and their outbox rows, and counts them.
+- `campaign_slice` notifies one slice, set-based: one transaction that claims a ReminderSent
+  key per person (INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING: only the run that
+  inserted a key notifies), writes the notifications and their outbox rows (`notify_each`: two
+  more INSERT … SELECT on PostgreSQL, no person ever built in Python), and counts them.
 
 Delivery is at least once: a slice whose worker died stays claimed until `mes.ops.queue`
 hands it out again; a slice that runs twice (or a crash in its middle, then a re-run) leaves
@@ -28,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mes.identity.models import Citizen
-from mes.notifications.channels import Event, notify_many
+from mes.notifications.channels import notify_each
 from mes.notifications.models import Notification
 from mes.prevention.calendar import Span
 
@@ -76,47 +77,50 @@ def campaign_plan(*, campaign_id: int, size: int | None = None) -> tuple[str, st
     return after, last
 
 
-def _claim(keys: dict[str, Citizen], now: datetime) -> set[str]:
-    """Insert a ReminderSent row for each key not there yet and return the keys this
-    transaction inserted. A concurrent run of the same slice waits on the unique index, then
-    finds them taken. Plain tuples, not model instances: thousands per slice."""
+def _claim(prefix: str, people: QuerySet[Citizen], now: datetime) -> list[uuid.UUID]:
+    """Insert a ReminderSent row (key `prefix` + the person's id) for each person of `people`
+    not claimed yet and return the ids this transaction claimed. A concurrent run of the same
+    slice waits on the unique index, then finds them taken."""
     meta = ReminderSent._meta
     names = ("key", "kind", "patient", "item_key", "created_at", "processed_at", "skipped")
     quote = connection.ops.quote_name
     fields = {name: cast(Field[Any, Any], meta.get_field(name)) for name in names}
     columns = ", ".join(quote(str(f.column)) for f in fields.values())
-    key = quote(str(fields["key"].column))
-    one = "(" + ", ".join(["%s"] * len(names)) + ")"
-    patient = fields["patient"]
+    key, patient = (quote(str(fields[n].column)) for n in ("key", "patient"))
     when = fields["created_at"].get_db_prep_save(now, connection)
     kind = ReminderSent.Kind.CAMPAIGN.value
-    rows = list(keys.items())
-    inserted: set[str] = set()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Two arrays instead of thousands of placeholders: the driver's cost is per
-            # placeholder, the server's plan is the same.
+            # Straight from the audience's query into the keys, in the server: the people are
+            # never fetched, only the ids of those this run claimed come back.
+            audience, audience_params = people.values_list("pk").query.sql_with_params()
             cursor.execute(
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - our own names
-                "SELECT k, %s, p, '', %s, %s, false FROM unnest(%s::text[], %s::uuid[]) AS t(k, p) "
-                f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
-                [kind, when, when, [k for k, _ in rows], [person.pk for _, person in rows]],
+                f"SELECT %s || a.id::text, %s, a.id, '', %s, %s, false FROM ({audience}) AS a(id) "
+                f"ON CONFLICT ({key}) DO NOTHING RETURNING {patient}",
+                [prefix, kind, when, when, *audience_params],
             )
-            return {k for (k,) in cursor.fetchall()}
+            return [pid for (pid,) in cursor.fetchall()]
+        # Elsewhere (SQLite): the ids, then chunks of plain VALUES.
+        patient_field = fields["patient"]
+        ids = {f"{prefix}{pk}": pk for pk in people.values_list("pk", flat=True)}
+        rows = list(ids)
+        one = "(" + ", ".join(["%s"] * len(names)) + ")"
+        claimed: list[uuid.UUID] = []
         for start in range(0, len(rows), _CLAIM_CHUNK):
             chunk = rows[start : start + _CLAIM_CHUNK]
-            params: list[Any] = []
-            for k, person in chunk:
-                pid = patient.get_db_prep_save(person.pk, connection)
-                params += [k, kind, pid, "", when, when, False]
+            values: list[Any] = []
+            for k in chunk:
+                pid = patient_field.get_db_prep_save(ids[k], connection)
+                values += [k, kind, pid, "", when, when, False]
             cursor.execute(
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - our own names
                 f"VALUES {', '.join([one] * len(chunk))} "
                 f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
-                params,
+                values,
             )
-            inserted.update(k for (k,) in cursor.fetchall())
-    return inserted
+            claimed += [ids[k] for (k,) in cursor.fetchall()]
+    return claimed
 
 
 def campaign_slice(*, campaign_id: int, after: str, last: str) -> int:
@@ -127,25 +131,15 @@ def campaign_slice(*, campaign_id: int, after: str, last: str) -> int:
         people = _audience(campaign, campaign.started_on).filter(pk__lte=uuid.UUID(last))
         if after:
             people = people.filter(pk__gt=uuid.UUID(after))
-        people = people.only("id", "user_id")
-        batch = {f"camp:{campaign.pk}:{person.pk}": person for person in people}
-        fresh = _claim(batch, timezone.now())
-        code = Notification.Code(campaign.code)
-        label = f"{campaign.label} ({campaign.reason})"
-        url = reverse("portal:agenda")
-        notify_many(
-            [
-                Event(
-                    profile=person,
-                    code=code,
-                    label=label,
-                    key=key,
-                    url=url,
-                    link_label="Voir mon agenda",
-                )
-                for key, person in batch.items()
-                if key in fresh
-            ]
+        prefix = f"camp:{campaign.pk}:"
+        fresh = _claim(prefix, people, timezone.now())
+        notify_each(
+            profile_ids=fresh,
+            code=Notification.Code(campaign.code),
+            label=f"{campaign.label} ({campaign.reason})",
+            key_prefix=prefix,
+            url=reverse("portal:agenda"),
+            link_label="Voir mon agenda",
         )
         if fresh:
             Campaign.objects.filter(pk=campaign_id).update(sent=F("sent") + len(fresh))

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django_tasks import task
 
-from .channels import dispatch_pending, print_letters
+from .channels import dispatch_batch, enqueue_dispatch, print_letters
 
 
 @task()
 def dispatch_deliveries() -> int:
-    """Send the pending e-mails and SMS (enqueued after each commit that wrote some)."""
-    return dispatch_pending()
+    """Send a batch of pending e-mails and SMS (planned after each commit that wrote some);
+    when the batch was full and went out, plan the next one, so that the outbox is drained
+    whatever its size (a national campaign writes millions of rows)."""
+    done = dispatch_batch()
+    if done.sent and done.claimed == settings.MES_DISPATCH_BATCH:
+        enqueue_dispatch()
+    return done.sent
 
 
 @task()

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import default_task_backend, task
+from django_tasks.base import Task
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,23 @@ def sweep_stale_tasks() -> int:
     count = requeue_stale()
     schedule_sweep()
     return count
+
+
+def enqueue_once(task: Task[[], Any]) -> bool:
+    """Enqueue `task` (without arguments) unless one is already waiting to run: a task that
+    reads its work from the database when it runs needs no twin in the queue. Backends that run
+    tasks at once (tests) always run it. Returns whether it was enqueued."""
+    if default_task_backend.supports_defer:
+        from django_tasks import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        waiting = DBTaskResult.objects.filter(
+            task_path=task.module_path, status=TaskResultStatus.READY
+        )
+        if waiting.exists():
+            return False
+    task.enqueue()
+    return True
 
 
 def schedule_sweep(*, after: timedelta | None = None) -> bool:

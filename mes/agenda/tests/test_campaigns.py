@@ -10,7 +10,7 @@ import pytest
 from django.db import DatabaseError
 
 from mes.access.actors import citizen_actor
-from mes.agenda import actions
+from mes.agenda import actions, campaigns
 from mes.agenda.campaigns import campaign_plan, campaign_slice
 from mes.agenda.models import Campaign
 from mes.conftest import make_citizen
@@ -82,16 +82,19 @@ def test_a_slice_that_crashes_in_its_middle_then_runs_again_notifies_each_person
     seniors = [senior(n) for n in range(4)]
     c = flu()
     after, last = campaign_plan(campaign_id=c.pk, size=10)
-    real = Delivery.objects.bulk_create
+    real = campaigns.notify_each
 
-    def crash(*args, **kwargs):  # the notifications are written, the outbox is not
+    def crash(**kwargs):  # the notifications and the outbox are written, then the worker dies
+        real(**kwargs)
+        assert Delivery.objects.filter(key__startswith=f"camp:{c.pk}:").count() == 4
         raise DatabaseError("le serveur de base de données a disparu")
 
-    monkeypatch.setattr(Delivery.objects, "bulk_create", crash)
+    monkeypatch.setattr(campaigns, "notify_each", crash)
     with pytest.raises(DatabaseError):
         campaign_slice(campaign_id=c.pk, after=after, last=last)
     assert not Notification.objects.filter(code=Notification.Code.VACCINATION_DUE).exists()
-    monkeypatch.setattr(Delivery.objects, "bulk_create", real)
+    assert not Delivery.objects.filter(key__startswith=f"camp:{c.pk}:").exists()
+    monkeypatch.setattr(campaigns, "notify_each", real)
     assert campaign_slice(campaign_id=c.pk, after=after, last=last) == 4
     # At least once: the queue may hand the same slice out again; nobody is told twice.
     assert campaign_slice(campaign_id=c.pk, after=after, last=last) == 0

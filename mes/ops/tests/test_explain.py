@@ -225,6 +225,40 @@ def test_prevention_reminders_due_select_people_by_birth_date(camille):
     assert not ReminderSent.objects.exists()  # explained, not run
 
 
+def test_a_campaign_slice_reads_its_people_by_their_key(camille):
+    """A national campaign's slice (mes.agenda.campaigns): the claim of its keys, its
+    notifications and its outbox rows, each one INSERT … SELECT, EXPLAINed as sent (then run):
+    2 000 people among tens of thousands found by the primary key, never a scan of everyone."""
+    from mes.agenda.campaigns import campaign_plan, campaign_slice
+    from mes.agenda.tests.test_campaigns import flu
+
+    multiply(
+        Citizen,
+        camille,
+        ROWS,
+        id="gen_random_uuid()",
+        user_id="NULL",  # one account each is unique: children told through no one, here
+        ins="lpad(g.i::text, 15, '0')",
+        birth_date="date '1925-01-01' + mod(g.i * 7919, 36500)",
+    )
+    campaign = flu()  # everyone aged 65 and over
+    after, last = campaign_plan(campaign_id=campaign.pk, size=2000)
+    plans: list[dict[str, Any]] = []
+
+    def explain_too(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if sql.lstrip().startswith(("INSERT", "WITH")):
+            execute("EXPLAIN (FORMAT JSON) " + sql, params, many, context)
+            plans.append(context["cursor"].fetchone()[0][0]["Plan"])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(explain_too):
+        assert campaign_slice(campaign_id=campaign.pk, after=after, last=last) > 1000
+    assert len(plans) == 3  # keys, notifications, outbox
+    for plan in plans:
+        scans = [n for n in _nodes(plan) if n.get("Relation Name") == "identity_citizen"]
+        assert all(n["Node Type"] != "Seq Scan" for n in scans), json.dumps(plan, indent=1)
+
+
 def test_task_queue_claim(db):
     """The claim of `mes worker` (django-tasks-db's db_worker): the next ready task, locked."""
     done = DBTaskResult.objects.create(

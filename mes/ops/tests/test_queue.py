@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
+from django.test import override_settings
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.backend import DatabaseBackend
@@ -24,7 +25,7 @@ from mes.agenda.models import Campaign
 from mes.agenda.tasks import run_campaign_slice
 from mes.conftest import make_citizen
 from mes.notifications.models import Delivery, Notification
-from mes.ops.queue import requeue_stale
+from mes.ops.queue import enqueue_once, requeue_stale
 
 MES = str(Path(sys.executable).with_name("mes"))
 QUEUE = DatabaseBackend("default", {})  # what `mes worker` reads, whatever the test settings
@@ -73,6 +74,20 @@ def test_a_task_left_running_by_a_dead_worker_is_handed_out_again(db):
     assert DBTaskResult.objects.get(pk=dead.id).status == TaskResultStatus.READY
     # A task still within its time is its worker's: never handed out twice at once.
     assert DBTaskResult.objects.get(pk=alive.id).status == TaskResultStatus.RUNNING
+
+
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}})
+def test_a_task_already_waiting_is_not_enqueued_twice(db):
+    from mes.notifications.tasks import dispatch_deliveries
+
+    assert enqueue_once(dispatch_deliveries)
+    assert not enqueue_once(dispatch_deliveries)  # the one waiting will read the outbox
+    waiting = DBTaskResult.objects.filter(task_path=dispatch_deliveries.module_path)
+    assert waiting.count() == 1
+    # Once a worker took it, rows committed after may come after its read: a new one.
+    waiting.update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
+    assert enqueue_once(dispatch_deliveries)
+    assert waiting.count() == 2
 
 
 def _worker_env() -> dict[str, str]:
