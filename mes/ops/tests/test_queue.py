@@ -9,7 +9,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -127,6 +130,31 @@ def _backends_polling() -> int:
         return int(cur.fetchone()[0])
 
 
+@contextmanager
+def _campaign_row_locked(campaign_id: int) -> Iterator[Callable[[], None]]:
+    """The campaign's row locked FOR UPDATE by another connection (a thread's) until the
+    returned function is called (or the block ends)."""
+    locked, released = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Campaign.objects.select_for_update().get(pk=campaign_id)
+                locked.set()
+                released.wait(timeout=120)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(timeout=30)
+    try:
+        yield released.set
+    finally:
+        released.set()
+        holder.join(timeout=30)
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED: PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_share_a_campaign_and_nobody_is_told_twice(tmp_path):
@@ -154,14 +182,22 @@ def test_two_workers_share_a_campaign_and_nobody_is_told_twice(tmp_path):
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         time.sleep(2)  # past the worker's random start-up delay (at most 1 s)
-        # Every slice twice, as if each had been handed out again after a worker's death; all
-        # committed at once so that both workers find work waiting.
-        with transaction.atomic():
-            results = [
-                QUEUE.enqueue(run_campaign_slice, (c.pk, after, last), {})
-                for after, last in slices * 2
-            ]
-        rows = DBTaskResult.objects.filter(pk__in=[r.id for r in results])
+        # A slice takes a few milliseconds: one worker could drain them all before the other
+        # polls. The campaign's row is held locked (each slice counts what it sent on it) until
+        # both workers are inside a slice, so that both provably take part.
+        with _campaign_row_locked(c.pk) as release:
+            # Every slice twice, as if each had been handed out again after a worker's death;
+            # all committed at once so that both workers find work waiting.
+            with transaction.atomic():
+                results = [
+                    QUEUE.enqueue(run_campaign_slice, (c.pk, after, last), {})
+                    for after, last in slices * 2
+                ]
+            rows = DBTaskResult.objects.filter(pk__in=[r.id for r in results])
+            while rows.filter(status=TaskResultStatus.RUNNING).count() < 2:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+            release()
         while rows.exclude(status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]):
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
