@@ -12,9 +12,35 @@ from django import forms
 
 from mes.agenda.models import NAME_MAX, NOTE_MAX, TITLE_MAX, Appointment
 from mes.identity.models import Professional
+from mes.web import widgets
 from mes.web.forms import MesForm
 
 OTHER = "autre"
+INVALID_DATE = "Saisissez une date valide (jj/mm/aaaa)."
+
+
+def _day(of_what: str) -> forms.DateField:
+    """The required date of an appointment or a reminder (« du rendez-vous », « du rappel »)."""
+    return forms.DateField(
+        label="Date",
+        widget=widgets.date_input(),
+        error_messages={
+            "required": f"La date {of_what} est obligatoire.",
+            "invalid": INVALID_DATE,
+        },
+    )
+
+
+def _hour(of_what: str) -> forms.TimeField:
+    """The required time of an appointment or a reminder, in Europe/Paris."""
+    return forms.TimeField(
+        label="Heure",
+        widget=forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),
+        error_messages={
+            "required": f"L'heure {of_what} est obligatoire.",
+            "invalid": "Saisissez une heure valide (hh:mm).",
+        },
+    )
 
 
 class AppointmentForm(MesForm):
@@ -48,22 +74,8 @@ class AppointmentForm(MesForm):
         max_length=200,
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "street-address"}),
     )
-    date = forms.DateField(
-        label="Date",
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
-        error_messages={
-            "required": "La date du rendez-vous est obligatoire.",
-            "invalid": "Saisissez une date valide (jj/mm/aaaa).",
-        },
-    )
-    time = forms.TimeField(
-        label="Heure",
-        widget=forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),
-        error_messages={
-            "required": "L'heure du rendez-vous est obligatoire.",
-            "invalid": "Saisissez une heure valide (hh:mm).",
-        },
-    )
+    date = _day("du rendez-vous")
+    time = _hour("du rendez-vous")
     title = forms.CharField(
         label="Titre du rendez-vous (facultatif)",
         help_text="Ex : Consultation kinésithérapeute",
@@ -124,8 +136,8 @@ class ItemStatusForm(MesForm):
     done_on = forms.DateField(
         label="Date de réalisation de l'examen (facultatif)",
         required=False,
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Saisissez une date valide (jj/mm/aaaa)."},
+        widget=widgets.date_input(),
+        error_messages={"invalid": INVALID_DATE},
     )
 
 
@@ -142,22 +154,8 @@ class UserReminderForm(MesForm):
             "max_length": f"« Titre du rappel » ne doit pas dépasser {TITLE_MAX} caractères.",
         },
     )
-    date = forms.DateField(
-        label="Date",
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
-        error_messages={
-            "required": "La date du rappel est obligatoire.",
-            "invalid": "Saisissez une date valide (jj/mm/aaaa).",
-        },
-    )
-    time = forms.TimeField(
-        label="Heure",
-        widget=forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),
-        error_messages={
-            "required": "L'heure du rappel est obligatoire.",
-            "invalid": "Saisissez une heure valide (hh:mm).",
-        },
-    )
+    date = _day("du rappel")
+    time = _hour("du rappel")
     note = forms.CharField(
         label="Note personnelle (facultatif)",
         required=False,
@@ -190,8 +188,8 @@ class SituationsForm(MesForm):
     pregnancy_due_on = forms.DateField(
         label="Grossesse en cours : date prévue d'accouchement (facultatif)",
         required=False,
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Saisissez une date valide (jj/mm/aaaa)."},
+        widget=widgets.date_input(),
+        error_messages={"invalid": INVALID_DATE},
     )
 
     def __init__(self, *args: Any, choices: dict[str, str], **kwargs: Any) -> None:
