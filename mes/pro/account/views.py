@@ -32,9 +32,9 @@ from mes.identity.throttle import client_address
 from mes.web.login_code import CodeFirstRoad, OneTimeCodeStep, safe_next
 from mes.web.passkey_pages import PasskeyPages, PasskeySignIn
 
-from .access import professional_view, public_view
+from ..access import professional_view, public_view
+from ..rendering import render_pro
 from .forms import ProCodeFirstForm, ProCodeFirstStartForm, ProLoginForm
-from .rendering import render_pro
 
 PENDING_LOGIN_KEY = "mes_pro_pending_login"
 CODE_FIRST_KEY = "mes_pro_code_first_login"

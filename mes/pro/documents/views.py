@@ -39,9 +39,9 @@ from mes.vault.store import VaultError
 from mes.web.downloads import attachment_response, download_name
 from mes.web.viewer import inline_response, viewer_kind
 
-from .access import ProRequest, professional_view
+from ..access import ProRequest, professional_view
+from ..rendering import patient_of, render_pro
 from .forms import CLASS_GROUPS, DepositForm, DocumentFilterForm, class_group_label
-from .rendering import patient_of, render_pro
 
 logger = logging.getLogger(__name__)
 
