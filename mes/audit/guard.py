@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import wraps
-from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypedDict, TypeVar, Unpack
 
 from django.db import transaction
 
@@ -39,30 +39,35 @@ def _fit(column: str, text: str) -> str:
     return text[:length] if length else text
 
 
+class RefusalDetails(TypedDict, total=False):
+    """What a refusal's trace may say besides who, what, whose and why (trace.record's fields)."""
+
+    document_title: str  # the document, rubric, measure, service... asked for
+    document_id: uuid.UUID | None
+    matrix_version: str  # the habilitation matrix that decided
+    hidden_from_representatives: bool
+
+
 def refusal_trace(
     actor: Actor,
     action: TraceAction,
     patient_id: uuid.UUID | None,
     reason: str,
-    *,
-    document_title: str = "",
-    document_id: uuid.UUID | None = None,
-    matrix_version: str = "",
-    hidden_from_representatives: bool = False,
+    **details: Unpack[RefusalDetails],
 ) -> dict[str, Any]:
     """The arguments of trace.record for a refused `action`: `reason` says why (for operators
     and the patient's history), `patient_id` is None when the patient or the object asked for
-    is unknown (the system chain); the other fields as for an allowed access."""
+    is unknown (the system chain); the details as for an allowed access."""
     return {
         "actor": actor,
         "action": action,
         "outcome": TraceOutcome.REFUSED,
         "patient_id": patient_id,
-        "document_id": document_id,
-        "document_title": _fit("document_title", document_title),
-        "matrix_version": _fit("matrix_version", matrix_version),
+        "document_id": details.get("document_id"),
+        "document_title": _fit("document_title", details.get("document_title", "")),
+        "matrix_version": _fit("matrix_version", details.get("matrix_version", "")),
         "reason": _fit("reason", reason),
-        "hidden_from_representatives": hidden_from_representatives,
+        "hidden_from_representatives": details.get("hidden_from_representatives", False),
     }
 
 
@@ -80,26 +85,10 @@ class Refused(NotFound):
         action: TraceAction,
         patient_id: uuid.UUID | None,
         reason: str,
-        *,
-        document_title: str = "",
-        document_id: uuid.UUID | None = None,
-        matrix_version: str = "",
-        hidden_from_representatives: bool = False,
+        **details: Unpack[RefusalDetails],
     ) -> Self:
-        """The refusal of `action` to `actor` on `patient_id` (None: unknown) for `reason`, with
-        what the trace may say besides (refusal_trace)."""
-        return cls(
-            refusal_trace(
-                actor,
-                action,
-                patient_id,
-                reason,
-                document_title=document_title,
-                document_id=document_id,
-                matrix_version=matrix_version,
-                hidden_from_representatives=hidden_from_representatives,
-            )
-        )
+        """The refusal of `action` to `actor` on `patient_id` (None: unknown) for `reason`."""
+        return cls(refusal_trace(actor, action, patient_id, reason, **details))
 
 
 class RefusedForbidden(Forbidden):
@@ -117,14 +106,10 @@ class RefusedForbidden(Forbidden):
         action: TraceAction,
         patient_id: uuid.UUID | None,
         reason: str,
-        *,
-        document_title: str = "",
+        **details: Unpack[RefusalDetails],
     ) -> Self:
         """Like Refused.because, with the `message` the actor is shown."""
-        return cls(
-            message,
-            refusal_trace(actor, action, patient_id, reason, document_title=document_title),
-        )
+        return cls(message, refusal_trace(actor, action, patient_id, reason, **details))
 
 
 def traced_action(fn: Callable[P, R]) -> Callable[P, R]:

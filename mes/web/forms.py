@@ -22,6 +22,35 @@ CHANNEL_CHOICES = [
 ]
 
 
+def login_identifier(label: str, required: str, **attrs: str) -> forms.CharField:
+    """The identifier of a login's first step: offered by the password manager, never
+    capitalised or corrected by the phone's keyboard; `attrs` add to the input (inputmode)."""
+    return forms.CharField(
+        label=label,
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "username",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                **attrs,
+            }
+        ),
+        error_messages={"required": required},
+    )
+
+
+def login_password() -> forms.CharField:
+    """The password of a login, as typed (never stripped)."""
+    return forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Saisissez votre mot de passe."},
+    )
+
+
 class SafeTextMixin(forms.Form):
     """Every text a form receives is checked once, here (mes.lib.text): no control character
     (a NUL included), and no bidirectional override on one line (names, titles). The refusal

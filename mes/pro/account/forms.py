@@ -4,30 +4,16 @@ from __future__ import annotations
 
 from django import forms
 
-from mes.web.forms import BootstrapFormMixin, OneTimeCodeForm
+from mes.web.forms import BootstrapFormMixin, OneTimeCodeForm, login_identifier, login_password
 
 
 class ProLoginForm(BootstrapFormMixin):
-    identifier = forms.CharField(
-        label="Identifiant (numéro RPPS)",
-        max_length=150,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "username",
-                "autocapitalize": "none",
-                "spellcheck": "false",
-                "inputmode": "numeric",
-            }
-        ),
-        error_messages={"required": "Saisissez votre identifiant (numéro RPPS)."},
+    identifier = login_identifier(
+        "Identifiant (numéro RPPS)",
+        "Saisissez votre identifiant (numéro RPPS).",
+        inputmode="numeric",
     )
-    password = forms.CharField(
-        label="Mot de passe",
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Saisissez votre mot de passe."},
-    )
+    password = login_password()
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
