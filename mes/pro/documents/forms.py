@@ -11,7 +11,6 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import F, QuerySet
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from mes.lib import codes, filetypes
@@ -19,7 +18,7 @@ from mes.lib.errors import InvalidInput
 from mes.records.actions import TITLE_MAX, check_name
 from mes.records.models import Document
 from mes.web import widgets
-from mes.web.forms import MesForm
+from mes.web.forms import DocumentPeriodFilterForm, MesForm, upload_within_limit
 
 # The classes as a professional's timeline names its groups, in the order they are shown.
 CLASS_GROUPS = {
@@ -84,7 +83,7 @@ DEFAULT_SORT = "recents"
 VIEWS = [("classes", "Frise par classe"), ("liste", "Liste chronologique")]
 
 
-class DocumentFilterForm(MesForm):
+class DocumentFilterForm(DocumentPeriodFilterForm):
     """Filters of the professional's list (TD3.1 findDocuments): class, type, dates, author,
     status; a GET form that works without JavaScript."""
 
@@ -138,14 +137,6 @@ class DocumentFilterForm(MesForm):
             *readable_type_choices(present_types),
         ]
 
-    def clean(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        start: date | None = data.get("du")
-        end: date | None = data.get("au")
-        if start and end and start > end:
-            self.add_error("au", "La date de fin doit être postérieure à la date de début.")
-        return data
-
     @property
     def data_or_empty(self) -> dict[str, Any]:
         return self.cleaned_data if self.is_bound and self.is_valid() else {}
@@ -166,12 +157,7 @@ class DocumentFilterForm(MesForm):
             qs = qs.filter(class_code=data["classe"])
         if data.get("type"):
             qs = qs.filter(type_code=data["type"])
-        if data.get("auteur"):
-            qs = qs.filter(author_label__icontains=data["auteur"].strip())
-        if data.get("du"):
-            qs = qs.filter(service_date__gte=data["du"])
-        if data.get("au"):
-            qs = qs.filter(service_date__lte=data["au"])
+        qs = self.by_author_and_period(qs, data)
         _, order = SORTS[data.get("tri") or DEFAULT_SORT]
         return qs.order_by(*order)
 
@@ -280,12 +266,7 @@ class DepositForm(MesForm):
         return value
 
     def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        limit = settings.MES_UPLOAD_MAX_BYTES
-        if upload.size is not None and upload.size > limit:
-            raise forms.ValidationError(
-                f"Le fichier dépasse la taille maximale de {filesizeformat(limit)}."
-            )
+        upload = upload_within_limit(self.cleaned_data["file"])
         head = upload.read(16)
         upload.seek(0)
         # Judged by its content, never by its name or declared type (DESIGN.md §5).
