@@ -29,14 +29,11 @@ def _managed_patient(actor: Actor, patient_id: uuid.UUID, trace_action: TraceAct
     """The patient whose settings the actor manages (holder or legal representative)."""
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None or not decide(actor, Action.MANAGE, patient).allowed:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": trace_action,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": patient.pk if patient else None,
-                "reason": "réservé au titulaire ou à ses représentants légaux",
-            }
+        raise Refused.because(
+            actor,
+            trace_action,
+            patient.pk if patient else None,
+            "réservé au titulaire ou à ses représentants légaux",
         )
     return patient
 
@@ -193,29 +190,17 @@ def _professional_patient(
     patient = Citizen.objects.filter(pk=patient_id).first()
     professional_id = actor.professional_id
     if actor.kind is not ActorKind.PROFESSIONAL or professional_id is None or not patient:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": trace_action,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": patient.pk if patient else None,
-                "reason": "réservé à un professionnel de santé identifié",
-            }
+        raise Refused.because(
+            actor,
+            trace_action,
+            patient.pk if patient else None,
+            "réservé à un professionnel de santé identifié",
         )
     return patient, professional_id
 
 
 def _forbidden(actor: Actor, patient: Citizen, action: TraceAction, message: str) -> Exception:
-    return RefusedForbidden(
-        message,
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient.pk,
-            "reason": message[:200],
-        },
-    )
+    return RefusedForbidden.because(message, actor, action, patient.pk, message)
 
 
 @traced_action
@@ -397,15 +382,7 @@ def emergency_access_open(*, actor: Actor, patient_id: uuid.UUID) -> BreakGlassS
     if access is not None and access.status == ProfessionalAccess.Status.BLOCKED:
         reason = "professionnel bloqué par l'usager"
     if reason:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": action,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": patient.pk,
-                "reason": reason,
-            }
-        )
+        raise Refused.because(actor, action, patient.pk, reason)
     now = timezone.now()
     session = BreakGlassSession.objects.filter(
         patient=patient,

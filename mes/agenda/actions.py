@@ -21,7 +21,7 @@ from django.utils import timezone
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action
 from mes.audit import trace
-from mes.audit.guard import traced_action
+from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen, Professional
 from mes.lib.errors import InvalidInput
@@ -41,7 +41,7 @@ from .models import (
     PreventionRecord,
     UserReminder,
 )
-from .policies import access_agenda, access_appointment, access_user_reminder, refusal
+from .policies import access_agenda, access_appointment, access_user_reminder
 
 # portal.md §1.7: characters refused in names.
 FORBIDDEN_NAME_CHARS = set("@<>?:/€*#|%~+£$!§¤")
@@ -270,7 +270,7 @@ def appointment_write(
             else appointment.author_professional_id == actor.professional_id
         )
         if appointment.patient_id != patient.pk or not same_author:
-            raise refusal(
+            raise Refused.because(
                 actor, as_, appointment.patient_id, "rendez-vous écrit par un autre auteur"
             )
     for name, value in _fields(data).items():

@@ -17,13 +17,12 @@ from icalendar import Calendar, Event, Timezone
 
 from mes.access.actors import Actor, ActorKind
 from mes.audit import trace
-from mes.audit.guard import traced_action
+from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.prevention.schedule import ItemStatus
 
 from .actions import feed_secret_hash
 from .models import Appointment, CalendarFeed
-from .policies import refusal
 from .selectors import calendar_for
 
 PARIS = "Europe/Paris"
@@ -53,9 +52,13 @@ def feed_read(*, secret: str) -> bytes:
     )
     actor = _feed_actor(feed)
     if feed is None:
-        raise refusal(actor, TraceAction.CALENDAR_FEED_READ, None, "lien d'abonnement inconnu")
+        raise Refused.because(
+            actor, TraceAction.CALENDAR_FEED_READ, None, "lien d'abonnement inconnu"
+        )
     if feed.revoked_at is not None:
-        raise refusal(actor, TraceAction.CALENDAR_FEED_READ, feed.patient_id, "lien révoqué")
+        raise Refused.because(
+            actor, TraceAction.CALENDAR_FEED_READ, feed.patient_id, "lien révoqué"
+        )
     feed.last_used_at = timezone.now()
     feed.save(update_fields=["last_used_at"])
     trace.record(actor=actor, action=TraceAction.CALENDAR_FEED_READ, patient_id=feed.patient_id)

@@ -19,26 +19,10 @@ from mes.access.actors import AccessMode, Actor, ActorKind
 from mes.access.decision import Action, Standing, decide, decide_exchange
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 
 from .models import Appointment, UserReminder
-
-
-def refusal(
-    actor: Actor, action: TraceAction, patient_id: uuid.UUID | None, reason: str, label: str = ""
-) -> Refused:
-    # Written by @traced_action after the interrupted work is rolled back.
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "document_title": label[:255],
-            "reason": reason,
-        }
-    )
 
 
 def _allowed(actor: Actor, action: Action, patient: Citizen) -> tuple[bool, str, Standing]:
@@ -86,10 +70,10 @@ def access_agenda(
     refused_as = refused_as or trace_action or TraceAction.CONSULT_AGENDA
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise refusal(actor, refused_as, None, "dossier inconnu")
+        raise Refused.because(actor, refused_as, None, "dossier inconnu")
     ok, reason, st = _allowed(actor, action, patient)
     if not ok:
-        raise refusal(actor, refused_as, patient.pk, reason)
+        raise Refused.because(actor, refused_as, patient.pk, reason)
     if trace_action is not None:
         trace.record(
             actor=actor,
@@ -117,10 +101,12 @@ def access_appointment(
         qs = qs.select_for_update(of=("self",))
     appointment = qs.filter(pk=appointment_id).first()
     if appointment is None:
-        raise refusal(actor, refused_as, None, "rendez-vous inconnu")
+        raise Refused.because(actor, refused_as, None, "rendez-vous inconnu")
     ok, reason, st = _allowed(actor, action, appointment.patient)
     if not ok:
-        raise refusal(actor, refused_as, appointment.patient_id, reason, appointment.title)
+        raise Refused.because(
+            actor, refused_as, appointment.patient_id, reason, document_title=appointment.title
+        )
     if trace_action is not None:
         trace.record(
             actor=actor,
@@ -149,10 +135,10 @@ def access_user_reminder(
         qs = qs.select_for_update(of=("self",))
     reminder = qs.filter(pk=reminder_id).first()
     if reminder is None:
-        raise refusal(actor, refused_as, None, "rappel inconnu")
+        raise Refused.because(actor, refused_as, None, "rappel inconnu")
     ok, reason, st = _allowed(actor, Action.MANAGE, reminder.patient)
     if not ok:
-        raise refusal(actor, refused_as, reminder.patient_id, reason)
+        raise Refused.because(actor, refused_as, reminder.patient_id, reason)
     if trace_action is not None:
         trace.record(
             actor=actor,

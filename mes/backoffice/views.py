@@ -9,27 +9,18 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mes.enrolment import desk
 from mes.enrolment.lifecycle import EnrolmentRefused
-from mes.identity.actions import (
-    BAD_CREDENTIALS,
-    LoginRefused,
-    login_check_password,
-    one_time_code_send,
-)
-from mes.identity.models import OneTimeCode, User
-from mes.identity.throttle import client_address
+from mes.identity.models import User
 from mes.lib.errors import InvalidInput, NotFound
-from mes.web.access import public_view
-from mes.web.login_code import OneTimeCodeStep
+from mes.web.login_code import OneTimeCodeStep, PasswordStep
 
 from .access import DeskRequest, support_view
 from .forms import CloseForm, DeskLoginForm, NirForm, ResendForm
-from .models_desk import SupportAgent
 
 PENDING_LOGIN_KEY = "desk_pending_login"
 
@@ -45,31 +36,11 @@ LOGIN_CODE = OneTimeCodeStep(
 )
 
 
-@require_http_methods(["GET", "POST"])
-@public_view
-def desk_login(request: HttpRequest) -> HttpResponse:
-    """Step 1 of the agents' own login: identifiant and password (with the service's
-    lock-out); on success a one-time code is e-mailed to the agent, as for the Web PS."""
-    form = DeskLoginForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = login_check_password(
-                identifier=form.cleaned_data["identifier"],
-                password=form.cleaned_data["password"],
-                kind=User.Kind.OPERATOR,
-                address=client_address(request),
-            )
-            if not SupportAgent.objects.filter(user=user, active=True).exists():
-                # The same message as a wrong password: the form never tells who exists.
-                raise LoginRefused(BAD_CREDENTIALS)
-            one_time_code_send(user=user, channel=OneTimeCode.Channel.EMAIL)
-        except LoginRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            return LOGIN_CODE.begin(request, user)
-    return render(request, "backoffice/login.html", {"form": form})
-
-
+# Step 1 of the agents' own login, shared with the two portals: identifiant and password; on
+# success a one-time code is e-mailed to the agent. An agent always lands on the search.
+desk_login = PasswordStep(
+    step=LOGIN_CODE, form=DeskLoginForm, template="backoffice/login.html", follows_next=False
+).view()
 desk_login_code = LOGIN_CODE.view()
 
 

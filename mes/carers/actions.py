@@ -20,7 +20,7 @@ from mes.access.actors import Actor, ActorKind, carer_actor, citizen_actor
 from mes.access.decision import Action, decide
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 from mes.lib import ins as ins_lib
 from mes.lib.errors import InvalidInput
@@ -46,27 +46,15 @@ def _name_key(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _refused(actor: Actor, action: TraceAction, patient_id: uuid.UUID | None, why: str) -> Refused:
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "reason": why,
-        }
-    )
-
-
 def _aided_managed_by(actor: Actor, aided_id: uuid.UUID, action: TraceAction) -> Citizen:
     """The aidé, when the actor may manage their proches aidants (the holder only: never an
     aidant, portal.md §5.8). Otherwise NotFound, traced as `action`."""
     aided = Citizen.objects.filter(pk=aided_id).first()
     if aided is None:
-        raise _refused(actor, action, None, "dossier inconnu")
+        raise Refused.because(actor, action, None, "dossier inconnu")
     decision = decide(actor, Action.MANAGE_CARERS, aided)
     if not decision.allowed:
-        raise _refused(actor, action, aided.pk, decision.reason)
+        raise Refused.because(actor, action, aided.pk, decision.reason)
     return aided
 
 
@@ -235,7 +223,7 @@ def _pending_invitation(actor: Actor, invitation_id: int, action: TraceAction) -
         or invitation.carer_id != actor.citizen_id
         or invitation.status != CarerInvitation.Status.PENDING
     ):
-        raise _refused(
+        raise Refused.because(
             actor,
             action,
             invitation.aided_id if invitation else None,
@@ -347,7 +335,7 @@ def carer_invitation_cancel(*, actor: Actor, invitation_id: int) -> CarerInvitat
     ANNULATION_INVITATION_AIDANT trace."""
     invitation = CarerInvitation.objects.select_related("carer").filter(pk=invitation_id).first()
     if invitation is None:
-        raise _refused(actor, TraceAction.CARER_CANCEL, None, "invitation inconnue")
+        raise Refused.because(actor, TraceAction.CARER_CANCEL, None, "invitation inconnue")
     aided = _aided_managed_by(actor, invitation.aided_id, TraceAction.CARER_CANCEL)
     if invitation.status != CarerInvitation.Status.PENDING:
         raise InvalidInput("Cette demande n'est plus en attente.")
@@ -379,7 +367,9 @@ def carer_revoke(*, actor: Actor, delegation_id: int) -> CarerDelegation:
         .first()
     )
     if delegation is None:
-        raise _refused(actor, TraceAction.CARER_REVOKE, None, "délégation inconnue ou terminée")
+        raise Refused.because(
+            actor, TraceAction.CARER_REVOKE, None, "délégation inconnue ou terminée"
+        )
     aided, carer = delegation.aided, delegation.carer
     by_carer = actor.kind is ActorKind.CITIZEN and actor.citizen_id == carer.pk
     if not by_carer:

@@ -20,7 +20,7 @@ from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Role, standing
 from mes.audit import trace
 from mes.audit.guard import Refused, RefusedForbidden, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.enrolment.models import LegalRepresentation
 from mes.enrolment.policies import citizen_side_q
 from mes.identity.models import Citizen
@@ -60,22 +60,6 @@ def pairing_espaces(citizen: Citizen) -> list[Citizen]:
     return [citizen, *represented]
 
 
-def _refuse(
-    actor: Actor, patient_id: uuid.UUID | None, service: Service, why: str, message: str
-) -> RefusedForbidden:
-    return RefusedForbidden(
-        message,
-        {
-            "actor": actor,
-            "action": TraceAction.SERVICE_PAIR,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "document_title": service.name,
-            "reason": why,
-        },
-    )
-
-
 @traced_action
 def pairing_create(
     *, actor: Actor, service: Service, patient_id: uuid.UUID, purpose_ids: Iterable[int]
@@ -91,29 +75,32 @@ def pairing_create(
     """
     patient = Citizen.objects.filter(pk=patient_id).first()
     if actor.kind is not ActorKind.CITIZEN or patient is None:
-        raise _refuse(
-            actor,
-            patient.pk if patient else None,
-            service,
-            "réservé au titulaire",
+        raise RefusedForbidden.because(
             "Seul le titulaire du profil peut le synchroniser.",
+            actor,
+            TraceAction.SERVICE_PAIR,
+            patient.pk if patient else None,
+            "réservé au titulaire",
+            document_title=service.name,
         )
     st = standing(actor, patient)
     if st.role not in (Role.HOLDER, Role.REPRESENTATIVE):
-        raise _refuse(
-            actor,
-            patient.pk,
-            service,
-            st.reason or "ni titulaire ni représentant légal",
+        raise RefusedForbidden.because(
             "Seul le titulaire du profil ou son représentant légal peut synchroniser un service.",
+            actor,
+            TraceAction.SERVICE_PAIR,
+            patient.pk,
+            st.reason or "ni titulaire ni représentant légal",
+            document_title=service.name,
         )
     if not service_exchanges(service):
-        raise _refuse(
-            actor,
-            patient.pk,
-            service,
-            f"service {service.get_status_display().lower()}",
+        raise RefusedForbidden.because(
             f"Le service « {service.name} » ne peut pas être synchronisé pour le moment.",
+            actor,
+            TraceAction.SERVICE_PAIR,
+            patient.pk,
+            f"service {service.get_status_display().lower()}",
+            document_title=service.name,
         )
     account = actor.user_id
     assert account is not None  # a citizen actor always has their account
@@ -197,14 +184,11 @@ def profile_send(
     patient = managed_dossier(actor, patient_id, refused_as=TraceAction.SERVICE_PROFILE_SEND)
     pairing = next((p for p in profile_pairings(patient) if p.pk == pairing_id), None)
     if pairing is None:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.SERVICE_PROFILE_SEND,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": patient.pk,
-                "reason": "service non synchronisé ou sans finalité « profil médical »",
-            }
+        raise Refused.because(
+            actor,
+            TraceAction.SERVICE_PROFILE_SEND,
+            patient.pk,
+            "service non synchronisé ou sans finalité « profil médical »",
         )
     chosen = synthesis.ordered(sections)
     content = synthesis.render(

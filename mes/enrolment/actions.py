@@ -15,7 +15,7 @@ from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Role, standing
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 from mes.lib import ins as ins_lib
 from mes.lib.errors import InvalidInput, NotFound
@@ -46,14 +46,11 @@ def _represented_by(actor: Actor, represented_id: uuid.UUID, action: TraceAction
         or actor.kind is not ActorKind.CITIZEN
         or standing(actor, represented).role is not Role.REPRESENTATIVE
     ):
-        raise Refused(
-            {
-                "actor": actor,
-                "action": action,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": represented.pk if represented else None,
-                "reason": "réservé aux représentants légaux du profil",
-            }
+        raise Refused.because(
+            actor,
+            action,
+            represented.pk if represented else None,
+            "réservé aux représentants légaux du profil",
         )
     return represented
 
@@ -154,14 +151,11 @@ def _invitation(actor: Actor, request_id: int, action: TraceAction) -> ProfileSh
         .first()
     )
     if request is None or request.invitee_id != actor.citizen_id:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": action,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": request.represented_id if request else None,
-                "reason": "demande de partage adressée à une autre personne, ou close",
-            }
+        raise Refused.because(
+            actor,
+            action,
+            request.represented_id if request else None,
+            "demande de partage adressée à une autre personne, ou close",
         )
     return request
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from mes.access.actors import Actor, ActorKind
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
 from mes.lib.ins import InvalidIns, parse_ins
@@ -29,14 +29,8 @@ class DeskView:
 
 def _agent_only(actor: Actor) -> None:
     if actor.kind is not ActorKind.SUPPORT:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.SUPPORT_CONSULT,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": None,
-                "reason": "réservé aux conseillers du 3422",
-            }
+        raise Refused.because(
+            actor, TraceAction.SUPPORT_CONSULT, None, "réservé aux conseillers du 3422"
         )
 
 
@@ -52,15 +46,7 @@ def desk_find(*, actor: Actor, nir: str) -> DeskView:
     citizen = Citizen.objects.filter(ins=ins).first()
     espace = lifecycle.espace_of(citizen) if citizen is not None else None
     if espace is None:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.SUPPORT_CONSULT,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": None,
-                "reason": "aucun profil pour ce NIR",
-            }
-        )
+        raise Refused.because(actor, TraceAction.SUPPORT_CONSULT, None, "aucun profil pour ce NIR")
     trace.record(actor=actor, action=TraceAction.SUPPORT_CONSULT, patient_id=espace.pk)
     return DeskView(espace=espace, events=list(espace.events.all()))
 
@@ -70,15 +56,7 @@ def _espace(actor: Actor, citizen_id: uuid.UUID) -> Espace:
     citizen = Citizen.objects.filter(pk=citizen_id).first()
     espace = lifecycle.espace_of(citizen) if citizen is not None else None
     if espace is None:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.SUPPORT_CONSULT,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": None,
-                "reason": "profil inconnu",
-            }
-        )
+        raise Refused.because(actor, TraceAction.SUPPORT_CONSULT, None, "profil inconnu")
     return espace
 
 

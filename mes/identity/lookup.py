@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from mes.access.actors import Actor, ActorKind
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.lib.errors import InvalidInput
 from mes.lib.ins import Ins, InvalidIns, parse_ins
 
@@ -57,14 +57,11 @@ def fold(text: str) -> str:
 
 def _professional_only(actor: Actor, patient_id: uuid.UUID | None = None) -> None:
     if actor.kind is not ActorKind.PROFESSIONAL or actor.professional_id is None:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.SEARCH_PATIENT,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": patient_id,
-                "reason": "réservé à un professionnel de santé identifié",
-            }
+        raise Refused.because(
+            actor,
+            TraceAction.SEARCH_PATIENT,
+            patient_id,
+            "réservé à un professionnel de santé identifié",
         )
 
 
@@ -147,15 +144,7 @@ def patient_identity(
     _professional_only(actor, patient_id)
     patient = _with_espace().filter(pk=patient_id).first()
     if patient is None:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.SEARCH_PATIENT,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": None,
-                "reason": "dossier inconnu",
-            }
-        )
+        raise Refused.because(actor, TraceAction.SEARCH_PATIENT, None, "dossier inconnu")
     if not already_traced:
         _trace_found(actor, [patient])
     return patient

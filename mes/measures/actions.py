@@ -15,14 +15,14 @@ from django.utils import timezone
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import decide_exchange
 from mes.audit import trace
-from mes.audit.guard import traced_action
+from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput, NotFound
 
 from . import profiles
 from .models import COMMENT_MAX, Measurement, MeasureTilePreference
-from .policies import _refuse, access_measurement, access_measures, type_label
+from .policies import access_measurement, access_measures, type_label
 from .profiles import ADULT_AGE, MeasureType
 
 # --- validation ----------------------------------------------------------------------------
@@ -366,8 +366,12 @@ def measurement_import(
     """
     label = type_label(type_code)
     if actor.kind not in (ActorKind.SYSTEM, ActorKind.APP):
-        raise _refuse(
-            actor, TraceAction.ADD_MEASURE, patient_id, "import réservé aux traitements", label
+        raise Refused.because(
+            actor,
+            TraceAction.ADD_MEASURE,
+            patient_id,
+            "import réservé aux traitements",
+            document_title=label,
         )
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
@@ -375,7 +379,9 @@ def measurement_import(
     if actor.kind is ActorKind.APP:
         decision = decide_exchange(actor, patient, "mesures", "ecriture")
         if not decision.allowed:
-            raise _refuse(actor, TraceAction.ADD_MEASURE, patient.pk, decision.reason, label)
+            raise Refused.because(
+                actor, TraceAction.ADD_MEASURE, patient.pk, decision.reason, document_title=label
+            )
     if source == Measurement.Source.PATIENT:
         raise InvalidInput("Une mesure importée vient d'un professionnel ou d'un service.")
     t = measure_type(type_code)

@@ -15,27 +15,11 @@ from mes.access.actors import Actor
 from mes.access.decision import Action, decide
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 
 from . import profiles
 from .models import Measurement
-
-
-def _refuse(
-    actor: Actor, action: TraceAction, patient_id: uuid.UUID | None, reason: str, label: str = ""
-) -> Refused:
-    # Written by @traced_action after the interrupted work is rolled back.
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "document_title": label,
-            "reason": reason,
-        }
-    )
 
 
 def type_label(code: str) -> str:
@@ -62,10 +46,10 @@ def access_measures(
     refused_as = refused_as or trace_action or TraceAction.CONSULT_MEASURES
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise _refuse(actor, refused_as, None, "dossier inconnu", label)
+        raise Refused.because(actor, refused_as, None, "dossier inconnu", document_title=label)
     decision = decide(actor, Action.MANAGE, patient)
     if not decision.allowed:
-        raise _refuse(actor, refused_as, patient.pk, decision.reason, label)
+        raise Refused.because(actor, refused_as, patient.pk, decision.reason, document_title=label)
     if trace_action is not None:
         trace.record(actor=actor, action=trace_action, patient_id=patient.pk, document_title=label)
     return patient
@@ -88,14 +72,20 @@ def access_measurement(
     refused_as = refused_as or trace_action or TraceAction.CONSULT_MEASURES
     m = Measurement.objects.select_related("patient").filter(pk=measurement_id).first()
     if m is None:
-        raise _refuse(actor, refused_as, None, "mesure inconnue")
+        raise Refused.because(actor, refused_as, None, "mesure inconnue")
     label = type_label(m.type_code)
     decision = decide(actor, Action.MANAGE, m.patient)
     if not decision.allowed:
-        raise _refuse(actor, refused_as, m.patient_id, decision.reason, label)
+        raise Refused.because(
+            actor, refused_as, m.patient_id, decision.reason, document_title=label
+        )
     if for_change and not m.editable_by_citizen:
-        raise _refuse(
-            actor, refused_as, m.patient_id, "mesure ajoutée par un tiers : non modifiable", label
+        raise Refused.because(
+            actor,
+            refused_as,
+            m.patient_id,
+            "mesure ajoutée par un tiers : non modifiable",
+            document_title=label,
         )
     if trace_action is not None:
         trace.record(

@@ -20,7 +20,7 @@ from django.utils import timezone
 from mes.access.actors import Actor
 from mes.access.decision import Action, decide
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
 from mes.lib.text import check_text
@@ -182,32 +182,17 @@ def managed_dossier(actor: Actor, patient_id: uuid.UUID, *, refused_as: TraceAct
     """
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise _refused(actor, refused_as, None, "dossier inconnu", "")
+        raise Refused.because(actor, refused_as, None, "dossier inconnu")
     decision = decide(actor, Action.MANAGE, patient)
     if not decision.allowed:
-        raise _refused(
-            actor, refused_as, patient.pk, decision.reason, decision.standing.matrix_version
+        raise Refused.because(
+            actor,
+            refused_as,
+            patient.pk,
+            decision.reason,
+            matrix_version=decision.standing.matrix_version,
         )
     return patient
-
-
-def _refused(
-    actor: Actor,
-    action: TraceAction,
-    patient_id: uuid.UUID | None,
-    reason: str,
-    matrix_version: str,
-) -> Refused:
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "reason": reason,
-            "matrix_version": matrix_version,
-        }
-    )
 
 
 def refusal_reason(*, actor: Actor, patient: Citizen, today: date | None = None) -> str:

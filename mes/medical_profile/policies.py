@@ -17,7 +17,7 @@ from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, decide
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 
 from . import rubrics
@@ -25,28 +25,6 @@ from .models import Contact, NotConcerned, OrganDonationAcknowledgement, Profile
 from .rubrics import Rubric
 
 E = TypeVar("E", bound=ProfileEntry)
-
-
-def _refuse(
-    actor: Actor,
-    action: TraceAction,
-    patient_id: uuid.UUID | None,
-    reason: str,
-    label: str,
-    matrix_version: str = "",
-) -> Refused:
-    # Written by @traced_action after the interrupted work is rolled back.
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "document_title": label,
-            "reason": reason,
-            "matrix_version": matrix_version,
-        }
-    )
 
 
 def _default_action(write: bool) -> TraceAction:
@@ -71,10 +49,10 @@ def access_profile(
     action = trace_action or _default_action(write)
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise _refuse(actor, action, None, "dossier inconnu", label)
+        raise Refused.because(actor, action, None, "dossier inconnu", document_title=label)
     decision = decide(actor, Action.MANAGE, patient)
     if not decision.allowed:
-        raise _refuse(actor, action, patient.pk, decision.reason, label)
+        raise Refused.because(actor, action, patient.pk, decision.reason, document_title=label)
     trace.record(actor=actor, action=action, patient_id=patient.pk, document_title=label)
     return patient
 
@@ -94,13 +72,19 @@ def access_entry(
     action = trace_action or _default_action(write)
     entry = model._default_manager.select_related("patient").filter(pk=entry_id).first()
     if entry is None:
-        raise _refuse(actor, action, None, "entrée inconnue", label)
+        raise Refused.because(actor, action, None, "entrée inconnue", document_title=label)
     decision = decide(actor, Action.MANAGE, entry.patient)
     if not decision.allowed:
-        raise _refuse(actor, action, entry.patient_id, decision.reason, label)
+        raise Refused.because(
+            actor, action, entry.patient_id, decision.reason, document_title=label
+        )
     if write and entry.read_only:
-        raise _refuse(
-            actor, action, entry.patient_id, "ajouté par un tiers : non modifiable", label
+        raise Refused.because(
+            actor,
+            action,
+            entry.patient_id,
+            "ajouté par un tiers : non modifiable",
+            document_title=label,
         )
     trace.record(actor=actor, action=action, patient_id=entry.patient_id, document_title=label)
     return entry
@@ -117,13 +101,22 @@ def access_profile_contribution(
     """
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise _refuse(actor, trace_action, None, "dossier inconnu", label)
+        raise Refused.because(actor, trace_action, None, "dossier inconnu", document_title=label)
     if actor.kind is not ActorKind.PROFESSIONAL:
-        raise _refuse(actor, trace_action, patient.pk, "réservé aux professionnels", label)
+        raise Refused.because(
+            actor, trace_action, patient.pk, "réservé aux professionnels", document_title=label
+        )
     decision = decide(actor, Action.DEPOSIT, patient)
     st = decision.standing
     if not decision.allowed:
-        raise _refuse(actor, trace_action, patient.pk, decision.reason, label, st.matrix_version)
+        raise Refused.because(
+            actor,
+            trace_action,
+            patient.pk,
+            decision.reason,
+            document_title=label,
+            matrix_version=st.matrix_version,
+        )
     trace.record(
         actor=actor,
         action=trace_action,
@@ -156,11 +149,18 @@ def _readable_patient(actor: Actor, patient_id: uuid.UUID, label: str) -> Citize
     action = TraceAction.CONSULT_ENTOURAGE
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise _refuse(actor, action, None, "dossier inconnu", label)
+        raise Refused.because(actor, action, None, "dossier inconnu", document_title=label)
     decision = decide(actor, Action.READ, patient)
     st = decision.standing
     if not decision.allowed:
-        raise _refuse(actor, action, patient.pk, decision.reason, label, st.matrix_version)
+        raise Refused.because(
+            actor,
+            action,
+            patient.pk,
+            decision.reason,
+            document_title=label,
+            matrix_version=st.matrix_version,
+        )
     trace.record(
         actor=actor,
         action=action,

@@ -24,7 +24,7 @@ from django.utils import timezone
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action
 from mes.audit import trace
-from mes.audit.guard import traced_action
+from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.enrolment.policies import EspaceUse, espace_allows
 from mes.identity.models import Citizen, Organisation
@@ -37,7 +37,7 @@ from mes.vault import store
 
 from . import content
 from .models import Attachment, Conversation, Draft, Mailbox, Message
-from .policies import access_attachment, access_conversation, citizen_may, mailboxes_of, refused
+from .policies import access_attachment, access_conversation, citizen_may, mailboxes_of
 
 logger = logging.getLogger(__name__)
 
@@ -616,13 +616,13 @@ def conversation_start(
     Anything else is refused as not found, and traced."""
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise refused(actor, TraceAction.SEND_MESSAGE, None, "dossier inconnu")
+        raise Refused.because(actor, TraceAction.SEND_MESSAGE, None, "dossier inconnu")
     ok, why = citizen_may(actor, patient, Action.MANAGE)
     if not ok:
-        raise refused(actor, TraceAction.SEND_MESSAGE, patient.pk, why)
+        raise Refused.because(actor, TraceAction.SEND_MESSAGE, patient.pk, why)
     mailbox = Mailbox.objects.select_related("organisation").filter(pk=mailbox_id).first()
     if mailbox is None or not citizen_may_write_to(mailbox):
-        raise refused(
+        raise Refused.because(
             actor,
             TraceAction.SEND_MESSAGE,
             patient.pk,
@@ -691,7 +691,7 @@ def conversation_close(*, actor: Actor, conversation_id: uuid.UUID) -> Conversat
     `X-MSS-MES: FIN`): the citizen can no longer reply."""
     conv = access_conversation(actor, conversation_id, action=Action.READ, trace_action=None)
     if actor.kind is not ActorKind.PROFESSIONAL:
-        raise refused(
+        raise Refused.because(
             actor, TraceAction.CLOSE_CONVERSATION, conv.patient_id, "réservé au professionnel"
         )
     if conv.closed_at is None:

@@ -18,25 +18,10 @@ from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, decide
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 
 from .models import Attachment, Conversation, Mailbox
-
-
-def refused(
-    actor: Actor, action: TraceAction, patient_id: uuid.UUID | None, reason: str, title: str = ""
-) -> Refused:
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "document_title": title[:255],
-            "reason": reason[:200],
-        }
-    )
 
 
 def mailboxes_of(actor: Actor) -> QuerySet[Mailbox]:
@@ -62,10 +47,10 @@ def access_inbox(actor: Actor, patient_id: uuid.UUID) -> Citizen:
     """Open a profile's Messagerie (trace CONSULT_RUBRIQUE_MESSAGERIE), or NotFound."""
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise refused(actor, TraceAction.CONSULT_MESSAGING, None, "dossier inconnu")
+        raise Refused.because(actor, TraceAction.CONSULT_MESSAGING, None, "dossier inconnu")
     ok, why = citizen_may(actor, patient, Action.READ)
     if not ok:
-        raise refused(actor, TraceAction.CONSULT_MESSAGING, patient.pk, why)
+        raise Refused.because(actor, TraceAction.CONSULT_MESSAGING, patient.pk, why)
     trace.record(actor=actor, action=TraceAction.CONSULT_MESSAGING, patient_id=patient.pk)
     return patient
 
@@ -104,10 +89,10 @@ def access_conversation(
     )
     refusal_action = trace_action or TraceAction.CONSULT_MESSAGE
     if conv is None:
-        raise refused(actor, refusal_action, None, "conversation inconnue")
+        raise Refused.because(actor, refusal_action, None, "conversation inconnue")
     ok, why = _conversation_allowed(actor, conv, action)
     if not ok:
-        raise refused(actor, refusal_action, conv.patient_id, why)
+        raise Refused.because(actor, refusal_action, conv.patient_id, why)
     if trace_action is not None:
         trace.record(
             actor=actor,
@@ -122,7 +107,7 @@ def access_attachment(actor: Actor, attachment_id: uuid.UUID, *, action: Action)
     """An attachment of a conversation the actor may reach (the caller traces the use)."""
     att = Attachment.objects.select_related("message").filter(pk=attachment_id).first()
     if att is None:
-        raise refused(actor, TraceAction.CONSULT_MESSAGE, None, "pièce jointe inconnue")
+        raise Refused.because(actor, TraceAction.CONSULT_MESSAGE, None, "pièce jointe inconnue")
     access_conversation(actor, att.message.conversation_id, action=action, trace_action=None)
     return att
 

@@ -15,25 +15,13 @@ from django.utils import timezone
 from mes.access.actors import Actor
 from mes.access.decision import Action, Role, decide
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 
 from .models import Notification, NotificationQuerySet
 
 # A refused attempt on the notification centre is traced like any refused access.
 REFUSAL_TRACE_ACTION = TraceAction.NOTIFICATIONS
-
-
-def _refused(actor: Actor, patient_id: uuid.UUID | None, reason: str) -> Refused:
-    return Refused(
-        {
-            "actor": actor,
-            "action": REFUSAL_TRACE_ACTION,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "reason": reason,
-        }
-    )
 
 
 def _managing_role(actor: Actor, profile: Citizen) -> Role | None:
@@ -45,8 +33,9 @@ def _managed_profile(actor: Actor, profile_id: uuid.UUID) -> tuple[Citizen, Role
     profile = Citizen.objects.filter(pk=profile_id).first()
     role = _managing_role(actor, profile) if profile is not None else None
     if profile is None or role is None:
-        raise _refused(
+        raise Refused.because(
             actor,
+            REFUSAL_TRACE_ACTION,
             profile.pk if profile else None,
             "centre de notifications : profil non géré par cet usager",
         )
@@ -65,11 +54,14 @@ def _access_notification(actor: Actor, notification_id: int) -> Notification:
         .first()
     )
     if notification is None:
-        raise _refused(actor, None, "centre de notifications : notification inconnue")
+        raise Refused.because(
+            actor, REFUSAL_TRACE_ACTION, None, "centre de notifications : notification inconnue"
+        )
     role = _managing_role(actor, notification.profile)
     if role is None or (role is not Role.HOLDER and notification.hidden_from_representatives):
-        raise _refused(
+        raise Refused.because(
             actor,
+            REFUSAL_TRACE_ACTION,
             notification.profile_id,
             "centre de notifications : notification d'un profil non géré",
         )

@@ -9,7 +9,7 @@ import uuid
 from mes.access.actors import Actor
 from mes.access.decision import Action, decide
 from mes.audit.guard import Refused
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 
 
@@ -25,12 +25,4 @@ def access_preferences(actor: Actor, patient_id: uuid.UUID, *, action: TraceActi
         if decision.allowed:
             return patient
         reason = decision.reason
-    raise Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient.pk if patient is not None else None,
-            "reason": reason,
-        }
-    )
+    raise Refused.because(actor, action, patient.pk if patient is not None else None, reason)

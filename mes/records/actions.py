@@ -18,7 +18,7 @@ from mes.access.decision import Action, Role
 from mes.access.models import PrivacySettings
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.lib import codes, filetypes, prepared
 from mes.lib.errors import InvalidInput, NotFound
 from mes.lib.text import check_text
@@ -262,15 +262,12 @@ def document_deposit(
             .first()
         )
         if replaced is None or not _is_author(actor, replaced):
-            raise Refused(
-                {
-                    "actor": actor,
-                    "action": TraceAction.REPLACE_DOC,
-                    "outcome": TraceOutcome.REFUSED,
-                    "patient_id": patient.pk,
-                    "document_id": replaces_id,
-                    "reason": "remplacement réservé à l'auteur d'une version en vigueur",
-                }
+            raise Refused.because(
+                actor,
+                TraceAction.REPLACE_DOC,
+                patient.pk,
+                "remplacement réservé à l'auteur d'une version en vigueur",
+                document_id=replaces_id,
             )
     folder = None
     if folder_id is not None:
@@ -493,16 +490,13 @@ def _authored_document(actor: Actor, document_id: uuid.UUID, action: TraceAction
     """A document this professional wrote and may still read; anything else is not found."""
     doc = access_document(actor, document_id, action=Action.PRO_MANAGE, trace_action=action)
     if doc.author_professional_id != actor.professional_id:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": action,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": doc.patient_id,
-                "document_id": doc.pk,
-                "reason": "réservé à l'auteur du document",
-                "hidden_from_representatives": doc.hidden_from_representatives,
-            }
+        raise Refused.because(
+            actor,
+            action,
+            doc.patient_id,
+            "réservé à l'auteur du document",
+            document_id=doc.pk,
+            hidden_from_representatives=doc.hidden_from_representatives,
         )
     return doc
 

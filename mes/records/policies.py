@@ -22,33 +22,10 @@ from mes.access.decision import (
 )
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 
 from .models import Document, Folder
-
-
-def _refuse(
-    actor: Actor,
-    action: TraceAction,
-    patient_id: uuid.UUID | None,
-    reason: str,
-    matrix_version: str = "",
-    document: Document | None = None,
-) -> Refused:
-    # Written by @traced_action after the interrupted work is rolled back.
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "document_id": document.pk if document else None,
-            "reason": reason,
-            "matrix_version": matrix_version,
-            "hidden_from_representatives": bool(document and document.hidden_from_representatives),
-        }
-    )
 
 
 @traced_action
@@ -61,16 +38,18 @@ def access_dossier(
     """
     patient, facts = patient_with_facts(actor, patient_id)
     if patient is None:
-        raise _refuse(actor, trace_action or TraceAction.CONSULT_DOSSIER, None, "dossier inconnu")
+        raise Refused.because(
+            actor, trace_action or TraceAction.CONSULT_DOSSIER, None, "dossier inconnu"
+        )
     decision = decide(actor, action, patient, facts=facts)
     st = decision.standing
     if not decision.allowed:
-        raise _refuse(
+        raise Refused.because(
             actor,
             trace_action or TraceAction.CONSULT_DOSSIER,
             patient.pk,
             decision.reason,
-            st.matrix_version,
+            matrix_version=st.matrix_version,
         )
     if trace_action is not None:
         if trace_action in FIRST_ACCESS_ACTIONS:
@@ -91,16 +70,19 @@ def access_document(
     """One document the actor may reach for this action, or NotFound (traced)."""
     doc = Document.objects.select_related("patient").filter(pk=document_id).first()
     if doc is None:
-        raise _refuse(actor, trace_action or TraceAction.CONSULT_DOC, None, "document inconnu")
+        raise Refused.because(
+            actor, trace_action or TraceAction.CONSULT_DOC, None, "document inconnu"
+        )
     decision = decide(actor, action, doc.patient, doc)
     if not decision.allowed:
-        raise _refuse(
+        raise Refused.because(
             actor,
             trace_action or TraceAction.CONSULT_DOC,
             doc.patient_id,
             decision.reason,
-            decision.standing.matrix_version,
-            doc,
+            matrix_version=decision.standing.matrix_version,
+            document_id=doc.pk,
+            hidden_from_representatives=doc.hidden_from_representatives,
         )
     if trace_action is not None:
         if trace_action in FIRST_ACCESS_ACTIONS:

@@ -26,7 +26,7 @@ from mes.access.actors import AccessMode, Actor, ActorKind
 from mes.access.decision import Action
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.lib.errors import InvalidInput
 from mes.notifications.actions import notify
 from mes.notifications.models import Notification
@@ -152,16 +152,13 @@ def document_release_to_patient(*, actor: Actor, document_id: uuid.UUID) -> Docu
     if actor.kind is not ActorKind.PROFESSIONAL or actor.mode is not AccessMode.NORMAL:
         # An emergency access is no consultation d'annonce. The allowed trace written above is
         # rolled back with this action; @traced_action writes this refusal instead.
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.RELEASE_DOC,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": doc.patient_id,
-                "document_id": doc.pk,
-                "reason": "réservé à un professionnel en consultation (mode normal)",
-                "hidden_from_representatives": doc.hidden_from_representatives,
-            }
+        raise Refused.because(
+            actor,
+            TraceAction.RELEASE_DOC,
+            doc.patient_id,
+            "réservé à un professionnel en consultation (mode normal)",
+            document_id=doc.pk,
+            hidden_from_representatives=doc.hidden_from_representatives,
         )
     now = timezone.now()
     if not doc.hidden_from_patient or not _pending().filter(pk=doc.pk).update(

@@ -296,14 +296,11 @@ def care_history_set_masked(*, actor: Actor, patient_id: uuid.UUID, masked: bool
     patient = Citizen.objects.filter(pk=patient_id).first()
     decision = decide(actor, Action.MANAGE, patient) if patient else None
     if patient is None or decision is None or not decision.allowed:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.CARE_HISTORY_PRIVACY,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": patient.pk if patient else None,
-                "reason": decision.reason if decision else "dossier inconnu",
-            }
+        raise Refused.because(
+            actor,
+            TraceAction.CARE_HISTORY_PRIVACY,
+            patient.pk if patient else None,
+            decision.reason if decision else "dossier inconnu",
         )
     CareHistorySettings.objects.update_or_create(
         patient=patient,
@@ -334,15 +331,7 @@ def _citizen_episode(actor: Actor, episode_id: uuid.UUID, action: TraceAction) -
     episode = access_episode(actor, episode_id)
     decision = decide(actor, Action.MANAGE, episode.patient)
     if not decision.allowed:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": action,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": episode.patient_id,
-                "reason": decision.reason,
-            }
-        )
+        raise Refused.because(actor, action, episode.patient_id, decision.reason)
     return episode
 
 

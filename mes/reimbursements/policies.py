@@ -11,7 +11,7 @@ from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, Standing, care_history_allowed, decide
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 
 from .models import CareHistorySettings, Episode
@@ -21,18 +21,6 @@ def is_masked(patient: Citizen) -> bool:
     return CareHistorySettings.objects.filter(
         patient=patient, masked_from_professionals=True
     ).exists()
-
-
-def _refused(actor: Actor, action: TraceAction, patient_id: uuid.UUID | None, why: str) -> Refused:
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "reason": why,
-        }
-    )
 
 
 def care_history_readable(actor: Actor, patient: Citizen) -> bool:
@@ -49,11 +37,11 @@ def access_care_history(
     CONSULT_HISTOIRE_SANTE). trace_action: the trace when allowed (None: the caller traces)."""
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise _refused(actor, TraceAction.CONSULT_CARE_HISTORY, None, "dossier inconnu")
+        raise Refused.because(actor, TraceAction.CONSULT_CARE_HISTORY, None, "dossier inconnu")
     st = decide(actor, Action.READ, patient).standing
     allowed, why = care_history_allowed(st, masked=is_masked(patient))
     if not allowed:
-        raise _refused(actor, TraceAction.CONSULT_CARE_HISTORY, patient.pk, why)
+        raise Refused.because(actor, TraceAction.CONSULT_CARE_HISTORY, patient.pk, why)
     if trace_action is not None:
         if actor.kind is ActorKind.PROFESSIONAL:
             notify_first_access(actor, patient)
@@ -71,6 +59,6 @@ def access_episode(actor: Actor, episode_id: uuid.UUID) -> Episode:
     """One line of the history, when its history is readable (traced)."""
     episode = Episode.objects.select_related("patient").filter(pk=episode_id).first()
     if episode is None:
-        raise _refused(actor, TraceAction.CONSULT_CARE_HISTORY, None, "ligne inconnue")
+        raise Refused.because(actor, TraceAction.CONSULT_CARE_HISTORY, None, "ligne inconnue")
     access_care_history(actor, episode.patient_id, trace_action=TraceAction.CONSULT_CARE_HISTORY)
     return episode

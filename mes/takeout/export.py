@@ -69,18 +69,6 @@ NO_MESSAGING = (
 )
 
 
-def _refused(actor: Actor, patient_id: uuid.UUID | None, action: TraceAction, why: str) -> Refused:
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "reason": why,
-        }
-    )
-
-
 def profiles_for_export(requester: Citizen) -> list[Citizen]:
     """The requester's own profile and those they legally represent (« mon profil et des profils
     qui me sont rattachés »); never an aidé's."""
@@ -101,11 +89,11 @@ def _requester(actor: Actor, action: TraceAction) -> Citizen:
         else None
     )
     if citizen is None:
-        raise _refused(actor, None, action, "réservé au titulaire de l'espace")
+        raise Refused.because(actor, action, None, "réservé au titulaire de l'espace")
     target = Citizen.objects.filter(pk=actor.on_behalf_of).first() if actor.on_behalf_of else None
     decision = decide(actor, Action.EXPORT_DATA, target or citizen)
     if not decision.allowed:
-        raise _refused(actor, (target or citizen).pk, action, decision.reason)
+        raise Refused.because(actor, action, (target or citizen).pk, decision.reason)
     return citizen
 
 
@@ -481,7 +469,9 @@ def export_download(*, actor: Actor, export_id: uuid.UUID) -> tuple[DataExport, 
     citizen = _requester(actor, TraceAction.EXPORT_DOWNLOAD)
     export = DataExport.objects.filter(pk=export_id, requested_by=citizen).first()
     if export is None or export.status != DataExport.Status.READY:
-        raise _refused(actor, citizen.pk, TraceAction.EXPORT_DOWNLOAD, "export inconnu ou non prêt")
+        raise Refused.because(
+            actor, TraceAction.EXPORT_DOWNLOAD, citizen.pk, "export inconnu ou non prêt"
+        )
     if not export.is_available():
         trace.record(
             actor=actor,

@@ -82,25 +82,13 @@ def _recipient_actor(link: ShareLink) -> Actor:
     )
 
 
-def _refused(actor: Actor, action: TraceAction, patient_id: uuid.UUID | None, why: str) -> Refused:
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "reason": why,
-        }
-    )
-
-
 def _managed(actor: Actor, patient_id: uuid.UUID, action: TraceAction) -> Citizen:
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise _refused(actor, action, None, "dossier inconnu")
+        raise Refused.because(actor, action, None, "dossier inconnu")
     decision = decide(actor, Action.MANAGE, patient)
     if not decision.allowed:
-        raise _refused(actor, action, patient.pk, decision.reason)
+        raise Refused.because(actor, action, patient.pk, decision.reason)
     return patient
 
 
@@ -193,7 +181,7 @@ def share_link_revoke(*, actor: Actor, link_id: uuid.UUID) -> ShareLink:
     trace."""
     link = ShareLink.objects.filter(pk=link_id).first()
     if link is None:
-        raise _refused(actor, TraceAction.SHARE_LINK_REVOKE, None, "lien inconnu")
+        raise Refused.because(actor, TraceAction.SHARE_LINK_REVOKE, None, "lien inconnu")
     _managed(actor, link.patient_id, TraceAction.SHARE_LINK_REVOKE)
     if link.revoked_at is None:
         link.revoked_at = timezone.now()

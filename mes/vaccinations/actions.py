@@ -19,7 +19,7 @@ from django.utils import timezone
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action
 from mes.audit import trace
-from mes.audit.guard import traced_action
+from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Citizen, Professional
 from mes.lib.errors import InvalidInput, NotFound
@@ -30,7 +30,7 @@ from mes.notifications.models import Notification
 from . import pdf, referential
 from .carnet import carnet_of
 from .models import COMMENT_MAX, LOT_MAX, VACCINATOR_MAX, Vaccination
-from .policies import access_vaccination, access_vaccinations, refusal
+from .policies import access_vaccination, access_vaccinations
 
 # portal.md §1.7: characters refused in names.
 FORBIDDEN_NAME_CHARS = set("@<>?:/€*#|%~+£$!§¤")
@@ -329,7 +329,7 @@ def _delete(*, actor: Actor, vaccination_id: uuid.UUID) -> None:
 def _professional(actor: Actor, patient_id: uuid.UUID | None, action: TraceAction) -> None:
     if actor.kind is not ActorKind.PROFESSIONAL or actor.professional_id is None:
         # Checked before any lookup: only a professional writes in the carnet this way.
-        raise refusal(actor, action, patient_id, "réservé aux professionnels de santé")
+        raise Refused.because(actor, action, patient_id, "réservé aux professionnels de santé")
 
 
 @traced_action

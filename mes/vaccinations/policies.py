@@ -22,7 +22,7 @@ from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, Standing, decide
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 
 from .models import Vaccination
@@ -30,28 +30,6 @@ from .models import Vaccination
 # The document type that stands for the carnet in the habilitation matrix (LOINC « Note de
 # vaccination », class 52): a profession reads vaccinations if it may read this type.
 VACCINATION_TYPE_CODE = "87273-9"
-
-
-def refusal(
-    actor: Actor,
-    action: TraceAction,
-    patient_id: uuid.UUID | None,
-    reason: str,
-    matrix_version: str = "",
-    label: str = "",
-) -> Refused:
-    # Written by @traced_action after the interrupted work is rolled back.
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "document_title": label,
-            "reason": reason,
-            "matrix_version": matrix_version,
-        }
-    )
 
 
 def _allowed(actor: Actor, action: Action, patient: Citizen) -> tuple[bool, str, Standing]:
@@ -96,10 +74,12 @@ def access_vaccinations(
     refused_as = refused_as or trace_action or TraceAction.CONSULT_VACCINATIONS
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise refusal(actor, refused_as, None, "dossier inconnu")
+        raise Refused.because(actor, refused_as, None, "dossier inconnu")
     ok, reason, st = _allowed(actor, action, patient)
     if not ok:
-        raise refusal(actor, refused_as, patient.pk, reason, st.matrix_version)
+        raise Refused.because(
+            actor, refused_as, patient.pk, reason, matrix_version=st.matrix_version
+        )
     if trace_action is not None:
         trace.record(
             actor=actor,
@@ -127,16 +107,16 @@ def access_vaccination(
         .first()
     )
     if vaccination is None:
-        raise refusal(actor, refused_as, None, "vaccination inconnue")
+        raise Refused.because(actor, refused_as, None, "vaccination inconnue")
     ok, reason, st = _allowed(actor, action, vaccination.patient)
     if not ok:
-        raise refusal(
+        raise Refused.because(
             actor,
             refused_as,
             vaccination.patient_id,
             reason,
-            st.matrix_version,
-            vaccination.vaccine_label,
+            matrix_version=st.matrix_version,
+            document_title=vaccination.vaccine_label,
         )
     if trace_action is not None:
         trace.record(

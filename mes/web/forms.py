@@ -4,22 +4,56 @@ one-time code step of the logins (mes/web/login_code.py)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
+from django.db.models import QuerySet
 from django.forms.boundfield import BoundField
+from django.template.defaultfilters import filesizeformat
 
 from mes.identity.models import OneTimeCode
 from mes.lib.errors import InvalidInput
 from mes.lib.text import text_problem
+from mes.records.models import Document
 
 # How a one-time code may be sent (mes-spec §3.3); the SMS only to a number on the account.
 CHANNEL_CHOICES = [
     (OneTimeCode.Channel.EMAIL.value, "Par e-mail"),
     (OneTimeCode.Channel.SMS.value, "Par SMS"),
 ]
+
+
+def login_identifier(label: str, required: str, **attrs: str) -> forms.CharField:
+    """The identifier of a login's first step: offered by the password manager, never
+    capitalised or corrected by the phone's keyboard; `attrs` add to the input (inputmode)."""
+    return forms.CharField(
+        label=label,
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "username",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                **attrs,
+            }
+        ),
+        error_messages={"required": required},
+    )
+
+
+def login_password() -> forms.CharField:
+    """The password of a login, as typed (never stripped)."""
+    return forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Saisissez votre mot de passe."},
+    )
 
 
 class SafeTextMixin(forms.Form):
@@ -93,6 +127,42 @@ class MesForm(SafeTextMixin):
         field = getattr(exc, "field", None)
         field = field if field in self.fields else None
         self.add_error(field, str(exc))
+
+
+def upload_within_limit(upload: UploadedFile) -> UploadedFile:
+    """The upload, refused on its declared size (settings.MES_UPLOAD_MAX_BYTES) before its
+    bytes are read into memory."""
+    limit = settings.MES_UPLOAD_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise forms.ValidationError(
+            f"Le fichier dépasse la taille maximale de {filesizeformat(limit)}."
+        )
+    return upload
+
+
+class DocumentPeriodFilterForm(MesForm):
+    """What the document lists of both portals filter alike: the author (`auteur`) and the
+    period of the act (`du`, `au`), fields the subclass declares; the end never before the
+    start."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start: date | None = data.get("du")
+        end: date | None = data.get("au")
+        if start and end and start > end:
+            self.add_error("au", "La date de fin doit être postérieure à la date de début.")
+        return data
+
+    @staticmethod
+    def by_author_and_period(qs: QuerySet[Document], data: dict[str, Any]) -> QuerySet[Document]:
+        """`qs` narrowed to the author and the period chosen (valid criteria only)."""
+        if data.get("auteur"):
+            qs = qs.filter(author_label__icontains=data["auteur"].strip())
+        if data.get("du"):
+            qs = qs.filter(service_date__gte=data["du"])
+        if data.get("au"):
+            qs = qs.filter(service_date__lte=data["au"])
+        return qs
 
 
 class OneTimeCodeForm(BootstrapFormMixin):

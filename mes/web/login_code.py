@@ -1,7 +1,8 @@
-"""The one-time-code step of a login, for the citizen portal, the Web PS and the support desk:
-one view, built once per portal with its own user kind, URL namespace, page template and landing
-page (mes-spec §3.3: identifiant + mot de passe, then a code valid settings.MES_OTP_VALIDITY);
-and the « Recevoir un code d'abord » road of the two portals, the code before the password.
+"""The two steps of a login, for the citizen portal, the Web PS and the support desk (mes-spec
+§3.3: identifiant + mot de passe, then a code valid settings.MES_OTP_VALIDITY): the password step
+and the one-time-code step, each one view built once per portal with its own user kind, URL
+namespace, form, page template and landing page; and the « Recevoir un code d'abord » road of the
+two portals, the code before the password.
 
 Between the two steps the session holds only the pending user's id (and the channel and `next`
 of step 1): nobody is signed in until the code is right. Counting attempts per code and per
@@ -26,9 +27,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from mes.identity.actions import (
+    BAD_CREDENTIALS,
     LoginRefused,
     email_address_of,
     login_check_code_first,
+    login_check_password,
     one_time_code_send,
     one_time_code_send_first,
     one_time_code_verify,
@@ -203,6 +206,78 @@ class OneTimeCodeStep:
             return self._page(request, form, resend_form, user, pending)
 
         return login_code
+
+
+# A citizen who asked for the code by SMS without a mobile number on the account.
+NO_MOBILE = (
+    "Aucun numéro de mobile n'est enregistré sur votre compte : le code vous est envoyé par e-mail."
+)
+
+
+@dataclass(frozen=True)
+class PasswordStep:
+    """Step 1 of a login: the identifiant and the password, checked by the identity module
+    (login_check_password: throttling per address and per identifier, traces, one message for
+    every failure); then a code is sent and `step` asks for it. Its page is <namespace>:login."""
+
+    step: OneTimeCodeStep  # the same login: its kind, accepted users, landing page, channels
+    form: type[forms.Form]  # identifier and password (and, for citizens, the channel; `next`)
+    template: str
+    # Whether someone already signed in to this portal skips the page (to `next` or home).
+    signed_in: Callable[[Any], bool] | None = None
+    follows_next: bool = True  # the portals come back to `next`; the desk always lands home
+
+    def _check(self, request: HttpRequest, data: dict[str, Any]) -> User:
+        """The user whose identifier and password match, and who this login accepts. Raises
+        LoginRefused."""
+        user = login_check_password(
+            identifier=data["identifier"],
+            password=data["password"],
+            kind=self.step.kind,
+            address=client_address(request),
+        )
+        if not self.step.users().filter(pk=user.pk).exists():
+            # An account this login does not accept (a professional login without a
+            # professional behind it, an agent no longer active): the same message as a wrong
+            # password, so the form never tells which accounts exist.
+            raise LoginRefused(BAD_CREDENTIALS)
+        return user
+
+    def _channel(self, request: HttpRequest, user: User, data: dict[str, Any]) -> str:
+        """The code's channel: e-mail, or the SMS a citizen chose when a mobile is known."""
+        if not self.step.offers_sms or data.get("channel") != OneTimeCode.Channel.SMS:
+            return OneTimeCode.Channel.EMAIL
+        if not user.phone:
+            messages.info(request, NO_MOBILE)
+            return OneTimeCode.Channel.EMAIL
+        return OneTimeCode.Channel.SMS
+
+    def view(self) -> View:
+        @require_http_methods(["GET", "POST"])
+        @public_view
+        def login_view(request: HttpRequest) -> HttpResponse:
+            """Step 1: identifiant and password; on success a code is sent and step 2 asked
+            for."""
+            next_url = (
+                safe_next(request, request.POST.get("next") or request.GET.get("next"))
+                if self.follows_next
+                else ""
+            )
+            if self.signed_in is not None and self.signed_in(request.user):
+                return redirect(next_url or self.step.home)
+            form = self.form(request.POST or None, initial={"next": next_url})
+            if request.method == "POST" and form.is_valid():
+                try:
+                    user = self._check(request, form.cleaned_data)
+                    channel = self._channel(request, user, form.cleaned_data)
+                    one_time_code_send(user=user, channel=channel)
+                except LoginRefused as refused:
+                    form.add_error(None, str(refused))
+                else:
+                    return self.step.begin(request, user, channel=channel, next_url=next_url)
+            return render(request, self.template, {"form": form, "next": next_url})
+
+        return login_view
 
 
 @dataclass(frozen=True)

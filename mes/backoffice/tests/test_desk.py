@@ -183,3 +183,24 @@ def test_an_operator_who_is_not_an_agent_gets_no_code(client, db):
     assert response.status_code == 200
     assert "Identifiant ou mot de passe incorrect." in response.content.decode()
     assert mail.outbox == []
+
+
+def test_an_agent_no_longer_active_gets_the_wrong_password_message_and_no_code(client, sophie):
+    SupportAgent.objects.filter(user=sophie).update(active=False)
+    response = client.post(
+        reverse("backoffice:login"), {"identifier": "sophie.agent", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert "Identifiant ou mot de passe incorrect." in response.content.decode()
+    assert mail.outbox == [] and "desk_pending_login" not in client.session
+
+
+def test_the_desk_login_always_lands_on_the_search(client, sophie):
+    """The agents' login follows no `next`: the desk has one landing page."""
+    client.post(
+        reverse("backoffice:login") + "?next=/guichet/autre/",
+        {"identifier": "sophie.agent", "password": PASSWORD, "next": "/pro/"},
+    )
+    assert client.session["desk_pending_login"]["next"] == ""
+    response = client.post(reverse("backoffice:login_code"), {"code": emailed_code()})
+    assert response.url == reverse("backoffice:search")

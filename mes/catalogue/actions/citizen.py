@@ -26,7 +26,7 @@ from oauth2_provider.models import get_access_token_model, get_grant_model, get_
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, decide
 from mes.audit import trace
-from mes.audit.guard import traced_action
+from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
@@ -44,7 +44,7 @@ from ..models import (
     ServiceReport,
 )
 from ..policies import EXCHANGING, pairing_lapsed, service_exchanges
-from .shared import UNKNOWN_PURPOSE, exchange_line, refused
+from .shared import UNKNOWN_PURPOSE, exchange_line
 
 # The real service's texts (wave2.md §1.4, portal.md §5.5).
 UNAVAILABLE = (
@@ -83,10 +83,10 @@ def _profile_read(actor: Actor, patient_id: uuid.UUID, action: TraceAction) -> C
     """The profile, when the actor may see it (holder, representative, aidant)."""
     patient = Citizen.objects.filter(pk=patient_id).first()
     if patient is None:
-        raise refused(actor, action, None, "dossier inconnu")
+        raise Refused.because(actor, action, None, "dossier inconnu")
     decision = decide(actor, Action.READ, patient)
     if not decision.allowed:
-        raise refused(actor, action, patient.pk, decision.reason)
+        raise Refused.because(actor, action, patient.pk, decision.reason)
     return patient
 
 
@@ -180,7 +180,7 @@ def service_page(*, actor: Actor, patient_id: uuid.UUID, slug: str) -> ServicePa
     patient = _profile_read(actor, patient_id, TraceAction.CONSULT_SYNCED_SERVICES)
     service = Service.objects.filter(slug=slug, status__in=LISTED).first()
     if service is None:
-        raise refused(
+        raise Refused.because(
             actor, TraceAction.CONSULT_SYNCED_SERVICES, patient.pk, "service non référencé"
         )
     pairing = Pairing.objects.filter(
@@ -216,10 +216,12 @@ def service_report(*, actor: Actor, slug: str, reason: str, comment: str = "") -
     Side effects: a ServiceReport for the operators; a SIGNALEMENT_SERVICE trace on the
     reporter's own chain."""
     if actor.kind is not ActorKind.CITIZEN or actor.user_id is None:
-        raise refused(actor, TraceAction.REPORT_SERVICE, None, "réservé aux usagers")
+        raise Refused.because(actor, TraceAction.REPORT_SERVICE, None, "réservé aux usagers")
     service = Service.objects.filter(slug=slug, status__in=LISTED).first()
     if service is None:
-        raise refused(actor, TraceAction.REPORT_SERVICE, actor.citizen_id, "service inconnu")
+        raise Refused.because(
+            actor, TraceAction.REPORT_SERVICE, actor.citizen_id, "service inconnu"
+        )
     if reason not in ServiceReport.Reason.values:
         raise InvalidInput("Choisissez le motif du signalement.", field="reason")
     comment = comment.strip()
@@ -329,13 +331,19 @@ def _pairing_managed(actor: Actor, pairing_id: uuid.UUID, action: TraceAction) -
         .first()
     )
     if pairing is None:
-        raise refused(actor, action, None, "appariement inconnu")
+        raise Refused.because(actor, action, None, "appariement inconnu")
     decision = decide(actor, Action.MANAGE_PAIRINGS, pairing.patient)
     if not decision.allowed:
-        raise refused(actor, action, pairing.patient_id, decision.reason, pairing.service.name)
+        raise Refused.because(
+            actor, action, pairing.patient_id, decision.reason, document_title=pairing.service.name
+        )
     if pairing.status == Pairing.Status.UNPAIRED:
-        raise refused(
-            actor, action, pairing.patient_id, "service déjà désynchronisé", pairing.service.name
+        raise Refused.because(
+            actor,
+            action,
+            pairing.patient_id,
+            "service déjà désynchronisé",
+            document_title=pairing.service.name,
         )
     return pairing
 

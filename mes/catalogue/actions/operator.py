@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from mes.access.actors import Actor
 from mes.audit import trace
-from mes.audit.guard import traced_action
+from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.lib.errors import InvalidInput
 from mes.notifications.channels import Event, notify_many
@@ -43,19 +43,21 @@ from ..models import (
 )
 from ..policies import EXCHANGING, is_catalogue_operator, pairing_lapsed
 from ..registry import ExchangeSpec, reference_service
-from .shared import UNKNOWN_PURPOSE, refused
+from .shared import UNKNOWN_PURPOSE
 
 
 def _operator(actor: Actor, action: TraceAction, title: str = "") -> None:
     if not is_catalogue_operator(actor):
-        raise refused(actor, action, None, "réservé aux opérateurs du catalogue", title)
+        raise Refused.because(
+            actor, action, None, "réservé aux opérateurs du catalogue", document_title=title
+        )
 
 
 def _service_for_operator(actor: Actor, service_id: uuid.UUID, action: TraceAction) -> Service:
     _operator(actor, action)
     service = Service.objects.select_for_update().filter(pk=service_id).first()
     if service is None:
-        raise refused(actor, action, None, "service inconnu")
+        raise Refused.because(actor, action, None, "service inconnu")
     return service
 
 
@@ -74,7 +76,7 @@ def operator_service(*, actor: Actor, service_id: uuid.UUID) -> Service:
     _operator(actor, TraceAction.CATALOGUE_SERVICE_EDIT)
     service = Service.objects.filter(pk=service_id).first()
     if service is None:
-        raise refused(actor, TraceAction.CATALOGUE_SERVICE_EDIT, None, "service inconnu")
+        raise Refused.because(actor, TraceAction.CATALOGUE_SERVICE_EDIT, None, "service inconnu")
     return service
 
 
@@ -372,7 +374,9 @@ def report_close(*, actor: Actor, report_id: int) -> ServiceReport:
     _operator(actor, TraceAction.CATALOGUE_REPORT_CLOSE)
     report = ServiceReport.objects.select_related("service").filter(pk=report_id).first()
     if report is None:
-        raise refused(actor, TraceAction.CATALOGUE_REPORT_CLOSE, None, "signalement inconnu")
+        raise Refused.because(
+            actor, TraceAction.CATALOGUE_REPORT_CLOSE, None, "signalement inconnu"
+        )
     if report.handled_at is None:
         report.handled_at = timezone.now()
         report.save(update_fields=["handled_at"])

@@ -1,13 +1,7 @@
-"""What the catalogue's citizen and operator actions share: the refusal they trace, and the
-plain-French lines of what a purpose exchanges (wave2.md §1.4)."""
+"""What the catalogue's citizen and operator actions share: the plain-French lines of what a
+purpose exchanges (wave2.md §1.4)."""
 
 from __future__ import annotations
-
-import uuid
-
-from mes.access.actors import Actor
-from mes.audit.guard import Refused
-from mes.audit.models import TraceAction, TraceOutcome
 
 from ..models import DataCategory, ExchangeAction, PurposeExchange
 
@@ -34,24 +28,3 @@ def exchange_line(exchange: PurposeExchange) -> str:
     """« Mesures ajoutées : glucose interstitiel, HbA1c, index de gestion de glycémie »."""
     title = exchange_title(exchange.category, exchange.action)
     return f"{title} : {exchange.details}" if exchange.details else title
-
-
-def refused(
-    actor: Actor,
-    action: TraceAction,
-    patient_id: uuid.UUID | None,
-    why: str,
-    title: str = "",
-) -> Refused:
-    """The NotFound a refused catalogue action raises; mes.audit.guard.traced_action writes its
-    REFUSED trace (`why` as the reason, `title` as what was asked for)."""
-    return Refused(
-        {
-            "actor": actor,
-            "action": action,
-            "outcome": TraceOutcome.REFUSED,
-            "patient_id": patient_id,
-            "reason": why[:200],
-            "document_title": title[:255],
-        }
-    )

@@ -9,29 +9,18 @@ from __future__ import annotations
 from django import forms
 
 from mes.identity.models import OneTimeCode
-from mes.web.forms import CHANNEL_CHOICES, BootstrapFormMixin, OneTimeCodeForm
+from mes.web.forms import (
+    CHANNEL_CHOICES,
+    BootstrapFormMixin,
+    OneTimeCodeForm,
+    login_identifier,
+    login_password,
+)
 
 
 class LoginForm(BootstrapFormMixin):
-    identifier = forms.CharField(
-        label="Identifiant",
-        max_length=150,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "username",
-                "autocapitalize": "none",
-                "spellcheck": "false",
-            }
-        ),
-        error_messages={"required": "Saisissez votre identifiant."},
-    )
-    password = forms.CharField(
-        label="Mot de passe",
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Saisissez votre mot de passe."},
-    )
+    identifier = login_identifier("Identifiant", "Saisissez votre identifiant.")
+    password = login_password()
     channel = forms.ChoiceField(
         label="Recevoir mon code de connexion",
         choices=CHANNEL_CHOICES,

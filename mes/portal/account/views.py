@@ -17,15 +17,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mes.access.actions import privacy_settings_of, privacy_update
 from mes.demo.models import OutboxMessage
-from mes.identity.actions import LoginRefused, login_check_password, one_time_code_send
-from mes.identity.models import OneTimeCode, User
-from mes.identity.throttle import client_address
+from mes.identity.models import User
 from mes.web.access import public_view
 from mes.web.login_code import (
     RESEND_ACTION,  # noqa: F401  (the tests post it)
     CodeFirstRoad,
     OneTimeCodeStep,
-    safe_next,
+    PasswordStep,
 )
 from mes.web.passkey_pages import PasskeySignIn
 
@@ -48,37 +46,13 @@ LOGIN_CODE = OneTimeCodeStep(
 )
 
 
-@require_http_methods(["GET", "POST"])
-@public_view
-def login_view(request: HttpRequest) -> HttpResponse:
-    """Step 1: identifiant and password; on success a code is sent and step 2 asked for."""
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    if getattr(request.user, "citizen", None) is not None:
-        return redirect(next_url or "portal:home")
-    form = LoginForm(request.POST or None, initial={"next": next_url})
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = login_check_password(
-                identifier=form.cleaned_data["identifier"],
-                password=form.cleaned_data["password"],
-                address=client_address(request),
-            )
-            channel = form.cleaned_data["channel"]
-            if channel == OneTimeCode.Channel.SMS and not user.phone:
-                channel = OneTimeCode.Channel.EMAIL
-                messages.info(
-                    request,
-                    "Aucun numéro de mobile n'est enregistré sur votre compte : "
-                    "le code vous est envoyé par e-mail.",
-                )
-            one_time_code_send(user=user, channel=channel)
-        except LoginRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            return LOGIN_CODE.begin(request, user, channel=channel, next_url=next_url)
-    return render(request, "portal/account/login.html", {"form": form, "next": next_url})
-
-
+# Step 1, shared with the Web PS and the desk: identifiant, password and the code's channel.
+login_view = PasswordStep(
+    step=LOGIN_CODE,
+    form=LoginForm,
+    template="portal/account/login.html",
+    signed_in=lambda user: getattr(user, "citizen", None) is not None,
+).view()
 login_code = LOGIN_CODE.view()
 
 

@@ -12,13 +12,12 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.forms.boundfield import BoundField
-from django.template.defaultfilters import filesizeformat
 
 from mes.medical_profile import directives as da
 from mes.medical_profile.directives import Choice, DirectivesInput, DirectivesModel
 from mes.medical_profile.synthesis import ALL_SECTIONS, SECTION_LABELS, Section
 from mes.web import widgets
-from mes.web.forms import MesForm
+from mes.web.forms import MesForm, upload_within_limit
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,.tif,.tiff"
 
@@ -85,13 +84,7 @@ class DirectivesUploadForm(MesForm):
         ].help_text = f"Formats acceptés : PDF, JPEG, PNG, TIFF. Taille maximale : {max_mb} Mo"
 
     def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        limit = settings.MES_UPLOAD_MAX_BYTES
-        if upload.size is not None and upload.size > limit:
-            raise forms.ValidationError(
-                f"Le fichier dépasse la taille maximale de {filesizeformat(limit)}."
-            )
-        return upload
+        return upload_within_limit(self.cleaned_data["file"])
 
 
 class DirectivesWriteForm(MesForm):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -11,14 +10,13 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
-from django.template.defaultfilters import filesizeformat
 
 from mes.lib import codes
 from mes.lib.errors import InvalidInput
 from mes.records.actions import CITIZEN_TITLE_MAX, FOLDER_NAME_MAX, REPORT_MAX, check_name
 from mes.records.models import Document, Folder
 from mes.web import widgets
-from mes.web.forms import MesForm
+from mes.web.forms import DocumentPeriodFilterForm, MesForm, upload_within_limit
 
 ACCEPT = ".pdf,.txt,.rtf,.jpg,.jpeg,.png,.tif,.tiff"
 NO_FOLDER = ""
@@ -132,14 +130,7 @@ class DocumentAddForm(_DocumentFieldsForm):
             self.fields["confidentiality"].label = "Qui a accès à ses documents ?"
 
     def clean_file(self) -> UploadedFile:
-        # Refused on its declared size, before its bytes are read into memory.
-        upload: UploadedFile = self.cleaned_data["file"]
-        limit = settings.MES_UPLOAD_MAX_BYTES
-        if upload.size is not None and upload.size > limit:
-            raise forms.ValidationError(
-                f"Le fichier dépasse la taille maximale de {filesizeformat(limit)}."
-            )
-        return upload
+        return upload_within_limit(self.cleaned_data["file"])
 
     @property
     def masked(self) -> bool:
@@ -231,7 +222,7 @@ SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
 DEFAULT_SORT = "recents"
 
 
-class DocumentFilterForm(MesForm):
+class DocumentFilterForm(DocumentPeriodFilterForm):
     """« Filtrer mes documents » and « Trier les documents »: a GET form, works without JS."""
 
     q = forms.CharField(
@@ -263,14 +254,6 @@ class DocumentFilterForm(MesForm):
         self.choice_field("categorie").choices = all_category_choices()
         self.choice_field("dossier").choices = folder_choices(folders, "Tous les dossiers")
 
-    def clean(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        start: date | None = data.get("du")
-        end: date | None = data.get("au")
-        if start and end and start > end:
-            self.add_error("au", "La date de fin doit être postérieure à la date de début.")
-        return data
-
     @property
     def is_filtering(self) -> bool:
         if not self.is_bound or not self.is_valid():
@@ -284,12 +267,7 @@ class DocumentFilterForm(MesForm):
             qs = qs.filter(title__icontains=data["q"].strip())
         if data.get("categorie"):
             qs = qs.filter(category__in=data["categorie"])
-        if data.get("auteur"):
-            qs = qs.filter(author_label__icontains=data["auteur"].strip())
-        if data.get("du"):
-            qs = qs.filter(service_date__gte=data["du"])
-        if data.get("au"):
-            qs = qs.filter(service_date__lte=data["au"])
+        qs = self.by_author_and_period(qs, data)
         if data.get("dossier"):
             qs = qs.filter(folder_id=int(data["dossier"]))
         if data.get("epingles"):

@@ -6,7 +6,6 @@ look exactly like a document that does not exist.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -28,9 +27,7 @@ from mes.lib.errors import InvalidInput, NotFound
 from mes.records import actions
 from mes.records.models import Document, Folder
 from mes.records.policies import access_document, documents_visible_to, folders_of
-from mes.vault.store import VaultError
-from mes.web.downloads import attachment_response, download_name
-from mes.web.viewer import inline_response, viewer_kind
+from mes.web.viewer import document_file, viewer_kind
 
 from ..access import PROFILE_SESSION_KEY, PortalRequest, patient_view
 from .forms import (
@@ -45,8 +42,6 @@ from .forms import (
     ReportForm,
     folder_id_of,
 )
-
-logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 
@@ -194,23 +189,21 @@ def document_detail(request: PortalRequest, document_id: uuid.UUID) -> HttpRespo
 @patient_view
 def document_view(request: PortalRequest, document_id: uuid.UUID) -> HttpResponse:
     """The content shown in the page's viewer (AFFICHAGE_DOC trace), sandboxed."""
-    try:
-        doc, content = actions.document_view_content(actor=request.actor, document_id=document_id)
-    except VaultError:
-        logger.exception("Document %s illisible dans le coffre", document_id)
-        return render(request, "portal/documents/unavailable.html", status=500)
-    return inline_response(doc, content)
+    return document_file(
+        request.actor, document_id, inline=True, unavailable=lambda: _unavailable(request)
+    )
 
 
 @patient_view
 def document_download(request: PortalRequest, document_id: uuid.UUID) -> HttpResponse:
     """The decrypted file, always as an attachment under a name we make (DESIGN.md §5)."""
-    try:
-        doc, content = actions.document_content(actor=request.actor, document_id=document_id)
-    except VaultError:
-        logger.exception("Document %s illisible dans le coffre", document_id)
-        return render(request, "portal/documents/unavailable.html", status=500)
-    return attachment_response(content, content_type=doc.mime_type, filename=download_name(doc))
+    return document_file(
+        request.actor, document_id, inline=False, unavailable=lambda: _unavailable(request)
+    )
+
+
+def _unavailable(request: PortalRequest) -> HttpResponse:
+    return render(request, "portal/documents/unavailable.html", status=500)
 
 
 def _update(request: PortalRequest, doc: Document, form: DocumentEditForm) -> bool:

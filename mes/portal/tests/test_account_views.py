@@ -127,6 +127,13 @@ def test_sms_falls_back_to_email_without_a_mobile(client, camille):
     assert 'value="sms"' not in html
 
 
+def test_the_fallback_to_email_is_said_on_the_code_page(client, camille):
+    _password_step(client, channel="sms")
+    html = client.get(CODE).content.decode()
+    assert "Aucun numéro de mobile n&#x27;est enregistré sur votre compte" in html
+    assert "le code vous est envoyé par e-mail." in html
+
+
 def test_wrong_code_is_refused_and_she_stays_logged_out(client, camille):
     _password_step(client)
     good = _last_code()

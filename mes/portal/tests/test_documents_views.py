@@ -40,24 +40,6 @@ def deposit(citizen, patient=None, **kwargs):
 
 
 @pytest.fixture
-def as_camille(client, camille):
-    client.force_login(camille.user)
-    return client
-
-
-@pytest.fixture
-def as_bob(client, bob):
-    client.force_login(bob.user)
-    return client
-
-
-@pytest.fixture
-def as_durand(client, dr_durand):
-    client.force_login(dr_durand.user)
-    return client
-
-
-@pytest.fixture
 def ordonnance(camille):
     return deposit(camille)
 

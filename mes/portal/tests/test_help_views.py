@@ -43,12 +43,6 @@ def test_anonymous_contact_offers_the_phone_and_the_login(client, db):
     assert response.status_code == 200 and not SupportRequest.objects.exists()
 
 
-@pytest.fixture
-def as_camille(client, camille):
-    client.force_login(camille.user)
-    return client
-
-
 def _form(profile, **kw):
     return {
         "profile": str(profile.pk),

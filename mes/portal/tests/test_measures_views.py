@@ -43,24 +43,6 @@ def add(citizen, patient=None, **kwargs):
 
 
 @pytest.fixture
-def as_camille(client, camille):
-    client.force_login(camille.user)
-    return client
-
-
-@pytest.fixture
-def as_bob(client, bob):
-    client.force_login(bob.user)
-    return client
-
-
-@pytest.fixture
-def as_durand(client, dr_durand):
-    client.force_login(dr_durand.user)
-    return client
-
-
-@pytest.fixture
 def poids(camille):
     return add(camille)
 

@@ -68,24 +68,6 @@ def today():
 
 
 @pytest.fixture
-def as_camille(client, camille):
-    client.force_login(camille.user)
-    return client
-
-
-@pytest.fixture
-def as_bob(client, bob):
-    client.force_login(bob.user)
-    return client
-
-
-@pytest.fixture
-def as_durand(client, dr_durand):
-    client.force_login(dr_durand.user)
-    return client
-
-
-@pytest.fixture
 def metformine(camille):
     return actions.entry_add(
         actor=citizen_actor(camille),

@@ -26,18 +26,6 @@ PARIS = ZoneInfo("Europe/Paris")
 URLS = ["access", "emergency", "confidentiality", "history", "notifications"]
 
 
-@pytest.fixture
-def as_camille(client, camille):
-    client.force_login(camille.user)
-    return client
-
-
-@pytest.fixture
-def as_bob(client, bob):
-    client.force_login(bob.user)
-    return client
-
-
 def _traces(patient, action):
     return list(Trace.objects.filter(patient_id=patient.pk, action=action).order_by("seq"))
 

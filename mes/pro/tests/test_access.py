@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.urls import URLPattern, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from mes.access.actors import AccessMode
@@ -72,8 +72,18 @@ def _urls(patient_id, document_id):
         yield "post", reverse(f"pro:{name}", args=[uuid.uuid4()])
 
 
+def _pro_patterns(patterns=None):
+    """Every URL of the Web PS, through the areas' includes."""
+    for p in pro_urls.urlpatterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            yield from _pro_patterns(p.url_patterns)
+        else:
+            assert isinstance(p, URLPattern)
+            yield p
+
+
 def test_every_pro_url_is_listed_here():
-    names = {p.name for p in pro_urls.urlpatterns if isinstance(p, URLPattern)}
+    names = {p.name for p in _pro_patterns()}
     listed = (
         set(GET_PATIENT + POST_PATIENT + GET_DOCUMENT + POST_DOCUMENT)
         | set(GET_ACCOUNT + POST_ACCOUNT + POST_PASSKEY)
@@ -86,8 +96,7 @@ def test_every_pro_url_is_listed_here():
 
 def test_every_pro_view_declares_who_may_call_it():
     resolver = get_resolver()
-    for p in pro_urls.urlpatterns:
-        assert isinstance(p, URLPattern)
+    for p in _pro_patterns():
         expected = "public" if p.name in PUBLIC else "professional"
         view = resolver.resolve(reverse(f"pro:{p.name}", kwargs=_kwargs(p))).func
         assert getattr(view, "mes_access", None) == expected, p.name

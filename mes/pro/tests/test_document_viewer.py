@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from mes.audit.models import Trace, TraceAction, TraceOutcome
+from mes.vault import store
 from mes.web.viewer import VIEW_CSP
 
 from .test_documents_views import body
@@ -56,3 +57,18 @@ def as_camille(client, camille):
 
 def test_a_patient_session_gets_not_found_on_the_web_ps(as_camille, consultation):
     assert as_camille.get(reverse("pro:document_view", args=[consultation.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["pro:document_view", "pro:document_download"])
+def test_an_unreadable_file_is_a_french_error_without_details(
+    as_martin, consultation, monkeypatch, caplog, name
+):
+    def broken(patient_id, blob_id):
+        raise store.VaultError("clé détruite pour le patient 1234")
+
+    monkeypatch.setattr(store, "get", broken)
+    response = as_martin.get(reverse(name, args=[consultation.pk]))
+    assert response.status_code == 500
+    html = body(response)
+    assert "Document indisponible" in html and "clé détruite" not in html
+    assert f"Document {consultation.pk} illisible dans le coffre" in caplog.text

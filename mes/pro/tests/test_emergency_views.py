@@ -14,7 +14,7 @@ from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.models import Professional
 from mes.notifications.models import Notification
 from mes.pro.access import EMERGENCY_SESSION_KEY
-from mes.pro.views import EMERGENCY_REFUSED
+from mes.pro.patients.views import EMERGENCY_REFUSED
 
 from .conftest import block, body, open_emergency, traces
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from mes.conftest import PASSWORD
 from mes.identity import throttle
 from mes.identity.models import User
+from mes.pro.account.views import PENDING_LOGIN_KEY
 from mes.pro.tests.conftest import body
-from mes.pro.views_account import PENDING_LOGIN_KEY
 
 LOGIN = "/pro/connexion/"
 CODE = "/pro/connexion/code/"

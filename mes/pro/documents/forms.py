@@ -1,6 +1,6 @@
-"""Forms of the Web PS. They check the shape of the input; the rules (INS key, who may declare,
-which type a professional may deposit, the emergency conditions) are the domain's, which checks
-them again."""
+"""Forms of the Web PS's documents: the list's filters and the deposit. They check the shape of
+the input; the rules (which type a professional may deposit) are the domain's, which checks them
+again."""
 
 from __future__ import annotations
 
@@ -11,23 +11,14 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import F, QuerySet
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from mes.identity.lookup import NAME_MIN
 from mes.lib import codes, filetypes
 from mes.lib.errors import InvalidInput
-from mes.lib.ins import InvalidIns, parse_ins
 from mes.records.actions import TITLE_MAX, check_name
 from mes.records.models import Document
 from mes.web import widgets
-from mes.web.forms import BootstrapFormMixin, MesForm, OneTimeCodeForm
-
-# mes-spec §5.4 [INF]: the justification of an emergency access is mandatory free text.
-JUSTIFICATION_MIN = 10
-JUSTIFICATION_MAX = 1000
-
-BREAK_GLASS, CENTRE_15 = "bris_de_glace", "centre_15"
+from mes.web.forms import DocumentPeriodFilterForm, MesForm, upload_within_limit
 
 # The classes as a professional's timeline names its groups, in the order they are shown.
 CLASS_GROUPS = {
@@ -47,199 +38,6 @@ CLASS_GROUPS = {
 
 def class_group_label(class_code: str) -> str:
     return CLASS_GROUPS.get(class_code) or codes.class_codes().get(class_code, class_code)
-
-
-# --- login ------------------------------------------------------------------------------------
-
-
-class ProLoginForm(BootstrapFormMixin):
-    identifier = forms.CharField(
-        label="Identifiant (numéro RPPS)",
-        max_length=150,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "username",
-                "autocapitalize": "none",
-                "spellcheck": "false",
-                "inputmode": "numeric",
-            }
-        ),
-        error_messages={"required": "Saisissez votre identifiant (numéro RPPS)."},
-    )
-    password = forms.CharField(
-        label="Mot de passe",
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Saisissez votre mot de passe."},
-    )
-    next = forms.CharField(required=False, widget=forms.HiddenInput)
-
-
-class ProCodeFirstStartForm(BootstrapFormMixin):
-    """« Recevoir un code d'abord »: the RPPS only (the code goes by e-mail)."""
-
-    identifier = ProLoginForm.base_fields["identifier"]
-
-
-class ProCodeFirstForm(OneTimeCodeForm):
-    """The code received, then the password."""
-
-    password = ProLoginForm.base_fields["password"]
-
-
-# --- finding a patient ------------------------------------------------------------------------
-
-
-class InsSearchForm(MesForm):
-    ins = forms.CharField(
-        label="Matricule INS",
-        max_length=30,
-        help_text="15 caractères, clé comprise (NIR ou NIA), par exemple 2 81 03 75 115 042 17.",
-        widget=widgets.text(autocomplete="off", spellcheck="false", autocapitalize="characters"),
-        error_messages={"required": "Saisissez le matricule INS du patient."},
-    )
-
-    def clean_ins(self) -> str:
-        try:
-            return parse_ins(self.cleaned_data["ins"]).value
-        except InvalidIns as exc:
-            raise forms.ValidationError(str(exc)) from exc
-
-
-class TraitsSearchForm(MesForm):
-    last_name = forms.CharField(
-        label="Nom",
-        max_length=100,
-        help_text=f"Nom de naissance ou nom utilisé, {NAME_MIN} caractères au moins (le début du "
-        "nom suffit).",
-        widget=widgets.text(autocomplete="off", spellcheck="false"),
-        error_messages={"required": "Saisissez le nom du patient."},
-    )
-    first_name = forms.CharField(
-        label="Prénom",
-        max_length=100,
-        required=False,
-        widget=widgets.text(autocomplete="off", spellcheck="false"),
-    )
-    birth_date = forms.DateField(
-        label="Date de naissance",
-        widget=widgets.date_input(),
-        error_messages={
-            "required": "Saisissez la date de naissance du patient.",
-            "invalid": "Saisissez une date valide, par exemple 12/03/1981.",
-        },
-    )
-
-    def clean_last_name(self) -> str:
-        value: str = self.cleaned_data["last_name"].strip()
-        if len(value.replace(" ", "")) < NAME_MIN:
-            raise forms.ValidationError(f"Le nom doit compter au moins {NAME_MIN} caractères.")
-        return value
-
-    def clean_birth_date(self) -> date:
-        value: date = self.cleaned_data["birth_date"]
-        if value > timezone.localdate():
-            raise forms.ValidationError("La date de naissance ne peut pas être dans le futur.")
-        return value
-
-
-# --- consent and emergency --------------------------------------------------------------------
-
-
-class ConsentForm(MesForm):
-    """« Le patient m'a donné son accord » (TD0.3 Add, R1111-46)."""
-
-    attestation = forms.BooleanField(
-        label="J'atteste avoir recueilli le consentement du patient à l'accès à son dossier.",
-        widget=widgets.checkbox(),
-        error_messages={"required": "Cochez l'attestation de recueil du consentement."},
-    )
-    treating_physician = forms.BooleanField(
-        label="Je suis son médecin traitant (déclaré auprès de l'Assurance Maladie).",
-        required=False,
-        widget=widgets.checkbox(),
-    )
-
-    def __init__(self, *args: Any, may_be_treating: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not may_be_treating:
-            del self.fields["treating_physician"]
-
-
-class EmergencyForm(MesForm):
-    """The emergency access: bris de glace (L1111-17 I) or Centre 15 (médecin régulateur)."""
-
-    mode = forms.ChoiceField(
-        label="Type d'accès en urgence",
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-        error_messages={
-            "required": "Choisissez le type d'accès en urgence.",
-            "invalid_choice": "Choisissez un type d'accès en urgence proposé.",
-        },
-    )
-    justification = forms.CharField(
-        label="Justification",
-        min_length=JUSTIFICATION_MIN,
-        max_length=JUSTIFICATION_MAX,
-        help_text=f"Décrivez la situation qui justifie cet accès ({JUSTIFICATION_MIN} caractères "
-        "au moins). Elle sera tracée et communiquée au patient et à son médecin traitant.",
-        widget=forms.Textarea(attrs={"class": "form-control", "rows": 4}),
-        error_messages={
-            "required": "La justification est obligatoire.",
-            "min_length": f"La justification doit compter au moins {JUSTIFICATION_MIN} caractères.",
-            "max_length": f"La justification ne doit pas dépasser {JUSTIFICATION_MAX} caractères.",
-        },
-    )
-    attestation = forms.BooleanField(
-        label="J'atteste que le patient est hors d'état d'exprimer sa volonté et que sa santé "
-        "est exposée à un risque immédiat (bris de glace).",
-        required=False,
-        widget=widgets.checkbox(),
-    )
-
-    def __init__(self, *args: Any, centre_15: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        choices = [
-            (
-                BREAK_GLASS,
-                "Bris de glace : le patient ne peut pas exprimer sa volonté et sa santé est "
-                "exposée à un risque immédiat",
-            )
-        ]
-        if centre_15:
-            choices.append(
-                (
-                    CENTRE_15,
-                    "Centre 15 : je suis médecin régulateur et je reçois un appel concernant ce "
-                    "patient",
-                )
-            )
-        field = self.fields["mode"]
-        field.choices = choices  # type: ignore[attr-defined]
-        if not centre_15:
-            field.initial = BREAK_GLASS
-
-    def clean_justification(self) -> str:
-        value: str = self.cleaned_data["justification"].strip()
-        if len(value) < JUSTIFICATION_MIN:
-            raise forms.ValidationError(
-                f"La justification doit compter au moins {JUSTIFICATION_MIN} caractères."
-            )
-        return value
-
-    def clean(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        if data.get("mode") == BREAK_GLASS and not data.get("attestation"):
-            self.add_error(
-                "attestation",
-                "Cochez l'attestation : le bris de glace n'est permis que si le patient ne peut "
-                "pas exprimer sa volonté face à un risque immédiat.",
-            )
-        return data
-
-
-# --- documents --------------------------------------------------------------------------------
 
 
 def professional_type_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -285,7 +83,7 @@ DEFAULT_SORT = "recents"
 VIEWS = [("classes", "Frise par classe"), ("liste", "Liste chronologique")]
 
 
-class DocumentFilterForm(MesForm):
+class DocumentFilterForm(DocumentPeriodFilterForm):
     """Filters of the professional's list (TD3.1 findDocuments): class, type, dates, author,
     status; a GET form that works without JavaScript."""
 
@@ -339,14 +137,6 @@ class DocumentFilterForm(MesForm):
             *readable_type_choices(present_types),
         ]
 
-    def clean(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        start: date | None = data.get("du")
-        end: date | None = data.get("au")
-        if start and end and start > end:
-            self.add_error("au", "La date de fin doit être postérieure à la date de début.")
-        return data
-
     @property
     def data_or_empty(self) -> dict[str, Any]:
         return self.cleaned_data if self.is_bound and self.is_valid() else {}
@@ -367,12 +157,7 @@ class DocumentFilterForm(MesForm):
             qs = qs.filter(class_code=data["classe"])
         if data.get("type"):
             qs = qs.filter(type_code=data["type"])
-        if data.get("auteur"):
-            qs = qs.filter(author_label__icontains=data["auteur"].strip())
-        if data.get("du"):
-            qs = qs.filter(service_date__gte=data["du"])
-        if data.get("au"):
-            qs = qs.filter(service_date__lte=data["au"])
+        qs = self.by_author_and_period(qs, data)
         _, order = SORTS[data.get("tri") or DEFAULT_SORT]
         return qs.order_by(*order)
 
@@ -481,12 +266,7 @@ class DepositForm(MesForm):
         return value
 
     def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        limit = settings.MES_UPLOAD_MAX_BYTES
-        if upload.size is not None and upload.size > limit:
-            raise forms.ValidationError(
-                f"Le fichier dépasse la taille maximale de {filesizeformat(limit)}."
-            )
+        upload = upload_within_limit(self.cleaned_data["file"])
         head = upload.read(16)
         upload.seek(0)
         # Judged by its content, never by its name or declared type (DESIGN.md §5).

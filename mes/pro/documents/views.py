@@ -8,7 +8,6 @@ document the professional may not read is « not found », exactly like one that
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 
@@ -35,15 +34,11 @@ from mes.records.policies import (
     dossier_documents,
 )
 from mes.records.timers import document_release_to_patient
-from mes.vault.store import VaultError
-from mes.web.downloads import attachment_response, download_name
-from mes.web.viewer import inline_response, viewer_kind
+from mes.web.viewer import document_file, viewer_kind
 
-from .access import ProRequest, professional_view
+from ..access import ProRequest, professional_view
+from ..rendering import patient_of, render_pro
 from .forms import CLASS_GROUPS, DepositForm, DocumentFilterForm, class_group_label
-from .rendering import patient_of, render_pro
-
-logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 
@@ -126,24 +121,22 @@ def document_detail(request: ProRequest, document_id: uuid.UUID) -> HttpResponse
 @professional_view
 def document_view(request: ProRequest, document_id: uuid.UUID) -> HttpResponse:
     """The content shown in the page's viewer (AFFICHAGE_DOC trace), sandboxed."""
-    try:
-        doc, content = actions.document_view_content(actor=request.actor, document_id=document_id)
-    except VaultError:
-        logger.exception("Document %s illisible dans le coffre", document_id)
-        return render_pro(request, "pro/documents/unavailable.html", status=500)
-    return inline_response(doc, content)
+    return document_file(
+        request.actor, document_id, inline=True, unavailable=lambda: _unavailable(request)
+    )
 
 
 @require_http_methods(["GET"])
 @professional_view
 def document_download(request: ProRequest, document_id: uuid.UUID) -> HttpResponse:
     """The decrypted file, always as an attachment (TELECHARGEMENT_DOC trace)."""
-    try:
-        doc, content = actions.document_content(actor=request.actor, document_id=document_id)
-    except VaultError:
-        logger.exception("Document %s illisible dans le coffre", document_id)
-        return render_pro(request, "pro/documents/unavailable.html", status=500)
-    return attachment_response(content, content_type=doc.mime_type, filename=download_name(doc))
+    return document_file(
+        request.actor, document_id, inline=False, unavailable=lambda: _unavailable(request)
+    )
+
+
+def _unavailable(request: ProRequest) -> HttpResponse:
+    return render_pro(request, "pro/documents/unavailable.html", status=500)
 
 
 @require_POST

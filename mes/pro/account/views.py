@@ -17,24 +17,17 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
 
 from mes.fhir.oauth import redirect_origin_of
-from mes.identity.actions import (
-    BAD_CREDENTIALS,
-    LoginRefused,
-    login_check_password,
-    one_time_code_send,
-)
-from mes.identity.models import OneTimeCode, Professional, User
-from mes.identity.throttle import client_address
-from mes.web.login_code import CodeFirstRoad, OneTimeCodeStep, safe_next
+from mes.identity.models import Professional, User
+from mes.web.login_code import CodeFirstRoad, OneTimeCodeStep, PasswordStep
 from mes.web.passkey_pages import PasskeyPages, PasskeySignIn
 
-from .access import professional_view, public_view
+from ..access import professional_view, public_view
+from ..rendering import render_pro
 from .forms import ProCodeFirstForm, ProCodeFirstStartForm, ProLoginForm
-from .rendering import render_pro
 
 PENDING_LOGIN_KEY = "mes_pro_pending_login"
 CODE_FIRST_KEY = "mes_pro_code_first_login"
@@ -59,34 +52,13 @@ def _is_professional(user: Any) -> bool:
     return bool(user.is_authenticated and Professional.objects.filter(user_id=user.pk).exists())
 
 
-@require_http_methods(["GET", "POST"])
-@public_view
-def login_view(request: HttpRequest) -> HttpResponse:
-    """Step 1: RPPS and password; on success a code is e-mailed and step 2 asked for."""
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    if _is_professional(request.user):
-        return redirect(next_url or "pro:home")
-    form = ProLoginForm(request.POST or None, initial={"next": next_url})
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = login_check_password(
-                identifier=form.cleaned_data["identifier"],
-                password=form.cleaned_data["password"],
-                kind=User.Kind.PROFESSIONAL,
-                address=client_address(request),
-            )
-            if not Professional.objects.filter(user=user).exists():
-                # A professional login without a professional behind it: the same message as
-                # a wrong password, so the form never tells which accounts exist.
-                raise LoginRefused(BAD_CREDENTIALS)
-            one_time_code_send(user=user, channel=OneTimeCode.Channel.EMAIL)
-        except LoginRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            return LOGIN_CODE.begin(request, user, next_url=next_url)
-    return render(request, "pro/account/login.html", {"form": form, "next": next_url})
-
-
+# Step 1, shared with the citizen portal and the desk: RPPS and password, the code by e-mail.
+login_view = PasswordStep(
+    step=LOGIN_CODE,
+    form=ProLoginForm,
+    template="pro/account/login.html",
+    signed_in=_is_professional,
+).view()
 login_code = LOGIN_CODE.view()
 
 

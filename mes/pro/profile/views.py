@@ -15,8 +15,8 @@ from mes.records.models import Document
 from mes.records.policies import documents_visible_to
 from mes.vaccinations.policies import vaccinations_visible_to
 
-from .access import ProRequest, professional_view
-from .rendering import patient_of, render_pro
+from ..access import ProRequest, professional_view
+from ..rendering import patient_of, render_pro
 
 
 @require_http_methods(["GET"])

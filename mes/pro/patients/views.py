@@ -24,7 +24,7 @@ from mes.access.actors import AccessMode, professional_actor
 from mes.identity.lookup import SearchResult, patient_search_by_ins, patient_search_by_traits
 from mes.lib.errors import Forbidden, InvalidInput, NotFound
 
-from .access import (
+from ..access import (
     ProRequest,
     end_emergency,
     may_use_centre_15,
@@ -32,8 +32,8 @@ from .access import (
     professional_view,
     remember_emergency,
 )
+from ..rendering import patient_of, remember_found, render_pro
 from .forms import CENTRE_15, ConsentForm, EmergencyForm, InsSearchForm, TraitsSearchForm
-from .rendering import patient_of, remember_found, render_pro
 
 INS_SEARCH, TRAITS_SEARCH = "ins", "traits"
 

@@ -18,9 +18,9 @@ from mes.messaging.models import Message
 from mes.messaging.policies import access_conversation, mailboxes_of, professional_conversations
 from mes.web.downloads import attachment_response, file_name
 
-from .access import ProRequest, professional_view
-from .forms_messaging import ProMessageForm, ProReplyForm
-from .rendering import render_pro
+from ..access import ProRequest, professional_view
+from ..rendering import render_pro
+from .forms import ProMessageForm, ProReplyForm
 
 PAGE_SIZE = 50
 

@@ -14,8 +14,8 @@ from mes.reimbursements.models import Category
 from mes.reimbursements.policies import access_care_history
 from mes.reimbursements.selectors import episodes_of
 
-from .access import ProRequest, professional_view
-from .rendering import patient_of, render_pro
+from ..access import ProRequest, professional_view
+from ..rendering import patient_of, render_pro
 
 SHOWN = 200  # the most recent lines; the history is two years at most in practice
 
