@@ -7,11 +7,12 @@
    UNLOGGED table: the run then stages the file again);
 2. then, chunk by chunk of lines (MES_ENROLMENT_IMPORT_CHUNK), in one transaction each with
    the checkpoint (next line): every check of mes/enrolment/checks.py in SQL over the chunk
-   (its reason, or none), the rejections written from that query, then
-   `INSERT … SELECT … ON CONFLICT (ins) DO NOTHING` into citizen, espace and legal
-   representation (their keys, indexes and foreign keys all kept). A chunk interrupted rolls
-   back whole with its checkpoint: resuming redoes it, and ON CONFLICT makes a person already
-   written count as known, so the result is that of one clean run.
+   (its reason, or none, and the citizen already known by that INS), the rejections written
+   from that query, then `INSERT … SELECT` into citizen, espace and legal representation of
+   the people not known (their keys, indexes and foreign keys all kept; with `ON CONFLICT
+   (ins) DO NOTHING` when someone of the same INS was made after the checks ran). A chunk
+   interrupted rolls back whole with its checkpoint: resuming checks and writes it again, a
+   person already written counting as known, so the result is that of one clean run.
 
 No value of a row passes through Python. The provisional codes are not made here: the notice
 batch (importer.send_notices → lifecycle.espace_notify) makes each code when it sends the
