@@ -171,16 +171,22 @@ def outcome() -> dict:
 
 
 def known_person() -> None:
+    existing_person(with_key("2700675056012"), "Connue", "Déjà")
+
+
+def existing_person(ins: str, birth_name: str, first_name: str) -> Citizen:
+    """A person the service already has, with an active espace."""
     citizen = Citizen.objects.create(
-        ins=with_key("2700675056012"),
-        birth_name="Connue",
-        first_names="Déjà",
-        first_name="Déjà",
+        ins=ins,
+        birth_name=birth_name,
+        first_names=first_name,
+        first_name=first_name,
         birth_date="1970-06-06",
         sex="F",
         birth_place_insee="75056",
     )
     Espace.objects.create(citizen=citizen, state="active", vitale_serial="12345678")
+    return citizen
 
 
 def reset() -> None:
@@ -328,16 +334,7 @@ def _check_then_write(path: Path, between: Callable[[], object]) -> tuple[object
 
 
 def _made_meanwhile() -> None:
-    citizen = Citizen.objects.create(
-        ins=with_key(CORSICA),
-        birth_name="Faite",
-        first_names="Entre-temps",
-        first_name="Entre-temps",
-        birth_date="1980-01-15",
-        sex="M",
-        birth_place_insee="2A123",
-    )
-    Espace.objects.create(citizen=citizen, state="active", vitale_serial="87654321")
+    existing_person(with_key(CORSICA), "Faite", "Entre-temps")
 
 
 def test_a_person_made_after_the_checks_is_left_alone_and_the_chunk_still_loads(db, tmp_path):
