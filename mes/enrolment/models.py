@@ -23,8 +23,10 @@ class LegalRepresentation(models.Model):
         FATHER = "father", "Père"
         GUARDIAN = "guardian", "Tuteur légal"
 
+    # No index of its own: the unique (representative, represented) below starts with it and
+    # serves every lookup by representative (docs/decisions.md, « Import: indexes »).
     representative = models.ForeignKey(
-        Citizen, on_delete=models.CASCADE, related_name="represented_links"
+        Citizen, on_delete=models.CASCADE, related_name="represented_links", db_index=False
     )
     represented = models.ForeignKey(
         Citizen, on_delete=models.CASCADE, related_name="representative_links"
@@ -100,7 +102,9 @@ class Espace(models.Model):
     citizen = models.OneToOneField(
         Citizen, primary_key=True, on_delete=models.CASCADE, related_name="espace"
     )
-    state = models.CharField(max_length=16, choices=EspaceState.choices, db_index=True)
+    # Not indexed alone: the (state, …) indexes below start with it (docs/decisions.md,
+    # « Import: indexes »).
+    state = models.CharField(max_length=16, choices=EspaceState.choices)
     state_changed_at = models.DateTimeField(default=timezone.now)
     # Timers count from these (settings.MES_ENROLMENT_*).
     notified_at = models.DateTimeField(null=True, blank=True)
@@ -116,7 +120,12 @@ class Espace(models.Model):
     city = models.CharField("commune", max_length=100, blank=True)
     # A minor's notices go to the parent the child is attached to (« rattaché », §3.3).
     attached_to = models.ForeignKey(
-        Citizen, null=True, blank=True, on_delete=models.SET_NULL, related_name="attached_espaces"
+        Citizen,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attached_espaces",
+        db_index=False,  # espace_attached_idx: the children only
     )
     notice_channel = models.CharField(max_length=8, choices=NoticeChannel.choices, blank=True)
     # Guessing the provisional code is stopped per espace (settings.MES_ENROLMENT_CODE_*).
@@ -127,6 +136,14 @@ class Espace(models.Model):
         indexes = [
             models.Index(fields=["state", "notified_at"], name="espace_window_idx"),
             models.Index(fields=["state", "purge_due_at"], name="espace_purge_idx"),
+            # A parent's attached children (and SET NULL if a citizen row were ever deleted):
+            # only the children's rows are indexed, not the adults' NULLs (four in five rows of
+            # an affiliation file, each an index insert at import).
+            models.Index(
+                fields=["attached_to"],
+                name="espace_attached_idx",
+                condition=Q(attached_to__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

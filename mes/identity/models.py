@@ -49,7 +49,10 @@ class Citizen(models.Model):
     user = models.OneToOneField(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="citizen"
     )
-    ins = models.CharField("matricule INS", max_length=15, unique=True)
+    # Unique by the constraint below, not by unique=True: on PostgreSQL that would add a second
+    # index (varchar_pattern_ops, for LIKE 'prefix%') that no query reads and every new
+    # citizen pays for (docs/decisions.md, « Import: indexes »).
+    ins = models.CharField("matricule INS", max_length=15)
     ins_kind = models.CharField(max_length=3, choices=InsKind.choices, default=InsKind.NIR)
     identity_status = models.CharField(
         max_length=5, choices=IdentityStatus.choices, default=IdentityStatus.QUAL
@@ -72,6 +75,10 @@ class Citizen(models.Model):
             # (mes.agenda.reminders.prevention_candidates_insert): without it, a full scan of
             # every citizen each day (mes/ops/tests/test_explain.py).
             models.Index(fields=["birth_date"], name="identity_citizen_birth_date"),
+        ]
+        constraints = [
+            # The name PostgreSQL gave the former unique=True: the index is kept as it is.
+            models.UniqueConstraint(fields=["ins"], name="identity_citizen_ins_key"),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,9 @@ by side (mes/enrolment/checks.py); this test is what holds them together."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -169,16 +171,22 @@ def outcome() -> dict:
 
 
 def known_person() -> None:
+    existing_person(with_key("2700675056012"), "Connue", "Déjà")
+
+
+def existing_person(ins: str, birth_name: str, first_name: str) -> Citizen:
+    """A person the service already has, with an active espace."""
     citizen = Citizen.objects.create(
-        ins=with_key("2700675056012"),
-        birth_name="Connue",
-        first_names="Déjà",
-        first_name="Déjà",
+        ins=ins,
+        birth_name=birth_name,
+        first_names=first_name,
+        first_name=first_name,
         birth_date="1970-06-06",
         sex="F",
         birth_place_insee="75056",
     )
     Espace.objects.create(citizen=citizen, state="active", vitale_serial="12345678")
+    return citizen
 
 
 def reset() -> None:
@@ -268,15 +276,20 @@ def test_a_chunk_probes_the_citizens_by_ins_and_never_reads_them_all(db, tmp_pat
     table = import_sql.check_chunk(run, 2, 2 + len(LINES), date(2026, 12, 7))
     key = partial(keys.ordered_key_sql, started_ms=0, run=run.pk)
     statements = [
-        import_sql._WRITE.format(
-            ctes=import_sql._FIRST_ROUND.format(chunk=table, parent_key=key("f.line")),
-            candidates=import_sql._FIRST_CANDIDATES.format(chunk=table, key=key("s.line")),
-            unplaced=import_sql._UNPLACED,
+        *(
+            import_sql._WRITE.format(
+                ctes=import_sql._FIRST_ROUND.format(chunk=table, parent_key=key("f.line"), **form),
+                candidates=import_sql._FIRST_CANDIDATES.format(chunk=table, key=key("s.line")),
+                unplaced=import_sql._UNPLACED,
+                **form,
+            )
+            for form in (import_sql._PLAIN, import_sql._SKIP_KNOWN)
         ),
         import_sql._WRITE.format(
             ctes="",
             candidates=import_sql._NEXT_ROUND.format(chunk=table, key=key("s.line")),
             unplaced="0",
+            **import_sql._SKIP_KNOWN,
         ),
         import_sql._PARENT_MISSING.format(chunk=table, key=key("s.line")),
     ]
@@ -293,3 +306,55 @@ def test_a_chunk_probes_the_citizens_by_ins_and_never_reads_them_all(db, tmp_pat
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Seq Scan on identity_citizen" not in plan, plan
+
+
+def _check_then_write(path: Path, between: Callable[[], object]) -> tuple[object, list[str]]:
+    """One chunk of the file checked, `between` run, the chunk written: its result and the
+    ON CONFLICT clause of each first-round statement sent."""
+    from datetime import date
+
+    from mes.enrolment import import_sql
+
+    reset()
+    run = ImportRun.objects.create(sha256="0" * 64, file_name=str(path))
+    import_sql.stage(run, path)
+    table = import_sql.check_chunk(run, 2, 2 + len(LINES), date(2026, 12, 7))
+    between()
+    forms: list[str] = []
+    real = import_sql._WRITE.format
+
+    def spy(*args: object, **kwargs: str) -> str:
+        forms.append(kwargs["on_conflict"])
+        return real(*args, **kwargs)
+
+    with mock.patch.object(import_sql, "_WRITE", mock.Mock(format=spy)):
+        result = import_sql.write_chunk(run, table, 2 + len(LINES))
+    import_sql.drop_stage(run)
+    return result, forms
+
+
+def _made_meanwhile() -> None:
+    existing_person(with_key(CORSICA), "Faite", "Entre-temps")
+
+
+def test_a_person_made_after_the_checks_is_left_alone_and_the_chunk_still_loads(db, tmp_path):
+    """The checker finds who is known one chunk ahead; the writer inserts the others without
+    ON CONFLICT. Someone of the same INS made in between (the previous chunk's line, or the
+    service creating the person) makes that insert fail: the chunk is written again with
+    ON CONFLICT, the person left as made, everyone else loaded once."""
+    path = write(tmp_path)
+    clean, forms = _check_then_write(path, lambda: None)
+    assert forms[0] == ""  # the plain insert, enough
+    people = outcome()["people"]
+
+    result, forms = _check_then_write(path, _made_meanwhile)
+    assert forms[:2] == ["", "ON CONFLICT (ins) DO NOTHING"]  # plain, failed, then again
+    made = Citizen.objects.get(ins=with_key(CORSICA))
+    assert made.birth_name == "Faite" and made.espace.state == "active"
+    assert result.created == clean.created - 1  # type: ignore[attr-defined]
+    assert result.already_known == clean.already_known + 1  # type: ignore[attr-defined]
+    assert result.rejected == clean.rejected  # type: ignore[attr-defined]
+    again = outcome()["people"]
+    assert {k: v for k, v in again.items() if k != made.ins} == {
+        k: v for k, v in people.items() if k != made.ins
+    }

@@ -306,3 +306,75 @@ def test_the_check_catches_a_sequential_scan(camille):
     unindexed = Notification.objects.filter(label="Nouveau document", url="/x")
     with pytest.raises(AssertionError, match="parcours séquentiel de notifications_notification"):
         assert_indexed(unindexed, "notifications_notification")
+
+
+def test_espaces_by_state_and_attachment_after_the_dropped_indexes(camille, louis):
+    """The espace has no index on `state` alone nor on every `attached_to` (docs/decisions.md,
+    « Import: indexes »): the daily sweep's queries (run as written, EXPLAINed as sent), the
+    notice batch's and a parent's children's still find their rows by an index."""
+    from mes.enrolment import lifecycle
+    from mes.enrolment.models import Espace, EspaceState
+
+    espace = Espace.objects.create(
+        citizen=louis, state=EspaceState.NOTIFIED, vitale_serial="12345678", attached_to=camille
+    )
+    # Mostly active espaces; one in fifty in each waiting state, none of them due today; one
+    # in five a child attached to one of the fake parents.
+    state = (
+        "CASE mod(g.i, 50) WHEN 0 THEN 'notified' WHEN 1 THEN 'not_notified' "
+        "WHEN 2 THEN 'suspended' WHEN 3 THEN 'closed' ELSE 'active' END"
+    )
+    multiply(
+        Espace,
+        espace,
+        ROWS,
+        state=state,
+        notified_at="now()",
+        suspended_at="now()",
+        purge_due_at="now() + interval '3650 days'",
+        attached_to_id=f"CASE WHEN mod(g.i, 5) = 0 THEN {FAKE_PATIENT} END",
+    )
+    explained: list[str] = []
+
+    def explain_too(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if sql.lstrip().startswith("SELECT") and "enrolment_espace" in sql:
+            # On a client cursor of its own: .iterator() sends the query through a server-side
+            # cursor, which cannot hold an EXPLAIN.
+            with connection.connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+                plan = cursor.fetchone()[0][0]["Plan"]
+            scans = [n for n in _nodes(plan) if n.get("Relation Name") == "enrolment_espace"]
+            assert all(n["Node Type"] != "Seq Scan" for n in scans), json.dumps(plan, indent=1)
+            explained.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(explain_too):
+        lifecycle.sweep()
+    assert len(explained) >= 3  # the opposition window, the suspensions, the purges
+    # The notice batch (importer.send_notices), a parent's attached children.
+    waiting = Espace.objects.filter(state=EspaceState.NOT_NOTIFIED).order_by("citizen__birth_date")
+    assert_indexed(waiting.values_list("pk", flat=True)[:500], "enrolment_espace")
+    assert_indexed(Espace.objects.filter(attached_to=camille), "enrolment_espace")
+
+
+def test_representations_by_either_side_after_the_dropped_index(camille, louis):
+    """No index on `representative_id` alone: the unique (representative, represented) starts
+    with it. Both sides of the link, as the access decision and the notices read them."""
+    from mes.enrolment.models import LegalRepresentation
+
+    link = LegalRepresentation.objects.get(represented=louis)
+    multiply(
+        LegalRepresentation,
+        link,
+        ROWS,
+        representative_id=FAKE_PATIENT,
+        represented_id="gen_random_uuid()",
+    )
+    links = LegalRepresentation.objects.current()
+    plan = assert_indexed(links.filter(representative=camille), "enrolment_legalrepresentation")
+    assert "one_representation_per_pair" in plan
+    assert_indexed(
+        links.filter(representative_id=camille.pk, represented_id=louis.pk),
+        "enrolment_legalrepresentation",
+    )
+    assert_indexed(links.filter(represented=louis), "enrolment_legalrepresentation")
