@@ -2,6 +2,9 @@
 record an opposition to the creation of Louise's long-active profile, and to send her a
 provisional code that could activate nothing (both refused once clicked)."""
 
+# The cast's fixtures are imported from the modules that define them.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import pytest
@@ -13,19 +16,19 @@ from mes.enrolment.models import Espace, EspaceState
 RESEND, OPPOSE, CLOSE = "Envoyer le code", "Enregistrer l'opposition", "Enregistrer la clôture"
 
 
-def _page(desk, citizen) -> str:  # noqa: F811
+def _page(desk, citizen) -> str:
     response = desk.get(reverse("backoffice:search"), {"nir": citizen.ins})
     assert response.status_code == 200
     return response.content.decode()
 
 
-def test_an_active_profile_is_offered_its_closure_only(desk, camille):  # noqa: F811
+def test_an_active_profile_is_offered_its_closure_only(desk, camille):
     page = _page(desk, camille)
     assert CLOSE in page
     assert RESEND not in page and OPPOSE not in page
 
 
-def test_a_profile_not_yet_activated_is_offered_a_code_and_an_opposition(desk, ines):  # noqa: F811
+def test_a_profile_not_yet_activated_is_offered_a_code_and_an_opposition(desk, ines):
     page = _page(desk, ines)
     assert RESEND in page and OPPOSE in page
     assert CLOSE not in page  # nothing created yet to close
@@ -41,7 +44,7 @@ def test_a_profile_not_yet_activated_is_offered_a_code_and_an_opposition(desk, i
         (EspaceState.PURGED, set()),
     ],
 )
-def test_each_state_offers_what_it_allows(desk, ines, state, offered):  # noqa: F811
+def test_each_state_offers_what_it_allows(desk, ines, state, offered):
     Espace.objects.filter(pk=ines.pk).update(state=state)
     page = _page(desk, ines)
     assert {label for label in (RESEND, OPPOSE, CLOSE) if label in page} == offered

@@ -8,16 +8,9 @@ import pytest
 from django.urls import reverse
 
 from mes.carers.tests.conftest import delegate, make_isabelle, make_jacqueline
-from mes.portal.access import PROFILE_SESSION_KEY
+from mes.portal.tests.test_carers_views import _as
 
 SHARE = reverse("portal:share_profile")
-
-
-def _as(client, citizen, profile):
-    client.force_login(citizen.user)
-    session = client.session
-    session[PROFILE_SESSION_KEY] = str(profile.pk)
-    session.save()
 
 
 @pytest.mark.parametrize("page", ["portal:home", "portal:more"])

@@ -2,6 +2,9 @@
 request is answered: the aidant reads what became of it instead of an error page (found walking
 the demo as Isabelle). Strangers still get « not found », traced."""
 
+# The cast's fixtures are imported from the modules that define them.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import pytest
@@ -11,30 +14,12 @@ from mes.access.actors import citizen_actor
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.carers import actions
 from mes.carers.models import CarerInvitation
-from mes.carers.tests.conftest import make_isabelle, make_jacqueline
 from mes.notifications.models import Notification
-from mes.portal.access import PROFILE_SESSION_KEY
+from mes.portal.tests.test_carers_views import _as, isabelle, jacqueline  # noqa: F401
 
 
-@pytest.fixture
-def jacqueline(db):
-    return make_jacqueline()
-
-
-@pytest.fixture
-def isabelle(db):
-    return make_isabelle()
-
-
-def _as(client, citizen):
-    client.force_login(citizen.user)
-    session = client.session
-    session[PROFILE_SESSION_KEY] = str(citizen.pk)
-    session.save()
-    return client
-
-
-def _invite(jacqueline, isabelle) -> CarerInvitation:
+def invite(jacqueline, isabelle) -> CarerInvitation:
+    """Jacqueline asks Isabelle to be her proche aidante, as « Envoyer ma demande » does."""
     return actions.carer_invite(
         actor=citizen_actor(jacqueline),
         aided_id=jacqueline.pk,
@@ -50,7 +35,7 @@ def _invite(jacqueline, isabelle) -> CarerInvitation:
 def test_the_notification_link_still_leads_somewhere_once_answered(
     client, jacqueline, isabelle, answer
 ):
-    invitation = _invite(jacqueline, isabelle)
+    invitation = invite(jacqueline, isabelle)
     if answer == "accept":
         actions.carer_accept(actor=citizen_actor(isabelle), invitation_id=invitation.pk)
     elif answer == "refuse":
@@ -78,7 +63,7 @@ def test_the_notification_link_still_leads_somewhere_once_answered(
 def test_a_stranger_or_the_aidee_gets_not_found_even_once_answered(
     client, jacqueline, isabelle, bob
 ):
-    invitation = _invite(jacqueline, isabelle)
+    invitation = invite(jacqueline, isabelle)
     actions.carer_accept(actor=citizen_actor(isabelle), invitation_id=invitation.pk)
     url = reverse("portal:carers_invitation", args=[invitation.pk])
     for who in (bob, jacqueline):
