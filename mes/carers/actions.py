@@ -211,8 +211,11 @@ def carer_invite(
     return invitation
 
 
-def _pending_invitation(actor: Actor, invitation_id: int, action: TraceAction) -> CarerInvitation:
-    """A pending invitation addressed to the actor themselves (not while acting for someone)."""
+def _pending_invitation(
+    actor: Actor, invitation_id: int, action: TraceAction, *, answered_too: bool = False
+) -> CarerInvitation:
+    """A pending invitation addressed to the actor themselves (not while acting for someone);
+    with `answered_too`, one they already answered (or that was cancelled) as well."""
     invitation = (
         CarerInvitation.objects.select_related("aided", "carer").filter(pk=invitation_id).first()
     )
@@ -221,7 +224,7 @@ def _pending_invitation(actor: Actor, invitation_id: int, action: TraceAction) -
         or actor.kind is not ActorKind.CITIZEN
         or actor.on_behalf_of is not None
         or invitation.carer_id != actor.citizen_id
-        or invitation.status != CarerInvitation.Status.PENDING
+        or (not answered_too and invitation.status != CarerInvitation.Status.PENDING)
     ):
         raise Refused.because(
             actor,
@@ -234,8 +237,10 @@ def _pending_invitation(actor: Actor, invitation_id: int, action: TraceAction) -
 
 @traced_action
 def invitation_for(*, actor: Actor, invitation_id: int) -> CarerInvitation:
-    """A pending (possibly expired by date) invitation addressed to the actor, or NotFound."""
-    return _pending_invitation(actor, invitation_id, TraceAction.CARER_ACCEPT)
+    """An invitation addressed to the actor, pending (possibly expired by date) or already
+    closed, or NotFound. Closed ones are shown too: the notification that announced the request
+    still links to it once it is answered, and must not lead to an error page."""
+    return _pending_invitation(actor, invitation_id, TraceAction.CARER_ACCEPT, answered_too=True)
 
 
 @traced_action

@@ -18,13 +18,29 @@ from mes.lib.errors import InvalidInput
 from mes.lib.ins import InvalidIns, parse_ins
 
 from . import lifecycle
-from .models import Espace, EspaceEvent
+from .models import Espace, EspaceEvent, EspaceState
 
 
 @dataclass(frozen=True)
 class DeskView:
     espace: Espace
     events: list[EspaceEvent]
+
+    # The desk offers only what the espace's state allows (lifecycle.ALLOWED_FROM): a caller
+    # whose profile is active is not offered an opposition to its creation, nor a provisional
+    # code that could activate nothing.
+    @property
+    def can_resend_code(self) -> bool:
+        S = EspaceState
+        return self.espace.state in (S.NOT_NOTIFIED, S.NOTIFIED, S.CREATED, S.OPPOSED, S.CLOSED)
+
+    @property
+    def can_oppose(self) -> bool:
+        return self.espace.state in lifecycle.ALLOWED_FROM[EspaceState.OPPOSED]
+
+    @property
+    def can_close(self) -> bool:
+        return self.espace.state in lifecycle.ALLOWED_FROM[EspaceState.CLOSED]
 
 
 def _agent_only(actor: Actor) -> None:

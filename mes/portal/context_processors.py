@@ -22,6 +22,9 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     profile = getattr(request, "profile", None)
     if citizen is not None and profile is not None:
         own = profile.pk == citizen.pk
+        # An aidant acts « on behalf of » the aidé; a legal representative acts as themselves.
+        actor = getattr(request, "actor", None)
+        as_carer = not own and getattr(actor, "on_behalf_of", None) is not None
         profiles = profiles_of(citizen)
         others = (
             unread_counts(viewer=citizen, profile_ids=[p.pk for p in profiles])
@@ -32,6 +35,9 @@ def portal(request: HttpRequest) -> dict[str, Any]:
             citizen=citizen,
             profile=profile,
             own_profile=own,
+            # « Partage du profil » is the legal representatives' (a child's second parent):
+            # an aidant on the aidé's profile has no such page.
+            represented_profile=not own and not as_carer,
             profiles=[(p, others.get(p.pk, 0)) for p in profiles],
             unread_notifications=unread_count(profile=profile, for_representative=not own),
             nav=navigation(request.path, own_profile=own),

@@ -9,6 +9,7 @@ child processes until Ctrl-C.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mes.demo import dataset, loading
+from mes.demo.story_enrolment import AGENT
 from mes.demo.story_partner_app import PARTNER_PORT, PARTNER_URL
 
 STOP_GRACE_SECONDS = 10
@@ -28,6 +30,14 @@ STOP_GRACE_SECONDS = 10
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _uv() -> str:
+    """The uv to type in the printed commands: `uv` when it is on the PATH, else the one `make`
+    installed under .tools/ (which `uv run` names in $UV): a fresh machine has no other."""
+    if shutil.which("uv"):
+        return "uv"
+    return os.environ.get("UV") or "uv"
 
 
 class Command(BaseCommand):
@@ -163,11 +173,23 @@ class Command(BaseCommand):
         out(f"  Connexion           : {base}/connexion/")
         out(f"  Boîte d'envoi démo  : {base}/demo/boite-d-envoi/")
         out(f"  Espace professionnel: {base}/pro/connexion/")
+        out(f"  Guichet du 3422     : {base}/guichet/connexion/")
+        out(f"  Activer un profil   : {base}/enrolement/")
         out(f"  API FHIR (MHD)      : {base}/fhir/metadata")
         out("")
         out(f"Identifiants (mot de passe commun : {dataset.DEMO_PASSWORD}) :")
         for login in dataset.logins():
             out(f"  {login.username:<12} {login.who}")
+        out(
+            f"  {AGENT:<12} Sophie Martin, conseillère du 3422 : retrouve un profil par son NIR, "
+            f"son état et son historique, sans jamais voir de données de santé "
+            f"({base}/guichet/connexion/)"
+        )
+        out(
+            "  Inès Garnier n'a pas encore activé son profil : activez-le sur "
+            f"{base}/enrolement/ avec les données de carte affichées en démonstration et "
+            "le code provisoire de la boîte d'envoi."
+        )
         out("")
         out(
             "Après le mot de passe, un code à usage unique est envoyé : il s'affiche dans "
@@ -177,7 +199,7 @@ class Command(BaseCommand):
         out("")
         out("Le cardiologue de Louise dépose sa lettre de sortie par l'API (IHE MHD ITI-65) :")
         out(
-            f"  uv run python scripts/deposit_document.py --base {base} "
+            f"  {_uv()} run python scripts/deposit_document.py --base {base} "
             f'--client-id {api.client_id} --client-secret "$(cat {api.secret_file})" '
             f"--professional {api.professional_id} --ins {api.patient_ins} "
             f"--file {api.letter_file} --type 11490-0 --date {api.letter_date.isoformat()} "
