@@ -101,9 +101,15 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
 
 
 def espace_of(citizen: Citizen, *, lock: bool = False) -> Espace:
-    """The person's espace; one is made (active) for a person who predates enrolment."""
+    """The person's espace; one is made (active) for a person who predates enrolment, active
+    since the person was created (not since this lookup: the desk shows that date)."""
     espace, _ = Espace.objects.get_or_create(
-        citizen=citizen, defaults={"state": S.ACTIVE, "vitale_serial": ""}
+        citizen=citizen,
+        defaults={
+            "state": S.ACTIVE,
+            "vitale_serial": "",
+            "state_changed_at": citizen.created_at or timezone.now(),
+        },
     )
     if lock:
         espace = Espace.objects.select_for_update().get(pk=espace.pk)

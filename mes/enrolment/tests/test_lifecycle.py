@@ -365,3 +365,22 @@ def test_a_professional_still_deposits_in_a_suspended_espace(camille, dr_martin)
     lifecycle.espace_lift_suspension(actor=cnam, citizen=camille, reason="levée")
     assert decide(citizen_actor(camille), Action.READ, camille).allowed
     assert lifecycle_labels(camille)[-1] == lifecycle.LABELS[S.ACTIVE]
+
+
+def test_a_person_older_than_enrolment_is_active_since_they_were_created(db):
+    """The desk shows « Activé depuis le … »: for someone who predates enrolment the espace made
+    at the first lookup is dated from the person, not from the lookup."""
+    with time_machine.travel(datetime(2024, 3, 1, 9, tzinfo=UTC), tick=False):
+        person = make_citizen(
+            None,
+            first13="2600369123456",
+            first_name="Odette",
+            birth_name="Perrin",
+            birth_date=date(1960, 3, 5),
+            sex="F",
+        )
+    assert not Espace.objects.filter(citizen=person).exists()
+    with time_machine.travel(datetime(2026, 12, 7, 9, tzinfo=UTC), tick=False):
+        espace = lifecycle.espace_of(person)
+    assert espace.state == EspaceState.ACTIVE
+    assert espace.state_changed_at == datetime(2024, 3, 1, 9, tzinfo=UTC)
