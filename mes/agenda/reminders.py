@@ -359,36 +359,35 @@ def _day_sql(slots: tuple[Slot, ...], postgres: bool) -> _DaySql:
     return _DaySql(slots=slots_sql, where=where, params=params)
 
 
-def prevention_day_notify(*, day: date, today: date | None = None) -> int:
+def prevention_day_notify(*, day: date, today: date | None = None) -> tuple[int, int]:
     """Phase 1, set-based, in one statement (PostgreSQL): the reminders of the items opening
     on `day` for everyone whose calendar is their birth date's and sex's (nothing in the
     carnet, nothing said or planned, no situation) — the engine's answer is then the slot's —
     written by the one notification writer (`notify_select`): each person's notification keyed
     `prev:<person>:<item>` (ON CONFLICT DO NOTHING: a second worker or a re-run adds nothing),
     and, from the rows actually inserted, the outbox rows of whoever is told beyond the centre
-    (the holder's account, the representatives: their preferences, a letter). Returns the
-    reminders notified. SQLite (no data-modifying CTE): nothing here, phase 2 does it all."""
-    if connection.vendor != "postgresql":
-        return 0
+    (the holder's account, the representatives: their preferences, a letter). Returns (the
+    reminders notified, the candidates left to phase 2: a calendar of their own, an item whose
+    slots do not all say the same). SQLite (no data-modifying CTE): phase 2 does it all."""
     slots = opening_slots(day, today or day)
+    if connection.vendor != "postgresql" or not slots:
+        return 0, len(slots)
     texts = _slot_texts(slots)
-    known = tuple(slot for slot in slots if slot.item_key in texts)
-    if not known:
-        return 0
-    day_sql = _day_sql(known, postgres=True)
-    # The text looked up by item key in one JSON object (a binary search, no join to plan).
+    day_sql = _day_sql(slots, postgres=True)
+    # The text looked up by item key in one JSON object (a binary search, no join to plan);
+    # an item without one text is not ready, nor is a person with a calendar of their own.
     source = day_sql.select(
-        f"c.id, t.text ->> 0, t.text ->> 1, t.text ->> 2, t.text ->> 3, {_KEY_SQL}, c.user_id",
+        f"c.id, t.text ->> 0, t.text ->> 1, t.text ->> 2, t.text ->> 3, {_KEY_SQL}, c.user_id, "
+        f"t.text IS NOT NULL AND NOT {_HISTORY_SQL}",
         lateral="CROSS JOIN LATERAL (SELECT CAST(%(s_texts)s AS JSONB) -> s.item_key) t(text)",
-        condition=f"AND NOT {_HISTORY_SQL}",
     )
     with transaction.atomic():
-        notified, _ = notify_select(
+        written = notify_select(
             source,
             {**day_sql.params, "s_texts": json.dumps(texts)},
             codes=PREVENTION_CODES,
         )
-    return notified
+    return written.notified, written.left
 
 
 def _unsaid_candidates(day: date, today: date) -> list[tuple[uuid.UUID, str, date, str, bool]]:
@@ -448,7 +447,7 @@ def _known_items(today: date) -> dict[tuple[date, str, str], PreventionItem]:
     return out
 
 
-def prevention_unsaid_notify(*, today: date) -> tuple[int, int]:
+def prevention_unsaid_notify(*, today: date, days: list[date] | None = None) -> tuple[int, int]:
     """Phase 2, in batches: the reminders phase 1 leaves to Python (the people whose calendar
     is more than birth date and sex; every one on SQLite), each checked against the person's
     own calendar (a vaccination since recorded in the carnet…) and notified by the one writer
@@ -456,11 +455,14 @@ def prevention_unsaid_notify(*, today: date) -> tuple[int, int]:
     batch in its transaction: a crash rolls its batch back whole, and the restart finds its
     keys free. Returns (candidates, notified); a candidate found stale is simply not notified
     (the next sweep asks the engine again, for as long as its window is in the catch-up days).
+    `days`: the sweep's days to look at (by default all; the sweep passes those where phase 1
+    left something).
 
     For people with nothing recorded (SQLite), the engine's answer is phase 1's (same birth
     date, sex and day), reused; only people with a history get their own calendar."""
     size = settings.MES_REMINDER_BATCH
-    rows = [row for day in _sweep_days(today) for row in _unsaid_candidates(day, today)]
+    days = _sweep_days(today) if days is None else days
+    rows = [row for day in days for row in _unsaid_candidates(day, today)]
     if not rows:
         return 0, 0
     known = _known_items(today)
@@ -534,11 +536,16 @@ def prevention_reminders(*, today: date) -> tuple[int, int]:
     """« Bientôt dû »: the items opening tomorrow (the day before, portal.md §7.1), and those
     opened in the last days in case a sweep was missed. Returns (candidates, notified)."""
     candidates = notified = 0
+    left: list[date] = []
     for day in _sweep_days(today):
-        done = prevention_day_notify(day=day, today=today)
+        done, rest = prevention_day_notify(day=day, today=today)
         candidates += done
         notified += done
-    for found, told in (situation_reminders(today=today), prevention_unsaid_notify(today=today)):
+        if rest:
+            left.append(day)
+    # Phase 2 only for the days where phase 1 left candidates (on the common day, none).
+    phase2 = prevention_unsaid_notify(today=today, days=left) if left else (0, 0)
+    for found, told in (situation_reminders(today=today), phase2):
         candidates += found
         notified += told
     return candidates, notified

@@ -411,11 +411,11 @@ def notify_each(
     # primary key (a lateral probe the planner cannot turn into a scan of everyone).
     source = f"""
         SELECT c.id, %(e_code)s, %(e_label)s, %(e_url)s, %(e_link)s,
-               %(e_prefix)s || c.id::text, c.user_id
+               %(e_prefix)s || c.id::text, c.user_id, true
         FROM unnest(%(e_ids)s::uuid[]) AS t(p)
         CROSS JOIN LATERAL ({_CITIZEN_BY_ID.format(id="t.p")}) c
     """  # noqa: S608 - our own names
-    notified, _ = notify_select(
+    return notify_select(
         source,
         {
             "e_code": code.value,
@@ -426,8 +426,7 @@ def notify_each(
             "e_ids": "{" + ",".join(str(i) for i in profile_ids) + "}",
         },
         codes=[code],
-    )
-    return notified
+    ).notified
 
 
 def notify_events(events: Sequence[Event]) -> int:
@@ -441,14 +440,14 @@ def notify_events(events: Sequence[Event]) -> int:
     if connection.vendor != "postgresql":
         return len(notify_many(events))
     source = f"""
-        SELECT c.id, e.code, e.label, e.url, e.link_label, e.key, c.user_id
+        SELECT c.id, e.code, e.label, e.url, e.link_label, e.key, c.user_id, true
         FROM unnest(CAST(%(e_profile)s AS UUID[]), CAST(%(e_code)s AS TEXT[]),
                     CAST(%(e_label)s AS TEXT[]), CAST(%(e_url)s AS TEXT[]),
                     CAST(%(e_link)s AS TEXT[]), CAST(%(e_key)s AS TEXT[]))
              AS e(profile_id, code, label, url, link_label, key)
         CROSS JOIN LATERAL ({_CITIZEN_BY_ID.format(id="e.profile_id")}) c
     """  # noqa: S608 - our own names
-    notified, _ = notify_select(
+    return notify_select(
         source,
         {
             "e_profile": [e.profile.pk for e in events],
@@ -459,8 +458,7 @@ def notify_events(events: Sequence[Event]) -> int:
             "e_key": [e.key for e in events],
         },
         codes={e.code for e in events},
-    )
-    return notified
+    ).notified
 
 
 def _code_rules(codes: Iterable[str]) -> str:
@@ -481,21 +479,31 @@ def _code_rules(codes: Iterable[str]) -> str:
     return json.dumps(rules)
 
 
+@dataclass(frozen=True)
+class Written:
+    """What one `notify_select` statement did: notifications written, e-mails and SMS queued,
+    rows the source left to its caller (not ready)."""
+
+    notified: int
+    queued: int
+    left: int
+
+
 def notify_select(
     source: str, params: dict[str, Any], *, codes: Iterable[str], now: datetime | None = None
-) -> tuple[int, int]:
+) -> Written:
     """The one set-based writer of notifications (PostgreSQL): the notifications of the rows
     `source` selects, each at most once, with their outbox rows, in ONE statement.
 
-    `source` is a SELECT of (profile_id, code, label, url, link_label, key, user_id), the
-    profile's id and account taken from its `identity_citizen` row (every caller reads it in
-    the same statement: no notification for a profile that does not exist), with named
-    placeholders prefixed by the caller (`params`); `codes` are the codes it may give. Each
-    row is inserted with ON CONFLICT on its key (a key already said, or said by a concurrent
-    run, which this one waits for, inserts nothing); from the rows actually inserted
-    (RETURNING), the outbox rows of `notify_many`'s rules. Returns (notified, e-mails and SMS
-    queued); one dispatch after commit when some were queued. Call inside the caller's
-    transaction."""
+    `source` is a SELECT of (profile_id, code, label, url, link_label, key, user_id, ready),
+    the profile's id and account taken from its `identity_citizen` row (every caller reads it
+    in the same statement: no notification for a profile that does not exist), with named
+    placeholders prefixed by the caller (`params`); `codes` are the codes it may give; rows
+    not `ready` are only counted (the sweep leaves them to Python). Each ready row is
+    inserted with ON CONFLICT on its key (a key already said, or said by a concurrent run,
+    which this one waits for, inserts nothing); from the rows actually inserted (RETURNING),
+    the outbox rows of `notify_many`'s rules. One dispatch after commit when an e-mail or SMS
+    was queued. Call inside the caller's transaction."""
     values = {
         **params,
         "now": now or timezone.now(),
@@ -504,10 +512,10 @@ def notify_select(
     }
     with connection.cursor() as cursor:
         cursor.execute(_NOTIFY_SQL.replace("{source}", source), values)
-        notified, queued = cursor.fetchone()
+        notified, queued, left = cursor.fetchone()
     if queued:
         transaction.on_commit(enqueue_dispatch)
-    return int(notified), int(queued)
+    return Written(notified=int(notified), queued=int(queued), left=int(left))
 
 
 _USER_TABLE = Citizen._meta.get_field("user").related_model._meta.db_table
@@ -527,22 +535,35 @@ _NAME = (
 # generic text. The equivalence with notify_many is tested row for row (mes/notifications/
 # tests). Every lookup goes through an index whatever the size of the tables: the holders by
 # the primary key, the representatives by the represented person, the mobile by its user's key
-# (a subquery, never a hash of every account). The source is materialised once (a CTE read
-# twice): the holders are found in it by key, not by a second probe of every citizen.
+# (a subquery, never a hash of every account). The source is materialised once; the rows of
+# account holders and the others are inserted by two INSERTs of it, so that the holders to
+# tell are the first's RETURNING, never found again by joining the inserted rows to the
+# source (a join the planner, blind to a CTE's size, would run as a nested loop).
+_NOTIFY_COLUMNS = """(profile_id, code, label, url, link_label, created_at, read_at,
+        hidden_from_representatives, key)"""
 _NOTIFY_SQL = f"""
-WITH src(profile_id, code, label, url, link_label, key, user_id) AS MATERIALIZED ({{source}}),
-notified AS (
-    INSERT INTO {Notification._meta.db_table} (profile_id, code, label, url, link_label,
-        created_at, read_at, hidden_from_representatives, key)
+WITH src(profile_id, code, label, url, link_label, key, user_id, ready) AS MATERIALIZED (
+    {{source}}
+),
+holders AS (
+    INSERT INTO {Notification._meta.db_table} {_NOTIFY_COLUMNS}
     SELECT profile_id, code, label, url, link_label, %(now)s, NULL, false, key FROM src
+    WHERE ready AND user_id IS NOT NULL
     ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
     RETURNING profile_id, code, key
 ),
+others AS (
+    INSERT INTO {Notification._meta.db_table} {_NOTIFY_COLUMNS}
+    SELECT profile_id, code, label, url, link_label, %(now)s, NULL, false, key FROM src
+    WHERE ready AND user_id IS NULL
+    ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
+    RETURNING profile_id, code, key
+),
+notified AS (SELECT * FROM holders UNION ALL SELECT * FROM others),
 told(profile_id, code, key, pid, own, email, user_id, name) AS (
     SELECT n.profile_id, n.code, n.key, c.id, true, c.email, c.user_id, {_NAME.format(t="c")}
-    FROM (SELECT key, profile_id FROM src WHERE user_id IS NOT NULL) s
-    JOIN notified n ON n.key = s.key
-    CROSS JOIN LATERAL ({_CITIZEN_BY_ID.format(id="s.profile_id")}) c
+    FROM holders n
+    CROSS JOIN LATERAL ({_CITIZEN_BY_ID.format(id="n.profile_id")}) c
     UNION ALL
     SELECT n.profile_id, n.code, n.key, p.id, false, p.email, p.user_id, {_NAME.format(t="p")}
     FROM notified n
@@ -581,7 +602,8 @@ queued AS (
     RETURNING channel
 )
 SELECT (SELECT count(*) FROM notified),
-       (SELECT count(*) FILTER (WHERE channel <> '{Channel.LETTER.value}') FROM queued)
+       (SELECT count(*) FILTER (WHERE channel <> '{Channel.LETTER.value}') FROM queued),
+       (SELECT count(*) FROM src WHERE NOT ready)
 """  # noqa: S608 - our own table names and constants
 
 

@@ -214,8 +214,8 @@ def test_prevention_reminders_due_select_people_by_birth_date(camille):
         if sql.lstrip().startswith("WITH src"):
             execute("EXPLAIN (FORMAT JSON) " + sql, params, many, context)
             plans.append(context["cursor"].fetchone()[0][0]["Plan"])
-            # What the statement returns (rows inserted, notified): nothing was run.
-            return execute("SELECT 0, 0", None, many, context)
+            # What the statement returns (notified, queued, left): nothing was run.
+            return execute("SELECT 0, 0, 0", None, many, context)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(explain_instead):
