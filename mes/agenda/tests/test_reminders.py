@@ -295,3 +295,17 @@ def test_a_second_worker_waits_on_the_first_ones_keys_then_notifies_nothing(lone
     assert not errors
     assert results == {"first": (1, 0), "second": (0, 0)}
     assert Notification.objects.filter(profile=lone_baby).count() == 1
+
+
+def test_the_item_links_are_the_resolvers_for_every_item_key():
+    """`_item_url` builds the link around the key as reverse() does, for every key the rules
+    open over a year of sweep days (series `@age`, doses `#n`, pregnancy items `@date`)."""
+    from django.urls import reverse
+
+    keys = {"DENT_MATERNITE@2026-09-08", "VAC_COQUELUCHE_GROSSESSE@2026-09-08#1"}
+    for n in range(0, 366, 7):
+        day = NOW.date() + timedelta(days=n)
+        keys |= {slot.item_key for slot in reminders.opening_slots(day, day)}
+    assert len(keys) > 100 and any("#" in k for k in keys) and any("@" in k for k in keys)
+    for key in keys:
+        assert reminders._item_url(key) == reverse("portal:agenda_item", kwargs={"key": key})
