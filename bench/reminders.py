@@ -239,7 +239,7 @@ def _baseline(day: date) -> tuple[float, int, dict[str, float | None]]:
         return time.perf_counter() - start, rows, _cpu_since(cpu)
 
 
-def _sweep() -> tuple[float, int, int, int, dict[str, float | None]]:
+def _sweep() -> tuple[float, int, int, int, dict[str, float | None], dict[str, int]]:
     from django.test.utils import override_settings
     from django.urls import reverse
 
@@ -263,13 +263,14 @@ def _sweep() -> tuple[float, int, int, int, dict[str, float | None]]:
         candidates, notified = reminders.prevention_reminders(today=TODAY)
         elapsed = time.perf_counter() - start
         spent = _cpu_since(cpu)
+        outbox = _outbox()
         # The memory on the next day's sweep (as many reminders), traced apart: tracemalloc
         # slows every allocation, it would blur the time.
         tracemalloc.start()
         reminders.prevention_reminders(today=TODAY + timedelta(days=1))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return elapsed, candidates, notified, peak, spent
+    return elapsed, candidates, notified, peak, spent, outbox
 
 
 def _cpu_total(cpu: dict[str, float | None]) -> float | None:
@@ -308,8 +309,7 @@ def main(argv: list[str] | None = None) -> None:
 
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
-        sweep, candidates, notified, peak, sweep_cpu = _sweep()
-        outbox = _outbox()
+        sweep, candidates, notified, peak, sweep_cpu, outbox = _sweep()
         base, base_rows, base_cpu = _baseline(TODAY + timedelta(days=1))
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result = {
