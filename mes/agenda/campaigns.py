@@ -35,9 +35,6 @@ from mes.prevention.calendar import Span
 
 from .models import AgendaSettings, Campaign
 
-# Rows per INSERT of ReminderSent keys: 7 parameters each, far below every engine's limit.
-_CLAIM_CHUNK = 500
-
 
 def _audience(campaign: Campaign, today: date) -> QuerySet[Citizen]:
     people = Citizen.objects.all()
