@@ -14,8 +14,8 @@ One run: a throwaway PostgreSQL cluster (bench/postgres.py), the migrations, the
 - **campaign**: `--people` citizens with an account and an e-mail address, a prevention campaign
   for all of them (`mes.agenda.campaigns.campaign_start`), and W workers running it the way
   production does: planning steps hand out slices of MES_REMINDER_BATCH people, slice tasks
-  notify them set-based (`campaign_slice`: one ReminderSent key, the centre's Notification row
-  and the e-mail outbox row per person, three INSERT … SELECT per slice). Rate: people notified
+  notify them set-based (`campaign_slice`: the centre's Notification row, keyed, and the
+  e-mail outbox row per person, one INSERT … SELECT statement per slice). Rate: people notified
   ÷ the time from the first task claimed to the last one finished. Checked: each person exactly
   one notification, one outbox row and one e-mail sent. E-mails are sent by
   `dispatch_deliveries` tasks in the same queue, reported apart (a dummy mail

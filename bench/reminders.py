@@ -6,17 +6,20 @@
 
 One run: a throwaway PostgreSQL cluster (bench/postgres.py), the migrations, `--people`
 citizens written with one generate_series (birth dates spread evenly over 100 years, both
-sexes, no account: the notifications go to their centre only), ANALYZE, then, in this order:
+sexes), a share `--accounts` of them with an activated espace (`_accounts`: adults with a
+login, most with an e-mail, some with a mobile and SMS chosen, some with e-mail turned off,
+a few with neither but a postal address; as many children, in proportion, with a parent
+holding one of these accounts), ANALYZE, then, in this order:
 
 - **sweep**: `mes.agenda.reminders.prevention_reminders` as the worker runs it for the day —
   phase 1, one statement per day of the catch-up window from the rules' opening slots
   (`opening_slots`, the pure engine run once per opening age, and sex where a rule is for one
-  sex): the INSERT … SELECT of the reminder rows with the exclusions (opposition, what was
-  said, an appointment planned) and ON CONFLICT DO NOTHING, and, in the same statement, the
-  notifications of the rows it inserted for people told in the centre only with nothing
-  recorded (here: everyone), those rows born processed; phase 2, the pending rows (a history,
-  an account or a representative: none here) claimed with SKIP LOCKED, checked against the
-  person's own calendar and notified through the channels;
+  sex): the INSERT … SELECT of the notifications (the reminder's key is the notification's,
+  ON CONFLICT DO NOTHING) with the exclusions (opposition, what was said, an appointment
+  planned) for everyone with nothing recorded (here: everyone), and, in the same statement,
+  the outbox rows of the account holders and parents told by e-mail, SMS or letter;
+  phase 2, the people whose calendar is more than birth date and sex (none here: one query
+  says so), checked against their own calendar and notified in batches by the same writer;
 - **baseline**: one bare `INSERT … SELECT` of the same reminder rows (the same join of the
   citizens to the same slots) into an unindexed table: no exclusion, no check, no notification.
 
@@ -88,6 +91,94 @@ def _populate(people: int) -> float:
     return time.perf_counter() - start
 
 
+def _accounts(share: float) -> dict[str, int]:
+    """Activate the espaces of `share` of the population, like the service's: adults with a
+    login (90 % with an e-mail; 30 % with a mobile, a third of them with SMS chosen for the
+    reminders' categories; 5 % with e-mail turned off; those with neither e-mail nor mobile, a
+    postal address for letters), and children (under 18) in the same proportion with a parent
+    holding one of these accounts. Deterministic (from each person's number, `ins`)."""
+    from django.db import connection
+
+    if share <= 0:
+        return {"accounts": 0, "children_with_a_parent": 0}
+    adults = 1 - 18 / 100  # birth dates spread evenly over 100 years
+    per_10000 = min(10000, round(10000 * share / adults))
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            CREATE TEMP TABLE bench_account AS
+            SELECT id AS citizen_id, CAST(ins AS BIGINT) AS i FROM identity_citizen
+            WHERE %s::date - birth_date >= 6575 AND mod(CAST(ins AS BIGINT) * 7919, 10000) < %s
+            """,
+            [TODAY, per_10000],
+        )
+        cur.execute(
+            """
+            INSERT INTO identity_user (password, is_superuser, username, first_name, last_name,
+                email, is_staff, is_active, date_joined, kind, phone)
+            SELECT '!', false, 'banc-' || i, '', '', '', false, true, now(), 'citizen',
+                   CASE WHEN mod(i, 10) < 3 THEN '+336' || lpad(CAST(i AS TEXT), 8, '0')
+                        ELSE '' END
+            FROM bench_account
+            """
+        )
+        cur.execute(
+            """
+            UPDATE identity_citizen c
+            SET user_id = u.id,
+                email = CASE WHEN mod(a.i, 10) < 9 THEN 'p' || a.i || '@exemple.org' ELSE '' END
+            FROM bench_account a JOIN identity_user u ON u.username = 'banc-' || a.i
+            WHERE c.id = a.citizen_id
+            """
+        )
+        accounts = cur.rowcount
+        # Preferences: SMS chosen (with the e-mail) for a third of the mobiles; e-mail off.
+        cur.execute(
+            """
+            INSERT INTO notifications_channelpreference (citizen_id, category, email, sms,
+                changed_at)
+            SELECT a.citizen_id, cat, mod(a.i, 20) <> 7, mod(a.i, 10) = 0, now()
+            FROM bench_account a
+            CROSS JOIN (VALUES ('NOTIF_APPOINTMENT'), ('NOTIF_DEPISTAGE')) AS t(cat)
+            WHERE mod(a.i, 10) = 0 OR mod(a.i, 20) = 7
+            """
+        )
+        cur.execute(
+            """
+            INSERT INTO notifications_postaladdress (citizen_id, lines)
+            SELECT a.citizen_id, a.i || ' rue de la Paix' || E'\n' || '75002 Paris'
+            FROM bench_account a WHERE mod(a.i, 10) = 9
+            """
+        )
+        # Children with a parent among the account holders (the n-th child, the n-th holder).
+        cur.execute(
+            """
+            INSERT INTO enrolment_legalrepresentation (representative_id, represented_id, role,
+                started_at, ended_at)
+            SELECT p.citizen_id, k.id, 'mother', now() - interval '1 year', NULL
+            FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM identity_citizen
+                  WHERE %s::date - birth_date < 6575
+                    AND mod(CAST(ins AS BIGINT) * 7919, 10000) < %s) k
+            JOIN (SELECT citizen_id, row_number() OVER (ORDER BY citizen_id) AS n
+                  FROM bench_account) p
+              ON p.n = 1 + mod(k.n, (SELECT count(*) FROM bench_account))
+            """,
+            [TODAY, per_10000],
+        )
+        children = cur.rowcount
+        cur.execute("DROP TABLE bench_account")
+    return {"accounts": accounts, "children_with_a_parent": children}
+
+
+def _outbox() -> dict[str, int]:
+    """The outbox rows the sweep queued, by channel."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT channel, count(*) FROM notifications_delivery GROUP BY channel")
+        return dict(cur.fetchall())
+
+
 def _backend_cpu() -> float | None:
     """CPU seconds the session's PostgreSQL backend has run so far (Linux schedstat, in ns), or
     None when the server is not on this machine: with the client's own CPU, what a statement
@@ -148,7 +239,7 @@ def _baseline(day: date) -> tuple[float, int, dict[str, float | None]]:
         return time.perf_counter() - start, rows, _cpu_since(cpu)
 
 
-def _sweep() -> tuple[float, int, int, int, dict[str, float | None]]:
+def _sweep() -> tuple[float, int, int, int, dict[str, float | None], dict[str, int]]:
     from django.test.utils import override_settings
     from django.urls import reverse
 
@@ -172,13 +263,14 @@ def _sweep() -> tuple[float, int, int, int, dict[str, float | None]]:
         candidates, notified = reminders.prevention_reminders(today=TODAY)
         elapsed = time.perf_counter() - start
         spent = _cpu_since(cpu)
+        outbox = _outbox()
         # The memory on the next day's sweep (as many reminders), traced apart: tracemalloc
         # slows every allocation, it would blur the time.
         tracemalloc.start()
         reminders.prevention_reminders(today=TODAY + timedelta(days=1))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return elapsed, candidates, notified, peak, spent
+    return elapsed, candidates, notified, peak, spent, outbox
 
 
 def _cpu_total(cpu: dict[str, float | None]) -> float | None:
@@ -199,6 +291,12 @@ def _cpu_text(cpu: dict[str, float | None]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument(
+        "--accounts",
+        type=float,
+        default=0.2,
+        help="share of the population with an activated espace (default 0.2)",
+    )
     args = parser.parse_args(argv)
     with postgres.database(os.environ.get("DATABASE_URL")) as db:
         _setup(db.url)
@@ -206,12 +304,18 @@ def main(argv: list[str] | None = None) -> None:
 
         call_command("migrate", verbosity=0)
         populate = _populate(args.people)
-        sweep, candidates, notified, peak, sweep_cpu = _sweep()
+        population = _accounts(args.accounts)
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+        sweep, candidates, notified, peak, sweep_cpu, outbox = _sweep()
         base, base_rows, base_cpu = _baseline(TODAY + timedelta(days=1))
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result = {
             "database": db.description,
             "people": args.people,
+            **population,
             "day": TODAY.isoformat(),
             "populate_seconds": round(populate, 2),
             "sweep": {
@@ -219,6 +323,7 @@ def main(argv: list[str] | None = None) -> None:
                 "people_per_second": round(args.people / sweep),
                 "candidates": candidates,
                 "notified": notified,
+                "outbox": outbox,
                 "peak_python_memory_mb": round(peak / 2**20, 1),
                 "cpu_seconds": sweep_cpu,
             },
@@ -236,8 +341,10 @@ def main(argv: list[str] | None = None) -> None:
             print(f"attention : {base_rows} lignes de base pour {candidates} candidats")
     print(
         f"sweep    {result['sweep']['people_per_second']:>10} people/s  "
-        f"({sweep:.1f} s, {candidates} reminders, {notified} notified, "
+        f"({sweep:.3f} s, {candidates} reminders, {notified} notified, "
         f"peak Python memory {result['sweep']['peak_python_memory_mb']} MB)\n"
+        f"         {population['accounts']} accounts, {population['children_with_a_parent']} "
+        f"children with a parent's; outbox {outbox}\n"
         f"baseline {result['baseline']['people_per_second']:>10} people/s  "
         f"({base:.3f} s, {base_rows} rows)\n"
         f"ratio    {result['ratio']}   peak RSS {result['peak_rss_mb']} MB\n"

@@ -513,7 +513,7 @@ def _check_room(patient: Citizen, at: datetime, *, besides: uuid.UUID | None = N
 
 def _schedule(reminder: UserReminder) -> None:
     """The reminder's task at its time, once the row is committed (the hourly sweep catches
-    it too if the task is lost: the ReminderSent key keeps it to one notification)."""
+    it too if the task is lost: its key on the notification keeps it to one)."""
     from .tasks import send_user_reminder
 
     reminder_id, at = str(reminder.pk), reminder.at

@@ -6,10 +6,11 @@ Two kinds of task, so that any number of workers share a campaign (issue 16 §4)
 - `campaign_plan` hands out the next `MES_REMINDER_BATCH` people after the campaign's cursor
   (the campaign row locked, a short transaction that reads only ids): it moves the cursor and
   enqueues one slice task for them and the next planning step, all after commit;
-- `campaign_slice` notifies one slice, set-based: one transaction that claims a ReminderSent
-  key per person (INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING: only the run that
-  inserted a key notifies), writes the notifications and their outbox rows (`notify_each`: two
-  more INSERT … SELECT on PostgreSQL, no person ever built in Python), and counts them.
+- `campaign_slice` notifies one slice, set-based: one transaction that reads the slice's ids
+  and writes the notifications, each keyed `camp:<campaign>:<person>` (the notification is its
+  own idempotency record: ON CONFLICT DO NOTHING on its key, only the run that inserted a key
+  tells the channels), with their outbox rows (`notify_each`: one statement on PostgreSQL, no
+  person ever built in Python), and counts them.
 
 Delivery is at least once: a slice whose worker died stays claimed until `mes.ops.queue`
 hands it out again; a slice that runs twice (or a crash in its middle, then a re-run) leaves
@@ -19,12 +20,11 @@ every person exactly one notification. People opposed to personalised prevention
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from typing import Any, cast
+from datetime import date
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Field, QuerySet
+from django.db import transaction
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,10 +33,7 @@ from mes.notifications.channels import notify_each
 from mes.notifications.models import Notification
 from mes.prevention.calendar import Span
 
-from .models import AgendaSettings, Campaign, ReminderSent
-
-# Rows per INSERT of ReminderSent keys: 7 parameters each, far below every engine's limit.
-_CLAIM_CHUNK = 500
+from .models import AgendaSettings, Campaign
 
 
 def _audience(campaign: Campaign, today: date) -> QuerySet[Citizen]:
@@ -77,52 +74,6 @@ def campaign_plan(*, campaign_id: int, size: int | None = None) -> tuple[str, st
     return after, last
 
 
-def _claim(prefix: str, people: QuerySet[Citizen], now: datetime) -> list[uuid.UUID]:
-    """Insert a ReminderSent row (key `prefix` + the person's id) for each person of `people`
-    not claimed yet and return the ids this transaction claimed. A concurrent run of the same
-    slice waits on the unique index, then finds them taken."""
-    meta = ReminderSent._meta
-    names = ("key", "kind", "patient", "item_key", "created_at", "processed_at", "skipped")
-    quote = connection.ops.quote_name
-    fields = {name: cast(Field[Any, Any], meta.get_field(name)) for name in names}
-    columns = ", ".join(quote(str(f.column)) for f in fields.values())
-    key, patient = (quote(str(fields[n].column)) for n in ("key", "patient"))
-    when = fields["created_at"].get_db_prep_save(now, connection)
-    kind = ReminderSent.Kind.CAMPAIGN.value
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Straight from the audience's query into the keys, in the server: the people are
-            # never fetched, only the ids of those this run claimed come back.
-            audience, audience_params = people.values_list("pk").query.sql_with_params()
-            cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - our own names
-                f"SELECT %s || a.id::text, %s, a.id, '', %s, %s, false FROM ({audience}) AS a(id) "
-                f"ON CONFLICT ({key}) DO NOTHING RETURNING {patient}",
-                [prefix, kind, when, when, *audience_params],
-            )
-            return [pid for (pid,) in cursor.fetchall()]
-        # Elsewhere (SQLite): the ids, then chunks of plain VALUES.
-        patient_field = fields["patient"]
-        ids = {f"{prefix}{pk}": pk for pk in people.values_list("pk", flat=True)}
-        rows = list(ids)
-        one = "(" + ", ".join(["%s"] * len(names)) + ")"
-        claimed: list[uuid.UUID] = []
-        for start in range(0, len(rows), _CLAIM_CHUNK):
-            chunk = rows[start : start + _CLAIM_CHUNK]
-            values: list[Any] = []
-            for k in chunk:
-                pid = patient_field.get_db_prep_save(ids[k], connection)
-                values += [k, kind, pid, "", when, when, False]
-            cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - our own names
-                f"VALUES {', '.join([one] * len(chunk))} "
-                f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
-                values,
-            )
-            claimed += [ids[k] for (k,) in cursor.fetchall()]
-    return claimed
-
-
 def campaign_slice(*, campaign_id: int, after: str, last: str) -> int:
     """Notify the campaign's audience with an id in (after, last], each person once whatever
     ran before (a crash, a second worker). Returns how many were notified by this run."""
@@ -131,19 +82,20 @@ def campaign_slice(*, campaign_id: int, after: str, last: str) -> int:
         people = _audience(campaign, campaign.started_on).filter(pk__lte=uuid.UUID(last))
         if after:
             people = people.filter(pk__gt=uuid.UUID(after))
-        prefix = f"camp:{campaign.pk}:"
-        fresh = _claim(prefix, people, timezone.now())
-        notify_each(
-            profile_ids=fresh,
+        # The people's ids only; the notifications' keys are the claim (a person whose key a
+        # previous run of this slice took is left out by the writer itself).
+        ids = list(people.values_list("pk", flat=True))
+        fresh = notify_each(
+            profile_ids=ids,
             code=Notification.Code(campaign.code),
             label=f"{campaign.label} ({campaign.reason})",
-            key_prefix=prefix,
+            key_prefix=f"camp:{campaign.pk}:",
             url=reverse("portal:agenda"),
             link_label="Voir mon agenda",
         )
         if fresh:
-            Campaign.objects.filter(pk=campaign_id).update(sent=F("sent") + len(fresh))
-    return len(fresh)
+            Campaign.objects.filter(pk=campaign_id).update(sent=F("sent") + fresh)
+    return fresh
 
 
 def _enqueue(campaign_id: int, after: str, last: str) -> None:

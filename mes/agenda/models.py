@@ -11,7 +11,6 @@ import uuid
 from datetime import date, timedelta
 
 from django.db import models
-from django.db.models import Q
 
 from mes.identity.models import Citizen, Professional
 
@@ -201,72 +200,10 @@ class CalendarFeed(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
 
-class ReminderSent(models.Model):
-    """One reminder, once: the unique key is the idempotency of the side effect. Two workers (or
-    a worker restarted mid-sweep) may both try; the database lets one row in, and only the
-    transaction that inserted it notifies."""
-
-    class Kind(models.TextChoices):
-        APPOINTMENT = "rdv", "Rappel de rendez-vous"
-        PREVENTION = "prev", "Examen bientôt dû"
-        CAMPAIGN = "camp", "Campagne de prévention"
-        USER = "user", "Rappel de l'usager"
-
-    # Unique by a constraint, not `unique=True`: on PostgreSQL that would add a second index
-    # (varchar_pattern_ops, for LIKE) that nothing uses and every insert maintains.
-    key = models.CharField(max_length=200)
-    kind = models.CharField(max_length=4, choices=Kind.choices)
-    patient = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
-    item_key = models.CharField(max_length=ITEM_KEY_MAX, blank=True)
-    # Indexed only where set (below): most rows are prevention reminders, with neither.
-    appointment = models.ForeignKey(
-        Appointment,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-    )
-    user_reminder = models.ForeignKey(
-        UserReminder,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Set once the reminder's notification went out; a candidate found stale (done since,
-    # opposition) is closed without notifying.
-    processed_at = models.DateTimeField(null=True, blank=True)
-    skipped = models.BooleanField(default=False)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["key"], name="one_reminder_per_key")]
-        # Partial indexes: the daily sweep writes thousands of rows born processed, with no
-        # appointment and no user reminder; none of them needs an entry in these (the claim of
-        # the pending rows, the cascades of an appointment or a reminder deleted).
-        indexes = [
-            models.Index(
-                fields=["id"], name="remindersent_pending", condition=Q(processed_at__isnull=True)
-            ),
-            models.Index(
-                fields=["appointment"],
-                name="remindersent_appointment",
-                condition=Q(appointment__isnull=False),
-            ),
-            models.Index(
-                fields=["user_reminder"],
-                name="remindersent_user_reminder",
-                condition=Q(user_reminder__isnull=False),
-            ),
-        ]
-
-
 class Campaign(models.Model):
     """A prevention campaign (e.g. the flu vaccination for everyone aged 65 and over), sent by
     the worker in batches of people; `cursor` is the last person done, so a batch re-run after
-    a crash resumes there and the ReminderSent keys stop any double send."""
+    a crash resumes there and the notifications' keys stop any double send."""
 
     class Code(models.TextChoices):
         VACCINATION = "RAPPEL_RDV_PREV_VACC", "Vaccination"

@@ -1,11 +1,14 @@
 """The daily reminders (portal.md §7.1): appointment reminders at the chosen time, and
 « bientôt dû » prevention reminders the day before an item's window opens.
 
-Exactly once, by construction: each reminder is a `ReminderSent` row with a unique key, inserted
-in the same transaction as its notification. A second worker (or a worker restarted after a
-crash, at-least-once delivery of tasks) finds the key taken — the database lets one insert in,
-blocking the other until the first commits — and notifies nothing. Work goes in batches of
-people (settings.MES_REMINDER_BATCH), never one task per person.
+Exactly once, by construction: each reminder has an idempotency key (`rdv:…`, `prev:…`,
+`rappel:…`), and the notification that tells it is its own record of « already said »: the key
+is unique among notifications, and its outbox rows are written only by the statement that
+inserted it. A second worker (or a worker restarted after a crash, at-least-once delivery of
+tasks) finds the key taken — the database lets one insert in, blocking the other until the
+first commits — and notifies nothing. One rule, one place: whatever reads « was this said? »
+reads `Notification.key`. Work goes set-based or in batches of people
+(settings.MES_REMINDER_BATCH), never one task per person.
 """
 
 from __future__ import annotations
@@ -13,19 +16,20 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import RFC3986_SUBDELIMS
 
-from mes.enrolment.models import LegalRepresentation
 from mes.identity.models import Citizen
-from mes.notifications.channels import Event, notify_many, notify_through_channels
+from mes.notifications.channels import Event, notify_events, notify_once, notify_select
 from mes.notifications.models import Notification
 from mes.prevention.calendar import Calendar, Span, default_calendar
 from mes.prevention.schedule import (
@@ -37,15 +41,8 @@ from mes.prevention.schedule import (
     default_rules,
     prevention_calendar,
 )
-from mes.vaccinations.models import Vaccination
 
-from .models import (
-    AgendaSettings,
-    Appointment,
-    PreventionRecord,
-    ReminderSent,
-    UserReminder,
-)
+from .models import AgendaSettings, Appointment, UserReminder
 from .selectors import calendar_for
 
 SWEEP_ACTOR_NAME = "rappels-agenda"
@@ -58,16 +55,6 @@ class SweepResult:
     prevention: int = 0
     people: int = 0
     user: int = 0
-
-
-def _claim(key: str, **fields: object) -> bool:
-    """Insert the reminder's unique row; False when another run already has it."""
-    try:
-        with transaction.atomic():
-            ReminderSent.objects.create(key=key, processed_at=timezone.now(), **fields)
-    except IntegrityError:
-        return False
-    return True
 
 
 def appointment_reminders(*, now: datetime) -> int:
@@ -87,24 +74,23 @@ def appointment_reminders(*, now: datetime) -> int:
         delay = a.reminder_delay
         if delay is None or a.starts_at - delay > now:
             continue
+        when = timezone.localtime(a.starts_at)
         # The start is in the key: a moved appointment is reminded again, once.
-        key = f"rdv:{a.pk}:{a.starts_at.isoformat()}"
-        with transaction.atomic():
-            if not _claim(
-                key, kind=ReminderSent.Kind.APPOINTMENT, patient=a.patient, appointment=a
-            ):
-                continue
-            when = timezone.localtime(a.starts_at)
-            notify_through_channels(
-                profile=a.patient,
-                code=Notification.Code.APPOINTMENT_REMINDER,
-                label=f"Rappel : rendez-vous le {when:%d/%m/%Y à %H:%M}",
-                url=reverse("portal:appointment", args=[a.pk]),
-                link_label="Voir le rendez-vous",
-                key=key,
-            )
-        sent += 1
+        sent += notify_once(
+            profile=a.patient,
+            code=Notification.Code.APPOINTMENT_REMINDER,
+            label=f"Rappel : rendez-vous le {when:%d/%m/%Y à %H:%M}",
+            url=reverse("portal:appointment", args=[a.pk]),
+            link_label="Voir le rendez-vous",
+            key=appointment_key(a),
+        )
     return sent
+
+
+def appointment_key(appointment: Appointment) -> str:
+    """The idempotency key of an appointment's reminder (its start in it, in UTC as read from
+    the database whatever the instance's zone: moved, reminded again once)."""
+    return f"rdv:{appointment.pk}:{appointment.starts_at.astimezone(UTC).isoformat()}"
 
 
 def _rule_opening_ages(rule: PreventionRule) -> set[Span]:
@@ -291,117 +277,158 @@ def _slot_texts(slots: tuple[Slot, ...]) -> dict[str, list[str]]:
     return {key: text for key, text in texts.items() if key not in mixed}
 
 
-def prevention_candidates_insert(*, day: date, today: date | None = None) -> tuple[int, int]:
-    """Phase 1, set-based, in one statement: a ReminderSent row per person and item opening on
-    `day` (ON CONFLICT DO NOTHING on its unique key: a second worker or a re-run adds nothing),
-    leaving out the opposed and what was already said or planned. Returns the rows inserted
-    and, of them, those notified here.
+def prevention_key(patient_id: uuid.UUID, item_key: str) -> str:
+    """The idempotency key of a person's « bientôt dû » reminder for one item."""
+    return f"prev:{patient_id.hex}:{item_key}"
 
-    The common case is finished in the same statement (PostgreSQL): for people whose calendar
-    is their birth date's and sex's (nothing in the carnet, nothing said or planned, no
-    situation) and whom nobody is told about beyond the notification centre (no account, no
-    representative), the engine's answer is the slot's, so the row is born processed and its
-    notification is inserted from the rows this statement actually inserted (a data-modifying
-    CTE over RETURNING): both commit together or not at all, and a key another worker already
-    holds inserts nothing and notifies nothing. The other rows stay pending for phase 2 (their
-    own calendar, the channels). SQLite has no data-modifying CTE: every row stays pending."""
-    slots = opening_slots(day, today or day)
-    if not slots:
-        return 0, 0
-    postgres = connection.vendor == "postgresql"
-    at = timezone.now()
-    texts = _slot_texts(slots)
-    known = [slot.item_key in texts for slot in slots]
+
+@dataclass(frozen=True)
+class _DaySql:
+    """The join of the citizens to a day's opening slots, with the exclusions, in the
+    database's dialect: `slots` the rows of the slots `s(birth_date, sex, item_key)`,
+    `where` the join's condition on the citizens `c` (indexed by birth date) and the
+    exclusions, with their `params`."""
+
+    slots: str
+    where: str
+    params: dict[str, Any]
+
+    def select(self, columns: str, *, lateral: str = "", condition: str = "") -> str:
+        """SELECT `columns` of the candidates (`lateral`: a join on the slot, before the
+        citizens; `condition`: more of the WHERE)."""
+        return f"""
+        WITH s(birth_date, sex, item_key) AS ({self.slots})
+        SELECT {columns}
+        FROM s {lateral}
+        JOIN identity_citizen c ON c.birth_date = s.birth_date AND (s.sex = '' OR c.sex = s.sex)
+        WHERE {self.where} {condition}
+        """  # noqa: S608 - only placeholders are interpolated
+
+
+# The patient's id as 32 hex digits on both databases (uuid on PostgreSQL, char(32) on
+# SQLite), as Python's uuid.hex: the same key as prevention_key's.
+_KEY_SQL = "'prev:' || REPLACE(CAST(c.id AS TEXT), '-', '') || ':' || s.item_key"
+# A calendar that is more than birth date and sex: a dose in the carnet, something said, an
+# appointment for an item, settings (an opposition is excluded; situations): the person's
+# own run of the engine, in Python (phase 2).
+_HISTORY_SQL = """(
+    EXISTS (SELECT 1 FROM vaccinations_vaccination v WHERE v.patient_id = c.id)
+    OR EXISTS (SELECT 1 FROM agenda_preventionrecord pr WHERE pr.patient_id = c.id)
+    OR EXISTS (SELECT 1 FROM agenda_appointment pa
+               WHERE pa.patient_id = c.id AND pa.prevention_key <> '')
+    OR EXISTS (SELECT 1 FROM agenda_agendasettings st WHERE st.patient_id = c.id))"""
+
+
+def _day_sql(slots: tuple[Slot, ...], postgres: bool) -> _DaySql:
+    """The candidates of a day: the citizens (by birth date and sex, indexed) joined to the
+    slots, leaving out the opposed and what was said or planned about the item."""
     dates = sorted({slot.birth_date for slot in slots})
-    # The patient's id as 32 hex digits on both databases (uuid on PostgreSQL, char(32) on
-    # SQLite), as Python's uuid.hex: the same key as prevention_reminder's.
-    pid = "REPLACE(CAST(c.id AS TEXT), '-', '')"
-    # The birth dates again, as a plain list the planner sees: an index scan on
-    # identity_citizen.birth_date whatever it guesses of the join with the slots (EXPLAIN test).
-    params: list[Any]
-    dates_params: list[Any]
+    params: dict[str, Any]
     if postgres:
         # Arrays: a handful of parameters rather than a thousand (the driver's cost is per
-        # placeholder; the plan is the same).
+        # placeholder; the plan is the same). The birth dates again, as a plain list the
+        # planner sees: an index scan on identity_citizen.birth_date whatever it guesses of
+        # the join with the slots (EXPLAIN test).
         slots_sql = (
-            "SELECT * FROM unnest(CAST(%s AS DATE[]), CAST(%s AS TEXT[]), "
-            "CAST(%s AS TEXT[]), CAST(%s AS BOOLEAN[]))"
+            "SELECT * FROM unnest(CAST(%(s_birth)s AS DATE[]), CAST(%(s_sex)s AS TEXT[]), "
+            "CAST(%(s_item)s AS TEXT[]))"
         )
-        params = [
-            [slot.birth_date for slot in slots],
-            [slot.sex for slot in slots],
-            [slot.item_key for slot in slots],
-            known,
-        ]
-        dates_sql, dates_params = "= ANY(CAST(%s AS DATE[]))", [dates]
+        params = {
+            "s_birth": [slot.birth_date for slot in slots],
+            "s_sex": [slot.sex for slot in slots],
+            "s_item": [slot.item_key for slot in slots],
+            "s_dates": dates,
+        }
+        dates_sql = "= ANY(CAST(%(s_dates)s AS DATE[]))"
     else:
-        slots_sql = "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(slots))
-        params = []
-        for slot, is_known in zip(slots, known, strict=True):
-            params += [slot.birth_date.isoformat(), slot.sex, slot.item_key, is_known]
-        dates_sql = "IN (" + ", ".join(["%s"] * len(dates)) + ")"
-        dates_params = [d.isoformat() for d in dates]
-    # Finished here (born processed, notified below) only when the engine's answer is the
-    # slot's and the centre is the only channel: otherwise pending, for phase 2 — a calendar
-    # that is more than birth date and sex (`_pending_batch`'s `history`), someone told beyond
-    # the centre (its `told`).
-    finished = """
-        s.known AND c.user_id IS NULL
-        AND NOT EXISTS (SELECT 1 FROM enrolment_legalrepresentation lr
-                        WHERE lr.represented_id = c.id AND lr.started_at <= %s
-                          AND (lr.ended_at IS NULL OR lr.ended_at > %s))
-        AND NOT EXISTS (SELECT 1 FROM vaccinations_vaccination v WHERE v.patient_id = c.id)
-        AND NOT EXISTS (SELECT 1 FROM agenda_preventionrecord pr WHERE pr.patient_id = c.id)
-        AND NOT EXISTS (SELECT 1 FROM agenda_appointment pa
-                        WHERE pa.patient_id = c.id AND pa.prevention_key <> '')
-        AND NOT EXISTS (SELECT 1 FROM agenda_agendasettings st WHERE st.patient_id = c.id)
-    """
-    processed = f"CASE WHEN {finished} THEN CAST(%s AS TIMESTAMPTZ) END" if postgres else "NULL"
-    sql = f"""
-        INSERT INTO agenda_remindersent
-            (key, kind, patient_id, item_key, created_at, processed_at, skipped)
-        WITH s(birth_date, sex, item_key, known) AS ({slots_sql})
-        SELECT 'prev:' || {pid} || ':' || s.item_key, 'prev', c.id, s.item_key, %s,
-               {processed}, FALSE
-        FROM s JOIN identity_citizen c
-          ON c.birth_date = s.birth_date AND (s.sex = '' OR c.sex = s.sex)
-        WHERE c.birth_date {dates_sql}
+        rows = []
+        params = {}
+        for n, slot in enumerate(slots):
+            rows.append(f"(%(b{n})s, %(x{n})s, %(i{n})s)")
+            params |= {f"b{n}": slot.birth_date.isoformat(), f"x{n}": slot.sex}
+            params[f"i{n}"] = slot.item_key
+        slots_sql = "VALUES " + ", ".join(rows)
+        names = [f"%(d{n})s" for n in range(len(dates))]
+        params |= {f"d{n}": d.isoformat() for n, d in enumerate(dates)}
+        dates_sql = "IN (" + ", ".join(names) + ")"
+    where = f"""c.birth_date {dates_sql}
           AND NOT EXISTS (SELECT 1 FROM agenda_agendasettings a
                           WHERE a.patient_id = c.id AND NOT a.personalised_prevention)
           AND NOT EXISTS (SELECT 1 FROM agenda_preventionrecord r
                           WHERE r.patient_id = c.id AND r.key = s.item_key)
           AND NOT EXISTS (SELECT 1 FROM agenda_appointment ap
                           WHERE ap.patient_id = c.id AND ap.prevention_key = s.item_key
-                            AND ap.status IN ('booked', 'fulfilled'))
-        ON CONFLICT (key) DO NOTHING
-    """  # noqa: S608 - only placeholders are interpolated
-    params.append(at)
-    if postgres:
-        params += [at, at, at]
-    params += dates_params
-    if not postgres:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return max(cursor.rowcount, 0), 0
-    # The notifications of the rows this statement inserted and finished, in the statement:
-    # the text looked up by item key in one JSON object (a binary search, no join to plan).
-    sql = f"""
-        WITH inserted AS ({sql} RETURNING patient_id, item_key, processed_at),
-        notified AS (
-          INSERT INTO notifications_notification (profile_id, code, label, url, link_label,
-                                                  created_at, read_at, hidden_from_representatives)
-          SELECT i.patient_id, t.text ->> 0, t.text ->> 1, t.text ->> 2, t.text ->> 3,
-                 %s, NULL, FALSE
-          FROM inserted i CROSS JOIN LATERAL (SELECT CAST(%s AS JSONB) -> i.item_key) t(text)
-          WHERE i.processed_at IS NOT NULL
-          RETURNING 1
+                            AND ap.status IN ('booked', 'fulfilled'))"""  # noqa: S608 - placeholders
+    return _DaySql(slots=slots_sql, where=where, params=params)
+
+
+def prevention_day_notify(*, day: date, today: date | None = None) -> tuple[int, int]:
+    """Phase 1, set-based, in one statement (PostgreSQL): the reminders of the items opening
+    on `day` for everyone whose calendar is their birth date's and sex's (nothing in the
+    carnet, nothing said or planned, no situation) — the engine's answer is then the slot's —
+    written by the one notification writer (`notify_select`): each person's notification keyed
+    `prev:<person>:<item>` (ON CONFLICT DO NOTHING: a second worker or a re-run adds nothing),
+    and, from the rows actually inserted, the outbox rows of whoever is told beyond the centre
+    (the holder's account, the representatives: their preferences, a letter). Returns (the
+    reminders notified, the candidates left to phase 2: a calendar of their own, an item whose
+    slots do not all say the same). SQLite (no data-modifying CTE): phase 2 does it all."""
+    slots = opening_slots(day, today or day)
+    if connection.vendor != "postgresql" or not slots:
+        return 0, len(slots)
+    texts = _slot_texts(slots)
+    day_sql = _day_sql(slots, postgres=True)
+    # The text looked up by item key in one JSON object (a binary search, no join to plan);
+    # an item without one text is not ready, nor is a person with a calendar of their own.
+    source = day_sql.select(
+        f"c.id, t.text ->> 0, t.text ->> 1, t.text ->> 2, t.text ->> 3, {_KEY_SQL}, c.user_id, "
+        f"t.text IS NOT NULL AND NOT {_HISTORY_SQL}",
+        lateral="CROSS JOIN LATERAL (SELECT CAST(%(s_texts)s AS JSONB) -> s.item_key) t(text)",
+    )
+    with transaction.atomic():
+        written = notify_select(
+            source,
+            {**day_sql.params, "s_texts": json.dumps(texts)},
+            codes=PREVENTION_CODES,
         )
-        SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM notified)
-    """  # noqa: S608 - only placeholders are interpolated
+    return written.notified, written.left
+
+
+def _unsaid_candidates(day: date, today: date) -> list[tuple[uuid.UUID, str, date, str, bool]]:
+    """Phase 2's candidates of a day: (person, item key, birth date, sex, history) of the
+    reminders not said yet that phase 1 leaves to Python — on PostgreSQL the people whose
+    calendar is more than birth date and sex, and the items whose slots do not all say the
+    same; on SQLite every one."""
+    slots = opening_slots(day, today)
+    if not slots:
+        return []
+    postgres = connection.vendor == "postgresql"
+    day_sql = _day_sql(slots, postgres=postgres)
+    texts = _slot_texts(slots)
+    condition = ""
+    params = dict(day_sql.params)
+    if postgres:
+        condition = f"AND ({_HISTORY_SQL} OR NOT (s.item_key = ANY(%(s_known)s)))"
+        params["s_known"] = sorted(texts)
+    condition += f"""
+          AND NOT EXISTS (SELECT 1 FROM notifications_notification n WHERE n.key = {_KEY_SQL})
+        ORDER BY c.id, s.item_key"""  # noqa: S608 - only placeholders are interpolated
+    sql = day_sql.select(
+        f"c.id, s.item_key, c.birth_date, c.sex, {_HISTORY_SQL}", condition=condition
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, at, json.dumps(texts)])
-        inserted, notified = cursor.fetchone()
-    return int(inserted), int(notified)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # SQLite gives the id as 32 hex digits and the date as text.
+    return [
+        (
+            pid if isinstance(pid, uuid.UUID) else uuid.UUID(pid),
+            item_key,
+            birth if isinstance(birth, date) else date.fromisoformat(birth),
+            sex,
+            bool(history),
+        )
+        for pid, item_key, birth, sex, history in rows
+    ]
 
 
 def _sweep_days(today: date) -> list[date]:
@@ -423,79 +450,34 @@ def _known_items(today: date) -> dict[tuple[date, str, str], PreventionItem]:
     return out
 
 
-def _pending_batch(size: int) -> list[tuple[int, str, uuid.UUID, str, date, str, bool, bool]]:
-    """The next pending rows, claimed with SKIP LOCKED, each with what the batch needs of its
-    person in the same query: birth date and sex; whether their calendar depends on more than
-    those (a dose in the carnet, something said, an appointment for an item: their own run of
-    the engine); whether someone is told beyond the notification centre (their own account, a
-    representative's: the channels)."""
-    person = OuterRef("patient_id")
-    history = (
-        Exists(Vaccination.objects.filter(patient_id=person))
-        | Exists(PreventionRecord.objects.filter(patient_id=person))
-        | Exists(Appointment.objects.filter(patient_id=person).exclude(prevention_key=""))
-        | Exists(AgendaSettings.objects.filter(patient_id=person))
-    )
-    told = Q(patient__user_id__isnull=False) | Exists(
-        LegalRepresentation.objects.current().filter(represented_id=person)
-    )
-    return list(
-        ReminderSent.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(kind=ReminderSent.Kind.PREVENTION, processed_at__isnull=True)
-        .annotate(
-            history=ExpressionWrapper(history, output_field=BooleanField()),
-            told=ExpressionWrapper(told, output_field=BooleanField()),
-        )
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "key",
-            "patient_id",
-            "item_key",
-            "patient__birth_date",
-            "patient__sex",
-            "history",
-            "told",
-        )[:size]
-    )
+def prevention_unsaid_notify(*, today: date, days: list[date] | None = None) -> tuple[int, int]:
+    """Phase 2, in batches: the reminders phase 1 leaves to Python (the people whose calendar
+    is more than birth date and sex; every one on SQLite), each checked against the person's
+    own calendar (a vaccination since recorded in the carnet…) and notified by the one writer
+    (`notify_events`: one statement per batch on PostgreSQL, ON CONFLICT on the keys), each
+    batch in its transaction: a crash rolls its batch back whole, and the restart finds its
+    keys free. Returns (candidates, notified); a candidate found stale is simply not notified
+    (the next sweep asks the engine again, for as long as its window is in the catch-up days).
+    `days`: the sweep's days to look at (by default all; the sweep passes those where phase 1
+    left something).
 
-
-def prevention_pending_process(*, today: date, limit: int | None = None) -> tuple[int, int]:
-    """Phase 2, in batches: pending rows, claimed with SKIP LOCKED, are checked against each
-    person's exact calendar (a vaccination since recorded in the carnet…) and notified, or
-    closed as skipped; a row's processed_at commits with its notification (a crash leaves the
-    batch pending for the restart). Returns (notified, skipped).
-
-    Work proportional to the reminders, not to the engine: for people with nothing recorded,
-    the engine's answer is phase 1's (same birth date, sex and day), reused; only people with
-    a history get their own calendar. People nobody else is told about (no account, no
-    representative) get their centre's notification in one bulk insert; the others go
-    through `notify_many` (e-mail, SMS, letter)."""
-    size = limit or settings.MES_REMINDER_BATCH
-    notified = skipped = 0
-    pending = ReminderSent.objects.filter(
-        kind=ReminderSent.Kind.PREVENTION, processed_at__isnull=True
-    )
-    # The common day on PostgreSQL: phase 1 finished everything. One probe of the pending
-    # rows' partial index then, not the claim query with its EXISTS columns.
-    if not pending.exists():
-        return notified, skipped
+    For people with nothing recorded (SQLite), the engine's answer is phase 1's (same birth
+    date, sex and day), reused; only people with a history get their own calendar."""
+    size = settings.MES_REMINDER_BATCH
+    days = _sweep_days(today) if days is None else days
+    rows = [row for day in days for row in _unsaid_candidates(day, today)]
+    if not rows:
+        return 0, 0
     known = _known_items(today)
-    while True:
+    notified = 0
+    for start in range(0, len(rows), size):
+        batch = rows[start : start + size]
         with transaction.atomic():
-            rows = _pending_batch(size)
-            if not rows:
-                return notified, skipped
-            personal = {row[2] for row in rows if row[6]}
-            channels = {row[2] for row in rows if row[7]}
-            people = Citizen.objects.in_bulk(personal | channels)
+            people = Citizen.objects.in_bulk({row[0] for row in batch})
             events: list[Event] = []
-            centre_only: list[Notification] = []
-            done: list[int] = []
-            stale: list[int] = []
-            for pk, key, pid, item_key, birth, sex, _, _ in rows:
+            for pid, item_key, birth, sex, history in batch:
                 item: PreventionItem | None
-                if pid in personal:
+                if history:
                     item = _personal_calendar(people[pid], today).get(item_key)
                 else:
                     item = (
@@ -503,30 +485,11 @@ def prevention_pending_process(*, today: date, limit: int | None = None) -> tupl
                         or known.get((birth, "", item_key))
                         or _shared_calendar(birth, sex, today).get(item_key)
                     )
-                if item is None or item.status not in (ItemStatus.TO_DO, ItemStatus.UPCOMING):
-                    stale.append(pk)
-                    continue
-                done.append(pk)
-                if pid in channels:
-                    events.append(_item_event(people[pid], item, key))
-                else:
-                    code, label, url, link_label = _item_text(item)
-                    centre_only.append(
-                        Notification(
-                            profile_id=pid, code=code, label=label, url=url, link_label=link_label
-                        )
-                    )
-            # Set-based: the notifications (and the outbox rows) in bulk, then the claimed rows
-            # closed with two UPDATEs, all in the claim's transaction — a crash before commit
-            # leaves the whole batch pending, and locked rows are never claimed twice.
-            Notification.objects.bulk_create(centre_only, batch_size=1000)
-            notify_many(events)
-            at = timezone.now()
-            ReminderSent.objects.filter(pk__in=done).update(processed_at=at)
-            ReminderSent.objects.filter(pk__in=stale).update(processed_at=at, skipped=True)
-            notified += len(done)
-            skipped += len(stale)
-            _personal_calendar.cache_clear()
+                if item is not None and item.status in (ItemStatus.TO_DO, ItemStatus.UPCOMING):
+                    events.append(_item_event(people[pid], item, prevention_key(pid, item_key)))
+            notified += notify_events(events)
+        _personal_calendar.cache_clear()
+    return len(rows), notified
 
 
 @lru_cache(maxsize=4096)
@@ -542,54 +505,69 @@ def _personal_calendar(person: Citizen, today: date) -> dict[str, PreventionItem
     return {i.key: i for i in calendar_for(person, today, personalised=True)}
 
 
-def situation_candidates_insert(*, today: date) -> int:
-    """Phase 1 for the people who declared situations (a pregnancy, a chronic disease…): items
-    that birth date and sex alone do not open (the pregnancy's vaccinations and dental
+def situation_reminders(*, today: date) -> tuple[int, int]:
+    """The reminders of the people who declared situations (a pregnancy, a chronic disease…):
+    items that birth date and sex alone do not open (the pregnancy's vaccinations and dental
     check-up…) come from each one's own calendar — the per-person engine, for these few
-    people only. Same pending rows, same keys (ON CONFLICT: nothing twice)."""
+    people only — notified by the one writer, same keys (ON CONFLICT: nothing twice).
+    Returns (candidates, notified)."""
     days = set(_sweep_days(today))
-    rows: list[ReminderSent] = []
-    declared = AgendaSettings.objects.filter(personalised_prevention=True).select_related("patient")
+    candidates = notified = 0
+    events: list[Event] = []
+    # Only those who declared something (the others' settings are an opposition lifted).
+    declared = (
+        AgendaSettings.objects.filter(personalised_prevention=True)
+        .filter(Q(pregnancy_due_on__isnull=False) | ~Q(situations=[]))
+        .select_related("patient")
+    )
     for setting in declared.iterator(chunk_size=settings.MES_REMINDER_BATCH):
-        if not (setting.situations or setting.pregnancy_due_on):
-            continue
         person = setting.patient
-        rows += [
-            ReminderSent(
-                key=f"prev:{person.pk.hex}:{item.key}",
-                kind=ReminderSent.Kind.PREVENTION,
-                patient=person,
-                item_key=item.key,
-            )
+        events += [
+            _item_event(person, item, prevention_key(person.pk, item.key))
             for item in calendar_for(person, today, personalised=True)
             if item.window_start in days and is_reminded(item, item.window_start)
         ]
-    if not rows:
-        return 0
-    return len(ReminderSent.objects.bulk_create(rows, ignore_conflicts=True))
+        if len(events) >= settings.MES_REMINDER_BATCH:
+            candidates += len(events)
+            with transaction.atomic():
+                notified += notify_events(events)
+            events = []
+    candidates += len(events)
+    with transaction.atomic():
+        notified += notify_events(events)
+    return candidates, notified
 
 
 def prevention_reminders(*, today: date) -> tuple[int, int]:
     """« Bientôt dû »: the items opening tomorrow (the day before, portal.md §7.1), and those
     opened in the last days in case a sweep was missed. Returns (candidates, notified)."""
     candidates = notified = 0
+    left: list[date] = []
     for day in _sweep_days(today):
-        inserted, finished = prevention_candidates_insert(day=day, today=today)
-        candidates += inserted
-        notified += finished
-    candidates += situation_candidates_insert(today=today)
-    notified += prevention_pending_process(today=today)[0]
+        done, rest = prevention_day_notify(day=day, today=today)
+        candidates += done
+        notified += done
+        if rest:
+            left.append(day)
+    # Phase 2 only for the days where phase 1 left candidates (on the common day, none).
+    phase2 = prevention_unsaid_notify(today=today, days=left) if left else (0, 0)
+    for found, told in (situation_reminders(today=today), phase2):
+        candidates += found
+        notified += told
     return candidates, notified
 
 
 def prevention_reminder(person: Citizen, item: PreventionItem) -> bool:
     """Remind one prevention item of one person, once (False: already reminded)."""
-    key = f"prev:{person.pk.hex}:{item.key}"
-    with transaction.atomic():
-        if not _claim(key, kind=ReminderSent.Kind.PREVENTION, patient=person, item_key=item.key):
-            return False
-        _notify_item(person, item, key)
-    return True
+    event = _item_event(person, item, prevention_key(person.pk, item.key))
+    return notify_once(
+        profile=person,
+        code=event.code,
+        label=event.label,
+        url=event.url,
+        link_label=event.link_label,
+        key=event.key,
+    )
 
 
 def _item_text(item: PreventionItem) -> tuple[Notification.Code, str, str, str]:
@@ -608,46 +586,40 @@ def _item_event(person: Citizen, item: PreventionItem, key: str) -> Event:
     return Event(profile=person, code=code, label=label, url=url, link_label=link_label, key=key)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=1)
+def _item_url_parts() -> tuple[str, str]:
+    """The item page's URL around its key, from one reverse() (the marker has no character
+    that reverse() would quote)."""
+    head, tail = reverse("portal:agenda_item", kwargs={"key": "CLE"}).split("CLE")
+    return head, tail
+
+
 def _item_url(item_key: str) -> str:
-    return reverse("portal:agenda_item", kwargs={"key": item_key})
-
-
-def _notify_item(person: Citizen, item: PreventionItem, key: str) -> None:
-    event = _item_event(person, item, key)
-    notify_through_channels(
-        profile=person,
-        code=event.code,
-        label=event.label,
-        url=event.url,
-        link_label=event.link_label,
-        key=key,
-    )
+    """`reverse("portal:agenda_item", kwargs={"key": item_key})` without the resolver's work
+    for each of the day's few hundred items: the route around the key, the key quoted as
+    reverse() quotes it (a test compares the two for every item key of the rules)."""
+    head, tail = _item_url_parts()
+    return head + quote(item_key, safe=RFC3986_SUBDELIMS + "/~:@") + tail
 
 
 def _notify_user_reminder(reminder: UserReminder) -> bool:
     """Notify one « Rappel » (RAPPEL_AGENDA), once: its key carries its time, so a moved
     reminder is notified at its new time, once. The label stays in the centre; the channels
     carry a generic text (never a health detail in an e-mail or SMS)."""
-    key = f"rappel:{reminder.pk.hex}:{reminder.at.isoformat()}"
-    with transaction.atomic():
-        if not _claim(
-            key,
-            kind=ReminderSent.Kind.USER,
-            patient_id=reminder.patient_id,
-            user_reminder=reminder,
-        ):
-            return False
-        when = timezone.localtime(reminder.at)
-        notify_through_channels(
-            profile=reminder.patient,
-            code=Notification.Code.AGENDA_REMINDER,
-            label=f"Rappel : {reminder.title} ({when:%d/%m/%Y à %H:%M})"[:300],
-            url=reverse("portal:user_reminder_edit", args=[reminder.pk]),
-            link_label="Voir le rappel",
-            key=key,
-        )
-    return True
+    when = timezone.localtime(reminder.at)
+    return notify_once(
+        profile=reminder.patient,
+        code=Notification.Code.AGENDA_REMINDER,
+        label=f"Rappel : {reminder.title} ({when:%d/%m/%Y à %H:%M})"[:300],
+        url=reverse("portal:user_reminder_edit", args=[reminder.pk]),
+        link_label="Voir le rappel",
+        key=user_reminder_key(reminder),
+    )
+
+
+def user_reminder_key(reminder: UserReminder) -> str:
+    """The idempotency key of a « Rappel » (its time in it: moved, notified again once)."""
+    return f"rappel:{reminder.pk.hex}:{reminder.at.astimezone(UTC).isoformat()}"
 
 
 def user_reminder_due(*, reminder_id: uuid.UUID, now: datetime | None = None) -> bool:

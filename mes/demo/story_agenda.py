@@ -12,7 +12,7 @@
   diabetologist, and her diabetes declared for the prevention rules (flu vaccination at risk).
 
 Everything goes through mes.agenda's actions and reminders (traces, notifications, outbox).
-Idempotent: an appointment is keyed on (patient, title), a reminder on its ReminderSent key.
+Idempotent: an appointment is keyed on (patient, title), a reminder on its notification's key.
 """
 
 from __future__ import annotations

@@ -21,8 +21,11 @@ def notify(
     url: str = "",
     link_label: str = "",
     hidden_from_representatives: bool = False,
+    key: str | None = None,
 ) -> Notification:
-    """Add one notification to the profile's centre."""
+    """Add one notification to the profile's centre. key: the event's idempotency key, when
+    it has one (a reminder's): a second notification with the same key raises IntegrityError
+    and leaves nothing written (`notify_through_channels` callers claim it in a savepoint)."""
     notification = Notification(
         profile=profile,
         code=code,
@@ -30,6 +33,7 @@ def notify(
         url=url,
         link_label=link_label,
         hidden_from_representatives=hidden_from_representatives,
+        key=key or None,
     )
     # One INSERT compiled once per process: every deposit notifies (issue 12 §6).
     prepared.insert(notification)

@@ -15,10 +15,12 @@ turned off; one-time codes never go through here (mes.identity sends them at onc
 from __future__ import annotations
 
 import io
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -166,19 +168,74 @@ def notify_through_channels(
 ) -> Notification:
     """Notify a profile in its centre and on the channels each recipient chose.
 
-    Call inside the caller's transaction. key: the event's idempotency key (default: the new
-    notification's id); an event delivered once is never delivered twice on a channel.
+    Call inside the caller's transaction. key: the event's idempotency key, kept on the
+    notification: the same event again writes nothing more, neither in the centre nor on the
+    channels, and returns the notification that told it (see `notify_once`); without a key the
+    outbox rows are keyed by the new notification's id.
     Side effects: one Notification, one Delivery per recipient and channel, a dispatch after
     commit. Nothing about health goes out of the service: the channels carry a generic text.
     """
-    notification = notify(
+    return _notify_through_channels(
         profile=profile,
         code=code,
         label=label,
         url=url,
         link_label=link_label,
         hidden_from_representatives=hidden_from_representatives,
-    )
+        key=key,
+    )[0]
+
+
+def notify_once(
+    *,
+    profile: Citizen,
+    code: Notification.Code,
+    label: str,
+    key: str,
+    url: str = "",
+    link_label: str = "",
+) -> bool:
+    """`notify_through_channels` for an event with an idempotency key: True when this call
+    told it, False when a notification with this key exists (another run, another worker told
+    it). Call inside the caller's transaction."""
+    return _notify_through_channels(
+        profile=profile, code=code, label=label, url=url, link_label=link_label, key=key
+    )[1]
+
+
+def _notify_through_channels(
+    *,
+    profile: Citizen,
+    code: Notification.Code,
+    label: str,
+    url: str,
+    link_label: str,
+    key: str,
+    hidden_from_representatives: bool = False,
+) -> tuple[Notification, bool]:
+    """The notification (the existing one when the key is taken) and whether it is new."""
+    if key:
+        said = Notification.objects.filter(key=key).first()  # the hourly re-runs: no savepoint
+        if said is not None:
+            return said, False
+    try:
+        # A concurrent run inserting the same key makes this one wait on the unique index
+        # until it commits, then fail here: nothing of this call is written, the caller's
+        # transaction goes on.
+        with transaction.atomic():
+            notification = notify(
+                profile=profile,
+                code=code,
+                label=label,
+                url=url,
+                link_label=link_label,
+                hidden_from_representatives=hidden_from_representatives,
+                key=key or None,
+            )
+    except IntegrityError:
+        if not key:
+            raise
+        return Notification.objects.get(key=key), False
     key = key or f"notif:{notification.pk}"
     category = category_of(code)
     created = False
@@ -197,7 +254,7 @@ def notify_through_channels(
                 _outbox(key, person, Channel.LETTER, category, lines, own)
     if created:
         transaction.on_commit(enqueue_dispatch)
-    return notification
+    return notification, True
 
 
 @dataclass(frozen=True)
@@ -212,15 +269,32 @@ class Event:
     link_label: str = ""
 
 
-def notify_many(events: Sequence[Event]) -> list[Notification]:
-    """`notify_through_channels` for a batch of events, set-based: one bulk insert of the
-    notifications, a handful of queries for the recipients, their preferences and addresses,
-    one bulk insert of the outbox rows (ON CONFLICT DO NOTHING on the unique key: an event
-    already in the outbox is not delivered twice), then one dispatch after commit.
+def _unsaid(events: Sequence[Event]) -> list[Event]:
+    """The events whose key no notification holds yet (each key once)."""
+    taken = set(
+        Notification.objects.filter(key__in={e.key for e in events}).values_list("key", flat=True)
+    )
+    out: list[Event] = []
+    for e in events:
+        if e.key not in taken:
+            taken.add(e.key)
+            out.append(e)
+    return out
 
-    Call inside the caller's transaction, with keys the caller made unique (a reminder's
-    idempotency key). Representatives are told like in `notify_through_channels`; the channels
-    carry the same generic text, never the label."""
+
+def notify_many(events: Sequence[Event]) -> list[Notification]:
+    """`notify_through_channels` for a batch of events, in Python: one bulk insert of the
+    notifications, a handful of queries for the recipients, their preferences and addresses,
+    one bulk insert of the outbox rows, then one dispatch after commit. The reference of the
+    set-based writer (`notify_each`, `notify_events`, `notify_select`: tested row for row).
+
+    Call inside the caller's transaction. Each event's key is its idempotency key, kept on its
+    notification: an event whose key a notification already holds is left out (neither the
+    centre nor the channels hear of it again); a concurrent writer of the same key makes the
+    insert fail (IntegrityError), never write twice. Returns the notifications written.
+    Representatives are told like in `notify_through_channels`; the channels carry the same
+    generic text, never the label."""
+    events = _unsaid(events)
     if not events:
         return []
     notifications = Notification.objects.bulk_create(
@@ -231,6 +305,7 @@ def notify_many(events: Sequence[Event]) -> list[Notification]:
                 label=e.label,
                 url=e.url,
                 link_label=e.link_label,
+                key=e.key,
             )
             for e in events
         ],
@@ -304,128 +379,231 @@ def notify_each(
     key_prefix: str,
     url: str = "",
     link_label: str = "",
-) -> None:
-    """One event for many profiles (a campaign's slice): exactly the rows of
-    `notify_many([Event(profile=p, code=code, label=label, key=f"{key_prefix}{p}", ...)])`,
-    written set-based on PostgreSQL — two `INSERT … SELECT` (the notifications; the outbox rows
-    with their idempotency keys, ON CONFLICT DO NOTHING) whatever the number of people, none of
-    them built as a Python object. Elsewhere (SQLite) it is `notify_many`.
+) -> int:
+    """One event for many profiles (a campaign's slice), each at most once: exactly the rows
+    of `notify_many([Event(profile=p, code=code, label=label, key=f"{key_prefix}{p}", ...)])`,
+    written by `notify_select` on PostgreSQL (one statement whatever the number of people,
+    none of them built as a Python object); elsewhere (SQLite) by `notify_many`. Returns how
+    many were notified by this call (the others' keys were taken).
 
-    Call inside the caller's transaction, with a prefix that makes the keys unique (a
-    reminder's idempotency key). Same recipients, channels and generic texts as
-    `notify_many`; one dispatch after commit when an e-mail or SMS was queued."""
+    Call inside the caller's transaction."""
     if not profile_ids:
-        return
+        return 0
     if connection.vendor != "postgresql":
         profiles = Citizen.objects.filter(pk__in=profile_ids).only("id", "user_id")
-        notify_many(
-            [
-                Event(
-                    profile=p,
-                    code=code,
-                    label=label,
-                    key=f"{key_prefix}{p.pk}",
-                    url=url,
-                    link_label=link_label,
-                )
-                for p in profiles.order_by("pk")
-            ]
+        return len(
+            notify_many(
+                [
+                    Event(
+                        profile=p,
+                        code=code,
+                        label=label,
+                        key=f"{key_prefix}{p.pk}",
+                        url=url,
+                        link_label=link_label,
+                    )
+                    for p in profiles.order_by("pk")
+                ]
+            )
         )
-        return
     # One text parameter for all the ids: psycopg quotes it once, where a list would cost a
-    # quoted element each (the server parses it back with ::uuid[]).
-    ids = "{" + ",".join(str(i) for i in profile_ids) + "}"
-    now = timezone.now()
-    category = category_of(code)
+    # quoted element each (the server parses it back with ::uuid[]). Each person read by the
+    # primary key (a lateral probe the planner cannot turn into a scan of everyone).
+    source = f"""
+        SELECT c.id, %(e_code)s, %(e_label)s, %(e_url)s, %(e_link)s,
+               %(e_prefix)s || c.id::text, c.user_id, true
+        FROM unnest(%(e_ids)s::uuid[]) AS t(p)
+        CROSS JOIN LATERAL ({_CITIZEN_BY_ID.format(id="t.p")}) c
+    """  # noqa: S608 - our own names
+    return notify_select(
+        source,
+        {
+            "e_code": code.value,
+            "e_label": label,
+            "e_url": url,
+            "e_link": link_label,
+            "e_prefix": key_prefix,
+            "e_ids": "{" + ",".join(str(i) for i in profile_ids) + "}",
+        },
+        codes=[code],
+    ).notified
+
+
+def notify_events(events: Sequence[Event]) -> int:
+    """`notify_many` for events each of its own text (reminders checked one by one), each at
+    most once: on PostgreSQL one `notify_select` statement for the batch, the events passed as
+    six arrays; elsewhere `notify_many`. Returns how many were notified by this call.
+
+    Call inside the caller's transaction."""
+    if not events:
+        return 0
+    if connection.vendor != "postgresql":
+        return len(notify_many(events))
+    source = f"""
+        SELECT c.id, e.code, e.label, e.url, e.link_label, e.key, c.user_id, true
+        FROM unnest(CAST(%(e_profile)s AS UUID[]), CAST(%(e_code)s AS TEXT[]),
+                    CAST(%(e_label)s AS TEXT[]), CAST(%(e_url)s AS TEXT[]),
+                    CAST(%(e_link)s AS TEXT[]), CAST(%(e_key)s AS TEXT[]))
+             AS e(profile_id, code, label, url, link_label, key)
+        CROSS JOIN LATERAL ({_CITIZEN_BY_ID.format(id="e.profile_id")}) c
+    """  # noqa: S608 - our own names
+    return notify_select(
+        source,
+        {
+            "e_profile": [e.profile.pk for e in events],
+            "e_code": [str(e.code) for e in events],
+            "e_label": [e.label for e in events],
+            "e_url": [e.url for e in events],
+            "e_link": [e.link_label for e in events],
+            "e_key": [e.key for e in events],
+        },
+        codes={e.code for e in events},
+    ).notified
+
+
+def _code_rules(codes: Iterable[str]) -> str:
+    """What the outbox needs to know of each code, as one JSON object for the statement: its
+    category, whether it is mandatory, whether it may go by letter, the generic bodies."""
+    rules: dict[str, dict[str, Any]] = {}
+    for code in set(codes):
+        category = category_of(code)
+        rules[str(code)] = {
+            "category": category.value,
+            "mandatory": category in MANDATORY,
+            "letters": code in LETTER_CODES,
+            "email_own": _body(Channel.EMAIL, category, True),
+            "email_rep": _body(Channel.EMAIL, category, False),
+            "sms_own": _body(Channel.SMS, category, True),
+            "sms_rep": _body(Channel.SMS, category, False),
+        }
+    return json.dumps(rules)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one `notify_select` statement did: notifications written, e-mails and SMS queued,
+    rows the source left to its caller (not ready)."""
+
+    notified: int
+    queued: int
+    left: int
+
+
+def notify_select(
+    source: str, params: dict[str, Any], *, codes: Iterable[str], now: datetime | None = None
+) -> Written:
+    """The one set-based writer of notifications (PostgreSQL): the notifications of the rows
+    `source` selects, each at most once, with their outbox rows, in ONE statement.
+
+    `source` is a SELECT of (profile_id, code, label, url, link_label, key, user_id, ready),
+    the profile's id and account taken from its `identity_citizen` row (every caller reads it
+    in the same statement: no notification for a profile that does not exist), with named
+    placeholders prefixed by the caller (`params`); `codes` are the codes it may give; rows
+    not `ready` are only counted (the sweep leaves them to Python). Each ready row is
+    inserted with ON CONFLICT on its key (a key already said, or said by a concurrent run,
+    which this one waits for, inserts nothing); from the rows actually inserted (RETURNING),
+    the outbox rows of `notify_many`'s rules. One dispatch after commit when an e-mail or SMS
+    was queued. Call inside the caller's transaction."""
+    values = {
+        **params,
+        "now": now or timezone.now(),
+        "rules": _code_rules(codes),
+        "subject": SUBJECT,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Notification._meta.db_table} (profile_id, code, label, url, "  # noqa: S608 - our own table
-            "link_label, created_at, hidden_from_representatives) "
-            "SELECT p, %s, %s, %s, %s, %s, false FROM unnest(%s::uuid[]) AS t(p)",
-            [code.value, label, url, link_label, now, ids],
-        )
-        cursor.execute(
-            _OUTBOX_SQL,
-            {
-                "ids": ids,
-                "lowest": min(profile_ids),
-                "highest": max(profile_ids),
-                "now": now,
-                "prefix": key_prefix,
-                "category": category.value,
-                "mandatory": category in MANDATORY,
-                "letters": code in LETTER_CODES,
-                "subject": SUBJECT,
-                "email_own": _body(Channel.EMAIL, category, True),
-                "email_rep": _body(Channel.EMAIL, category, False),
-                "sms_own": _body(Channel.SMS, category, True),
-                "sms_rep": _body(Channel.SMS, category, False),
-            },
-        )
-        (queued,) = cursor.fetchone()
+        cursor.execute(_NOTIFY_SQL.replace("{source}", source), values)
+        notified, queued, left = cursor.fetchone()
     if queued:
         transaction.on_commit(enqueue_dispatch)
+    return Written(notified=int(notified), queued=int(queued), left=int(left))
 
 
 _USER_TABLE = Citizen._meta.get_field("user").related_model._meta.db_table
+# One citizen by the primary key, for a LATERAL join: the LIMIT keeps the planner from
+# flattening it into a join it may plan as a scan of every citizen (the id is unique anyway).
+_CITIZEN_BY_ID = f"SELECT c.* FROM {Citizen._meta.db_table} c WHERE c.id = {{id}} LIMIT 1"  # noqa: S608
 # Citizen.display_name, in SQL (the name on a letter).
 _NAME = (
     "coalesce(nullif({t}.used_first_name, ''), {t}.first_name) || ' ' "
     "|| coalesce(nullif({t}.used_name, ''), {t}.birth_name)"
 )
-# notify_many's rules in one statement: who is told (the holder with an account; the current
-# legal representatives), on which channels (the preference of the category, e-mail by
-# default, forced for security; SMS when chosen and a mobile is known; a letter for what can
-# wait when neither is known and an address is), with which key and generic text. The
-# equivalence with notify_many is tested row for row (mes/notifications/tests).
-# Every lookup goes through an index whatever the size of the tables: the people by their
-# primary key (the ids' range tells the planner how few they are: a slice's ids follow each
-# other, and without it a seq scan of the whole population looked cheaper than 2 000 probes
-# up to a few hundred thousand people), the representatives by the represented person, the
-# mobile by its user's key (a subquery, never a hash of every account).
-_OUTBOX_SQL = f"""
-WITH told(profile_id, pid, own, email, user_id, name) AS (
-    SELECT c.id, c.id, true, c.email, c.user_id, {_NAME.format(t="c")}
-    FROM {Citizen._meta.db_table} c
-    WHERE c.id = ANY(%(ids)s::uuid[]) AND c.id BETWEEN %(lowest)s AND %(highest)s
-      AND c.user_id IS NOT NULL
+# notify_many's rules in one statement: the notifications (ON CONFLICT on their key: only the
+# rows inserted go on), who is told (the holder with an account: the source says who has one;
+# the current legal representatives), on which channels (the preference of the code's
+# category, e-mail by default, forced for security; SMS when chosen and a mobile is known; a
+# letter for what can wait when neither is known and an address is), with which key and
+# generic text. The equivalence with notify_many is tested row for row (mes/notifications/
+# tests). Every lookup goes through an index whatever the size of the tables: the holders by
+# the primary key, the representatives by the represented person, the mobile by its user's key
+# (a subquery, never a hash of every account). The source is materialised once; the rows of
+# account holders and the others are inserted by two INSERTs of it, so that the holders to
+# tell are the first's RETURNING, never found again by joining the inserted rows to the
+# source (a join the planner, blind to a CTE's size, would run as a nested loop).
+_NOTIFY_COLUMNS = """(profile_id, code, label, url, link_label, created_at, read_at,
+        hidden_from_representatives, key)"""
+_NOTIFY_SQL = f"""
+WITH src(profile_id, code, label, url, link_label, key, user_id, ready) AS MATERIALIZED (
+    {{source}}
+),
+holders AS (
+    INSERT INTO {Notification._meta.db_table} {_NOTIFY_COLUMNS}
+    SELECT profile_id, code, label, url, link_label, %(now)s, NULL, false, key FROM src
+    WHERE ready AND user_id IS NOT NULL
+    ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
+    RETURNING profile_id, code, key
+),
+others AS (
+    INSERT INTO {Notification._meta.db_table} {_NOTIFY_COLUMNS}
+    SELECT profile_id, code, label, url, link_label, %(now)s, NULL, false, key FROM src
+    WHERE ready AND user_id IS NULL
+    ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
+    RETURNING profile_id, code, key
+),
+notified AS (SELECT * FROM holders UNION ALL SELECT * FROM others),
+told(profile_id, code, key, pid, own, email, user_id, name) AS (
+    SELECT n.profile_id, n.code, n.key, c.id, true, c.email, c.user_id, {_NAME.format(t="c")}
+    FROM holders n
+    CROSS JOIN LATERAL ({_CITIZEN_BY_ID.format(id="n.profile_id")}) c
     UNION ALL
-    SELECT r.represented_id, p.id, false, p.email, p.user_id, {_NAME.format(t="p")}
-    FROM {LegalRepresentation._meta.db_table} r
+    SELECT n.profile_id, n.code, n.key, p.id, false, p.email, p.user_id, {_NAME.format(t="p")}
+    FROM notified n
+    JOIN {LegalRepresentation._meta.db_table} r ON r.represented_id = n.profile_id
     JOIN {Citizen._meta.db_table} p ON p.id = r.representative_id
-    WHERE r.represented_id = ANY(%(ids)s::uuid[])
-      AND r.started_at <= %(now)s AND (r.ended_at IS NULL OR r.ended_at > %(now)s)
+    WHERE r.started_at <= %(now)s AND (r.ended_at IS NULL OR r.ended_at > %(now)s)
 ),
 contact AS (
-    SELECT t.*, coalesce((SELECT u.phone FROM {_USER_TABLE} u WHERE u.id = t.user_id), '') AS phone
+    SELECT t.*, coalesce((SELECT u.phone FROM {_USER_TABLE} u WHERE u.id = t.user_id), '') AS phone,
+           CAST(%(rules)s AS JSONB) -> t.code AS rule
     FROM told t
 ),
 queued AS (
     INSERT INTO {Delivery._meta.db_table} (key, recipient_id, channel, category, destination,
         subject, body, status, attempts, created_at)
-    SELECT left(%(prefix)s || t.profile_id::text || ':' || t.pid::text || ':' || ch.channel, 250),
-           t.pid, ch.channel, %(category)s, ch.destination,
+    SELECT left(t.key || ':' || t.pid::text || ':' || ch.channel, 250),
+           t.pid, ch.channel, t.rule ->> 'category', ch.destination,
            CASE WHEN ch.channel = '{Channel.SMS.value}' THEN '' ELSE %(subject)s END,
-           CASE WHEN ch.channel = '{Channel.SMS.value}'
-                THEN CASE WHEN t.own THEN %(sms_own)s ELSE %(sms_rep)s END
-                ELSE CASE WHEN t.own THEN %(email_own)s ELSE %(email_rep)s END END,
+           t.rule ->> (CASE WHEN ch.channel = '{Channel.SMS.value}' THEN 'sms' ELSE 'email' END
+                       || CASE WHEN t.own THEN '_own' ELSE '_rep' END),
            '{Delivery.Status.PENDING.value}', 0, %(now)s
     FROM contact t
     LEFT JOIN {ChannelPreference._meta.db_table} cp
-           ON cp.citizen_id = t.pid AND cp.category = %(category)s
+           ON cp.citizen_id = t.pid AND cp.category = t.rule ->> 'category'
     LEFT JOIN {PostalAddress._meta.db_table} a ON a.citizen_id = t.pid
     CROSS JOIN LATERAL (VALUES
         ('{Channel.EMAIL.value}', t.email,
-         (coalesce(cp.email, true) OR %(mandatory)s) AND t.email <> ''),
+         (coalesce(cp.email, true) OR CAST(t.rule ->> 'mandatory' AS BOOLEAN)) AND t.email <> ''),
         ('{Channel.SMS.value}', t.phone, coalesce(cp.sms, false) AND t.phone <> ''),
         ('{Channel.LETTER.value}', t.name || E'\\n' || a.lines,
-         %(letters)s AND t.email = '' AND t.phone = '' AND a.citizen_id IS NOT NULL)
+         CAST(t.rule ->> 'letters' AS BOOLEAN) AND t.email = '' AND t.phone = ''
+         AND a.citizen_id IS NOT NULL)
     ) AS ch(channel, destination, chosen)
     WHERE ch.chosen
     ON CONFLICT (key) DO NOTHING
     RETURNING channel
 )
-SELECT count(*) FILTER (WHERE channel <> '{Channel.LETTER.value}') FROM queued
+SELECT (SELECT count(*) FROM notified),
+       (SELECT count(*) FILTER (WHERE channel <> '{Channel.LETTER.value}') FROM queued),
+       (SELECT count(*) FROM src WHERE NOT ready)
 """  # noqa: S608 - our own table names and constants
 
 

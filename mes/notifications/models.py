@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from mes.identity.models import Citizen
 
@@ -66,12 +67,22 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     # Notifications about a minor's secret care are never shown to the representatives.
     hidden_from_representatives = models.BooleanField(default=False)
+    # The idempotency key of the event this notification tells (a reminder's, a campaign's):
+    # the notification is its own record of « already said ». Unique where set (a partial
+    # index: the notifications without a key do not enter it); a writer that finds the key
+    # taken writes nothing, neither here nor on the channels.
+    key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: no key
 
     objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["profile", "read_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(key__isnull=False), name="one_notification_per_key"
+            )
+        ]
 
 
 class Category(models.TextChoices):

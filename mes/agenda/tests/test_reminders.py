@@ -12,13 +12,22 @@ from django.core import mail
 
 from mes.access.actors import citizen_actor
 from mes.agenda import actions, reminders
-from mes.agenda.models import ReminderSent
 from mes.conftest import make_citizen
 from mes.enrolment.models import LegalRepresentation
 from mes.notifications.channels import dispatch_pending
 from mes.notifications.models import Delivery, Notification
 
 from .conftest import NOW
+
+PREVENTION = reminders.PREVENTION_CODES
+
+
+def said(patient) -> set[str]:
+    """The item keys of the prevention reminders told to `patient` (their notifications)."""
+    keys = Notification.objects.filter(profile=patient, code__in=PREVENTION).values_list(
+        "key", flat=True
+    )
+    return {k.split(":")[2] for k in keys}
 
 
 def add(patient, actor, starts_at, reminder="1d"):
@@ -40,7 +49,7 @@ def test_an_appointment_is_reminded_once_the_day_before(camille):
     assert reminders.appointment_reminders(now=NOW) == 0  # a second worker: nothing
     n = Notification.objects.get(code=Notification.Code.APPOINTMENT_REMINDER)
     assert n.profile == camille and "08/12/2026 à 06:00" in n.label
-    assert ReminderSent.objects.get().appointment == tomorrow
+    assert n.key == reminders.appointment_key(tomorrow)  # the reminder's record
     # The e-mail went to the outbox; sent after commit, generic (no health detail).
     dispatch_pending()
     email = mail.outbox[-1]
@@ -82,42 +91,49 @@ def baby(camille):
 
 def test_a_child_examination_is_reminded_to_the_parent_the_day_before(camille, baby):
     people, sent = reminders.prevention_reminders(today=NOW.date())
-    keys = set(ReminderSent.objects.filter(patient=baby).values_list("item_key", flat=True))
+    keys = said(baby)
     assert "EXAM_ENF_02" in keys and "EXAM_ENF_01" in keys  # opened 6 days ago: caught up
-    assert people >= 1 and sent == ReminderSent.objects.count()
+    assert people >= 1 and sent == Notification.objects.filter(code__in=PREVENTION).count()
     n = Notification.objects.filter(profile=baby, code=Notification.Code.PREVENTION_DUE)
-    assert n.exists()
+    assert n.exists() and all(
+        k.startswith(f"prev:{baby.pk.hex}:") for k in n.values_list("key", flat=True)
+    )
     assert Delivery.objects.filter(recipient=camille, channel="email").exists()  # the parent
     assert reminders.prevention_reminders(today=NOW.date())[1] == 0  # never twice
 
 
 def test_a_crash_half_way_then_a_restart_reminds_each_once(camille, baby, settings):
-    settings.MES_REMINDER_BATCH = 1  # one reminder per batch: the second batch dies
-    real = reminders.notify_many
-    calls = {"n": 0}
+    """The worker dies after its first write of notifications committed, in the middle of its
+    second (PostgreSQL: the second day's set-based statement; SQLite: phase 2's second batch
+    of one): the restart tells what the crash rolled back, and nothing twice."""
+    settings.MES_REMINDER_BATCH = 1
+    writes = {"n": 0}
 
-    def flaky(events):
-        calls["n"] += 1
-        out = real(events)  # the notifications and outbox rows are written…
-        if calls["n"] == 2:
-            raise RuntimeError("worker killed")  # …then the worker dies before the commit
-        return out
+    def flaky(real):
+        def write(*args, **kwargs):
+            out = real(*args, **kwargs)  # the notifications and outbox rows are written…
+            if getattr(out, "notified", out) > 0:
+                writes["n"] += 1
+                if writes["n"] == 2:
+                    raise RuntimeError("worker killed")  # …then it dies before the commit
+            return out
+
+        return write
 
     with (
-        mock.patch.object(reminders, "notify_many", flaky),
+        mock.patch.object(reminders, "notify_select", flaky(reminders.notify_select)),
+        mock.patch.object(reminders, "notify_events", flaky(reminders.notify_events)),
         pytest.raises(RuntimeError),
     ):
         reminders.prevention_reminders(today=NOW.date())
-    # The candidates are written (phase 1); the first batch committed, the one that crashed
-    # rolled back with its notifications and deliveries, so its rows are still pending.
-    total = ReminderSent.objects.count()
-    pending = ReminderSent.objects.filter(processed_at__isnull=True).count()
-    assert total >= 2 and pending == total - 1
+    # The first write committed; the one that crashed rolled back with its notifications and
+    # deliveries, so its keys are free again.
     assert Notification.objects.filter(profile=baby).count() == 1
     assert Delivery.objects.filter(recipient=camille).count() == 1
     candidates, sent = reminders.prevention_reminders(today=NOW.date())  # the restart
-    assert candidates == 0 and sent == pending  # nothing inserted twice, each notified once
-    assert Notification.objects.filter(profile=baby).count() == total
+    total = Notification.objects.filter(profile=baby).count()
+    assert total >= 2 and candidates == sent == total - 1  # each notified once
+    assert said(baby) >= {"EXAM_ENF_01", "EXAM_ENF_02"}
     assert Delivery.objects.filter(recipient=camille).count() == total
     assert reminders.prevention_reminders(today=NOW.date()) == (0, 0)
 
@@ -128,7 +144,7 @@ def test_opposition_stops_prevention_reminders_not_appointment_ones(camille, bab
     add(baby, me, NOW + timedelta(hours=20))
     result = reminders.reminders_sweep(now=NOW)
     assert result.appointments == 1
-    assert not ReminderSent.objects.filter(patient=baby, kind="prev").exists()
+    assert not Notification.objects.filter(profile=baby, code__in=PREVENTION).exists()
 
 
 def test_the_worker_task_runs_the_sweep(camille, baby):
@@ -175,10 +191,13 @@ def test_two_workers_at_once_remind_each_once(camille, baby):
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL (DATABASE_URL)")
     results = _two_sweeps_at_once()
-    rows = ReminderSent.objects.filter(patient=baby).count()
-    assert sum(c for c, _ in results) == rows  # each candidate inserted by one worker only
-    assert sum(n for _, n in results) == rows  # and notified once
-    assert Notification.objects.filter(profile=baby).count() == rows
+    rows = Notification.objects.filter(profile=baby).count()
+    assert rows >= 2 and said(baby) >= {"EXAM_ENF_01", "EXAM_ENF_02"}
+    assert sum(n for _, n in results) == rows  # each notified by one worker only, once
+    keys = Notification.objects.filter(profile=baby).values_list("key", flat=True)
+    assert len(set(keys)) == rows
+    # The parent's e-mails: one per reminder, whichever worker wrote it.
+    assert Delivery.objects.filter(recipient=camille, channel="email").count() == rows
 
 
 def test_the_commands(camille, baby):
@@ -209,19 +228,20 @@ def lone_baby(db):
 
 def test_someone_told_in_the_centre_only_is_reminded_by_the_set_based_statement(lone_baby):
     tomorrow = NOW.date() + timedelta(days=1)
-    inserted, notified = reminders.prevention_candidates_insert(day=tomorrow, today=NOW.date())
-    row = ReminderSent.objects.get(patient=lone_baby, item_key="EXAM_ENF_02")
+    notified, left = reminders.prevention_day_notify(day=tomorrow, today=NOW.date())
+    key = reminders.prevention_key(lone_baby.pk, "EXAM_ENF_02")
     if reminders.connection.vendor == "postgresql":
-        # Born processed, its notification written by the same statement.
-        assert (inserted, notified) == (1, 1) and row.processed_at is not None
+        # The one statement wrote its notification, keyed; nothing left to phase 2.
+        assert (notified, left) == (1, 0)
+        assert Notification.objects.get(profile=lone_baby).key == key
     else:
-        # SQLite has no data-modifying CTE: pending, for phase 2.
-        assert (inserted, notified) == (1, 0) and row.processed_at is None
+        # SQLite has no data-modifying CTE: phase 2 does it.
+        assert notified == 0 and left > 0 and not Notification.objects.exists()
     reminders.prevention_reminders(today=NOW.date())
-    assert not ReminderSent.objects.filter(processed_at__isnull=True).exists()
     notes = Notification.objects.filter(profile=lone_baby)
-    assert notes.count() == ReminderSent.objects.filter(patient=lone_baby).count() == 2
+    assert notes.count() == 2 and said(lone_baby) == {"EXAM_ENF_01", "EXAM_ENF_02"}
     n = notes.get(url__endswith="/EXAM_ENF_02/")
+    assert n.key == key
     assert n.code == Notification.Code.PREVENTION_DUE
     assert n.label.startswith("Examen médical à planifier prochainement : Examen ")
     assert n.link_label == "Voir l'examen médical" and n.read_at is None
@@ -249,9 +269,7 @@ def test_a_second_worker_waits_on_the_first_ones_keys_then_notifies_nothing(lone
     def first() -> None:
         try:
             with transaction.atomic():
-                results["first"] = reminders.prevention_candidates_insert(
-                    day=tomorrow, today=NOW.date()
-                )
+                results["first"] = reminders.prevention_day_notify(day=tomorrow, today=NOW.date())
                 inserted_first.set()
                 time.sleep(0.5)  # the second worker's statement arrives meanwhile
         except BaseException as exc:
@@ -263,9 +281,7 @@ def test_a_second_worker_waits_on_the_first_ones_keys_then_notifies_nothing(lone
     def second() -> None:
         try:
             inserted_first.wait()
-            results["second"] = reminders.prevention_candidates_insert(
-                day=tomorrow, today=NOW.date()
-            )
+            results["second"] = reminders.prevention_day_notify(day=tomorrow, today=NOW.date())
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -277,6 +293,19 @@ def test_a_second_worker_waits_on_the_first_ones_keys_then_notifies_nothing(lone
     for t in threads:
         t.join()
     assert not errors
-    assert results == {"first": (1, 1), "second": (0, 0)}
-    assert ReminderSent.objects.get(patient=lone_baby).processed_at is not None
+    assert results == {"first": (1, 0), "second": (0, 0)}
     assert Notification.objects.filter(profile=lone_baby).count() == 1
+
+
+def test_the_item_links_are_the_resolvers_for_every_item_key():
+    """`_item_url` builds the link around the key as reverse() does, for every key the rules
+    open over a year of sweep days (series `@age`, doses `#n`, pregnancy items `@date`)."""
+    from django.urls import reverse
+
+    keys = {"DENT_MATERNITE@2026-09-08", "VAC_COQUELUCHE_GROSSESSE@2026-09-08#1"}
+    for n in range(0, 366, 7):
+        day = NOW.date() + timedelta(days=n)
+        keys |= {slot.item_key for slot in reminders.opening_slots(day, day)}
+    assert len(keys) > 100 and any("#" in k for k in keys) and any("@" in k for k in keys)
+    for key in keys:
+        assert reminders._item_url(key) == reverse("portal:agenda_item", kwargs={"key": key})

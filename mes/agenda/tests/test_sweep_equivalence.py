@@ -25,7 +25,6 @@ from mes.agenda.models import (
     AgendaSettings,
     Appointment,
     PreventionRecord,
-    ReminderSent,
 )
 from mes.agenda.reminders import _opening_ages
 from mes.agenda.selectors import calendar_for
@@ -177,9 +176,9 @@ def test_the_fast_sweep_reminds_exactly_what_the_per_person_engine_says():
             reminders.prevention_reminders(today=today)
             reminders.prevention_reminders(today=today)  # a second run adds nothing
         got = set(
-            ReminderSent.objects.filter(
-                kind=ReminderSent.Kind.PREVENTION, skipped=False, processed_at__isnull=False
-            ).values_list("key", flat=True)
+            Notification.objects.filter(code__in=reminders.PREVENTION_CODES).values_list(
+                "key", flat=True
+            )
         )
         missing = [Citizen.objects.get(pk=k.split(":")[1]) for k in sorted(want - got)[:3]]
         assert got == want, (
@@ -193,4 +192,3 @@ def test_the_fast_sweep_reminds_exactly_what_the_per_person_engine_says():
     assert any("MATERNITE" in k or "RISQUE" in k for k in want)
     # Exactly once: one notification in the person's centre per reminder.
     assert Notification.objects.filter(code__in=reminders.PREVENTION_CODES).count() == len(want)
-    assert not ReminderSent.objects.filter(processed_at__isnull=True).exists()

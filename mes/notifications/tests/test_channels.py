@@ -32,10 +32,11 @@ def test_in_app_and_e_mail_by_default_without_health_detail(camille):
     assert email.to == ["camille@example.org"]
     assert "coloscopie" not in email.body + email.subject and "Martin" not in email.body
     assert camille.ins not in email.body
-    # The same event again: nothing more on the channels.
-    notify_through_channels(
+    # The same event again: nothing more, neither in the centre nor on the channels.
+    again = notify_through_channels(
         profile=camille, code=Notification.Code.NEW_DOCUMENT, label=LABEL, key="evt-1"
     )
+    assert again == n and Notification.objects.filter(key="evt-1").count() == 1
     assert Delivery.objects.count() == 1
 
 

@@ -1,11 +1,13 @@
-"""`notify_each`, the set-based path of a campaign's slice, writes exactly the rows that
-`notify_many` writes for the same event, whoever the people are: holders with an e-mail, with
-SMS chosen, with e-mail turned off, with neither but an address (a letter), with nothing; a
-child without an account told through its current representatives (not a past one); and,
-once written, the same keys again add nothing to the outbox."""
+"""The set-based writer of notifications (`notify_select`, through `notify_each` for a
+campaign's slice and `notify_events` for reminders of their own texts) writes exactly the rows
+that `notify_many` writes for the same events, whoever the people are: holders with an e-mail,
+with SMS chosen, with e-mail turned off, with neither but an address (a letter), with nothing;
+a child without an account told through its current representatives (not a past one); and,
+once written, the same keys again add nothing, neither to the centre nor to the outbox."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,7 +19,7 @@ from django.utils import timezone
 from mes.conftest import make_citizen
 from mes.enrolment.models import LegalRepresentation
 from mes.identity.models import Citizen
-from mes.notifications.channels import Event, notify_each, notify_many
+from mes.notifications.channels import Event, notify_each, notify_events, notify_many
 from mes.notifications.models import (
     Category,
     ChannelPreference,
@@ -84,6 +86,7 @@ def _written(run: Any, prefix: str) -> tuple[list[tuple[Any, ...]], list[tuple[A
         run()
         notes = sorted(
             (
+                (n.key or "").removeprefix(prefix),
                 n.profile_id,
                 n.code,
                 n.label,
@@ -132,7 +135,16 @@ def test_notify_each_writes_the_rows_of_notify_many(population, code):
         ),
         "B:",
     )
-    assert by_each == by_many
+    by_events = _written(
+        lambda: notify_events(
+            [
+                Event(profile=p, code=code, label=LABEL, key=f"C:{p.pk}", url="/agenda/")
+                for p in Citizen.objects.filter(pk__in=ids)
+            ]
+        ),
+        "C:",
+    )
+    assert by_each == by_many == by_events
     deliveries, notes = by_each
     assert len(notes) == len(population)  # everyone in their centre, the child included
     told = {(d[1], d[2]) for d in deliveries}
@@ -153,12 +165,45 @@ def test_notify_each_writes_the_rows_of_notify_many(population, code):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based path: PostgreSQL")
-def test_notify_each_is_two_statements_and_each_key_goes_in_once(population):
+def test_notify_each_is_one_statement_and_each_key_goes_in_once(population):
     ids = [p.pk for p in population]
     with CaptureQueriesContext(connection) as queries:
-        notify_each(profile_ids=ids, code=Code.VACCINATION_DUE, label=LABEL, key_prefix="C:")
-    assert len(queries.captured_queries) == 2  # whatever the number of people
+        assert notify_each(
+            profile_ids=ids, code=Code.VACCINATION_DUE, label=LABEL, key_prefix="C:"
+        ) == len(ids)
+    assert len(queries.captured_queries) == 1  # whatever the number of people
     first = Delivery.objects.filter(key__startswith="C:").count()
     assert first > 0
-    notify_each(profile_ids=ids, code=Code.VACCINATION_DUE, label=LABEL, key_prefix="C:")
+    assert (
+        notify_each(profile_ids=ids, code=Code.VACCINATION_DUE, label=LABEL, key_prefix="C:") == 0
+    )
+    assert Notification.objects.filter(key__startswith="C:").count() == len(ids)
     assert Delivery.objects.filter(key__startswith="C:").count() == first
+
+
+def test_notify_many_leaves_out_an_event_already_said(population):
+    """The key is the event's record: told once, in the centre and on the channels."""
+    plain = population[0]
+    event = Event(profile=plain, code=Code.VACCINATION_DUE, label=LABEL, key="D:1")
+    assert len(notify_many([event, event])) == 1
+    assert notify_many([event]) == []
+    assert notify_events([event]) == 0
+    assert Notification.objects.filter(key="D:1").count() == 1
+    assert Delivery.objects.filter(key__startswith="D:1:").count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based path: PostgreSQL")
+def test_the_writer_cannot_notify_a_profile_that_does_not_exist(population):
+    """Every source of `notify_select` reads the citizen's row: an unknown profile id writes
+    nothing (whatever the foreign key's checks)."""
+    ghost = uuid.uuid4()
+    assert (
+        notify_each(profile_ids=[ghost], code=Code.VACCINATION_DUE, label=LABEL, key_prefix="G:")
+        == 0
+    )
+    stranger = Citizen(pk=ghost, user_id=None)
+    assert (
+        notify_events([Event(profile=stranger, code=Code.VACCINATION_DUE, label=LABEL, key="G:2")])
+        == 0
+    )
+    assert not Notification.objects.filter(profile_id=ghost).exists()

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from mes.access.actors import citizen_actor
-from mes.agenda.models import Appointment, ReminderSent
-from mes.agenda.reminders import LONGEST_REMINDER, opening_slots, prevention_candidates_insert
+from mes.agenda.models import Appointment
+from mes.agenda.reminders import LONGEST_REMINDER, opening_slots, prevention_day_notify
 from mes.audit.history import HistoryTab, history_traces
 from mes.audit.models import Trace
 from mes.conftest import make_pdf, pro
@@ -193,8 +193,9 @@ def test_reminders_due(camille):
 
 
 def test_prevention_reminders_due_select_people_by_birth_date(camille):
-    """The « bientôt dû » sweep's INSERT … SELECT over the citizens born on the opening days:
-    EXPLAINed as the sweep sends it (the statement is captured, explained, not run)."""
+    """The « bientôt dû » sweep's INSERT … SELECT over the citizens born on the opening days
+    (the notification writer's statement, `notify_select`): EXPLAINed as the sweep sends it
+    (the statement is captured, explained, not run)."""
     multiply(
         Citizen,
         camille,
@@ -209,25 +210,25 @@ def test_prevention_reminders_due_select_people_by_birth_date(camille):
     plans: list[dict[str, Any]] = []
 
     def explain_instead(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        # The INSERT, alone (SQLite's form) or in the CTE that also writes the notifications.
-        if sql.lstrip().startswith(("INSERT INTO agenda_remindersent", "WITH inserted AS")):
+        # The one statement of the day (the notifications and their outbox rows).
+        if sql.lstrip().startswith("WITH src"):
             execute("EXPLAIN (FORMAT JSON) " + sql, params, many, context)
             plans.append(context["cursor"].fetchone()[0][0]["Plan"])
-            # What the statement returns (rows inserted, notified): nothing was run.
-            return execute("SELECT 0, 0", None, many, context)
+            # What the statement returns (notified, queued, left): nothing was run.
+            return execute("SELECT 0, 0, 0", None, many, context)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(explain_instead):
-        prevention_candidates_insert(day=day)
+        prevention_day_notify(day=day)
     [plan] = plans
     seq = [n for n in _nodes(plan) if n.get("Relation Name") == "identity_citizen"]
     assert seq and all(n["Node Type"] != "Seq Scan" for n in seq), json.dumps(plan, indent=1)
-    assert not ReminderSent.objects.exists()  # explained, not run
+    assert not Notification.objects.exists()  # explained, not run
 
 
 def test_a_campaign_slice_reads_its_people_by_their_key(camille):
-    """A national campaign's slice (mes.agenda.campaigns): the claim of its keys, its
-    notifications and its outbox rows, each one INSERT … SELECT, EXPLAINed as sent (then run):
+    """A national campaign's slice (mes.agenda.campaigns): its notifications keyed and their
+    outbox rows, one statement (`notify_select`), EXPLAINed as sent (then run):
     2 000 people among tens of thousands found by the primary key, never a scan of everyone."""
     from mes.agenda.campaigns import campaign_plan, campaign_slice
     from mes.agenda.tests.test_campaigns import flu
@@ -253,7 +254,7 @@ def test_a_campaign_slice_reads_its_people_by_their_key(camille):
 
     with connection.execute_wrapper(explain_too):
         assert campaign_slice(campaign_id=campaign.pk, after=after, last=last) > 1000
-    assert len(plans) == 3  # keys, notifications, outbox
+    assert len(plans) == 1  # the notifications (the keys are theirs) and the outbox
     for plan in plans:
         scans = [n for n in _nodes(plan) if n.get("Relation Name") == "identity_citizen"]
         assert all(n["Node Type"] != "Seq Scan" for n in scans), json.dumps(plan, indent=1)

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from mes.access.actors import citizen_actor
 from mes.agenda import actions, reminders
-from mes.agenda.models import AgendaSettings, ReminderSent, UserReminder
+from mes.agenda.models import AgendaSettings, UserReminder
 from mes.agenda.tasks import send_user_reminder
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.notifications.channels import dispatch_pending
@@ -135,7 +135,7 @@ def test_notified_at_its_time_once_by_the_task_and_the_sweep(
         dispatch_pending()
     n = Notification.objects.get(profile=camille, code=Notification.Code.AGENDA_REMINDER)
     assert n.label == "Rappel : Envoyer les analyses (15/12/2026 à 18:30)"
-    assert ReminderSent.objects.filter(kind=ReminderSent.Kind.USER).count() == 1
+    assert n.key == reminders.user_reminder_key(reminder)  # its one record
     # The e-mail says there is something to see, never what.
     assert len(mail.outbox) == 1 and "analyses" not in mail.outbox[0].body
 
