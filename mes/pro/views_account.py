@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mes.fhir.oauth import redirect_origin_of
+from mes.fhir.auth.oauth import redirect_origin_of
 from mes.identity.actions import (
     BAD_CREDENTIALS,
     LoginRefused,
