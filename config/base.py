@@ -185,7 +185,13 @@ CSRF_FAILURE_VIEW = "mes.web.errors.csrf_failure"
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 
-PASSWORD_HASHERS = ["mes.identity.passwords.Argon2RFC9106Hasher"]
+# People's passwords: Argon2id (first: the one new passwords get). OAuth client secrets, long
+# generated values: a salted SHA-256, named by OAUTH2_PROVIDER["CLIENT_SECRET_HASHER"] below and
+# listed here so that Django recognises its hashes (mes/fhir/auth/client_secrets.py).
+PASSWORD_HASHERS = [
+    "mes.identity.passwords.Argon2RFC9106Hasher",
+    "mes.fhir.auth.client_secrets.ClientSecretHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "mes.identity.passwords.MesPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -630,6 +636,9 @@ OAUTH2_PROVIDER = {
     # Fixed issuer behind a proxy (e.g. https://dmp.example.org/o); else derived from the request.
     "OIDC_ISS_ENDPOINT": os.environ.get("MES_OIDC_ISSUER", ""),
     "OAUTH2_VALIDATOR_CLASS": "mes.fhir.auth.oauth.MesOAuth2Validator",
+    # Client secrets are long random values: a fast salted SHA-256, not the users' Argon2 and its
+    # 64 MiB per token request (mes/fhir/auth/client_secrets.py, docs/decisions.md).
+    "CLIENT_SECRET_HASHER": "mes_client_secret_sha256",
     # Scopes, SMART App Launch v1 syntax (user/<Resource>.<read|write>): each endpoint declares
     # the ones it needs with @fhir_endpoint(scopes=...). Descriptions are shown to people.
     "SCOPES": {

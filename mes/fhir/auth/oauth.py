@@ -47,6 +47,7 @@ from mes.catalogue.oauth import (
 from mes.fhir.models import FhirClient
 from mes.identity.models import Organisation, Professional
 
+from . import client_secrets
 from . import scopes as smart_scopes
 from .assertion import AssertionRefused, checked_assertion, trace_refusal
 from .jwt_bearer import (
@@ -95,6 +96,15 @@ def _professional_of(user: Any) -> Professional | None:
 
 class MesOAuth2Validator(PairingValidatorMixin, OAuth2Validator):
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, **PROFESSIONAL_CLAIMS}
+
+    def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
+        """django-oauth-toolkit's check (the hasher named by the stored hash's prefix), then a
+        secret still under Argon2 moves to the fast hasher now that its owner proved it
+        (mes/fhir/auth/client_secrets.py)."""
+        valid = bool(super()._check_secret(provided_secret, stored_secret))
+        if valid:
+            client_secrets.rehash_if_needed(stored=stored_secret, secret=provided_secret)
+        return valid
 
     def get_claim_dict(self, request: Any) -> dict[str, Any]:
         claims = super().get_claim_dict(request)
