@@ -92,7 +92,7 @@ MIDDLEWARE = [
     "mes.web.limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # CORS for the browser apps registered as FHIR clients (their allowed origins), on the API
-    # and the token endpoints only: mes/fhir/cors.py.
+    # and the token endpoints only: mes/fhir/core/cors.py.
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -185,7 +185,13 @@ CSRF_FAILURE_VIEW = "mes.web.errors.csrf_failure"
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 
-PASSWORD_HASHERS = ["mes.identity.passwords.Argon2RFC9106Hasher"]
+# People's passwords: Argon2id (first: the one new passwords get). OAuth client secrets, long
+# generated values: a salted SHA-256, named by OAUTH2_PROVIDER["CLIENT_SECRET_HASHER"] below and
+# listed here so that Django recognises its hashes (mes/fhir/auth/client_secrets.py).
+PASSWORD_HASHERS = [
+    "mes.identity.passwords.Argon2RFC9106Hasher",
+    "mes.fhir.auth.client_secrets.ClientSecretHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "mes.identity.passwords.MesPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -603,7 +609,7 @@ if not MES_OIDC_RSA_PRIVATE_KEY:
         "PEM qui signe les jetons d'identité OpenID Connect."
     )
 
-# django-cors-headers: no origin is allowed by settings; mes/fhir/cors.py allows, per request,
+# django-cors-headers: no origin is allowed by settings; mes/fhir/core/cors.py allows, per request,
 # the origins registered for an OAuth client (Application.allowed_origins). No cookies cross.
 CORS_URLS_REGEX = r"^/(fhir(/.*)?|o/(token|revoke_token|userinfo)/|\.well-known/.*)$"
 CORS_ALLOW_CREDENTIALS = False
@@ -629,7 +635,10 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": MES_OIDC_RSA_PRIVATE_KEY,
     # Fixed issuer behind a proxy (e.g. https://dmp.example.org/o); else derived from the request.
     "OIDC_ISS_ENDPOINT": os.environ.get("MES_OIDC_ISSUER", ""),
-    "OAUTH2_VALIDATOR_CLASS": "mes.fhir.oauth.MesOAuth2Validator",
+    "OAUTH2_VALIDATOR_CLASS": "mes.fhir.auth.oauth.MesOAuth2Validator",
+    # Client secrets are long random values: a fast salted SHA-256, not the users' Argon2 and its
+    # 64 MiB per token request (mes/fhir/auth/client_secrets.py, docs/decisions.md).
+    "CLIENT_SECRET_HASHER": "mes_client_secret_sha256",
     # Scopes, SMART App Launch v1 syntax (user/<Resource>.<read|write>): each endpoint declares
     # the ones it needs with @fhir_endpoint(scopes=...). Descriptions are shown to people.
     "SCOPES": {
@@ -649,8 +658,9 @@ OAUTH2_PROVIDER = {
     },
     # A client that asks for no scope gets only `openid`: every data scope is asked explicitly.
     "DEFAULT_SCOPES": ["openid"],
-    # SMART v1 and v2 syntaxes (user/…, system/…, wildcards), a subset granted: mes/fhir/scopes.py.
-    "SCOPES_BACKEND_CLASS": "mes.fhir.scopes.SmartScopes",
+    # SMART v1 and v2 syntaxes (user/…, system/…, wildcards), a subset granted:
+    # mes/fhir/auth/scopes.py.
+    "SCOPES_BACKEND_CLASS": "mes.fhir.auth.scopes.SmartScopes",
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
@@ -663,7 +673,7 @@ OAUTH2_PROVIDER = {
     # One hour of access per token; a refresh token, rotated on use (a replay revokes the
     # family), lasts MES_FHIR_REFRESH_TOKEN_LIFETIME (12 h) for practice software and
     # MES_CATALOGUE_REFRESH_TOKEN_LIFETIME (90 days) for a citizen's app, each checked by
-    # mes.fhir.oauth's validator; django-oauth-toolkit's own check and sweep use the longest.
+    # mes.fhir.auth.oauth's validator; django-oauth-toolkit's own check and sweep use the longest.
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "ID_TOKEN_EXPIRE_SECONDS": 3600,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
@@ -691,14 +701,14 @@ OAUTH2_PROVIDER = {
         "client_credentials",
         "refresh_token",
         # RFC 7523: a structure's server exchanges its signed assertion of the acting
-        # professional for a token bound to them (mes/fhir/jwt_bearer.py).
+        # professional for a token bound to them (mes/fhir/auth/jwt_bearer.py).
         "urn:ietf:params:oauth:grant-type:jwt-bearer",
     ],
     # oauthlib's OpenID Connect server with the jwt-bearer grant added.
-    "OIDC_SERVER_CLASS": "mes.fhir.jwt_bearer.MesServer",
+    "OIDC_SERVER_CLASS": "mes.fhir.auth.jwt_bearer.MesServer",
 }
 # The acting professional as a signed assertion of a structure's server (RFC 7523 style,
-# mes/fhir/assertion.py, docs/fhir-api.md « Assertion signée »): an assertion lives at most
+# mes/fhir/auth/assertion.py, docs/fhir-api.md « Assertion signée »): an assertion lives at most
 # 5 minutes (RFC 7523 §3 lets the server bound `exp`; its `jti` is remembered that long to
 # refuse replays) and the clocks of the two servers may differ by 60 seconds ([GAP] decided).
 MES_FHIR_ASSERTION_MAX_LIFETIME = timedelta(minutes=5)

@@ -1,12 +1,12 @@
 from django.urls import include, path
 
-from mes.fhir.views_mhd import base_without_slash
+from mes.fhir.mhd.views import base_without_slash
 
 urlpatterns = [
     # Probes and metrics for the operators (/healthz, /readyz, /metrics).
     path("", include("mes.ops.urls")),
     # OAuth2 / OpenID Connect provider and discovery documents (/o/..., /.well-known/...).
-    path("", include("mes.fhir.urls_auth")),
+    path("", include("mes.fhir.auth.urls")),
     # The FHIR base as advertised, without its slash: POST is the ITI-65 transaction.
     path("fhir", base_without_slash, name="fhir-base"),
     path("fhir/", include("mes.fhir.urls")),

@@ -4,15 +4,25 @@ camille: the patient; louis: her son (she represents him); dr_martin: her médec
 dr_durand: a doctor she never saw; ide_bernard: a nurse she authorised; podo_petit: a
 pédicure-podologue she authorised; pharmacie_centre: a pharmacy; regulateur_samu: a SAMU doctor;
 assurance_maladie: the insurer; bob: another patient.
+
+Also the `live_server` every live-server test shares (pytest-django's, made to stop cleanly).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
+from pytest_django.live_server_helper import LiveServer
 from reportlab.pdfgen import canvas
 
 from mes.access.actors import Actor, ActorKind, citizen_actor, professional_actor
@@ -196,3 +206,70 @@ def assurance_maladie() -> Actor:
 
 def pro(professional: Professional, **kwargs: Any) -> Actor:
     return professional_actor(professional, **kwargs)
+
+
+# --- The live server --------------------------------------------------------------------------
+
+
+class _ClosingWSGIServer(ThreadedWSGIServer):
+    """Django's threaded test server, which also ends, when it closes, the connections its
+    clients keep alive (HTTP/1.1: requests' and httpx's pools, Chromium).
+
+    Django's server leaves such a connection's thread (a daemon) waiting for the next request.
+    When the client let go of its socket only after the server had stopped and given the test
+    database's connection back to the main thread, that thread closed a connection it no longer
+    shared: "DatabaseWrapper objects created in a thread can only be used in that same thread",
+    printed as a thread warning at the end of a run."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+        self._open: dict[socket.socket, threading.Thread] = {}
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            self._open[request] = threading.current_thread()
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._lock:
+                self._open.pop(request, None)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._lock:
+            still_open = list(self._open.items())
+        for sock, _ in still_open:
+            # The waiting thread reads the end and finishes (OSError: the client closed it).
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for _, thread in still_open:
+            thread.join(timeout=10)
+
+
+class _ClosingLiveServerThread(LiveServerThread):
+    server_class = _ClosingWSGIServer
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """pytest-django's `live_server`, whose stop ends the connections clients kept alive and
+    waits for their threads before the test database's connection stops being shared
+    (_ClosingWSGIServer)."""
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    stock = server.thread
+    server.thread = _ClosingLiveServerThread(
+        stock.host,
+        stock.static_handler,
+        connections_override=stock.connections_override,
+        port=stock.port,
+    )
+    server.thread.daemon = True
+    server.start()
+    yield server
+    server.stop()

@@ -1,9 +1,9 @@
 """The authorization server's rules for the catalogue's services (mes-spec §8.2; docs/fhir-api.md
-« API des services »), mixed into mes.fhir.oauth.MesOAuth2Validator.
+« API des services »), mixed into mes.fhir.auth.oauth.MesOAuth2Validator.
 
 - Scopes: a service's client gets the subset of what it asked that its purposes allow — at the
   authorization request all its purposes, once the citizen consented only theirs
-  (mes.fhir.scopes.grantable_for_service); never an error for asking too much.
+  (mes.fhir.auth.scopes.grantable_for_service); never an error for asking too much.
 - Binding: the consent page creates the pairing and passes its id in the authorization
   request's credentials (`mes_pairing_id`); the code, then every access and refresh token issued
   from it or from a refresh, are bound to that pairing (PairingToken). A service's client never
@@ -12,7 +12,7 @@
   fails and revokes its family (django-oauth-toolkit's reuse protection); a pairing that no
   longer stands (unpaired, lapsed, service suspended...) refreshes nothing. A service's refresh
   token lives MES_CATALOGUE_REFRESH_TOKEN_LIFETIME after its last access token expired (the
-  professionals' software keeps its 12 h, mes.fhir.oauth). Each refused refresh is traced on
+  professionals' software keeps its 12 h, mes.fhir.auth.oauth). Each refused refresh is traced on
   the espace's chain.
 - The token response carries `patient`: the paired espace's FHIR id, as SMART does.
 """
@@ -31,7 +31,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
-from mes.fhir import scopes as smart_scopes
+from mes.fhir.auth import scopes as smart_scopes
 
 from .actors import app_actor
 from .models import Pairing, PairingToken, PurposeExchange, Service

@@ -8,8 +8,8 @@ class FhirConfig(AppConfig):
     def ready(self) -> None:
         from corsheaders.signals import check_request_enabled
 
-        from . import token_cache
-        from .cors import registered_origin
+        from .auth import token_cache
+        from .core.cors import registered_origin
 
         check_request_enabled.connect(registered_origin, dispatch_uid="mes-fhir-cors")
         token_cache.connect()

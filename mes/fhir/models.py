@@ -118,7 +118,7 @@ def register_client(
 
 class AssertionKey(models.Model):
     """A public key a structure's server signs its professional assertions with (RFC 7523
-    style, mes/fhir/assertion.py): registered by an operator, the private key never leaves the
+    style, mes/fhir/auth/assertion.py): registered by an operator, the private key never leaves the
     structure. Only the public part is stored (a JWK)."""
 
     client = models.ForeignKey(FhirClient, on_delete=models.CASCADE, related_name="assertion_keys")
@@ -154,7 +154,7 @@ class UsedAssertion(models.Model):
 
 class AssertedToken(models.Model):
     """An access token a structure's server obtained with the jwt-bearer grant (RFC 7523,
-    mes/fhir/jwt_bearer.py): bound to the professional its signed assertion named, who acts in
+    mes/fhir/auth/jwt_bearer.py): bound to the professional its signed assertion named, who acts in
     every request made with it exactly as if each request named them in X-Mes-Professionnel
     (indirect authentication by the structure). Goes with the token (revoked: deleted)."""
 

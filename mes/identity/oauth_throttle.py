@@ -1,8 +1,9 @@
 """Throttling of the OAuth endpoints that authenticate a client (token, revocation,
 introspection): issue 13 item 5.
 
-A wrong client secret costs an Argon2 check (about 370 ms) while an unknown client costs a few
-milliseconds, so a handful of guessing requests could hold every worker. Past a free allowance
+Guessing a client secret must stay slow for whoever tries: the check itself is now fast (a
+salted SHA-256, mes/fhir/auth/client_secrets.py; an Argon2 check of about 370 ms before), so the
+wait is the throttle's, not the hash's. Past a free allowance
 of failed client authentications (or refused grants) per client address and per client id,
 further requests wait a doubling delay and are answered 429 at once, before any hashing.
 """

@@ -57,10 +57,11 @@ class MesPasswordValidator:
 
 class Argon2RFC9106Hasher(Argon2PasswordHasher):
     """Argon2id with the second recommended parameters of RFC 9106 §4 (64 MiB, 3 passes,
-    4 lanes) instead of Django's 100 MiB: each password or OAuth client-secret check allocates
-    `memory_cost` for its duration, and a web worker (about 120 MB) must stay under 200 MB while
-    it checks one (issue 16 §8, measured by `python -m bench load`). Hashes made with other
-    parameters still verify and are re-hashed at the next successful sign-in."""
+    4 lanes) instead of Django's 100 MiB: each password check allocates `memory_cost` for its
+    duration, and a web worker (about 120 MB) must stay under 200 MB while it checks one (issue 16
+    §8, measured by `python -m bench load`). OAuth client secrets, long generated values, have
+    their own fast hasher (mes/fhir/auth/client_secrets.py). Hashes made with other parameters
+    still verify and are re-hashed at the next successful sign-in."""
 
     time_cost = 3
     memory_cost = 65536  # KiB

@@ -127,7 +127,7 @@ def visible_condition(
     actor: Actor, patient_id: uuid.UUID, st: Standing, now: datetime | None = None
 ) -> Q:
     """The condition of `documents_visible_to`, for a query built elsewhere (the API's page,
-    compiled once per process: mes.fhir.views_mhd)."""
+    compiled once per process: mes.fhir.mhd.views)."""
     q = Q(patient_id=patient_id) & document_filter(st, now)
     if actor.kind is ActorKind.CITIZEN:
         # The citizen's lists show the current version of each document only.

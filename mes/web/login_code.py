@@ -82,7 +82,7 @@ class OneTimeCodeStep:
     accepts: Q = field(default_factory=Q)  # further conditions on the pending user
     offers_sms: bool = False  # the citizen may have the new code sent by SMS
     # The origin of the OAuth client an authorization request in `next` ends at
-    # (mes.fhir.oauth.redirect_origin_of), for a portal that signs in for OAuth clients.
+    # (mes.fhir.auth.oauth.redirect_origin_of), for a portal that signs in for OAuth clients.
     client_origin: Callable[[str], str | None] | None = None
 
     def url(self, name: str) -> str:

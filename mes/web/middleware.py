@@ -32,7 +32,7 @@ def allow_form_action(response: HttpResponse, origin: str | None) -> HttpRespons
     Browsers apply `form-action` to every redirect that answers a form post (Chromium blocks the
     whole navigation): a login whose last redirect goes back to an OAuth client's registered
     redirect URI must name that client's origin. `origin` comes from a validated redirect URI
-    only (mes.fhir.oauth.redirect_origin_of)."""
+    only (mes.fhir.auth.oauth.redirect_origin_of)."""
     if origin:
         response["Content-Security-Policy"] = CSP.replace(
             "form-action 'self'", f"form-action 'self' {origin}"

@@ -3,7 +3,7 @@
 A search page names up to a hundred documents whose authors are a handful of professionals and
 structures, the same from one page to the next. Rather than joining them to every page (two
 more tables compiled and read for each request), they are kept here by id for
-MES_FHIR_TOKEN_CACHE_SECONDS, as the token's own facts are (mes/fhir/token_cache.py), and the
+MES_FHIR_TOKEN_CACHE_SECONDS, as the token's own facts are (mes/fhir/auth/token_cache.py), and the
 ones not yet known are read in one query per model.
 
 Invalidation: a change to a professional or a structure saved or deleted in this process empties

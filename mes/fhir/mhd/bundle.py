@@ -48,10 +48,10 @@ from pydantic import ValidationError
 from mes.access.actors import Actor
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
-from mes.fhir.access import patient_by_ins, strict_ins
-from mes.fhir.formats import to_xml
-from mes.fhir.http import parse_body, parse_json
-from mes.fhir.outcome import XDS_CODES, FhirError, IssueCode, issue, json_bytes
+from mes.fhir.core.access import patient_by_ins, strict_ins
+from mes.fhir.core.formats import to_xml
+from mes.fhir.core.http import parse_body, parse_json
+from mes.fhir.core.outcome import XDS_CODES, FhirError, IssueCode, issue, json_bytes
 from mes.identity.models import Citizen
 from mes.lib import codes, prepared
 from mes.lib import ins as ins_lib

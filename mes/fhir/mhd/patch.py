@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mes.fhir.outcome import FhirError, IssueCode
+from mes.fhir.core.outcome import FhirError, IssueCode
 
 from . import systems
 

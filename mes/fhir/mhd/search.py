@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from mes.fhir.outcome import FhirError, IssueCode
+from mes.fhir.core.outcome import FhirError, IssueCode
 from mes.identity.models import Organisation
 from mes.lib import codes
 from mes.records import packed
@@ -500,7 +500,7 @@ def parse(pairs: Iterable[tuple[str, str]], now: datetime | None = None) -> Sear
         elif base == "_sort":
             s.order = _sort(value)
             s.used.append((name, value))
-        elif base == "_format":  # read by formats.py; kept so that every page comes alike
+        elif base == "_format":  # read by core/formats.py; kept so that every page comes alike
             s.used.append((name, value))
         elif _known_base(base.split(".", 1)[0]):
             # A chain or a modifier on a parameter we know: refused, never silently ignored

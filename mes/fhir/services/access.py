@@ -28,10 +28,10 @@ from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.catalogue.actors import app_actor
 from mes.catalogue.models import Pairing, PairingToken
-from mes.fhir import scopes as smart_scopes
-from mes.fhir.access import FhirRequest, _authenticate, error_response
-from mes.fhir.formats import negotiated
-from mes.fhir.outcome import FhirError, IssueCode, bearer_challenge, not_supported
+from mes.fhir.auth import scopes as smart_scopes
+from mes.fhir.core.access import FhirRequest, _authenticate, error_response
+from mes.fhir.core.formats import negotiated
+from mes.fhir.core.outcome import FhirError, IssueCode, bearer_challenge, not_supported
 
 View = Callable[..., HttpResponse]
 
@@ -84,7 +84,7 @@ def app_endpoint(*, methods: tuple[str, ...]) -> Callable[[View], View]:
                     allow=", ".join(methods),
                 )
             else:
-                # JSON or XML, like the professionals' API (mes/fhir/formats.py).
+                # JSON or XML, like the professionals' API (mes/fhir/core/formats.py).
                 response = negotiated(request, lambda: _answer(request, *args, **kwargs))
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"

@@ -1,6 +1,6 @@
 """Appointments from and to a paired service (mes-spec §8.2 « Agenda »; issue 11 item 4).
 
-The professionals' Appointment shapes and parsing (mes/fhir/views_appointment.py) with the app
+The professionals' Appointment shapes and parsing (mes/fhir/resources/appointment.py) with the app
 actor: `GET /fhir/services/Appointment` (the espace's appointments), `GET
 /fhir/services/Appointment/<id>`, `POST /fhir/services/Appointment` (added « par <service> »,
 read-only in the portal), `PUT /fhir/services/Appointment/<id>` (only what this app wrote).
@@ -18,9 +18,9 @@ from mes.agenda import actions
 from mes.agenda.models import Appointment
 from mes.agenda.policies import access_agenda, access_appointment
 from mes.audit.models import TraceAction
-from mes.fhir.http import resource_uuid
-from mes.fhir.outcome import FhirError, IssueCode, fhir_response
-from mes.fhir.views_appointment import _body, _fields, appointment_resource
+from mes.fhir.core.http import resource_uuid
+from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response
+from mes.fhir.resources.appointment import _body, _fields, appointment_resource
 from mes.lib.errors import InvalidInput
 
 from .access import AppRequest, app_endpoint, check_espace, require_exchange

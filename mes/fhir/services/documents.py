@@ -27,8 +27,8 @@ from mes.access.decision import Action
 from mes.audit import trace
 from mes.audit.models import TraceAction
 from mes.catalogue.models import ProfileShare
-from mes.fhir.http import read_resource
-from mes.fhir.outcome import FhirError, IssueCode, fhir_response
+from mes.fhir.core.http import read_resource
+from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response
 from mes.lib import codes
 from mes.lib.errors import InvalidInput, NotFound
 from mes.medical_profile import synthesis

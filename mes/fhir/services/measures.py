@@ -6,7 +6,7 @@ profiles, mes.measures.profiles) and one Device (PhdDevice, conditional create b
 `ifNoneExist: identifier=urn:oid:<OID>|<id>`). Answers a transaction-response (201 Created for
 the new Observation; 201 or 200 for the Device, new or found again), or:
 
-- 401 invalid access token (mes.fhir.access);
+- 401 invalid access token (mes.fhir.core.access);
 - 403 « idPe requested do not match authorized idPe »: the Observation's subject is not the
   paired espace;
 - 403 « Consent not given, access refused. »: the holder did not consent to writing measures;
@@ -32,8 +32,8 @@ from mes.audit import trace
 from mes.audit.guard import Refused
 from mes.audit.models import TraceAction
 from mes.catalogue.models import Service, ServiceDevice
-from mes.fhir.http import read_resource
-from mes.fhir.outcome import FhirError, IssueCode, fhir_response, issue
+from mes.fhir.core.http import read_resource
+from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response, issue
 from mes.lib.errors import InvalidInput
 from mes.measures import profiles
 from mes.measures.actions import measurement_import

@@ -25,7 +25,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, set_token_value
 
 from mes.access.actors import AccessMode
-from mes.fhir.access import (
+from mes.fhir.core.access import (
     ACTING_PROFESSIONAL_HEADER,
     JUSTIFICATION_HEADER,
     MODE_HEADER,

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from mes.access.actors import AccessMode
 from mes.agenda.models import Appointment
 from mes.audit.models import Trace, TraceAction, TraceOutcome
+from mes.fhir.resources.appointment import SCOPE_APPOINTMENT_READ, SCOPE_APPOINTMENT_WRITE
 from mes.fhir.tests.conftest import ALL_DATA_SCOPES, FHIR_JSON
-from mes.fhir.views_appointment import SCOPE_APPOINTMENT_READ, SCOPE_APPOINTMENT_WRITE
 
 SCOPES = (*ALL_DATA_SCOPES, SCOPE_APPOINTMENT_READ, SCOPE_APPOINTMENT_WRITE)
 

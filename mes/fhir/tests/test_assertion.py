@@ -16,8 +16,8 @@ from jwcrypto import jwk, jwt
 
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import make_professional
-from mes.fhir.access import ACTING_PROFESSIONAL_HEADER
-from mes.fhir.assertion import ASSERTION_HEADER, register_assertion_key
+from mes.fhir.auth.assertion import ASSERTION_HEADER, register_assertion_key
+from mes.fhir.core.access import ACTING_PROFESSIONAL_HEADER
 from mes.fhir.models import AssertionKey, UsedAssertion
 from mes.fhir.tests.conftest import INS_NIR_SYSTEM, fhir_json, structure_server
 from mes.identity.models import Organisation

@@ -17,7 +17,7 @@ from oauth2_provider.models import AccessToken, Grant
 
 from mes.access.actors import AccessMode
 from mes.audit.models import Trace, TraceAction, TraceOutcome
-from mes.fhir.access import (
+from mes.fhir.core.access import (
     ACTING_PROFESSIONAL_HEADER,
     JUSTIFICATION_HEADER,
     MODE_HEADER,

@@ -17,7 +17,7 @@ from jwcrypto import jwk, jwt
 
 from mes.access.actors import AccessMode
 from mes.audit.models import Trace, TraceAction
-from mes.fhir.access import ACTING_PROFESSIONAL_HEADER, JUSTIFICATION_HEADER, MODE_HEADER
+from mes.fhir.core.access import ACTING_PROFESSIONAL_HEADER, JUSTIFICATION_HEADER, MODE_HEADER
 from mes.fhir.models import register_client
 from mes.fhir.tests.conftest import INS_NIR_SYSTEM, REDIRECT_URI
 from mes.identity.models import Professional

@@ -8,8 +8,8 @@ from fhir.resources.R4B.bundle import Bundle
 
 from mes.access.actors import citizen_actor
 from mes.audit.models import Trace, TraceAction, TraceOutcome
+from mes.fhir.resources.care_history import SCOPE_EOB_READ
 from mes.fhir.tests.conftest import ALL_DATA_SCOPES, INS_NIR_SYSTEM, fhir_json
-from mes.fhir.views_care_history import SCOPE_EOB_READ
 from mes.reimbursements.actions import care_history_set_masked
 from mes.reimbursements.tests.conftest import history as history
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import Client
 
 from mes.audit.models import Trace
-from mes.fhir.access import JUSTIFICATION_HEADER, MODE_HEADER
+from mes.fhir.core.access import JUSTIFICATION_HEADER, MODE_HEADER
 from mes.fhir.mhd import bundle as mhd_bundle
 from mes.fhir.tests.conftest import FHIR_JSON, INS_NIR_SYSTEM, fhir_json
 from mes.fhir.tests.mhd_fixtures import document, provide_bundle
@@ -201,7 +201,7 @@ def test_multipart_without_boundary_is_400(api, camille):
 
 
 def test_an_unforeseen_error_still_answers_in_fhir(api, camille, monkeypatch):
-    from mes.fhir import views_mhd
+    from mes.fhir.mhd import views as views_mhd
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ZeroDivisionError
@@ -303,7 +303,7 @@ def test_a_missing_blob_is_410_in_fhir(api, camille):
 
 
 def test_the_body_size_is_refused_before_it_is_read(api, camille, monkeypatch):
-    from mes.fhir import views_mhd
+    from mes.fhir.mhd import views as views_mhd
 
     monkeypatch.setattr(views_mhd, "MAX_BUNDLE_BYTES", 1000)
     client: Client = api.client

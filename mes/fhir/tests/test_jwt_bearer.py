@@ -21,9 +21,9 @@ from jwcrypto import jwk, jwt
 
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import make_professional
-from mes.fhir.access import ACTING_PROFESSIONAL_HEADER
-from mes.fhir.assertion import ASSERTION_HEADER, register_assertion_key
-from mes.fhir.jwt_bearer import JWT_BEARER, oauth_text
+from mes.fhir.auth.assertion import ASSERTION_HEADER, register_assertion_key
+from mes.fhir.auth.jwt_bearer import JWT_BEARER, oauth_text
+from mes.fhir.core.access import ACTING_PROFESSIONAL_HEADER
 from mes.fhir.models import AssertedToken, RegisteredClient, UsedAssertion, register_client
 from mes.fhir.tests.conftest import INS_NIR_SYSTEM, REDIRECT_URI
 from mes.fhir.tests.mhd_fixtures import document, provide_bundle

@@ -8,8 +8,8 @@ import pytest
 from django.urls import URLPattern, reverse
 
 from mes.fhir import urls as fhir_urls
+from mes.fhir.resources.metadata import SMART_OAUTH_URIS
 from mes.fhir.tests.conftest import fhir_json, issue_codes
-from mes.fhir.views_meta import SMART_OAUTH_URIS
 
 pytestmark = pytest.mark.django_db
 

@@ -197,7 +197,7 @@ def test_the_assurance_maladie_may_not_read(
 
 
 def test_a_token_without_the_scope(fhir_client_for, dr_martin, camille, consultation):
-    from mes.fhir.access import SCOPE_DOCUMENT_READ, SCOPE_PATIENT_READ
+    from mes.fhir.core.access import SCOPE_DOCUMENT_READ, SCOPE_PATIENT_READ
 
     api = fhir_client_for(dr_martin, scopes=[SCOPE_PATIENT_READ, SCOPE_DOCUMENT_READ])
     assert api.get(f"/fhir/Binary/{consultation.pk}").status_code == 403

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from mes.fhir.core.outcome import MES_ERROR_SYSTEM, XDS_ERROR_SYSTEM
 from mes.fhir.mhd import systems
-from mes.fhir.outcome import MES_ERROR_SYSTEM, XDS_ERROR_SYSTEM
 from mes.fhir.tests.conftest import INS_NIR_SYSTEM, fhir_json
 from mes.fhir.tests.mhd_fixtures import document, provide_bundle
 from mes.lib.ins import with_key

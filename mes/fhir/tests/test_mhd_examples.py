@@ -22,7 +22,7 @@ import pytest
 from mes.access.models import ProfessionalAccess
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import authorise
-from mes.fhir.formats import parse_xml, to_xml
+from mes.fhir.core.formats import parse_xml, to_xml
 from mes.fhir.tests.conftest import fhir_json
 from mes.records.models import Document
 

@@ -568,7 +568,7 @@ def test_the_insurer_deposits_reimbursements_only(fhir_client_for, assurance_mal
 
 
 def test_a_too_large_bundle_is_413(api, camille, monkeypatch):
-    from mes.fhir import views_mhd
+    from mes.fhir.mhd import views as views_mhd
 
     monkeypatch.setattr(views_mhd, "MAX_BUNDLE_BYTES", 2000)
     response = api.post("/fhir/", provide_bundle(camille, [document()]))

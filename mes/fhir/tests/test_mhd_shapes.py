@@ -12,9 +12,9 @@ from fhir.resources.R4B.documentreference import DocumentReference
 
 from mes.access.actors import citizen_actor
 from mes.conftest import make_pdf, make_professional, pro
+from mes.fhir.core.outcome import FhirError
 from mes.fhir.mhd import document_reference as dr
 from mes.fhir.mhd import patch, search, systems
-from mes.fhir.outcome import FhirError
 from mes.records import actions
 from mes.records.models import Document
 

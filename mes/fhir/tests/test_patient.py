@@ -18,6 +18,7 @@ from mes.access.models import PrivacySettings, ProfessionalAccess
 from mes.audit.history import HistoryTab, history_page
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import make_citizen
+from mes.fhir.resources.metadata import EXT_DMP_STATUS
 from mes.fhir.tests.conftest import (
     INS_NIA_SYSTEM,
     INS_NIR_SYSTEM,
@@ -25,7 +26,6 @@ from mes.fhir.tests.conftest import (
     fhir_json,
     issue_codes,
 )
-from mes.fhir.views_meta import EXT_DMP_STATUS
 from mes.lib.ins import with_key
 from mes.notifications.models import Notification
 
@@ -399,7 +399,7 @@ def test_withdrawing_what_one_does_not_hold_is_422(fhir_client_for, dr_durand, c
 
 
 def test_consent_operations_need_their_scope(fhir_client_for, dr_durand, camille):
-    from mes.fhir.access import SCOPE_PATIENT_READ
+    from mes.fhir.core.access import SCOPE_PATIENT_READ
 
     api = fhir_client_for(dr_durand, scopes=[SCOPE_PATIENT_READ])
     response = api.post(f"/fhir/Patient/{camille.pk}/$declarer-consentement", parameters())

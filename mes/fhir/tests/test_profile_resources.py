@@ -17,7 +17,7 @@ from mes.access.actors import AccessMode, citizen_actor
 from mes.access.models import PrivacySettings, ProfessionalAccess
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import make_pdf, make_professional, pro
-from mes.fhir.access import (
+from mes.fhir.core.access import (
     SCOPE_BINARY_READ,
     SCOPE_DOCUMENT_READ,
     SCOPE_DOCUMENT_WRITE,
@@ -26,8 +26,8 @@ from mes.fhir.access import (
     SCOPE_PATIENT_READ,
     SCOPE_RELATED_PERSON_READ,
 )
+from mes.fhir.resources.metadata import EXT_TRUSTED_PERSON, EXT_VACCINATION_CONFIRMATION
 from mes.fhir.tests.conftest import ALL_DATA_SCOPES, INS_NIR_SYSTEM, fhir_json, issue_codes
-from mes.fhir.views_meta import EXT_TRUSTED_PERSON, EXT_VACCINATION_CONFIRMATION
 from mes.lib.errors import InvalidInput
 from mes.medical_profile.models import Contact
 from mes.notifications.models import Notification

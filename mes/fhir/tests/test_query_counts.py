@@ -12,7 +12,7 @@ deposit, 17: the token; the patient named by the bundle (once for all its refere
 uniqueId duplicate check of the bundle; the savepoints of provide and document_deposit; the
 patient with their facts; the action's own uniqueId check; the document row; the patient's vault
 key; the trace (3); the notification; the releases. The registered client and the professional
-come from the per-token cache (mes/fhir/token_cache.py), the author's structure (for the
+come from the per-token cache (mes/fhir/auth/token_cache.py), the author's structure (for the
 response's context) from the authors' cache. Before issue 12 §6: 16 and 26; then 9 and 18."""
 
 from __future__ import annotations

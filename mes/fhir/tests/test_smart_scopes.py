@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.urls import reverse
 
-from mes.fhir import scopes
-from mes.fhir.access import ACTING_PROFESSIONAL_HEADER
+from mes.fhir.auth import scopes
+from mes.fhir.core.access import ACTING_PROFESSIONAL_HEADER
 from mes.fhir.models import register_client
 from mes.fhir.tests.conftest import FhirApi, fhir_json, issue_token
 from mes.fhir.tests.mhd_fixtures import document, provide_bundle

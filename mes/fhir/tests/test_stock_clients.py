@@ -101,8 +101,8 @@ def test_an_xml_round_trip_over_http_with_a_signed_assertion(live_server, hopita
     from lxml import etree
 
     from mes.conftest import authorise, make_pdf, make_professional
-    from mes.fhir.assertion import register_assertion_key
-    from mes.fhir.formats import to_xml
+    from mes.fhir.auth.assertion import register_assertion_key
+    from mes.fhir.core.formats import to_xml
 
     leroy = make_professional("10000000020", "Claire", "Leroy", "10", "SM04", hopital)
     authorise(camille, leroy)

@@ -1,4 +1,4 @@
-"""Issue 12 §6: what a token points to is kept per process (mes/fhir/token_cache.py), but a
+"""Issue 12 §6: what a token points to is kept per process (mes/fhir/auth/token_cache.py), but a
 revoked, expired or deactivated token is refused at once, even by a process that never saw the
 change happen (no signal reaches it: only the token's row, read on every request, tells)."""
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from mes.audit.models import Trace
-from mes.fhir import token_cache
+from mes.fhir.auth import token_cache
 from mes.fhir.tests.conftest import practice_software
 
 

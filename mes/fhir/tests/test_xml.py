@@ -18,7 +18,7 @@ from lxml import etree
 
 from mes.audit.models import Trace, TraceAction, TraceOutcome
 from mes.conftest import make_pdf
-from mes.fhir.formats import to_xml
+from mes.fhir.core.formats import to_xml
 from mes.fhir.tests.conftest import INS_NIR_SYSTEM
 from mes.fhir.tests.mhd_fixtures import document, provide_bundle
 from mes.lib.ins import with_key

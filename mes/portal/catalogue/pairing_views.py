@@ -2,7 +2,7 @@
 collected »): the page a catalogue service's OAuth authorization request leads to.
 
 The service sends the citizen to /o/authorize/ (one endpoint for every client:
-mes.fhir.oauth.authorize dispatches here for a service's client). The citizen signs in through
+mes.fhir.auth.oauth.authorize dispatches here for a service's client). The citizen signs in through
 the portal's own login (password then one-time code, or a passkey), picks the espace (their own
 or a child's they represent), reads what each purpose does and consents purpose by purpose (at
 least one). The pairing is then created (mes.catalogue.pairing) and the authorization code,
@@ -122,7 +122,7 @@ class PairingAuthorizationView(TemplateResponseMixin, BaseAuthorizationView):
         scopes, credentials = self.validate_authorization_request(request)
         credentials.pop("request", None)
         service = service_of_client_id(credentials["client_id"])
-        assert service is not None  # mes.fhir.oauth.authorize dispatched here for a service
+        assert service is not None  # mes.fhir.auth.oauth.authorize dispatched here for a service
         return scopes, credentials, service
 
     def _page(

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from mes.fhir.oauth import redirect_origin_of
+from mes.fhir.auth.oauth import redirect_origin_of
 from mes.identity.models import Professional, User
 from mes.web.login_code import CodeFirstRoad, OneTimeCodeStep, PasswordStep
 from mes.web.passkey_pages import PasskeyPages, PasskeySignIn

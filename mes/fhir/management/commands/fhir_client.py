@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from mes.fhir.assertion import register_assertion_key
+from mes.fhir.auth.assertion import register_assertion_key
 from mes.fhir.models import FhirClient, register_client
 from mes.identity.models import Organisation
 from mes.lib.rpps import InvalidIdentifier, parse_finess

@@ -28,10 +28,9 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
+from mes.fhir.mhd import authors
+from mes.fhir.models import FhirClient
 from mes.identity.models import Organisation, Professional
-
-from .mhd import authors
-from .models import FhirClient
 
 # A process keeps at most this many tokens (a few thousand live tokens at most per process).
 MAX_ENTRIES = 5000

@@ -30,17 +30,16 @@ from mes.agenda import actions
 from mes.agenda.models import Appointment
 from mes.agenda.policies import access_agenda, access_appointment
 from mes.audit.models import TraceAction
-from mes.lib.errors import InvalidInput
-
-from .access import FhirRequest, fhir_endpoint
-from .http import (
+from mes.fhir.core.access import FhirRequest, fhir_endpoint
+from mes.fhir.core.http import (
     by_method,
     fhir_base,
     read_resource,
     resource_uuid,
 )
-from .mhd.references import local_id
-from .outcome import FhirError, IssueCode, fhir_response
+from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response
+from mes.fhir.mhd.references import local_id
+from mes.lib.errors import InvalidInput
 
 SCOPE_APPOINTMENT_READ = "user/Appointment.read"
 SCOPE_APPOINTMENT_WRITE = "user/Appointment.write"

@@ -5,12 +5,12 @@ A structure's confidential client (client credentials), authenticated as for any
 
     grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=<JWT>[&scope=…]
 
-where the JWT is the assertion of mes/fhir/assertion.py (`iss` its client_id, `sub` the
+where the JWT is the assertion of mes/fhir/auth/assertion.py (`iss` its client_id, `sub` the
 professional's idNat, `exp`/`iat`/`jti`, signed with a key registered for the client), its `aud`
 the token endpoint's URL. The access token issued (no refresh token: the server signs a new
 assertion when it needs one, RFC 7523 §3.1 style) is bound to that professional (AssertedToken):
 every request made with it acts for them exactly as the `X-Mes-Professionnel` header would,
-membership of the structure checked again on each request (mes/fhir/access.py). One assertion,
+membership of the structure checked again on each request (mes/fhir/core/access.py). One assertion,
 one token: its `jti` is spent (a replay is refused, at this door or at the header's).
 
 Every refusal of the assertion is `invalid_grant` (RFC 6749 §5.2) with the refusal's code at the
@@ -32,9 +32,9 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.base import GrantTypeBase
 from oauthlib.openid import Server as OpenIdServer
 
+from mes.fhir.models import AssertedToken
 from mes.identity.models import Professional
 
-from .models import AssertedToken
 from .token_cache import TokenEntry
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,8 @@ def token_endpoint_audiences(request: Any) -> set[str]:
 class JwtBearerGrant(GrantTypeBase):
     """RFC 7523 §2.1 for oauthlib: a confidential client exchanges its signed assertion of the
     acting professional for an access token bound to them. The assertion itself is checked by
-    the request validator's `validate_jwt_bearer` (mes.fhir.oauth), which reuses
-    mes.fhir.assertion.checked_assertion."""
+    the request validator's `validate_jwt_bearer` (mes.fhir.auth.oauth), which reuses
+    mes.fhir.auth.assertion.checked_assertion."""
 
     def create_token_response(self, request: Any, token_handler: Any) -> tuple[Any, str, int]:
         headers = self._get_default_headers()

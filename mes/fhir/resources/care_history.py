@@ -15,12 +15,12 @@ from __future__ import annotations
 from django.http import HttpResponse
 
 from mes.audit.models import TraceAction
+from mes.fhir.core.access import FhirRequest, fhir_endpoint, open_emergency_access
 from mes.reimbursements.fhir import explanation_of_benefit
 from mes.reimbursements.policies import access_care_history
 from mes.reimbursements.selectors import episodes_of
 
-from .access import FhirRequest, fhir_endpoint, open_emergency_access
-from .views_profile import _searched_patient, _searchset
+from .profile import _searched_patient, _searchset
 
 SCOPE_EOB_READ = "user/ExplanationOfBenefit.read"
 SHOWN = 500

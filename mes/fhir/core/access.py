@@ -11,8 +11,8 @@ decorator:
      signed in (the token's user) and their structure;
    - a token obtained by a structure's server (client credentials) names the acting
      professional on each request in `X-Mes-Professionnel: 8<RPPS>`, or in a signed assertion
-     `X-Mes-Assertion` (assertion.py, RFC 7523 style), or is bound to them once for all by the
-     jwt-bearer grant (jwt_bearer.py, RFC 7523 §2.1); they must be a member of
+     `X-Mes-Assertion` (auth/assertion.py, RFC 7523 style), or is bound to them once for all by the
+     jwt-bearer grant (auth/jwt_bearer.py, RFC 7523 §2.1); they must be a member of
      that structure, which is traced as vouching for them (`software` = « <LPS> via <structure>
      »); an Assurance Maladie client gets an INSURER actor, which may never read (403);
 3. reads the access mode explicitly on every request (`X-Mes-Mode-Acces`) and the justification
@@ -55,16 +55,21 @@ from mes.access.actions import emergency_access_open
 from mes.access.actors import AccessMode, Actor, ActorKind, professional_actor
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
+from mes.fhir.auth import scopes as smart_scopes
+from mes.fhir.auth import token_cache
+from mes.fhir.auth.assertion import (
+    ASSERTION_HEADER,
+    AssertionRefused,
+    asserted_professional,
+    trace_refusal,
+)
+from mes.fhir.auth.jwt_bearer import bound_professional
+from mes.fhir.models import FhirClient
 from mes.identity.models import Citizen, Organisation, Professional
 from mes.lib import ins as ins_lib
 from mes.lib.errors import Forbidden, InvalidInput
 
-from . import scopes as smart_scopes
-from . import token_cache
-from .assertion import ASSERTION_HEADER, AssertionRefused, asserted_professional, trace_refusal
 from .formats import negotiated
-from .jwt_bearer import bound_professional
-from .models import FhirClient
 from .outcome import (
     FhirError,
     IssueCode,
@@ -139,7 +144,7 @@ def _authenticate(request: HttpRequest) -> AccessToken:
             headers={"WWW-Authenticate": bearer_challenge()},
         )
     # One indexed query on every request: revoked, expired or deactivated is refused at once;
-    # what the token points to comes from the per-token cache (mes.fhir.token_cache).
+    # what the token points to comes from the per-token cache (mes.fhir.auth.token_cache).
     live = token_cache.live_token(header[7:].strip())
     token = live.token if live is not None else None
     if live is not None and live.restricted:
@@ -217,7 +222,7 @@ def _read_mode(request: HttpRequest) -> tuple[AccessMode, str]:
 
 
 def _asserted_professional(request: FhirRequest, organisation: Organisation) -> Professional:
-    """The professional named by a signed assertion (assertion.py), who must also be the one
+    """The professional named by a signed assertion (auth/assertion.py), who must also be the one
     X-Mes-Professionnel names when both are sent."""
     base = request.build_absolute_uri(reverse("fhir:transaction"))
     assert request.fhir_client is not None  # a structure is known only through its client
@@ -280,7 +285,7 @@ def _acting_professional(request: FhirRequest, organisation: Organisation) -> Pr
 def _bound_acting(
     request: FhirRequest, organisation: Organisation, bound: Professional
 ) -> Professional:
-    """A token of the jwt-bearer grant (jwt_bearer.py): the professional its assertion named
+    """A token of the jwt-bearer grant (auth/jwt_bearer.py): the professional its assertion named
     acts, still a member of the structure (checked on each request, as the header's); a header
     or an assertion sent beside it must name them."""
     if bound.organisation_id != organisation.pk or (bound.user and not bound.user.is_active):

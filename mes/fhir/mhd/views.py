@@ -37,16 +37,7 @@ from fhir.resources.R4B.parameters import Parameters
 from mes.access.decision import Action, Standing
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
-from mes.identity.models import Citizen
-from mes.lib import filetypes
-from mes.lib.errors import InvalidInput
-from mes.lib.prepared import Prepared
-from mes.records import actions
-from mes.records.models import Document
-from mes.records.policies import access_document, access_dossier, visible_condition
-from mes.vault.store import VaultError
-
-from .access import (
+from mes.fhir.core.access import (
     SCOPE_BINARY_READ,
     SCOPE_DOCUMENT_READ,
     SCOPE_DOCUMENT_WRITE,
@@ -56,8 +47,8 @@ from .access import (
     parse_ins_token,
     patient_by_ins,
 )
-from .formats import FHIR_XML, wanted_format
-from .http import (
+from mes.fhir.core.formats import FHIR_XML, wanted_format
+from mes.fhir.core.http import (
     BODY_TYPES,
     NIL,
     by_method,
@@ -67,11 +58,20 @@ from .http import (
     resource_uuid,
     unsupported_media,
 )
-from .mhd import authors, bundle, manage, search
-from .mhd import document_reference as dr
-from .mhd import patch as mhd_patch
-from .mhd.references import local_id
-from .outcome import FHIR_JSON, FhirError, IssueCode, fhir_response, operation_outcome
+from mes.fhir.core.outcome import FHIR_JSON, FhirError, IssueCode, fhir_response, operation_outcome
+from mes.identity.models import Citizen
+from mes.lib import filetypes
+from mes.lib.errors import InvalidInput
+from mes.lib.prepared import Prepared
+from mes.records import actions
+from mes.records.models import Document
+from mes.records.policies import access_document, access_dossier, visible_condition
+from mes.vault.store import VaultError
+
+from . import authors, bundle, manage, search
+from . import document_reference as dr
+from . import patch as mhd_patch
+from .references import local_id
 
 logger = logging.getLogger(__name__)
 # A full disk or an exhausted quota under the blob store (drills/disk_full.py).

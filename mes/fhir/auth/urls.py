@@ -38,7 +38,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "o/authorize/",
         # A professional's client: the Web PS login; a catalogue service's: the citizen's
-        # pairing consent (mes/fhir/oauth.py `authorize`).
+        # pairing consent (mes/fhir/auth/oauth.py `authorize`).
         _declared(authorize, "professional"),
         name="authorize",
     ),

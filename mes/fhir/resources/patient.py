@@ -30,11 +30,7 @@ from mes.access.actions import (
     authorisation_withdraw,
     professional_standing,
 )
-from mes.identity.lookup import patient_identity, patient_search_by_parsed_ins
-from mes.identity.models import Citizen
-from mes.lib.errors import NotFound
-
-from .access import (
+from mes.fhir.core.access import (
     SCOPE_CONSENT_WRITE,
     SCOPE_PATIENT_READ,
     FhirRequest,
@@ -42,9 +38,13 @@ from .access import (
     open_emergency_access,
     parse_ins_token,
 )
-from .http import BODY_TYPES, parse_body, read_body, unsupported_media
-from .outcome import FhirError, IssueCode, fhir_response
-from .views_meta import EXT_DMP_STATUS
+from mes.fhir.core.http import BODY_TYPES, parse_body, read_body, unsupported_media
+from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response
+from mes.identity.lookup import patient_identity, patient_search_by_parsed_ins
+from mes.identity.models import Citizen
+from mes.lib.errors import NotFound
+
+from .metadata import EXT_DMP_STATUS
 
 INS_TYPE_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
 GENDER = {"F": "female", "M": "male", "I": "other"}

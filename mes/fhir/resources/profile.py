@@ -34,6 +34,29 @@ from pydantic import ValidationError
 
 from mes.access.decision import Action
 from mes.audit.models import TraceAction
+from mes.fhir.core.access import (
+    SCOPE_IMMUNIZATION_READ,
+    SCOPE_IMMUNIZATION_WRITE,
+    SCOPE_RELATED_PERSON_READ,
+    FhirRequest,
+    fhir_endpoint,
+    open_emergency_access,
+    parse_ins_token,
+    patient_by_ins,
+)
+
+# The MHD views' request helpers, shared by every FHIR resource of this API.
+from mes.fhir.core.http import (
+    NIL,
+    by_method,
+    fhir_base,
+    read_resource,
+    resource_uuid,
+)
+from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response
+from mes.fhir.mhd import search as mhd_search
+from mes.fhir.mhd.patch import BUSINESS_RULE
+from mes.fhir.mhd.references import local_id
 from mes.identity.models import Professional
 from mes.lib.errors import InvalidInput
 from mes.medical_profile.models import Contact
@@ -50,30 +73,7 @@ from mes.vaccinations.fhir import (
 from mes.vaccinations.models import Vaccination
 from mes.vaccinations.policies import access_vaccination, vaccinations_visible_to
 
-from .access import (
-    SCOPE_IMMUNIZATION_READ,
-    SCOPE_IMMUNIZATION_WRITE,
-    SCOPE_RELATED_PERSON_READ,
-    FhirRequest,
-    fhir_endpoint,
-    open_emergency_access,
-    parse_ins_token,
-    patient_by_ins,
-)
-
-# The MHD views' request helpers, shared by every FHIR resource of this API.
-from .http import (
-    NIL,
-    by_method,
-    fhir_base,
-    read_resource,
-    resource_uuid,
-)
-from .mhd import search as mhd_search
-from .mhd.patch import BUSINESS_RULE
-from .mhd.references import local_id
-from .outcome import FhirError, IssueCode, fhir_response
-from .views_meta import EXT_TRUSTED_PERSON, EXT_VACCINATION_CONFIRMATION
+from .metadata import EXT_TRUSTED_PERSON, EXT_VACCINATION_CONFIRMATION
 
 # An Immunization is a few kilobytes; anything much larger is not one.
 MAX_RESOURCE_BYTES = 64 * 1024

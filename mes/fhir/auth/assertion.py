@@ -19,7 +19,7 @@ stored hashed, so no HMAC; `none` is refused); the JOSE header's `kid` picks the
 skew (MES_FHIR_ASSERTION_CLOCK_SKEW) is allowed on every time claim.
 
 The same assertion is also accepted once at the token endpoint, as an RFC 7523 jwt-bearer grant
-(mes/fhir/jwt_bearer.py), `aud` then being the token endpoint: checked_assertion is the one
+(mes/fhir/auth/jwt_bearer.py), `aud` then being the token endpoint: checked_assertion is the one
 place of the rule for both doors, and a `jti` spent at one is a replay at the other.
 
 Every refusal is 403 with a code a program can switch on (docs/fhir-api.md « Codes d'erreur ») and
@@ -44,10 +44,9 @@ from jwcrypto.common import JWException
 from mes.access.actors import Actor, ActorKind
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
+from mes.fhir.core.outcome import FhirError, IssueCode
+from mes.fhir.models import AssertionKey, FhirClient, UsedAssertion
 from mes.identity.models import Organisation, Professional
-
-from .models import AssertionKey, FhirClient, UsedAssertion
-from .outcome import FhirError, IssueCode
 
 ASSERTION_HEADER = "X-Mes-Assertion"
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")

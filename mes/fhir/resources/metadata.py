@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from oauth2_provider.settings import oauth2_settings
 
-from . import scopes as smart_scopes
-from .access import (
+from mes.fhir.auth import scopes as smart_scopes
+from mes.fhir.core.access import (
     ACTING_PROFESSIONAL_HEADER,
     JUSTIFICATION_HEADER,
     MODE_HEADER,
@@ -28,7 +28,7 @@ from .access import (
     SCOPE_RELATED_PERSON_READ,
     fhir_public,
 )
-from .outcome import fhir_response, not_supported
+from mes.fhir.core.outcome import fhir_response, not_supported
 
 # Canonical base of the definitions this API publishes (extensions, operations): fixed, so that
 # clients recognise them whatever the deployment's host name.
@@ -176,7 +176,7 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
                     "négocié."
                 ),
                 "security": {
-                    "cors": True,  # for the origins of registered browser apps (cors.py)
+                    "cors": True,  # for the origins of registered browser apps (core/cors.py)
                     "service": [
                         {
                             "coding": [
@@ -335,7 +335,7 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
 
 
 def _appointment_capability() -> dict[str, Any]:
-    from .views_appointment import CAPABILITY
+    from .appointment import CAPABILITY
 
     return CAPABILITY
 
@@ -359,7 +359,7 @@ def smart_configuration(request: HttpRequest) -> HttpResponse:
         "revocation_endpoint": uris["revoke"],
         "introspection_endpoint": uris["introspect"],
         "userinfo_endpoint": _abs(request, "oauth2_provider:user-info"),
-        # The same list as both discovery documents (mes.fhir.oauth._honest).
+        # The same list as both discovery documents (mes.fhir.auth.oauth._honest).
         "grant_types_supported": list(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED),
         "token_endpoint_auth_methods_supported": (
             oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED

@@ -6,7 +6,7 @@
 - The ID token and userinfo describe the professional: idNat (« 8 » + RPPS) as `sub`, names,
   profession (TRE_G15), specialty (TRE_R38), structure.
 - A structure's server may exchange a signed assertion of the acting professional for a token
-  bound to them (RFC 7523 jwt-bearer grant, mes/fhir/jwt_bearer.py).
+  bound to them (RFC 7523 jwt-bearer grant, mes/fhir/auth/jwt_bearer.py).
 - Refresh tokens live MES_FHIR_REFRESH_TOKEN_LIFETIME for practice software (12 h) and
   MES_CATALOGUE_REFRESH_TOKEN_LIFETIME for a catalogue's app (mes.catalogue.oauth); the
   django-oauth-toolkit setting is the longest of the two (its own check, its sweep).
@@ -44,8 +44,10 @@ from mes.catalogue.oauth import (
     refresh_token_lapsed,
     service_of_client_id,
 )
+from mes.fhir.models import FhirClient
 from mes.identity.models import Organisation, Professional
 
+from . import client_secrets
 from . import scopes as smart_scopes
 from .assertion import AssertionRefused, checked_assertion, trace_refusal
 from .jwt_bearer import (
@@ -55,7 +57,6 @@ from .jwt_bearer import (
     oauth_text,
     token_endpoint_audiences,
 )
-from .models import FhirClient
 
 # Claims beyond the standard ones, all released with the `profile` scope.
 PROFESSIONAL_CLAIMS = {
@@ -95,6 +96,15 @@ def _professional_of(user: Any) -> Professional | None:
 
 class MesOAuth2Validator(PairingValidatorMixin, OAuth2Validator):
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, **PROFESSIONAL_CLAIMS}
+
+    def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
+        """django-oauth-toolkit's check (the hasher named by the stored hash's prefix), then a
+        secret still under Argon2 moves to the fast hasher now that its owner proved it
+        (mes/fhir/auth/client_secrets.py)."""
+        valid = bool(super()._check_secret(provided_secret, stored_secret))
+        if valid:
+            client_secrets.rehash_if_needed(stored=stored_secret, secret=provided_secret)
+        return valid
 
     def get_claim_dict(self, request: Any) -> dict[str, Any]:
         claims = super().get_claim_dict(request)
@@ -181,7 +191,7 @@ class MesOAuth2Validator(PairingValidatorMixin, OAuth2Validator):
         )
 
     def validate_jwt_bearer(self, request: Any) -> None:
-        """RFC 7523 §3: the assertion checked by mes.fhir.assertion's one rule, `aud` being the
+        """RFC 7523 §3: the assertion checked by mes.fhir.auth.assertion's one rule, `aud` being the
         token endpoint. Refused: `invalid_grant`, traced on the system chain; accepted: the
         professional is kept on the request for save_bearer_token to bind the token to them."""
         client = _structure_client(request.client)
