@@ -389,7 +389,7 @@ MES_PREVENTION_REMIND_OPENED_WITHIN = timedelta(days=7)
 MES_USER_REMINDERS_PER_DAY = 10
 MES_USER_REMINDER_LATE = timedelta(days=1)
 # The portal's address, in the generic e-mails and SMS of the notification channels.
-MES_PORTAL_URL = os.environ.get("MES_PORTAL_URL", "http://localhost:8000/")
+MES_PORTAL_URL = os.environ.get("MES_PORTAL_URL", "http://127.0.0.1:8000/")
 # The reminder sweep and campaigns work in batches of this many people (DESIGN.md §2).
 MES_REMINDER_BATCH = int(os.environ.get("MES_REMINDER_BATCH", "2000"))
 # E-mails and SMS sent per dispatch task (one SMTP connection each); a full batch plans the

@@ -32,6 +32,23 @@ CDA_MIME = "text/xml"
 ACCEPTED_LABEL = "PDF, JPEG, PNG, TIFF, RTF ou texte"
 
 
+# Other names senders give the same formats (the stored type is always the one sniffed).
+_ALIASES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "text/rtf": "application/rtf",
+    "application/xml": CDA_MIME,
+    "application/hl7-cda+xml": CDA_MIME,
+}
+
+
+def declared_as(declared: str, found: str) -> bool:
+    """Whether a declared MIME type (a sender's contentType, parameters such as a charset
+    ignored) names the format the content turned out to be."""
+    name = declared.split(";", 1)[0].strip().lower()
+    return _ALIASES.get(name, name) == found
+
+
 def _is_plain_text(data: bytes) -> bool:
     try:
         text = data.decode("utf-8")

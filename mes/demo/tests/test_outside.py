@@ -168,3 +168,18 @@ def test_the_readme_block_is_shell() -> None:
         ["bash", "-n"], input=_readme_api_block(), capture_output=True, text=True, check=False
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_demo_mails_name_the_address_it_serves(
+    db: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """The e-mails and SMS the demo writes while loading lead to the portal `mes demo` serves
+    (its --port), not to a default host."""
+    from mes.notifications.models import Delivery
+
+    monkeypatch.delenv("MES_PORTAL_URL", raising=False)
+    call_command("demo", "--load-only", "--port", "8123", stdout=io.StringIO())
+    bodies = list(Delivery.objects.values_list("body", flat=True))
+    linked = [body for body in bodies if "http" in body]
+    assert linked
+    assert all("http://127.0.0.1:8123/" in body for body in linked)

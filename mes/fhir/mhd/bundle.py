@@ -53,7 +53,7 @@ from mes.fhir.core.formats import to_xml
 from mes.fhir.core.http import parse_body, parse_json
 from mes.fhir.core.outcome import XDS_CODES, FhirError, IssueCode, issue, json_bytes
 from mes.identity.models import Citizen
-from mes.lib import codes, prepared
+from mes.lib import codes, filetypes, prepared
 from mes.lib import ins as ins_lib
 from mes.lib.errors import InvalidInput
 from mes.records import actions
@@ -615,6 +615,18 @@ def _content(
                 INVARIANT,
                 f"Le type MIME du Binary (« {binary['contentType']} ») diffère de celui du "
                 f"DocumentReference (« {mime} »).",
+                at + ".contentType",
+            )
+        )
+    found = filetypes.sniff(raw)
+    if mime and found and not filetypes.declared_as(str(mime), found):
+        # The stored type is what the content is; a sender that declared another one has the
+        # wrong metadata, and silently storing something else would hide it (issue 12 §4).
+        problems.add(
+            fault(
+                IssueCode.VALUE,
+                f"Le document reçu est de type « {found} », et non « {mime} » comme annoncé "
+                "(attachment.contentType).",
                 at + ".contentType",
             )
         )

@@ -429,6 +429,23 @@ def test_mhd_shape_faults(api, camille, change, code, words):
     _bad(api, camille, bundle, code, words)
 
 
+@pytest.mark.parametrize("declared", ["application/pdf", "image/png"])
+def test_content_that_is_not_what_it_is_declared_is_refused(api, camille, declared):
+    """Plain text declared as a PDF (or an image) is refused, not stored under another type."""
+    text = b"Compte rendu en texte brut.\n"
+    bundle = provide_bundle(camille, [document(content=text, content_type=declared)])
+    _bad(api, camille, bundle, "value", "text/plain")
+
+
+@pytest.mark.parametrize("declared", ["text/plain; charset=utf-8", "TEXT/PLAIN"])
+def test_a_declared_type_with_parameters_or_another_case_is_the_same_type(api, camille, declared):
+    text = b"Compte rendu en texte brut.\n"
+    bundle = provide_bundle(camille, [document(content=text, content_type=declared)])
+    response = api.post("/fhir/", bundle)
+    assert response.status_code == 200, response.content
+    assert Document.objects.get(patient=camille).mime_type == "text/plain"
+
+
 def test_documents_of_two_patients_are_refused(api, camille, bob):
     bundle = provide_bundle(camille, [document(), document()])
     bundle["entry"][3]["resource"]["subject"] = {"reference": f"Patient/{bob.pk}"}

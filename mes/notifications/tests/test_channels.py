@@ -53,7 +53,7 @@ def test_sms_when_chosen_and_e_mail_off(camille):
         (
             "+33612345678",
             "Mon espace santé : une nouvelle notification concerne votre profil. "
-            "http://localhost:8000/",
+            "http://127.0.0.1:8000/",
         )
     ]
     assert not mail.outbox

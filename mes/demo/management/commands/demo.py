@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test import override_settings
 
 from mes.demo import dataset, loading
 from mes.demo.story_enrolment import AGENT
@@ -70,7 +71,9 @@ class Command(BaseCommand):
         self.stdout.write("Base de données : migrations…")
         call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
-        report = loading.load_all()
+        # The e-mails and SMS written while loading carry the address the demo serves.
+        with override_settings(MES_PORTAL_URL=_portal_url(port)):
+            report = loading.load_all()
         elapsed = time.monotonic() - started
         if report.nothing_new:
             self.stdout.write("Jeu de démonstration : déjà en place, rien à ajouter.")
@@ -104,7 +107,7 @@ class Command(BaseCommand):
             # The gateway and the Web PS (which sends to it over SMTP) agree on the port.
             "MES_MSSANTE_GATEWAY_PORT": str(smtp_port),
             "MES_BIND": f"127.0.0.1:{port}",
-            "MES_PORTAL_URL": os.environ.get("MES_PORTAL_URL", f"http://127.0.0.1:{port}/"),
+            "MES_PORTAL_URL": _portal_url(port),
             "MES_WEB_WORKERS": os.environ.get("MES_WEB_WORKERS", "2"),
         }
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.base")
@@ -226,3 +229,9 @@ class Command(BaseCommand):
         out("")
         out("Le worker des tâches de fond tourne aussi. Ctrl-C arrête tout.")
         out("")
+
+
+def _portal_url(port: int) -> str:
+    """Where the demo's citizens find the portal: the operator's MES_PORTAL_URL, or the address
+    `mes demo` serves (the same one its banner prints)."""
+    return os.environ.get("MES_PORTAL_URL", f"http://127.0.0.1:{port}/")
