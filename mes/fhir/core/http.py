@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.urls import reverse
+from pydantic import ValidationError
 
 from mes.lib.errors import NotFound
 
@@ -51,6 +52,31 @@ def read_resource(request: FhirRequest, limit: int) -> Any:
     if request.content_type not in BODY_TYPES:
         raise unsupported_media(request)
     return parse_body(request.content_type, read_body(request, limit))
+
+
+def conform(model: Any, resource: dict[str, Any], name: str) -> None:
+    """422 `structure` when the FHIR R4 model refuses `resource`, naming the first element it
+    refuses, or saying an element has the wrong JSON type (the models raise more than
+    ValidationError on those)."""
+    try:
+        model.model_validate(resource)
+    except ValidationError as error:
+        errors = error.errors()
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+        raise FhirError(
+            422,
+            IssueCode.STRUCTURE,
+            f"{name} non conforme à FHIR R4"
+            + (f" : élément « {where} » invalide ou manquant." if where else "."),
+            expression=f"{name}.{where}" if where else name,
+        ) from None
+    except Exception:
+        raise FhirError(
+            422,
+            IssueCode.STRUCTURE,
+            f"{name} non conforme à FHIR R4 : un élément n'a pas le type JSON attendu.",
+            expression=name,
+        ) from None
 
 
 def _too_large(limit: int) -> FhirError:

@@ -23,7 +23,6 @@ from typing import Any
 
 from django.http import HttpResponse
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
-from pydantic import ValidationError
 
 from mes.access.decision import Action
 from mes.agenda import actions
@@ -33,6 +32,7 @@ from mes.audit.models import TraceAction
 from mes.fhir.core.access import FhirRequest, fhir_endpoint
 from mes.fhir.core.http import (
     by_method,
+    conform,
     fhir_base,
     read_resource,
     resource_uuid,
@@ -97,7 +97,9 @@ def appointment_resource(a: Appointment) -> dict[str, Any]:
     return resource
 
 
-def _body(request: FhirRequest) -> dict[str, Any]:
+def appointment_body(request: FhirRequest) -> dict[str, Any]:
+    """The request's Appointment (JSON or XML), valid FHIR R4: 400 for another resource, 422
+    naming the first element the model refuses."""
     body = read_resource(request, MAX_RESOURCE_BYTES)
     if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
         raise FhirError(
@@ -106,22 +108,13 @@ def _body(request: FhirRequest) -> dict[str, Any]:
             "Le corps doit être une ressource Appointment FHIR R4 en JSON.",
             expression="resourceType",
         )
-    try:
-        FhirAppointment.model_validate(body)
-    except ValidationError as error:
-        errors = error.errors()
-        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
-        raise FhirError(
-            422,
-            IssueCode.STRUCTURE,
-            "Appointment non conforme à FHIR R4"
-            + (f" : élément « {where} » invalide ou manquant." if where else "."),
-            expression=f"Appointment.{where}" if where else "Appointment",
-        ) from None
+    conform(FhirAppointment, body, "Appointment")
     return body
 
 
-def _fields(request: FhirRequest, body: dict[str, Any]) -> tuple[uuid.UUID, dict[str, Any]]:
+def appointment_fields(
+    request: FhirRequest, body: dict[str, Any]
+) -> tuple[uuid.UUID, dict[str, Any]]:
     """The patient and the action's fields an incoming Appointment carries."""
     patient_id = None
     professional_name, address = "", ""
@@ -161,7 +154,19 @@ def _fields(request: FhirRequest, body: dict[str, Any]) -> tuple[uuid.UUID, dict
 
 
 def _save(request: FhirRequest, body: dict[str, Any], appointment_id: uuid.UUID | None) -> Any:
-    patient_id, fields = _fields(request, body)
+    patient_id, fields = appointment_fields(request, body)
+    return appointment_save(request, body, patient_id, fields, appointment_id)
+
+
+def appointment_save(
+    request: FhirRequest,
+    body: dict[str, Any],
+    patient_id: uuid.UUID,
+    fields: dict[str, Any],
+    appointment_id: uuid.UUID | None,
+) -> Any:
+    """The appointment written by the request's actor (a professional, or a paired app) from a
+    FHIR Appointment's fields: 422 `value` for what the agenda refuses."""
     try:
         data = actions.clean_appointment(**fields)
         return actions.appointment_write(
@@ -212,7 +217,7 @@ def _search(request: FhirRequest) -> HttpResponse:
 
 @fhir_endpoint(scopes=[SCOPE_APPOINTMENT_WRITE], methods=["POST"])
 def _create(request: FhirRequest) -> HttpResponse:
-    appointment = _save(request, _body(request), None)
+    appointment = _save(request, appointment_body(request), None)
     response = fhir_response(appointment_resource(appointment), status=201)
     response["Location"] = f"{fhir_base(request)}Appointment/{appointment.pk}"
     return response
@@ -231,7 +236,7 @@ def _read(request: FhirRequest, resource_id: str) -> HttpResponse:
 
 @fhir_endpoint(scopes=[SCOPE_APPOINTMENT_WRITE], methods=["PUT"])
 def _update(request: FhirRequest, resource_id: str) -> HttpResponse:
-    body = _body(request)
+    body = appointment_body(request)
     pk = resource_uuid(resource_id)
     if body.get("id") and body["id"] != resource_id:
         raise FhirError(

@@ -30,7 +30,6 @@ from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from fhir.resources.R4B.immunization import Immunization
-from pydantic import ValidationError
 
 from mes.access.decision import Action
 from mes.audit.models import TraceAction
@@ -49,6 +48,7 @@ from mes.fhir.core.access import (
 from mes.fhir.core.http import (
     NIL,
     by_method,
+    conform,
     fhir_base,
     read_resource,
     resource_uuid,
@@ -310,25 +310,7 @@ def _check_r4(resource: dict[str, Any]) -> None:
             "La date de vaccination (occurrenceDateTime) est obligatoire.",
             expression="Immunization.occurrenceDateTime",
         )
-    try:
-        Immunization.model_validate(resource)
-    except ValidationError as error:
-        errors = error.errors()
-        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
-        raise FhirError(
-            422,
-            IssueCode.STRUCTURE,
-            "Immunization non conforme à FHIR R4"
-            + (f" : élément « {where} » invalide ou manquant." if where else "."),
-            expression=f"Immunization.{where}" if where else "Immunization",
-        ) from None
-    except Exception:
-        raise FhirError(
-            422,
-            IssueCode.STRUCTURE,
-            "Immunization non conforme à FHIR R4 : un élément n'a pas le type JSON attendu.",
-            expression="Immunization",
-        ) from None
+    conform(Immunization, resource, "Immunization")
 
 
 def _immunization_patient(request: FhirRequest, resource: dict[str, Any]) -> uuid.UUID:

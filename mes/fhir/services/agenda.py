@@ -14,14 +14,17 @@ import uuid
 from django.http import HttpResponse
 
 from mes.access.decision import Action
-from mes.agenda import actions
 from mes.agenda.models import Appointment
 from mes.agenda.policies import access_agenda, access_appointment
 from mes.audit.models import TraceAction
 from mes.fhir.core.http import resource_uuid
-from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response
-from mes.fhir.resources.appointment import _body, _fields, appointment_resource
-from mes.lib.errors import InvalidInput
+from mes.fhir.core.outcome import fhir_response
+from mes.fhir.resources.appointment import (
+    appointment_body,
+    appointment_fields,
+    appointment_resource,
+    appointment_save,
+)
 
 from .access import AppRequest, app_endpoint, check_espace, require_exchange
 
@@ -30,22 +33,12 @@ AGENDA, READ, WRITE = "agenda", "lecture", "ecriture"
 
 def _save(request: AppRequest, appointment_id: uuid.UUID | None) -> Appointment:
     request.professional = None
-    body = _body(request)
-    patient_id, fields = _fields(request, body)
+    body = appointment_body(request)
+    patient_id, fields = appointment_fields(request, body)
     trace_as = TraceAction.UPDATE_APPOINTMENT if appointment_id else TraceAction.ADD_APPOINTMENT
     check_espace(request, str(patient_id), trace_as)
     require_exchange(request, AGENDA, WRITE, trace_as)
-    try:
-        data = actions.clean_appointment(**fields)
-        return actions.appointment_write(
-            actor=request.actor,
-            patient_id=patient_id,
-            data=data,
-            status=str(body.get("status") or ""),
-            appointment_id=appointment_id,
-        )
-    except InvalidInput as error:
-        raise FhirError(422, IssueCode.VALUE, str(error), expression="Appointment") from None
+    return appointment_save(request, body, patient_id, fields, appointment_id)
 
 
 @app_endpoint(methods=("GET", "POST"))
