@@ -17,6 +17,7 @@ import uuid
 
 from mes.access.actors import AccessMode, Actor, ActorKind
 from mes.access.decision import Action, Standing, decide, decide_exchange
+from mes.access.patients import patient_or_refused
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -68,9 +69,7 @@ def access_agenda(
     traced under refused_as, else trace_action, else CONSULT_AGENDA.
     """
     refused_as = refused_as or trace_action or TraceAction.CONSULT_AGENDA
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, refused_as, None, "dossier inconnu")
+    patient = patient_or_refused(actor, patient_id, refused_as=refused_as)
     ok, reason, st = _allowed(actor, action, patient)
     if not ok:
         raise Refused.because(actor, refused_as, patient.pk, reason)

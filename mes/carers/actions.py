@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mes.access.actors import Actor, ActorKind, carer_actor, citizen_actor
-from mes.access.decision import Action, decide
+from mes.access.decision import Action
+from mes.access.patients import decided_patient
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -49,13 +50,7 @@ def _name_key(name: str) -> str:
 def _aided_managed_by(actor: Actor, aided_id: uuid.UUID, action: TraceAction) -> Citizen:
     """The aidé, when the actor may manage their proches aidants (the holder only: never an
     aidant, portal.md §5.8). Otherwise NotFound, traced as `action`."""
-    aided = Citizen.objects.filter(pk=aided_id).first()
-    if aided is None:
-        raise Refused.because(actor, action, None, "dossier inconnu")
-    decision = decide(actor, Action.MANAGE_CARERS, aided)
-    if not decision.allowed:
-        raise Refused.because(actor, action, aided.pk, decision.reason)
-    return aided
+    return decided_patient(actor, Action.MANAGE_CARERS, aided_id, refused_as=action)
 
 
 @dataclass(frozen=True)

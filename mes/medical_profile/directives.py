@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from mes.access.actors import Actor
 from mes.access.decision import Action, decide
+from mes.access.patients import patient_or_refused
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
@@ -180,9 +181,7 @@ def managed_dossier(actor: Actor, patient_id: uuid.UUID, *, refused_as: TraceAct
     Precondition: called inside a @traced_action, which writes the refusal (traced as
     `refused_as`) after the rollback. Writes nothing when allowed: the caller traces its act.
     """
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, refused_as, None, "dossier inconnu")
+    patient = patient_or_refused(actor, patient_id, refused_as=refused_as)
     decision = decide(actor, Action.MANAGE, patient)
     if not decision.allowed:
         raise Refused.because(

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action
+from mes.access.patients import patient_or_refused
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -614,9 +615,7 @@ def conversation_start(
 ) -> Conversation:
     """A citizen writes first: only to a pharmacy's organisational mailbox (mes-spec §7.2).
     Anything else is refused as not found, and traced."""
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, TraceAction.SEND_MESSAGE, None, "dossier inconnu")
+    patient = patient_or_refused(actor, patient_id, refused_as=TraceAction.SEND_MESSAGE)
     ok, why = citizen_may(actor, patient, Action.MANAGE)
     if not ok:
         raise Refused.because(actor, TraceAction.SEND_MESSAGE, patient.pk, why)

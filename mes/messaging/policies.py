@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, decide
+from mes.access.patients import patient_or_refused
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -45,9 +46,7 @@ def citizen_may(actor: Actor, patient: Citizen, action: Action) -> tuple[bool, s
 @traced_action
 def access_inbox(actor: Actor, patient_id: uuid.UUID) -> Citizen:
     """Open a profile's Messagerie (trace CONSULT_RUBRIQUE_MESSAGERIE), or NotFound."""
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, TraceAction.CONSULT_MESSAGING, None, "dossier inconnu")
+    patient = patient_or_refused(actor, patient_id, refused_as=TraceAction.CONSULT_MESSAGING)
     ok, why = citizen_may(actor, patient, Action.READ)
     if not ok:
         raise Refused.because(actor, TraceAction.CONSULT_MESSAGING, patient.pk, why)

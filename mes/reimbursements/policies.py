@@ -9,6 +9,7 @@ import uuid
 from mes.access.actions import notify_first_access
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, Standing, care_history_allowed, decide
+from mes.access.patients import patient_or_refused
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -35,9 +36,7 @@ def access_care_history(
 ) -> tuple[Citizen, Standing]:
     """The patient whose history the actor may read, or NotFound (traced as
     CONSULT_HISTOIRE_SANTE). trace_action: the trace when allowed (None: the caller traces)."""
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, TraceAction.CONSULT_CARE_HISTORY, None, "dossier inconnu")
+    patient = patient_or_refused(actor, patient_id, refused_as=TraceAction.CONSULT_CARE_HISTORY)
     st = decide(actor, Action.READ, patient).standing
     allowed, why = care_history_allowed(st, masked=is_masked(patient))
     if not allowed:

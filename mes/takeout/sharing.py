@@ -34,7 +34,8 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from mes.access.actors import Actor, ActorKind, citizen_actor
-from mes.access.decision import Action, decide, standing
+from mes.access.decision import Action, standing
+from mes.access.patients import decided_patient
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
@@ -83,13 +84,7 @@ def _recipient_actor(link: ShareLink) -> Actor:
 
 
 def _managed(actor: Actor, patient_id: uuid.UUID, action: TraceAction) -> Citizen:
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, action, None, "dossier inconnu")
-    decision = decide(actor, Action.MANAGE, patient)
-    if not decision.allowed:
-        raise Refused.because(actor, action, patient.pk, decision.reason)
-    return patient
+    return decided_patient(actor, Action.MANAGE, patient_id, refused_as=action)
 
 
 @traced_action

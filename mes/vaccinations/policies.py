@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, Standing, decide
+from mes.access.patients import patient_or_refused
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -72,9 +73,7 @@ def access_vaccinations(
     itself); a refusal is traced under refused_as, else trace_action, else CONSULT.
     """
     refused_as = refused_as or trace_action or TraceAction.CONSULT_VACCINATIONS
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, refused_as, None, "dossier inconnu")
+    patient = patient_or_refused(actor, patient_id, refused_as=refused_as)
     ok, reason, st = _allowed(actor, action, patient)
     if not ok:
         raise Refused.because(

@@ -25,6 +25,7 @@ from oauth2_provider.models import get_access_token_model, get_grant_model, get_
 
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, decide
+from mes.access.patients import decided_patient
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -81,13 +82,7 @@ def _fold(text: str) -> str:
 
 def _profile_read(actor: Actor, patient_id: uuid.UUID, action: TraceAction) -> Citizen:
     """The profile, when the actor may see it (holder, representative, aidant)."""
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, action, None, "dossier inconnu")
-    decision = decide(actor, Action.READ, patient)
-    if not decision.allowed:
-        raise Refused.because(actor, action, patient.pk, decision.reason)
-    return patient
+    return decided_patient(actor, Action.READ, patient_id, refused_as=action)
 
 
 @dataclass(frozen=True)
