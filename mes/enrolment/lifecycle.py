@@ -108,7 +108,7 @@ def espace_of(citizen: Citizen, *, lock: bool = False) -> Espace:
         defaults={
             "state": S.ACTIVE,
             "vitale_serial": "",
-            "state_changed_at": citizen.created_at or timezone.now(),
+            "state_changed_at": citizen.created_at,
         },
     )
     if lock:

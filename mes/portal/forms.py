@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from mes.web import widgets
 from mes.web.forms import MesForm
 
 
@@ -30,7 +31,7 @@ class PersonTraitsForm(MesForm):
     )
     birth_date = forms.DateField(
         label="Date de naissance",
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
+        widget=widgets.date_input(),
         error_messages={
             "required": "Saisissez la date de naissance{whose}.",
             "invalid": "Saisissez une date valide, par exemple 14/05/1985.",

@@ -21,6 +21,11 @@ def date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d")
 
 
+def time_input() -> forms.TimeInput:
+    """A native time picker; the value as HH:MM, as the picker reads it."""
+    return forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M")
+
+
 def select() -> forms.Select:
     return forms.Select(attrs={"class": "form-select"})
 

@@ -35,7 +35,7 @@ def _hour(of_what: str) -> forms.TimeField:
     """The required time of an appointment or a reminder, in Europe/Paris."""
     return forms.TimeField(
         label="Heure",
-        widget=forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),
+        widget=widgets.time_input(),
         error_messages={
             "required": f"L'heure {of_what} est obligatoire.",
             "invalid": "Saisissez une heure valide (hh:mm).",

@@ -72,7 +72,7 @@ class DirectivesUploadForm(MesForm):
         label="Date de signature",
         required=False,
         help_text="Laissez vide pour utiliser la date du jour.",
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
+        widget=widgets.date_input(),
         error_messages={"invalid": "Saisissez une date valide, par exemple 14/05/2024."},
     )
 

@@ -15,6 +15,7 @@ from mes.lib.errors import InvalidInput
 from mes.measures import profiles
 from mes.measures.models import COMMENT_MAX, Measurement
 from mes.measures.profiles import MeasureCode, MeasureType
+from mes.web import widgets
 from mes.web.forms import MesForm
 
 # The action's field names that have another name here.
@@ -46,7 +47,7 @@ class MeasurementForm(MesForm):
     )
     date = forms.DateField(
         label="Date de la mesure",
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
+        widget=widgets.date_input(),
         error_messages={
             "required": "Indiquez la date de la mesure.",
             "invalid": "Saisissez une date valide, par exemple 14/05/2024.",
@@ -54,7 +55,7 @@ class MeasurementForm(MesForm):
     )
     time = forms.TimeField(
         label="Heure de la mesure",
-        widget=forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),
+        widget=widgets.time_input(),
         error_messages={
             "required": "Indiquez l'heure de la mesure.",
             "invalid": "Saisissez une heure valide, par exemple 08:30.",

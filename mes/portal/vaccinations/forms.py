@@ -12,6 +12,7 @@ from django import forms
 from mes.identity.models import Professional
 from mes.vaccinations import referential
 from mes.vaccinations.models import COMMENT_MAX, LOT_MAX, VACCINATOR_MAX, Vaccination
+from mes.web import widgets
 from mes.web.forms import MesForm
 
 LEVELS = (
@@ -42,7 +43,7 @@ class VaccinationForm(MesForm):
     )
     date = forms.DateField(
         label="Date de vaccination",
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
+        widget=widgets.date_input(),
         error_messages={
             "required": "La date de vaccination est obligatoire.",
             "invalid": "Saisissez une date valide (jj/mm/aaaa).",
