@@ -9,19 +9,24 @@ citizens written with one generate_series (birth dates spread evenly over 100 ye
 sexes), a share `--accounts` of them with an activated espace (`_accounts`: adults with a
 login, most with an e-mail, some with a mobile and SMS chosen, some with e-mail turned off,
 a few with neither but a postal address; as many children, in proportion, with a parent
-holding one of these accounts), ANALYZE, then, in this order:
+holding one of these accounts), everyone's espace in its state as after the national
+enrolment (`_espaces`: active for those, 2 % opposed, the others created but not activated;
+by default a third activated, the service's figure of January 2026: 24 M of 68 M), ANALYZE,
+then, in this order:
 
 - **sweep**: `mes.agenda.reminders.prevention_reminders` as the worker runs it for the day —
   phase 1, one statement per day of the catch-up window from the rules' opening slots
   (`opening_slots`, the pure engine run once per opening age, and sex where a rule is for one
   sex): the INSERT … SELECT of the notifications (the reminder's key is the notification's,
-  ON CONFLICT DO NOTHING) with the exclusions (opposition, what was said, an appointment
+  ON CONFLICT DO NOTHING) with the exclusions (an espace not open to its holder: not
+  activated, opposed…; opposition to personalised prevention, what was said, an appointment
   planned) for everyone with nothing recorded (here: everyone), and, in the same statement,
   the outbox rows of the account holders and parents told by e-mail, SMS or letter;
   phase 2, the people whose calendar is more than birth date and sex (none here: one query
   says so), checked against their own calendar and notified in batches by the same writer;
 - **baseline**: one bare `INSERT … SELECT` of the same reminder rows (the same join of the
-  citizens to the same slots) into an unindexed table: no exclusion, no check, no notification.
+  citizens to the same slots, for the same people: those whose espace is open to them) into an
+  unindexed table: no other exclusion, no check, no notification.
 
 Reported: people per second (population ÷ wall time) for both, their ratio, the reminder rows,
 the sweep's peak Python memory (tracemalloc, on the next day's sweep: tracing slows every
@@ -52,6 +57,10 @@ from bench import postgres
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TODAY = date(2026, 12, 7)
+# January 2026: 24 M espaces activated of 68 M (wave2.md, « Activation gap »); < 2 % opposed
+# (mes-spec §12, Oct–Nov 2022).
+ACTIVATED = 0.35
+OPPOSED_PER_10000 = 200
 
 
 def _setup(url: str) -> None:
@@ -101,8 +110,8 @@ def _accounts(share: float) -> dict[str, int]:
 
     if share <= 0:
         return {"accounts": 0, "children_with_a_parent": 0}
-    adults = 1 - 18 / 100  # birth dates spread evenly over 100 years
-    per_10000 = min(10000, round(10000 * share / adults))
+    # The same share at every age: adults with their account, children with a parent's.
+    per_10000 = min(10000, round(10000 * share))
     with connection.cursor() as cur:
         cur.execute(
             """
@@ -170,6 +179,32 @@ def _accounts(share: float) -> dict[str, int]:
     return {"accounts": accounts, "children_with_a_parent": children}
 
 
+def _espaces() -> dict[str, int]:
+    """Everyone's espace as after the national enrolment: active for the account holders and
+    the children of one (their parent activated it), 2 % opposed, the others created and not
+    activated yet (told of nothing: mes.enrolment.policies.citizen_side_q)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO enrolment_espace (citizen_id, state, state_changed_at, vitale_serial,
+                phone, address, postcode, city, notice_channel, code_failures)
+            SELECT c.id,
+                   CASE WHEN c.user_id IS NOT NULL OR EXISTS (
+                            SELECT 1 FROM enrolment_legalrepresentation r
+                            WHERE r.represented_id = c.id) THEN 'active'
+                        WHEN mod(CAST(c.ins AS BIGINT) * 104729, 10000) < %s THEN 'opposed'
+                        ELSE 'created' END,
+                   now(), '8025000000001', '', '', '', '', 'email', 0
+            FROM identity_citizen c
+            """,
+            [OPPOSED_PER_10000],
+        )
+        cur.execute("SELECT state, count(*) FROM enrolment_espace GROUP BY state")
+        return dict(cur.fetchall())
+
+
 def _outbox() -> dict[str, int]:
     """The outbox rows the sweep queued, by channel."""
     from django.db import connection
@@ -211,6 +246,7 @@ def _baseline(day: date) -> tuple[float, int, dict[str, float | None]]:
     from django.db import connection
 
     from mes.agenda.reminders import opening_slots
+    from mes.enrolment.policies import citizen_side_sql
 
     slots = opening_slots(day, TODAY)  # the same slots; computing them is not timed on either side
     values = ", ".join(["(%s::date, %s, %s)"] * len(slots))
@@ -232,6 +268,7 @@ def _baseline(day: date) -> tuple[float, int, dict[str, float | None]]:
                    s.item_key, now()
             FROM s JOIN identity_citizen c
               ON c.birth_date = s.birth_date AND (s.sex = '' OR c.sex = s.sex)
+            WHERE {citizen_side_sql("c.id")}
             """,  # noqa: S608 - placeholders only
             params,
         )
@@ -294,8 +331,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--accounts",
         type=float,
-        default=0.2,
-        help="share of the population with an activated espace (default 0.2)",
+        default=ACTIVATED,
+        help=f"share of the population with an activated espace (default {ACTIVATED})",
     )
     args = parser.parse_args(argv)
     with postgres.database(os.environ.get("DATABASE_URL")) as db:
@@ -305,6 +342,7 @@ def main(argv: list[str] | None = None) -> None:
         call_command("migrate", verbosity=0)
         populate = _populate(args.people)
         population = _accounts(args.accounts)
+        population["espaces"] = _espaces()
         from django.db import connection
 
         with connection.cursor() as cur:
@@ -344,7 +382,7 @@ def main(argv: list[str] | None = None) -> None:
         f"({sweep:.3f} s, {candidates} reminders, {notified} notified, "
         f"peak Python memory {result['sweep']['peak_python_memory_mb']} MB)\n"
         f"         {population['accounts']} accounts, {population['children_with_a_parent']} "
-        f"children with a parent's; outbox {outbox}\n"
+        f"children with a parent's; espaces {population['espaces']}; outbox {outbox}\n"
         f"baseline {result['baseline']['people_per_second']:>10} people/s  "
         f"({base:.3f} s, {base_rows} rows)\n"
         f"ratio    {result['ratio']}   peak RSS {result['peak_rss_mb']} MB\n"

@@ -28,6 +28,7 @@ from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from mes.enrolment.policies import citizen_side_q
 from mes.identity.models import Citizen
 from mes.notifications.channels import notify_each
 from mes.notifications.models import Notification
@@ -37,7 +38,9 @@ from .models import AgendaSettings, Campaign
 
 
 def _audience(campaign: Campaign, today: date) -> QuerySet[Citizen]:
-    people = Citizen.objects.all()
+    """Who the campaign tells: the people of its ages and sex whose espace is open to them
+    (mes.enrolment.policies.citizen_side_q), not opposed to personalised prevention."""
+    people = Citizen.objects.filter(citizen_side_q())
     if campaign.age_min is not None:
         people = people.filter(birth_date__lte=Span(months=12 * campaign.age_min).before(today))
     if campaign.age_max is not None:

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 
+from mes.enrolment.policies import citizen_side_q, citizen_side_sql
 from mes.identity.models import Citizen
 from mes.notifications.channels import Event, notify_events, notify_once, notify_select
 from mes.notifications.models import Notification
@@ -62,6 +63,7 @@ def appointment_reminders(*, now: datetime) -> int:
     sent = 0
     qs = (
         Appointment.objects.filter(
+            citizen_side_q("patient__"),
             status=Appointment.Status.BOOKED,
             starts_at__gt=now,
             starts_at__lte=now + LONGEST_REMINDER,
@@ -321,7 +323,8 @@ _HISTORY_SQL = """(
 
 def _day_sql(slots: tuple[Slot, ...], postgres: bool) -> _DaySql:
     """The candidates of a day: the citizens (by birth date and sex, indexed) joined to the
-    slots, leaving out the opposed and what was said or planned about the item."""
+    slots, leaving out those whose espace is not open to them (not activated, closed…), the
+    opposed to personalised prevention and what was said or planned about the item."""
     dates = sorted({slot.birth_date for slot in slots})
     params: dict[str, Any]
     if postgres:
@@ -352,6 +355,7 @@ def _day_sql(slots: tuple[Slot, ...], postgres: bool) -> _DaySql:
         params |= {f"d{n}": d.isoformat() for n, d in enumerate(dates)}
         dates_sql = "IN (" + ", ".join(names) + ")"
     where = f"""c.birth_date {dates_sql}
+          AND {citizen_side_sql("c.id")}
           AND NOT EXISTS (SELECT 1 FROM agenda_agendasettings a
                           WHERE a.patient_id = c.id AND NOT a.personalised_prevention)
           AND NOT EXISTS (SELECT 1 FROM agenda_preventionrecord r
@@ -517,6 +521,7 @@ def situation_reminders(*, today: date) -> tuple[int, int]:
     # Only those who declared something (the others' settings are an opposition lifted).
     declared = (
         AgendaSettings.objects.filter(personalised_prevention=True)
+        .filter(citizen_side_q("patient__"))
         .filter(Q(pregnancy_due_on__isnull=False) | ~Q(situations=[]))
         .select_related("patient")
     )
@@ -625,7 +630,11 @@ def user_reminder_key(reminder: UserReminder) -> str:
 def user_reminder_due(*, reminder_id: uuid.UUID, now: datetime | None = None) -> bool:
     """The task at a reminder's time: notify it if it is due (not moved later, not deleted)."""
     now = now or timezone.now()
-    reminder = UserReminder.objects.select_related("patient").filter(pk=reminder_id).first()
+    reminder = (
+        UserReminder.objects.select_related("patient")
+        .filter(citizen_side_q("patient__"), pk=reminder_id)
+        .first()
+    )
     if reminder is None or reminder.at > now:
         return False  # deleted, or moved later: its own task comes then
     return _notify_user_reminder(reminder)
@@ -636,7 +645,7 @@ def user_reminders(*, now: datetime) -> int:
     yet notified (its task lost with a crashed queue)."""
     sent = 0
     qs = UserReminder.objects.filter(
-        at__lte=now, at__gt=now - settings.MES_USER_REMINDER_LATE
+        citizen_side_q("patient__"), at__lte=now, at__gt=now - settings.MES_USER_REMINDER_LATE
     ).select_related("patient")
     for reminder in qs.iterator(chunk_size=settings.MES_REMINDER_BATCH):
         sent += _notify_user_reminder(reminder)

@@ -108,7 +108,22 @@ def visible_to_professionals_q(prefix: str = "") -> Q:
 
 
 def citizen_side_q(prefix: str = "") -> Q:
-    """People whose espace the citizen side may open (an active espace, or no row)."""
+    """People whose espace the citizen side may open (an active espace, or no row).
+
+    Also who is reminded: the prevention reminders, the appointment reminders and the
+    campaigns go to the people who can read them, as the real service notifies its activated
+    users (mes-spec §12, docs/decisions.md « Enrolment »): nobody is told of an espace not
+    activated yet, opposed, suspended, closed or purged."""
     return Q(**{f"{prefix}espace__isnull": True}) | Q(
         **{f"{prefix}espace__state__in": sorted(_ALLOWED[EspaceUse.CITIZEN_SIDE])}
+    )
+
+
+def citizen_side_sql(citizen_id: str) -> str:
+    """`citizen_side_q` for the set-based statements, on SQLite and PostgreSQL: `citizen_id` is
+    the SQL of the person's id. One probe of the espace's primary key per person."""
+    states = ", ".join(f"'{state}'" for state in sorted(_ALLOWED[EspaceUse.CITIZEN_SIDE]))
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {Espace._meta.db_table} e "  # noqa: S608 - constants
+        f"WHERE e.citizen_id = {citizen_id} AND e.state NOT IN ({states}))"
     )

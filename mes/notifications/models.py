@@ -146,7 +146,9 @@ class Delivery(models.Model):
         SENT = "sent", "Envoyé"
         FAILED = "failed", "Échec"
 
-    key = models.CharField(max_length=250, unique=True)
+    # Unique by the constraint below, not by unique=True: on PostgreSQL that adds a second
+    # index (varchar_pattern_ops) that no query reads and every outbox row pays for.
+    key = models.CharField(max_length=250)
     recipient = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     category = models.CharField(max_length=32, choices=Category.choices)
@@ -157,7 +159,19 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    batch = models.ForeignKey(LetterBatch, null=True, blank=True, on_delete=models.SET_NULL)
+    # Set on the letters only, once printed: the index holds those rows, not every e-mail's NULL.
+    batch = models.ForeignKey(
+        LetterBatch, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["status", "channel"])]
+        indexes = [
+            models.Index(fields=["status", "channel"]),
+            models.Index(
+                fields=["batch"], name="delivery_batch_idx", condition=Q(batch__isnull=False)
+            ),
+        ]
+        constraints = [
+            # The name PostgreSQL gave the former unique=True: the index is kept as it is.
+            models.UniqueConstraint(fields=["key"], name="notifications_delivery_key_key"),
+        ]
