@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mes.identity.models import Citizen
-from mes.notifications.channels import notify_each
+from mes.notifications.channels.set_based import notify_each
 from mes.notifications.models import Notification
 from mes.prevention.calendar import Span
 
