@@ -1,9 +1,9 @@
 """The rules of the channels (portal.md §7): each code's category, which categories cannot be
 turned off (security), which codes may go by letter, who is told of a profile's notification
-(the holder, the current legal representatives), and the generic texts the e-mails, SMS and
-letters carry (never a health detail, never the INS). Every writer applies these rules: the
-per-person one (`person`), the batch in Python (`many`) and the set-based statement
-(`set_based`, which receives them as JSON).
+(the holder, the current legal representatives), and the generic text of the outbox rows
+(never a health detail, never the INS; a printed letter's own text is in `letters`). Every
+writer applies these rules: the per-person one (`person`), the batch in Python (`many`) and
+the set-based statement (`set_based`, which receives them as JSON).
 """
 
 from __future__ import annotations
