@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from mes.enrolment.policies import citizen_side_q
 from mes.identity.models import Citizen
-from mes.notifications.channels import notify_each
+from mes.notifications.channels.set_based import notify_each
 from mes.notifications.models import Notification
 from mes.prevention.calendar import Span
 

@@ -30,7 +30,9 @@ from django.utils.http import RFC3986_SUBDELIMS
 
 from mes.enrolment.policies import citizen_side_q, citizen_side_sql
 from mes.identity.models import Citizen
-from mes.notifications.channels import Event, notify_events, notify_once, notify_select
+from mes.notifications.channels.many import Event
+from mes.notifications.channels.person import notify_once
+from mes.notifications.channels.set_based import notify_events, notify_select
 from mes.notifications.models import Notification
 from mes.prevention.calendar import Calendar, Span, default_calendar
 from mes.prevention.schedule import (

@@ -28,7 +28,7 @@ from mes.lib.errors import InvalidInput
 from mes.medical_profile import synthesis
 from mes.medical_profile.directives import managed_dossier
 from mes.medical_profile.synthesis import Section
-from mes.notifications.channels import notify_through_channels
+from mes.notifications.channels.person import notify_through_channels
 from mes.notifications.models import Notification
 from mes.vault import store
 

@@ -14,7 +14,7 @@ from django_tasks import task
 from mes.access.actors import system_actor
 from mes.audit import trace
 from mes.audit.models import TraceAction
-from mes.notifications.channels import Event, notify_many
+from mes.notifications.channels.many import Event, notify_many
 from mes.notifications.models import Notification
 
 from .models import Pairing

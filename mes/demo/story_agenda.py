@@ -27,7 +27,7 @@ from mes.agenda import actions, reminders
 from mes.agenda.models import Appointment, UserReminder
 from mes.agenda.selectors import calendar_for
 from mes.identity.models import Citizen, Professional
-from mes.notifications.channels import dispatch_pending
+from mes.notifications.channels.dispatch import dispatch_pending
 from mes.prevention.schedule import ItemStatus
 
 from .dataset import PARIS, PEOPLE, PROS

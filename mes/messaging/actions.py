@@ -31,7 +31,7 @@ from mes.enrolment.policies import EspaceUse, espace_allows
 from mes.identity.models import Citizen, Organisation
 from mes.lib import filetypes
 from mes.lib.errors import InvalidInput, NotFound
-from mes.notifications.channels import notify_through_channels
+from mes.notifications.channels.person import notify_through_channels
 from mes.notifications.models import Notification
 from mes.records.models import Document
 from mes.vault import store

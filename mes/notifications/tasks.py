@@ -1,11 +1,13 @@
-"""Background entry points of the channels (thin: the work is in mes.notifications.channels)."""
+"""Background entry points of the channels (thin: the work is in
+mes.notifications.channels.dispatch and mes.notifications.channels.letters)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django_tasks import task
 
-from .channels import dispatch_batch, enqueue_dispatch, print_letters
+from .channels.dispatch import dispatch_batch, enqueue_dispatch
+from .channels.letters import print_letters
 
 
 @task()

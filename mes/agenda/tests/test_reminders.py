@@ -14,7 +14,7 @@ from mes.access.actors import citizen_actor
 from mes.agenda import actions, reminders
 from mes.conftest import make_citizen
 from mes.enrolment.models import LegalRepresentation
-from mes.notifications.channels import dispatch_pending
+from mes.notifications.channels.dispatch import dispatch_pending
 from mes.notifications.models import Delivery, Notification
 
 from .conftest import NOW

@@ -31,7 +31,7 @@ from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
-from mes.notifications.channels import notify_through_channels
+from mes.notifications.channels.person import notify_through_channels
 from mes.notifications.models import Notification
 
 from ..models import (

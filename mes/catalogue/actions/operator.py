@@ -29,7 +29,7 @@ from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.lib.errors import InvalidInput
-from mes.notifications.channels import Event, notify_many
+from mes.notifications.channels.many import Event, notify_many
 from mes.notifications.models import Notification
 
 from ..models import (

@@ -9,14 +9,11 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from mes.notifications import sms
-from mes.notifications.channels import (
-    Event,
-    dispatch_pending,
-    notify_many,
-    notify_through_channels,
-    preferences_set,
-    print_letters,
-)
+from mes.notifications.channels.dispatch import dispatch_pending
+from mes.notifications.channels.letters import print_letters
+from mes.notifications.channels.many import Event, notify_many
+from mes.notifications.channels.person import notify_through_channels
+from mes.notifications.channels.preferences import preferences_set
 from mes.notifications.models import Category, Delivery, Notification, PostalAddress
 
 LABEL = "Le Dr Martin vous a ajouté le document « Compte rendu de coloscopie »"

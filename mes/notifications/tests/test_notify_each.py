@@ -19,7 +19,8 @@ from django.utils import timezone
 from mes.conftest import make_citizen
 from mes.enrolment.models import LegalRepresentation
 from mes.identity.models import Citizen
-from mes.notifications.channels import Event, notify_each, notify_events, notify_many
+from mes.notifications.channels.many import Event, notify_many
+from mes.notifications.channels.set_based import notify_each, notify_events
 from mes.notifications.models import (
     Category,
     ChannelPreference,

@@ -25,7 +25,7 @@ from mes.agenda.selectors import agenda_of
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput, NotFound
-from mes.notifications.channels import preferences_of, preferences_record
+from mes.notifications.channels.preferences import preferences_of, preferences_record
 from mes.prevention.schedule import ItemStatus, reason_text
 from mes.vaccinations.carnet import professionals_of
 from mes.web.access import public_view

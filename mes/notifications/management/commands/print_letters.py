@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from mes.notifications.channels import print_letters
+from mes.notifications.channels.letters import print_letters
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ from mes.agenda import actions, reminders
 from mes.agenda.models import AgendaSettings, UserReminder
 from mes.agenda.tasks import send_user_reminder
 from mes.audit.models import Trace, TraceAction, TraceOutcome
-from mes.notifications.channels import dispatch_pending
+from mes.notifications.channels.dispatch import dispatch_pending
 from mes.notifications.models import Notification
 from mes.portal.access import PROFILE_SESSION_KEY
 
