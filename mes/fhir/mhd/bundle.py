@@ -46,8 +46,9 @@ from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
 from mes.access.actors import Actor
+from mes.access.patients import UNKNOWN_DOSSIER
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.fhir.core.access import patient_by_ins, strict_ins
 from mes.fhir.core.formats import to_xml
 from mes.fhir.core.http import parse_body, parse_json
@@ -1049,15 +1050,9 @@ def provide(*, actor: Actor, submission: Submission, xml: bool = False) -> bytes
     fail and make a client retry an accepted deposit (issue 13 §1) — in FHIR XML when `xml`.
     """
     if submission.patient_id is None:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.DEPOSIT_DOC,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": None,
-                "reason": "dossier inconnu",
-            }
-        )
+        # Not patient_or_refused: read_bundle already looked the patient up (by INS or by
+        # reference, every subject of the bundle compared); the refusal is the same one.
+        raise Refused.because(actor, TraceAction.DEPOSIT_DOC, None, UNKNOWN_DOSSIER)
     patient_id = submission.patient_id
     written: list[Document] = []
     try:

@@ -35,8 +35,10 @@ from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.parameters import Parameters
 
 from mes.access.decision import Action, Standing
+from mes.access.patients import UNKNOWN_DOSSIER
 from mes.audit import trace
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.guard import refusal_trace
+from mes.audit.models import TraceAction
 from mes.fhir.core.access import (
     SCOPE_BINARY_READ,
     SCOPE_DOCUMENT_READ,
@@ -109,14 +111,10 @@ def transaction(request: FhirRequest) -> HttpResponse:
             content_type=request.content_type,
         )
     except bundle.UnknownPatient:
-        # A metadata error for the sender (XDSUnknownPatientId), a refusal on the record.
-        trace.record(
-            actor=request.actor,
-            action=TraceAction.DEPOSIT_DOC,
-            outcome=TraceOutcome.REFUSED,
-            patient_id=None,
-            reason="dossier inconnu",
-        )
+        # A metadata error for the sender (XDSUnknownPatientId, an OperationOutcome listing
+        # every problem of the bundle), not a NotFound: hence not patient_or_refused, but the
+        # same refusal on the record.
+        trace.record(**refusal_trace(request.actor, TraceAction.DEPOSIT_DOC, None, UNKNOWN_DOSSIER))
         raise
     if submission.patient_id is not None:
         open_emergency_access(request, submission.patient_id)
