@@ -12,6 +12,7 @@ from mes.notifications import sms
 from mes.notifications.channels import (
     Event,
     dispatch_pending,
+    links_to,
     notify_many,
     notify_through_channels,
     preferences_set,
@@ -57,6 +58,21 @@ def test_sms_when_chosen_and_e_mail_off(camille):
         )
     ]
     assert not mail.outbox
+
+
+def test_messages_written_in_a_links_to_block_lead_there(camille, louis, bob):
+    """`mes demo --port` serves the portal elsewhere than MES_PORTAL_URL: the messages written
+    meanwhile, one by one or in a batch, link to it; those written after, to the deployment's."""
+    with links_to("http://127.0.0.1:8123/"):
+        notify_through_channels(profile=camille, code=Notification.Code.NEW_DOCUMENT, label=LABEL)
+        notify_many([Event(profile=bob, code=Notification.Code.NEW_DOCUMENT, label=LABEL, key="b")])
+    during = list(Delivery.objects.order_by("pk").values_list("body", flat=True))
+    notify_through_channels(profile=louis, code=Notification.Code.NEW_DOCUMENT, label=LABEL)
+    after = Delivery.objects.order_by("pk").last()
+    assert len(during) == 2
+    assert all("Connectez-vous pour la consulter : http://127.0.0.1:8123/" in b for b in during)
+    assert after is not None and "un profil que vous gérez" in after.body
+    assert "http://127.0.0.1:8000/" in after.body and "8123" not in after.body
 
 
 def test_security_alerts_cannot_be_turned_off(camille):
