@@ -60,6 +60,7 @@ from mes.fhir.core.http import (
     resource_uuid,
     unsupported_media,
 )
+from mes.fhir.core.jsontypes import json_type_problems
 from mes.fhir.core.outcome import FHIR_JSON, FhirError, IssueCode, fhir_response, operation_outcome
 from mes.identity.models import Citizen
 from mes.lib import filetypes
@@ -317,10 +318,16 @@ def _patched(request: FhirRequest, before: dict[str, Any]) -> dict[str, Any]:
 
 
 def _valid(model: Any, data: dict[str, Any], message: str) -> None:
+    """422 `structure` with `message` unless `data` is FHIR R4, in FHIR's JSON types (the
+    patch readers read the JSON, not what the model coerced it into: jsontypes)."""
     try:
-        model.model_validate(data)
+        validated = model.model_validate(data)
     except Exception:
         raise FhirError(422, IssueCode.STRUCTURE, message) from None
+    for where, problem in json_type_problems(validated, data, model.__name__):
+        raise FhirError(
+            422, IssueCode.STRUCTURE, f"{message} {where} : {problem}", expression=where
+        )
 
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["PATCH"])
