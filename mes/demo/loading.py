@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from mes.fhir.models import FhirClient, register_client
 from mes.identity.models import Citizen, Organisation, Professional
+from mes.notifications.channels.rules import links_to
 
 from . import dataset, pdfs
 from .dataset import ORGS, PEOPLE, PROS, STORY_DAYS, LoadReport
@@ -53,8 +54,15 @@ class ApiDemo:
     letter_date: date
 
 
-def load_all(today: date | None = None) -> LoadReport:
-    """Load (or complete) the whole demonstration; idempotent."""
+def load_all(today: date | None = None, *, portal_url: str | None = None) -> LoadReport:
+    """Load (or complete) the whole demonstration; idempotent. portal_url: where the e-mails
+    and SMS written meanwhile send their readers (the address `mes demo` serves); default: the
+    deployment's MES_PORTAL_URL."""
+    with links_to(portal_url or settings.MES_PORTAL_URL):
+        return _load_all(today)
+
+
+def _load_all(today: date | None) -> LoadReport:
     today = today or timezone.localdate()
     report = dataset.load(today)
     for what, n in load_profile_stories(today).items():

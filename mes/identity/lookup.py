@@ -17,6 +17,7 @@ from datetime import date
 from django.db.models import QuerySet
 
 from mes.access.actors import Actor, ActorKind
+from mes.access.patients import patient_or_refused
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -142,9 +143,9 @@ def patient_identity(
     RECHERCHE_PATIENT trace. An unknown patient is NotFound, traced.
     """
     _professional_only(actor, patient_id)
-    patient = _with_espace().filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, TraceAction.SEARCH_PATIENT, None, "dossier inconnu")
+    patient = patient_or_refused(
+        actor, patient_id, refused_as=TraceAction.SEARCH_PATIENT, among=_with_espace()
+    )
     if not already_traced:
         _trace_found(actor, [patient])
     return patient

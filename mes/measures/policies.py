@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from mes.access.actors import Actor
 from mes.access.decision import Action, decide
+from mes.access.patients import decided_patient
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -44,12 +45,9 @@ def access_measures(
     """
     label = type_label(type_code)
     refused_as = refused_as or trace_action or TraceAction.CONSULT_MEASURES
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, refused_as, None, "dossier inconnu", document_title=label)
-    decision = decide(actor, Action.MANAGE, patient)
-    if not decision.allowed:
-        raise Refused.because(actor, refused_as, patient.pk, decision.reason, document_title=label)
+    patient = decided_patient(
+        actor, Action.MANAGE, patient_id, refused_as=refused_as, document_title=label
+    )
     if trace_action is not None:
         trace.record(actor=actor, action=trace_action, patient_id=patient.pk, document_title=label)
     return patient

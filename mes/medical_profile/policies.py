@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, decide
+from mes.access.patients import decided_patient, patient_or_refused
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -47,12 +48,9 @@ def access_profile(
     refused.
     """
     action = trace_action or _default_action(write)
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, action, None, "dossier inconnu", document_title=label)
-    decision = decide(actor, Action.MANAGE, patient)
-    if not decision.allowed:
-        raise Refused.because(actor, action, patient.pk, decision.reason, document_title=label)
+    patient = decided_patient(
+        actor, Action.MANAGE, patient_id, refused_as=action, document_title=label
+    )
     trace.record(actor=actor, action=action, patient_id=patient.pk, document_title=label)
     return patient
 
@@ -99,9 +97,9 @@ def access_profile_contribution(
     Any professional who may deposit a document in the dossier (not blocked) may, as for
     documents; they read nothing back through this door. NotFound otherwise, traced.
     """
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, trace_action, None, "dossier inconnu", document_title=label)
+    # Not decided_patient: a citizen is refused as such before any decision, and a refusal
+    # carries the habilitation matrix that decided (as the allowed trace does).
+    patient = patient_or_refused(actor, patient_id, refused_as=trace_action, document_title=label)
     if actor.kind is not ActorKind.PROFESSIONAL:
         raise Refused.because(
             actor, trace_action, patient.pk, "réservé aux professionnels", document_title=label
@@ -147,9 +145,9 @@ def rubric_entries(actor: Actor, patient_id: uuid.UUID, rubric: Rubric) -> Rubri
 def _readable_patient(actor: Actor, patient_id: uuid.UUID, label: str) -> Citizen:
     """The patient, if the actor may read the dossier (decide READ); traced either way."""
     action = TraceAction.CONSULT_ENTOURAGE
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Refused.because(actor, action, None, "dossier inconnu", document_title=label)
+    # Not decided_patient: a refusal carries the habilitation matrix that decided, as the
+    # allowed trace does (a professional's access, as in mes.records.policies.access_dossier).
+    patient = patient_or_refused(actor, patient_id, refused_as=action, document_title=label)
     decision = decide(actor, Action.READ, patient)
     st = decision.standing
     if not decision.allowed:

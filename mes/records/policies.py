@@ -20,6 +20,7 @@ from mes.access.decision import (
     patient_with_facts,
     standing,
 )
+from mes.access.patients import UNKNOWN_DOSSIER
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -36,10 +37,12 @@ def access_dossier(
 
     trace_action: the trace written when allowed (None: the caller traces its own action).
     """
+    # Not patient_or_refused: the patient comes with the facts the decision needs (privacy,
+    # espace state, the professional's access) in one query, the hot path of the API.
     patient, facts = patient_with_facts(actor, patient_id)
     if patient is None:
         raise Refused.because(
-            actor, trace_action or TraceAction.CONSULT_DOSSIER, None, "dossier inconnu"
+            actor, trace_action or TraceAction.CONSULT_DOSSIER, None, UNKNOWN_DOSSIER
         )
     decision = decide(actor, action, patient, facts=facts)
     st = decision.standing

@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, decide
+from mes.access.patients import decided_patient
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction, TraceOutcome
@@ -293,15 +294,9 @@ def care_history_set_masked(*, actor: Actor, patient_id: uuid.UUID, masked: bool
     """« Modifier la confidentialité »: masked from professionals, or visible to the authorised
     ones. Precondition: the citizen side (MANAGE). Side effect: a MODIF_CONFIDENTIALITE_MHS
     trace."""
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    decision = decide(actor, Action.MANAGE, patient) if patient else None
-    if patient is None or decision is None or not decision.allowed:
-        raise Refused.because(
-            actor,
-            TraceAction.CARE_HISTORY_PRIVACY,
-            patient.pk if patient else None,
-            decision.reason if decision else "dossier inconnu",
-        )
+    patient = decided_patient(
+        actor, Action.MANAGE, patient_id, refused_as=TraceAction.CARE_HISTORY_PRIVACY
+    )
     CareHistorySettings.objects.update_or_create(
         patient=patient,
         defaults={"masked_from_professionals": masked, "updated_at": timezone.now()},

@@ -18,6 +18,7 @@ from mes.lib.errors import NotFound
 
 from .access import FhirRequest
 from .formats import BODY_TYPES, JSON_TYPES, XML_TYPES, negotiated, parse_body
+from .jsontypes import json_type_problems
 from .outcome import FhirError, IssueCode, not_supported
 
 __all__ = ["BODY_TYPES", "JSON_TYPES", "XML_TYPES", "parse_body"]
@@ -57,9 +58,9 @@ def read_resource(request: FhirRequest, limit: int) -> Any:
 def conform(model: Any, resource: dict[str, Any], name: str) -> None:
     """422 `structure` when the FHIR R4 model refuses `resource`, naming the first element it
     refuses, or saying an element has the wrong JSON type (the models raise more than
-    ValidationError on those)."""
+    ValidationError on those, and accept some that FHIR JSON does not: jsontypes)."""
     try:
-        model.model_validate(resource)
+        validated = model.model_validate(resource)
     except ValidationError as error:
         errors = error.errors()
         where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
@@ -77,6 +78,15 @@ def conform(model: Any, resource: dict[str, Any], name: str) -> None:
             f"{name} non conforme à FHIR R4 : un élément n'a pas le type JSON attendu.",
             expression=name,
         ) from None
+    # The model coerces some JSON types (« 30 » for an integer, null for absent) that the
+    # readers, which read the JSON, would misread: FHIR's own types or 422 (jsontypes).
+    for where, message in json_type_problems(validated, resource, name):
+        raise FhirError(
+            422,
+            IssueCode.STRUCTURE,
+            f"{name} non conforme à FHIR R4 — {where} : {message}",
+            expression=where,
+        )
 
 
 def _too_large(limit: int) -> FhirError:

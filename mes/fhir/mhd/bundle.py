@@ -39,6 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 from django.utils import timezone
@@ -46,11 +47,13 @@ from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
 from mes.access.actors import Actor
+from mes.access.patients import UNKNOWN_DOSSIER
 from mes.audit.guard import Refused, traced_action
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.models import TraceAction
 from mes.fhir.core.access import patient_by_ins, strict_ins
 from mes.fhir.core.formats import to_xml
 from mes.fhir.core.http import parse_body, parse_json
+from mes.fhir.core.jsontypes import json_type_problems
 from mes.fhir.core.outcome import XDS_CODES, FhirError, IssueCode, issue, json_bytes
 from mes.identity.models import Citizen
 from mes.lib import codes, filetypes, prepared
@@ -191,22 +194,25 @@ def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
     return data
 
 
+def _not_fhir(where: str, message: str) -> FhirError:
+    return fault(
+        IssueCode.STRUCTURE,
+        f"Bundle non conforme à FHIR R4 — {where} : {message}"[:500],
+        where,
+        detail="FHIR_INVALIDE",
+    )
+
+
 def _validate_fhir(data: dict[str, Any]) -> None:
+    """The bundle is FHIR R4 (the model accepts it) in FHIR's own JSON types (the model coerces
+    some that the reader below would then misread: jsontypes). Every problem is listed."""
+    problems = Problems()
     try:
-        Bundle.model_validate(data)
+        bundle = Bundle.model_validate(data)
     except ValidationError as error:
-        problems = Problems()
         for e in error.errors()[:MAX_ISSUES]:
             where = "Bundle." + ".".join(str(p) for p in e["loc"])
-            problems.add(
-                fault(
-                    IssueCode.STRUCTURE,
-                    f"Bundle non conforme à FHIR R4 — {where} : {e['msg']}"[:500],
-                    where,
-                    detail="FHIR_INVALIDE",
-                )
-            )
-        problems.raise_any()
+            problems.add(_not_fhir(where, e["msg"]))
     except Exception:
         # (e.g. `attachment.url: true`, `resourceType: ["x"]`): still a structure fault.
         raise fault(
@@ -216,6 +222,10 @@ def _validate_fhir(data: dict[str, Any]) -> None:
             "Bundle",
             detail="FHIR_INVALIDE",
         ) from None
+    else:
+        for where, message in islice(json_type_problems(bundle, data, "Bundle"), MAX_ISSUES):
+            problems.add(_not_fhir(where, message))
+    problems.raise_any()
 
 
 def _codes(concept: Any) -> list[tuple[str | None, str]]:
@@ -1049,15 +1059,9 @@ def provide(*, actor: Actor, submission: Submission, xml: bool = False) -> bytes
     fail and make a client retry an accepted deposit (issue 13 §1) — in FHIR XML when `xml`.
     """
     if submission.patient_id is None:
-        raise Refused(
-            {
-                "actor": actor,
-                "action": TraceAction.DEPOSIT_DOC,
-                "outcome": TraceOutcome.REFUSED,
-                "patient_id": None,
-                "reason": "dossier inconnu",
-            }
-        )
+        # Not patient_or_refused: read_bundle already looked the patient up (by INS or by
+        # reference, every subject of the bundle compared); the refusal is the same one.
+        raise Refused.because(actor, TraceAction.DEPOSIT_DOC, None, UNKNOWN_DOSSIER)
     patient_id = submission.patient_id
     written: list[Document] = []
     try:

@@ -35,8 +35,10 @@ from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.parameters import Parameters
 
 from mes.access.decision import Action, Standing
+from mes.access.patients import UNKNOWN_DOSSIER
 from mes.audit import trace
-from mes.audit.models import TraceAction, TraceOutcome
+from mes.audit.guard import refusal_trace
+from mes.audit.models import TraceAction
 from mes.fhir.core.access import (
     SCOPE_BINARY_READ,
     SCOPE_DOCUMENT_READ,
@@ -58,6 +60,7 @@ from mes.fhir.core.http import (
     resource_uuid,
     unsupported_media,
 )
+from mes.fhir.core.jsontypes import json_type_problems
 from mes.fhir.core.outcome import FHIR_JSON, FhirError, IssueCode, fhir_response, operation_outcome
 from mes.identity.models import Citizen
 from mes.lib import filetypes
@@ -109,14 +112,10 @@ def transaction(request: FhirRequest) -> HttpResponse:
             content_type=request.content_type,
         )
     except bundle.UnknownPatient:
-        # A metadata error for the sender (XDSUnknownPatientId), a refusal on the record.
-        trace.record(
-            actor=request.actor,
-            action=TraceAction.DEPOSIT_DOC,
-            outcome=TraceOutcome.REFUSED,
-            patient_id=None,
-            reason="dossier inconnu",
-        )
+        # A metadata error for the sender (XDSUnknownPatientId, an OperationOutcome listing
+        # every problem of the bundle), not a NotFound: hence not patient_or_refused, but the
+        # same refusal on the record.
+        trace.record(**refusal_trace(request.actor, TraceAction.DEPOSIT_DOC, None, UNKNOWN_DOSSIER))
         raise
     if submission.patient_id is not None:
         open_emergency_access(request, submission.patient_id)
@@ -319,10 +318,16 @@ def _patched(request: FhirRequest, before: dict[str, Any]) -> dict[str, Any]:
 
 
 def _valid(model: Any, data: dict[str, Any], message: str) -> None:
+    """422 `structure` with `message` unless `data` is FHIR R4, in FHIR's JSON types (the
+    patch readers read the JSON, not what the model coerced it into: jsontypes)."""
     try:
-        model.model_validate(data)
+        validated = model.model_validate(data)
     except Exception:
         raise FhirError(422, IssueCode.STRUCTURE, message) from None
+    for where, problem in json_type_problems(validated, data, model.__name__):
+        raise FhirError(
+            422, IssueCode.STRUCTURE, f"{message} {where} : {problem}", expression=where
+        )
 
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["PATCH"])

@@ -179,3 +179,39 @@ def test_an_unknown_patient_is_reported_with_the_other_problems(api):
         ("error", "value", "XDSNonIdenticalSize"),
         ("error", "not-found", "XDSUnknownPatientId"),
     ]
+
+
+def test_fhir_json_types_not_what_the_model_coerces(api, camille):
+    """The R4 models take « 14.0 » for an unsignedInt, null for an absent element and 0 for a
+    dateTime; FHIR JSON does not, and neither do we (found by the fuzzer: `size: null` and
+    `size: "14.0"` were a 500). Every such element is named, with its code; nothing is stored."""
+    doc = document(b"%PDF-1.4 court")
+    attachment = doc["resource"]["content"][0]["attachment"]
+    attachment["size"] = "14.0"
+    attachment["title"] = None
+    attachment["creation"] = 0
+    bundle = provide_bundle(camille, [doc])
+    bundle["entry"][0]["resource"]["date"] = -1
+    response = api.post("/fhir/", bundle)
+    assert response.status_code == 422
+    assert details(response) == [("error", "structure", "FHIR_INVALIDE")] * 4
+    where = {i["expression"][0] for i in fhir_json(response)["issue"]}
+    assert where == {
+        "Bundle.entry[0].resource.date",
+        "Bundle.entry[1].resource.content[0].attachment.creation",
+        "Bundle.entry[1].resource.content[0].attachment.size",
+        "Bundle.entry[1].resource.content[0].attachment.title",
+    }
+    assert not Document.objects.exists()
+
+
+@pytest.mark.parametrize("size", [None, "14", 14.0, True])
+def test_a_size_is_a_json_integer(api, camille, size):
+    doc = document(b"%PDF-1.4 court")
+    doc["resource"]["content"][0]["attachment"]["size"] = size
+    response = api.post("/fhir/", provide_bundle(camille, [doc]))
+    assert response.status_code == 422
+    assert details(response) == [("error", "structure", "FHIR_INVALIDE")]
+    assert not Document.objects.exists()
+    doc["resource"]["content"][0]["attachment"]["size"] = 14
+    assert api.post("/fhir/", provide_bundle(camille, [doc])).status_code == 200

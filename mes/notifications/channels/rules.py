@@ -8,6 +8,10 @@ the set-based statement (`set_based`, which receives them as JSON).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.conf import settings
 
 from mes.enrolment.models import LegalRepresentation
@@ -71,11 +75,33 @@ def phone_of(citizen: Citizen) -> str:
     return (citizen.user.phone if citizen.user else "") or ""
 
 
+# The portal the messages written in a `links_to` block lead to; None: the deployment's.
+_links_to: ContextVar[str | None] = ContextVar("mes_notification_links_to", default=None)
+
+
+@contextmanager
+def links_to(portal_url: str) -> Iterator[None]:
+    """The e-mails and SMS written in this block link to `portal_url` instead of the
+    deployment's MES_PORTAL_URL: for a process that serves the portal at an address of its own
+    choosing (`mes demo --port`), the domain actions it calls knowing nothing of addresses.
+    Scoped to this block and this thread or task, unlike a setting changed at run time."""
+    token = _links_to.set(portal_url)
+    try:
+        yield
+    finally:
+        _links_to.reset(token)
+
+
+def portal_url() -> str:
+    """Where a message's reader finds the portal (read when the message is written)."""
+    return _links_to.get() or settings.MES_PORTAL_URL
+
+
 def generic_text(channel: Channel, category: Category, own: bool) -> str:
     """The body of an e-mail or SMS: a notification is waiting, about one's own profile or
     a managed one, in which category; nothing else."""
     whose = "votre profil" if own else "un profil que vous gérez"
-    site = settings.MES_PORTAL_URL
+    site = portal_url()
     if channel is Channel.SMS:
         return f"Mon espace santé : une nouvelle notification concerne {whose}. {site}"
     return (

@@ -14,6 +14,7 @@ from mes.notifications.channels.letters import print_letters
 from mes.notifications.channels.many import Event, notify_many
 from mes.notifications.channels.person import notify_through_channels
 from mes.notifications.channels.preferences import preferences_set
+from mes.notifications.channels.rules import links_to
 from mes.notifications.models import Category, Delivery, Notification, PostalAddress
 
 LABEL = "Le Dr Martin vous a ajouté le document « Compte rendu de coloscopie »"
@@ -54,6 +55,21 @@ def test_sms_when_chosen_and_e_mail_off(camille):
         )
     ]
     assert not mail.outbox
+
+
+def test_messages_written_in_a_links_to_block_lead_there(camille, louis, bob):
+    """`mes demo --port` serves the portal elsewhere than MES_PORTAL_URL: the messages written
+    meanwhile, one by one or in a batch, link to it; those written after, to the deployment's."""
+    with links_to("http://127.0.0.1:8123/"):
+        notify_through_channels(profile=camille, code=Notification.Code.NEW_DOCUMENT, label=LABEL)
+        notify_many([Event(profile=bob, code=Notification.Code.NEW_DOCUMENT, label=LABEL, key="b")])
+    during = list(Delivery.objects.order_by("pk").values_list("body", flat=True))
+    notify_through_channels(profile=louis, code=Notification.Code.NEW_DOCUMENT, label=LABEL)
+    after = Delivery.objects.order_by("pk").last()
+    assert len(during) == 2
+    assert all("Connectez-vous pour la consulter : http://127.0.0.1:8123/" in b for b in during)
+    assert after is not None and "un profil que vous gérez" in after.body
+    assert "http://127.0.0.1:8000/" in after.body and "8123" not in after.body
 
 
 def test_security_alerts_cannot_be_turned_off(camille):

@@ -20,7 +20,6 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.test import override_settings
 
 from mes.demo import dataset, loading
 from mes.demo.story_enrolment import AGENT
@@ -72,8 +71,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
         # The e-mails and SMS written while loading carry the address the demo serves.
-        with override_settings(MES_PORTAL_URL=_portal_url(port)):
-            report = loading.load_all()
+        report = loading.load_all(portal_url=_portal_url(port))
         elapsed = time.monotonic() - started
         if report.nothing_new:
             self.stdout.write("Jeu de démonstration : déjà en place, rien à ajouter.")

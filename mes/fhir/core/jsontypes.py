@@ -1,0 +1,121 @@
+"""The JSON types FHIR R4 gives its primitives, checked on what the client actually sent.
+
+The R4 models (fhir.resources, pydantic) are lenient: they take « 14 » or 14.0 for an unsignedInt,
+« yes » or 1 for a boolean, a number for a dateTime, and `null` for an absent element. Our readers
+then read the request's JSON, not the model's values (to say where each problem is, and because
+the model rewrites what it coerces): a size of « 14.0 » or `null` made `int()` fail (a 500), a
+dateTime of 0 was taken for « absent ». FHIR JSON (R4 §2.6.2) is strict, and so are we: after the
+model accepted a request, `json_type_problems` walks the model and the JSON side by side and names
+every element whose JSON type is not FHIR's (null included: an absent element is left out).
+Arrays of primitives may hold null (paired with their `_element` array), as FHIR allows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import functools
+import types
+import typing
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+# The JSON type of each kind of FHIR primitive, as the problem message says it.
+EXPECTED = {
+    "boolean": "un booléen (true ou false)",
+    "integer": "un nombre entier",
+    "number": "un nombre",
+    "string": "une chaîne de caractères",
+}
+_STRINGS = (str, bytes, datetime.datetime, datetime.date, datetime.time)
+
+
+def _kind(annotation: Any) -> str | None:
+    """The JSON kind of a model field's type: None for a complex type (a model, walked into)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _kind(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, list):
+        kinds = {_kind(arg) for arg in typing.get_args(annotation) if arg is not type(None)}
+        kinds.discard(None)
+        # Union[AnyUrl, str]: a string either way; fhir_comments: str or a list of them.
+        return "string" if "string" in kinds else next(iter(kinds), None)
+    if annotation is bool:  # before int: a bool is an int in Python, never in FHIR
+        return "boolean"
+    if annotation is int:
+        return "integer"
+    if annotation in (decimal.Decimal, float):
+        return "number"
+    if isinstance(annotation, type) and issubclass(annotation, _STRINGS):
+        return "string"
+    if isinstance(annotation, type) and annotation.__module__.startswith("pydantic.networks"):
+        return "string"  # AnyUrl
+    return None
+
+
+@functools.cache
+def _fields(model: type[BaseModel]) -> tuple[tuple[str, str, str | None], ...]:
+    """(attribute, JSON name, kind) of each element of a model class, computed once."""
+    return tuple(
+        (name, field.alias or name, _kind(field.annotation))
+        for name, field in model.model_fields.items()
+    )
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _json_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "un booléen"
+    if isinstance(value, int | float):
+        return "un nombre"
+    if isinstance(value, str):
+        return "une chaîne"
+    return "un tableau" if isinstance(value, list) else "un objet"
+
+
+def json_type_problems(model: BaseModel, raw: Any, where: str) -> Iterator[tuple[str, str]]:
+    """(expression, message) for every element of `raw` (the JSON `model` was validated from)
+    whose JSON type is not the one FHIR R4 gives it. Walked without recursion."""
+    stack: list[tuple[BaseModel, Any, str]] = [(model, raw, where)]
+    while stack:
+        node, json_node, at = stack.pop()
+        if not isinstance(json_node, dict):
+            continue  # the model took something else for an object: nothing of it is read
+        for name, key, kind in _fields(type(node)):
+            if key not in json_node:
+                continue
+            sent, here = json_node[key], f"{at}.{key}"
+            if sent is None:
+                yield here, "null n'est pas une valeur FHIR : un élément absent est omis."
+                continue
+            if kind is not None:
+                for n, item in enumerate(sent if isinstance(sent, list) else [sent]):
+                    if item is not None and not _fits(kind, item):
+                        place = f"{here}[{n}]" if isinstance(sent, list) else here
+                        yield (
+                            place,
+                            (f"type JSON attendu : {EXPECTED[kind]} (reçu : {_json_name(item)})."),
+                        )
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, BaseModel):
+                stack.append((value, sent, here))
+            elif isinstance(value, list) and isinstance(sent, list):
+                stack.extend(
+                    (child, json_child, f"{here}[{n}]")
+                    for n, (child, json_child) in enumerate(zip(value, sent, strict=False))
+                    if isinstance(child, BaseModel)
+                )
