@@ -13,7 +13,9 @@ Idempotent: every line has a stable `id_ligne` (DEMO-MHS-…), so a second load 
 from __future__ import annotations
 
 import csv
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
@@ -173,12 +175,20 @@ def load_care_history_stories(today: date | None = None) -> LoadReport:
         raise RuntimeError("Chargez d'abord le jeu de démonstration (mes.demo.dataset.load).")
     folder = settings.VAR_DIR / "demo"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "remboursements-louise-dupont.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
+    # Written under a name of its own, then renamed: two processes may load the demo into one
+    # VAR_DIR at once (the test workers, `mes demo --load-only` beside a running demo), and
+    # one must never read the file the other is rewriting (an empty header, a refused import).
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", dir=folder, suffix=".csv", delete=False
+    ) as f:
         writer = csv.DictWriter(f, fieldnames=list(COLUMNS), delimiter=";")
         writer.writeheader()
         writer.writerows(louise_lines(louise.ins, today))
-    batch = import_file(actor=INSURER, path=path)
+    written = Path(f.name)
+    try:
+        batch = import_file(actor=INSURER, path=written)
+    finally:
+        written.replace(folder / "remboursements-louise-dupont.csv")  # kept, as the insurer sent it
     if batch.loaded:
         report.add("lignes de Mon histoire de santé", batch.loaded)
     return report
