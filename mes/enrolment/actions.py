@@ -23,6 +23,7 @@ from mes.notifications.actions import notify
 from mes.notifications.models import Notification
 
 from .models import LegalRepresentation, ProfileShareRequest
+from .policies import citizen_side_q
 
 NO_MATCH = (
     "Ces informations ne correspondent à aucun profil Mon espace santé activé. Vérifiez le nom "
@@ -99,9 +100,12 @@ def profile_share_request(
         parsed = ins_lib.parse_ins(ins)
     except ins_lib.InvalidIns as error:
         raise InvalidInput(str(error), field="ins") from error
-    invitee = Citizen.objects.filter(
-        ins=parsed.value, birth_date=birth_date, user__isnull=False
-    ).first()
+    # An activated espace, still open: a closed one receives nothing (mes-spec §3.1).
+    invitee = (
+        Citizen.objects.filter(ins=parsed.value, birth_date=birth_date, user__isnull=False)
+        .filter(citizen_side_q())
+        .first()
+    )
     if (
         invitee is None
         or invitee.pk == represented.pk
