@@ -21,6 +21,7 @@ from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model, ProtectedError, Q, QuerySet
@@ -639,10 +640,16 @@ def espace_lift_suspension(*, actor: Actor, citizen: Citizen, reason: str) -> Es
 
 def _patient_data_relations() -> Iterator[tuple[type[Model], str]]:
     """Every model that holds a person's own data, found through its FK to Citizen named
-    `patient` or `profile` (authored rows in other people's dossiers are not theirs)."""
-    for rel in Citizen._meta.related_objects:
-        if rel.field.name in {"patient", "profile"}:
-            yield rel.related_model, rel.field.name
+    `patient` or `profile` (authored rows in other people's dossiers are not theirs).
+
+    Read from the models' own fields, not from Citizen._meta.related_objects: that list
+    leaves out the relations declared with related_name="+" (the profil médical rubrics, the
+    agenda's prevention records and iCalendar links…), whose rows would outlive the purge."""
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if field.is_relation and field.related_model is Citizen:
+                if field.name in {"patient", "profile"}:
+                    yield model, field.name
 
 
 def espace_purge(*, actor: Actor, citizen: Citizen) -> Espace:
