@@ -647,9 +647,8 @@ def _patient_data_relations() -> Iterator[tuple[type[Model], str]]:
     agenda's prevention records and iCalendar links…), whose rows would outlive the purge."""
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
-            if field.is_relation and field.related_model is Citizen:
-                if field.name in {"patient", "profile"}:
-                    yield model, field.name
+            if field.related_model is Citizen and field.name in {"patient", "profile"}:
+                yield model, field.name
 
 
 def espace_purge(*, actor: Actor, citizen: Citizen) -> Espace:

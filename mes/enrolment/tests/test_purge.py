@@ -25,11 +25,10 @@ def _rows_naming(citizen: Citizen) -> dict[str, int]:
     found = {}
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
-            if field.is_relation and field.related_model is Citizen:
-                if field.name in {"patient", "profile"}:
-                    n = model._default_manager.filter(**{field.name: citizen}).count()
-                    if n:
-                        found[f"{model._meta.label}.{field.name}"] = n
+            if field.related_model is Citizen and field.name in {"patient", "profile"}:
+                n = model._default_manager.filter(**{field.name: citizen}).count()
+                if n:
+                    found[f"{model._meta.label}.{field.name}"] = n
     return found
 
 
