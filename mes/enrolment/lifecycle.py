@@ -37,7 +37,7 @@ from mes.lib.ins import InvalidIns, parse_ins
 from mes.notifications.actions import notify
 from mes.notifications.models import Notification
 
-from . import notices
+from . import account, notices
 from .models import EnrolmentCode, Espace, EspaceEvent, EspaceState, LegalRepresentation
 from .policies import EspaceUse, state_allows
 
@@ -101,6 +101,10 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
 }
 
 
+# The transitions after which the holder may no longer log in (policies: EspaceUse.LOGIN).
+_ENDS_THE_HOLDERS_ACCESS = frozenset({S.SUSPENDED, S.CLOSED, S.PURGED})
+
+
 def espace_of(citizen: Citizen, *, lock: bool = False) -> Espace:
     """The person's espace; one is made (active) for a person who predates enrolment, active
     since the person was created (not since this lookup: the desk shows that date)."""
@@ -147,6 +151,9 @@ def _transition(
     espace.state = to
     espace.state_changed_at = now
     espace.save()
+    if to in _ENDS_THE_HOLDERS_ACCESS and espace.citizen.user_id is not None:
+        # A session opened before must not outlive the access it was opened with.
+        account.sessions_end_all(user_id=espace.citizen.user_id)
     trace.record(
         actor=actor,
         action=action or TRACE_ACTIONS[to],
