@@ -125,3 +125,15 @@ def close(request: DeskRequest, citizen_id: uuid.UUID) -> HttpResponse:
     except EnrolmentRefused as refused:
         messages.error(request, str(refused))
     return _back(citizen_id)
+
+
+@require_http_methods(["GET"])
+@support_view
+def opposition_proof(request: DeskRequest, citizen_id: uuid.UUID) -> HttpResponse:
+    """The PDF proof of an opposition, asked on the phone: the agent sends or prints it."""
+    pdf = desk.desk_opposition_proof(actor=request.actor, citizen_id=citizen_id)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        'attachment; filename="justificatif-opposition-mon-espace-sante.pdf"'
+    )
+    return response

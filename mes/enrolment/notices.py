@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -20,6 +21,9 @@ from django.utils.module_loading import import_string
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
+
+if TYPE_CHECKING:
+    from .models import EspaceEvent
 
 logger = logging.getLogger("mes.enrolment")
 
@@ -184,3 +188,15 @@ def opposition_proof_pdf(*, name: str, birth_date: date, at: datetime, reference
     _page(pdf, "Justificatif d'opposition", [name], body)
     pdf.save()
     return buffer.getvalue()
+
+
+def opposition_proof_of(event: EspaceEvent) -> bytes:
+    """The proof of the opposition this history row records: the same PDF whether it was
+    asked online or at the 3422 (mes-spec §3.2)."""
+    citizen = event.espace.citizen
+    return opposition_proof_pdf(
+        name=citizen.display_name,
+        birth_date=citizen.birth_date,
+        at=event.at,
+        reference=f"OPP-{event.at:%Y%m%d}-{event.pk:08d}",
+    )

@@ -204,3 +204,34 @@ def test_the_desk_login_always_lands_on_the_search(client, sophie):
     assert client.session["desk_pending_login"]["next"] == ""
     response = client.post(reverse("backoffice:login_code"), {"code": emailed_code()})
     assert response.url == reverse("backoffice:search")
+
+
+def test_the_agent_gives_the_proof_of_an_opposition_asked_on_the_phone(desk, ines):
+    """mes-spec §3.2: an opposition at the 3422 gets its proof on request (the same PDF as
+    online), for the agent to send; the download is traced under the agent."""
+    proof = reverse("backoffice:opposition_proof", args=[ines.pk])
+    assert desk.get(proof).status_code == 404  # no opposition yet
+    desk.post(reverse("backoffice:oppose", args=[ines.pk]))
+    page = desk.get(reverse("backoffice:search"), {"nir": ines.ins}).content.decode()
+    assert proof in page
+    response = desk.get(proof)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert "attachment" in response["Content-Disposition"]
+    given = Trace.objects.filter(
+        patient_id=ines.pk, action=TraceAction.SUPPORT_CONSULT, reason="justificatif d'opposition"
+    ).get()
+    assert given.actor_id == "support:sophie.agent"
+
+
+def test_only_an_agent_gets_an_opposition_proof(client, ines, camille, dr_martin, sophie):
+    from mes.access.actors import citizen_actor
+    from mes.enrolment import lifecycle
+
+    lifecycle.espace_oppose(actor=citizen_actor(ines), espace=ines.espace, channel="en ligne")
+    proof = reverse("backoffice:opposition_proof", args=[ines.pk])
+    assert client.get(proof).status_code == 302  # anonymous: to the desk's login
+    for someone in (camille, dr_martin):
+        client.force_login(someone.user)
+        assert client.get(proof).status_code == 404
+    assert not Trace.objects.filter(action=TraceAction.SUPPORT_CONSULT).exists()
