@@ -132,6 +132,16 @@ def test_an_identifiant_is_neither_email_nor_nir_nor_iban_nor_taken(
     assert not User.objects.filter(username=username).exists() or username == "camille"
 
 
+@pytest.mark.parametrize("username", ["le75parisienne", "jo12martinezzz", "FR76-ma-banque"])
+def test_an_identifiant_that_only_looks_like_an_iban_is_accepted(client, ines, username):
+    """An IBAN is told by its check digits (ISO 13616, mod 97), not by its shape: two letters
+    and two digits at the start of a name are no IBAN."""
+    step1(client, ines, code_of(mail.outbox[-1].body))
+    response = credentials(client, username=username)
+    assert response.status_code == 302, response.content.decode()
+    assert User.objects.filter(username=username).exists()
+
+
 def test_a_weak_or_personal_password_is_refused(client, ines):
     step1(client, ines, code_of(mail.outbox[-1].body))
     response = credentials(client, password="Garnier-2026!", password2="Garnier-2026!")
