@@ -26,3 +26,25 @@ def test_a_closed_espace_is_found_by_nobody(fhir_client_for, dr_martin, camille)
     lifecycle.espace_close(actor=citizen_actor(camille), citizen=camille, channel="en ligne")
     bundle = fhir_json(search(fhir_client_for(dr_martin), INS_NIR_SYSTEM, camille.ins), "Bundle")
     assert bundle["total"] == 0
+
+
+def test_a_closed_espace_receives_no_appointment(fhir_client_for, dr_martin, camille):
+    from mes.agenda.models import Appointment
+    from mes.audit.models import Trace, TraceAction, TraceOutcome
+    from mes.fhir.tests.test_appointment import SCOPES, body
+
+    api = fhir_client_for(dr_martin, scopes=SCOPES)
+    lifecycle.espace_close(actor=citizen_actor(camille), citizen=camille, channel="en ligne")
+    r = api.post("/fhir/Appointment", body(camille))
+    assert r.status_code == 404 and not Appointment.objects.exists()
+    refused = Trace.objects.filter(patient_id=camille.pk).order_by("-seq").first()
+    assert (refused.action, refused.outcome) == (TraceAction.ADD_APPOINTMENT, TraceOutcome.REFUSED)
+
+
+def test_an_opposed_espace_gets_no_appointment_either(fhir_client_for, dr_martin, camille):
+    from mes.agenda.models import Appointment
+    from mes.fhir.tests.test_appointment import SCOPES, body
+
+    Espace.objects.create(citizen=camille, state=EspaceState.OPPOSED, vitale_serial="12345678")
+    r = fhir_client_for(dr_martin, scopes=SCOPES).post("/fhir/Appointment", body(camille))
+    assert r.status_code == 404 and not Appointment.objects.exists()
