@@ -63,6 +63,13 @@ TWINS = (
 )
 
 
+MINOR_FROM_PARENT_ACCOUNT = (
+    "Le profil d'une personne mineure s'active depuis votre propre profil Mon espace santé : "
+    "connectez-vous, puis ouvrez « Activer le profil d'un enfant » (Mon compte > "
+    "Informations de connexion) et saisissez ce code."
+)
+
+
 class EnrolmentRefused(InvalidInput):
     """A step of activation, opposition or code renewal refused; str() is the French message."""
 
@@ -101,6 +108,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
 }
 
 
+# The states a provisional code may activate (policies: EspaceUse.ACTIVATE).
+ACTIVATABLE = sorted(st for st in EspaceState.values if state_allows(st, EspaceUse.ACTIVATE))
 # The transitions after which the holder may no longer log in (policies: EspaceUse.LOGIN).
 _ENDS_THE_HOLDERS_ACCESS = frozenset({S.SUSPENDED, S.CLOSED, S.PURGED})
 
@@ -200,9 +209,11 @@ def notice_for(espace: Espace, code: str, expires: datetime) -> notices.Notice:
     person = espace.citizen
     to = espace.attached_to if _is_minor(person) and espace.attached_to else person
     to_espace = Espace.objects.filter(citizen=to).first() if to is not person else espace
+    # The first notice is written while the espace is still NOT_NOTIFIED (espace_notify
+    # sets notified_at first): it must say until when the person may oppose (§3.2).
     opposition_until = (
         espace.notified_at + settings.MES_ENROLMENT_OPPOSITION_WINDOW
-        if espace.state == S.NOTIFIED and espace.notified_at
+        if espace.state in (S.NOT_NOTIFIED, S.NOTIFIED) and espace.notified_at
         else None
     )
     return notices.Notice(
@@ -216,6 +227,17 @@ def notice_for(espace: Espace, code: str, expires: datetime) -> notices.Notice:
         code=code,
         code_expires=expires,
         opposition_until=opposition_until,
+        from_parent_account=to is not person,
+    )
+
+
+def activated_by_a_representative(espace: Espace) -> bool:
+    """A minor's espace with a current legal representative is activated (or reopened) from
+    that representative's own account, never given a login of its own (mes-spec §3.2
+    « Newborns », §3.5)."""
+    return (
+        _is_minor(espace.citizen)
+        and LegalRepresentation.objects.current().filter(represented_id=espace.pk).exists()
     )
 
 
@@ -396,6 +418,8 @@ def espace_activate(*, actor: Actor, code_id: int, user: User | None) -> Espace:
             raise EnrolmentRefused("Ce profil est déjà activé : connectez-vous.")
         citizen = espace.citizen
         if user is not None:
+            if activated_by_a_representative(espace):
+                raise EnrolmentRefused(MINOR_FROM_PARENT_ACCOUNT)
             if citizen.user_id is not None and citizen.user_id != user.pk:
                 raise EnrolmentRefused("Ce profil a déjà un identifiant : connectez-vous.")
             citizen.user = user
@@ -447,12 +471,13 @@ def espace_activate_for_child(*, actor: Actor, code_id: int) -> Espace:
 
 def children_to_activate(parent: Citizen) -> list[Espace]:
     """The espaces a parent may activate from their own account: those of the persons they
-    currently represent, not yet active."""
+    currently represent that a code may activate (not yet active, opposed then reconsidered,
+    or closed and reopened within the archive period)."""
     represented = LegalRepresentation.objects.current().filter(representative=parent)
     return list(
         Espace.objects.select_related("citizen")
         .filter(citizen__in=represented.values("represented_id"))
-        .filter(state__in=[S.NOTIFIED, S.CREATED])
+        .filter(state__in=ACTIVATABLE)
         .order_by("citizen__birth_date")
     )
 

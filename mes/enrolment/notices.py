@@ -63,6 +63,8 @@ class Notice:
     code: str
     code_expires: datetime
     opposition_until: datetime | None  # None: the espace already exists (new code, majority)
+    # A child's notice, to the parent: activated from the parent's own account (§3.2).
+    from_parent_account: bool = False
 
 
 def notice_text(notice: Notice) -> str:
@@ -89,8 +91,14 @@ def notice_text(notice: Notice) -> str:
         f"Votre code provisoire : {notice.code}",
         f"Il est valable jusqu'au {french_date(notice.code_expires)} et ne sert qu'une fois.",
         "",
-        "Pour activer le profil : page « Activer mon profil », avec ce code, le numéro de "
-        "sécurité sociale et le numéro de série de la carte Vitale.",
+        (
+            f"Pour activer le profil de {notice.subject_name} : connectez-vous à votre propre "
+            "profil Mon espace santé, puis ouvrez « Activer le profil d'un enfant » (Mon compte "
+            "> Informations de connexion) et saisissez ce code."
+            if notice.from_parent_account
+            else "Pour activer le profil : page « Activer mon profil », avec ce code, le numéro "
+            "de sécurité sociale et le numéro de série de la carte Vitale."
+        ),
         "Vous pourrez clôturer le profil à tout moment.",
         "",
         "Ne communiquez ce code à personne : ni l'Assurance Maladie ni un professionnel de "

@@ -384,3 +384,19 @@ def test_a_person_older_than_enrolment_is_active_since_they_were_created(db):
         espace = lifecycle.espace_of(person)
     assert espace.state == EspaceState.ACTIVE
     assert espace.state_changed_at == datetime(2024, 3, 1, 9, tzinfo=UTC)
+
+
+def test_the_first_notice_says_how_and_until_when_to_oppose(ines):
+    """mes-spec §3.2: the notice tells the right to oppose and how, within 6 weeks from its
+    sending; a later code (a new one, the majority's) has no such paragraph."""
+    with time_machine.travel(T0, tick=False):
+        lifecycle.espace_notify(actor=system_actor("test"), citizen_id=ines.pk)
+    body = mail.outbox[-1].body
+    assert "vous y opposer jusqu'au 13 avril 2026" in body
+    assert "Je m'oppose à la création" in body and "3422" in body
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        lifecycle.espace_create(actor=system_actor("test"), espace=ines.espace)
+        lifecycle.code_regenerate(
+            nir=ines.ins, vitale_serial=SERIAL, birth_date=ines.birth_date, channel="email"
+        )
+    assert "vous y opposer" not in mail.outbox[-1].body

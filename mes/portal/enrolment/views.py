@@ -105,7 +105,11 @@ def activation(request: HttpRequest) -> HttpResponse:
     form = CodeForm(_posted(request))
     if request.method == "POST" and form.is_valid() and (row := _checked_code(request, form)):
         espace = Espace.objects.select_related("citizen").get(pk=row.espace_id)
-        if espace.citizen.user_id is not None:
+        if lifecycle.activated_by_a_representative(espace):
+            # A child's espace gets no login of its own: the parent activates it from their
+            # account (the code stays unused for that).
+            form.add_error(None, lifecycle.MINOR_FROM_PARENT_ACCOUNT)
+        elif espace.citizen.user_id is not None:
             # A closed (or opposed) espace that had a login: reopening needs no new account.
             try:
                 lifecycle.espace_activate(
