@@ -19,4 +19,6 @@ urlpatterns = [
         name="opposition_proof",
     ),
     path("profils/<uuid:citizen_id>/cloture/", views.close, name="close"),
+    path("profils/<uuid:citizen_id>/suspension/", views.suspend, name="suspend"),
+    path("profils/<uuid:citizen_id>/suspension/levee/", views.lift, name="lift"),
 ]

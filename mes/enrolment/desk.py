@@ -39,6 +39,14 @@ class DeskView:
         return self.espace.state in lifecycle.ALLOWED_FROM[EspaceState.OPPOSED]
 
     @property
+    def can_suspend(self) -> bool:
+        return self.espace.state in lifecycle.ALLOWED_FROM[EspaceState.SUSPENDED]
+
+    @property
+    def can_lift_suspension(self) -> bool:
+        return self.espace.state == EspaceState.SUSPENDED
+
+    @property
     def has_opposition_proof(self) -> bool:
         return self.espace.state == EspaceState.OPPOSED
 
@@ -94,6 +102,25 @@ def desk_close(*, actor: Actor, citizen_id: uuid.UUID, express_deletion: bool) -
         citizen=espace.citizen,
         channel=lifecycle.PHONE,
         express_deletion=express_deletion,
+    )
+
+
+def desk_suspend(*, actor: Actor, citizen_id: uuid.UUID, reason: str) -> Espace:
+    """A suspension decided by the Assurance Maladie (R1111-36: serious malfunction or fraud),
+    recorded by the agent with its reason; the holder is informed and may object within the
+    6 weeks before the closure."""
+    espace = _espace(actor, citizen_id)
+    return lifecycle.espace_suspend(
+        actor=actor, citizen=espace.citizen, reason=reason, channel=lifecycle.DESK
+    )
+
+
+def desk_lift_suspension(*, actor: Actor, citizen_id: uuid.UUID, reason: str) -> Espace:
+    """The holder's objection to a suspension, made on the phone, once the cause is settled:
+    the espace is active again."""
+    espace = _espace(actor, citizen_id)
+    return lifecycle.espace_lift_suspension(
+        actor=actor, citizen=espace.citizen, reason=reason, channel=lifecycle.PHONE
     )
 
 

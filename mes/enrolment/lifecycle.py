@@ -647,26 +647,41 @@ def espace_request_deletion(*, actor: Actor, citizen: Citizen, channel: str) -> 
         return espace
 
 
-def espace_suspend(*, actor: Actor, citizen: Citizen, reason: str) -> Espace:
-    """ACTIVE → SUSPENDED by the Assurance Maladie (serious malfunction or fraud, R1111-36);
-    without objection within 6 weeks the sweep closes it."""
-    if actor.kind not in (ActorKind.INSURER, ActorKind.SUPPORT, ActorKind.SYSTEM):
-        raise EnrolmentRefused("Seule l'Assurance Maladie suspend un profil.")
+_MAY_SUSPEND = (ActorKind.INSURER, ActorKind.SUPPORT, ActorKind.SYSTEM)
+
+
+def _suspension_reason(actor: Actor, reason: str) -> str:
+    if actor.kind not in _MAY_SUSPEND:
+        raise EnrolmentRefused("Seule l'Assurance Maladie suspend un profil ou lève sa suspension.")
+    if not reason.strip():
+        raise EnrolmentRefused("Indiquez le motif.", field="reason")
+    return reason.strip()[:300]
+
+
+def espace_suspend(*, actor: Actor, citizen: Citizen, reason: str, channel: str = DESK) -> Espace:
+    """ACTIVE → SUSPENDED by the Assurance Maladie (serious malfunction or fraud, R1111-36),
+    with its reason; the holder is informed, and without objection within 6 weeks the sweep
+    closes it. Only the insurer, the desk or the system; raises EnrolmentRefused."""
+    why = _suspension_reason(actor, reason)
     with transaction.atomic():
         espace = espace_of(citizen, lock=True)
         espace.suspended_at = timezone.now()
-        _transition(espace, S.SUSPENDED, actor=actor, channel=DESK, reason=reason)
+        _transition(espace, S.SUSPENDED, actor=actor, channel=channel, reason=why)
         return espace
 
 
-def espace_lift_suspension(*, actor: Actor, citizen: Citizen, reason: str) -> Espace:
-    """SUSPENDED → ACTIVE: the holder objected in time and the cause is settled."""
+def espace_lift_suspension(
+    *, actor: Actor, citizen: Citizen, reason: str, channel: str = DESK
+) -> Espace:
+    """SUSPENDED → ACTIVE: the holder objected in time (at the 3422) and the cause is settled.
+    Only the insurer, the desk or the system; raises EnrolmentRefused."""
+    why = _suspension_reason(actor, reason)
     with transaction.atomic():
         espace = espace_of(citizen, lock=True)
         if espace.state != S.SUSPENDED:
             raise EnrolmentRefused("Ce profil n'est pas suspendu.")
         espace.suspended_at = None
-        _transition(espace, S.ACTIVE, actor=actor, channel=DESK, reason=reason)
+        _transition(espace, S.ACTIVE, actor=actor, channel=channel, reason=why)
         return espace
 
 

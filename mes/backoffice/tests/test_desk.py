@@ -235,3 +235,55 @@ def test_only_an_agent_gets_an_opposition_proof(client, ines, camille, dr_martin
         client.force_login(someone.user)
         assert client.get(proof).status_code == 404
     assert not Trace.objects.filter(action=TraceAction.SUPPORT_CONSULT).exists()
+
+
+def test_the_agent_records_a_suspension_and_the_holders_objection(desk, camille):
+    """R1111-36: the Assurance Maladie suspends an espace (serious malfunction or fraud) and
+    informs the holder; the holder objects at the 3422 and the suspension is lifted. Both are
+    recorded by the agent, with a reason, under the agent's identity."""
+    from mes.notifications.models import Notification
+
+    search = desk.get(reverse("backoffice:search"), {"nir": camille.ins}).content.decode()
+    assert reverse("backoffice:suspend", args=[camille.pk]) in search
+    assert reverse("backoffice:lift", args=[camille.pk]) not in search
+    response = desk.post(reverse("backoffice:suspend", args=[camille.pk]), {"reason": " "})
+    assert Espace.objects.filter(pk=camille.pk, state=EspaceState.SUSPENDED).count() == 0
+    assert "Indiquez le motif" in desk.get(response.url).content.decode()
+
+    desk.post(
+        reverse("backoffice:suspend", args=[camille.pk]),
+        {"reason": "usage frauduleux signalé"},
+    )
+    espace = Espace.objects.get(pk=camille.pk)
+    assert espace.state == EspaceState.SUSPENDED and espace.suspended_at is not None
+    suspended = Trace.objects.get(patient_id=camille.pk, action=TraceAction.ESPACE_SUSPENDED)
+    assert suspended.actor_id == "support:sophie.agent"
+    assert Notification.objects.filter(
+        profile=camille, code=Notification.Code.ESPACE_LIFECYCLE, label__contains="suspendu"
+    ).exists()
+    page = desk.get(reverse("backoffice:search"), {"nir": camille.ins}).content.decode()
+    assert "usage frauduleux signalé" in page
+    assert reverse("backoffice:lift", args=[camille.pk]) in page
+
+    desk.post(
+        reverse("backoffice:lift", args=[camille.pk]),
+        {"reason": "opposition de la titulaire au 3422, cause réglée"},
+    )
+    espace = Espace.objects.get(pk=camille.pk)
+    assert espace.state == EspaceState.ACTIVE and espace.suspended_at is None
+    event = espace.events.last()
+    assert event.channel == "3422" and "Sophie" in event.actor_name
+
+
+def test_only_the_assurance_maladie_or_the_desk_lifts_a_suspension(camille):
+    from mes.access.actors import Actor, ActorKind, citizen_actor
+    from mes.enrolment import lifecycle
+    from mes.enrolment.lifecycle import EnrolmentRefused
+
+    cnam = Actor(kind=ActorKind.INSURER, display_name="CNAM", national_id="CNAM")
+    lifecycle.espace_suspend(actor=cnam, citizen=camille, reason="fraude")
+    with pytest.raises(EnrolmentRefused):
+        lifecycle.espace_lift_suspension(
+            actor=citizen_actor(camille), citizen=camille, reason="moi"
+        )
+    assert Espace.objects.get(pk=camille.pk).state == EspaceState.SUSPENDED
