@@ -161,6 +161,16 @@ def _invitation(actor: Actor, request_id: int, action: TraceAction) -> ProfileSh
             request.represented_id if request else None,
             "demande de partage adressée à une autre personne, ou close",
         )
+    if (
+        not LegalRepresentation.objects.current()
+        .filter(representative_id=request.requested_by_id, represented_id=request.represented_id)
+        .exists()
+    ):
+        # Whoever asked must still manage the profile when the answer comes (not after the
+        # represented person's 18th birthday, nor after their own access ended).
+        raise Refused.because(
+            actor, action, request.represented_id, "l'auteur de la demande ne gère plus ce profil"
+        )
     return request
 
 

@@ -38,7 +38,14 @@ from mes.notifications.actions import notify
 from mes.notifications.models import Notification
 
 from . import account, notices
-from .models import EnrolmentCode, Espace, EspaceEvent, EspaceState, LegalRepresentation
+from .models import (
+    EnrolmentCode,
+    Espace,
+    EspaceEvent,
+    EspaceState,
+    LegalRepresentation,
+    ProfileShareRequest,
+)
 from .policies import EspaceUse, state_allows
 
 S = EspaceState
@@ -763,6 +770,11 @@ def majority_reached(*, actor: Actor, citizen: Citizen) -> NoticeResult | None:
         ended = _minority_representations(citizen)
         parents = list(ended.values_list("representative_id", flat=True))
         ended.update(ended_at=now)
+        # A « Partage du profil » still unanswered would start a representation after the
+        # majority, one that would not end: it is closed with the parents' access.
+        ProfileShareRequest.objects.filter(
+            represented=citizen, accepted_at__isnull=True, closed_at__isnull=True
+        ).update(closed_at=now)
         espace.attached_to = None
         espace.save(update_fields=["attached_to"])
         trace.record(
