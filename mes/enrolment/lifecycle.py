@@ -31,6 +31,7 @@ from django.utils.crypto import salted_hmac
 from mes.access.actors import Actor, ActorKind, citizen_actor, system_actor
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
+from mes.identity.lookup import fold
 from mes.identity.models import Citizen, User
 from mes.lib.errors import InvalidInput
 from mes.lib.ins import InvalidIns, parse_ins
@@ -503,10 +504,11 @@ def code_regenerate(
     masked destination. Raises EnrolmentRefused."""
     found = candidates(nir=nir, vitale_serial=vitale_serial, birth_date=birth_date)
     if len(found) > 1:
-        wanted = first_name.strip().casefold()
+        wanted = fold(first_name)
         if not wanted:
             raise EnrolmentRefused(TWINS, field="first_name")
-        found = [e for e in found if e.citizen.first_name.casefold() == wanted]
+        # Without case or accents (« NOE » is Noé): people type names as they can.
+        found = [e for e in found if fold(e.citizen.first_name) == wanted]
     if len(found) != 1:
         raise EnrolmentRefused(NO_MATCH_REGENERATE)
     espace = found[0]

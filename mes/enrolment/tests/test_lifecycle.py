@@ -340,6 +340,12 @@ def test_twins_on_one_card_give_their_first_name(camille):
             nir=camille.ins, vitale_serial=SERIAL, birth_date=born, first_name="noé"
         )
     assert espace.pk == twins[1].pk
+    # Typed without its accent, in capitals, the first name still tells the twins apart.
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=4)):
+        espace, _ = lifecycle.code_regenerate(
+            nir=camille.ins, vitale_serial=SERIAL, birth_date=born, first_name=" NOE "
+        )
+    assert espace.pk == twins[1].pk
     assert "Noé Garnier" in mail.outbox[-1].body
 
 
