@@ -56,3 +56,22 @@ def test_a_password_change_is_told_by_sms_without_an_e_mail(
         )
     to, text = sms.outbox[-1]
     assert to == OLD and "mot de passe" in text
+
+
+def test_a_new_code_by_sms_goes_to_the_mobile_the_account_confirmed(bob_by_phone, bob):
+    """After a closure, the code that reopens the espace goes to the mobile the person
+    confirmed in their account, not to the one of the affiliation file."""
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from mes.enrolment import lifecycle
+    from mes.enrolment.models import Espace
+
+    lifecycle.espace_close(actor=citizen_actor(bob), citizen=bob, channel=lifecycle.ONLINE)
+    Espace.objects.filter(pk=bob.pk).update(vitale_serial="80250000021", phone="0699999999")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2)):
+        _, where = lifecycle.code_regenerate(
+            nir=bob.ins, vitale_serial="80250000021", birth_date=bob.birth_date, channel="sms"
+        )
+    assert sms.outbox[-1][0] == OLD and where.endswith(OLD[-2:])
