@@ -32,7 +32,7 @@ from mes.access.actors import Actor, ActorKind, citizen_actor, system_actor
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.identity.lookup import fold
-from mes.identity.models import Citizen, User
+from mes.identity.models import Citizen, Passkey, User
 from mes.lib.errors import InvalidInput
 from mes.lib.ins import InvalidIns, parse_ins
 from mes.notifications.actions import notify
@@ -744,11 +744,23 @@ def espace_purge(*, actor: Actor, citizen: Citizen) -> Espace:
         ).update(ended_at=timezone.now())
         EnrolmentCode.objects.filter(espace=espace).delete()
         if citizen.user_id:
-            User.objects.filter(pk=citizen.user_id).update(is_active=False)
+            _end_login(citizen.user_id)
+        Citizen.objects.filter(pk=citizen.pk).update(email="")
         espace.purge_due_at = None
         _transition(espace, S.PURGED, actor=actor, channel=AUTOMATIC)
     transaction.on_commit(lambda: _remove_blobs(citizen.pk))
     return espace
+
+
+def _end_login(user_id: int) -> None:
+    """The login is no data the law keeps: deactivated, its contact details, password and
+    passkeys gone (the identity row stays for the trace chain)."""
+    user = User.objects.get(pk=user_id)
+    user.is_active = False
+    user.email = user.phone = ""
+    user.set_unusable_password()
+    user.save(update_fields=["is_active", "email", "phone", "password"])
+    Passkey.objects.filter(user_id=user_id).delete()
 
 
 def _remove_blobs(patient_id: uuid.UUID) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
 from mes.access.actors import citizen_actor, system_actor
 from mes.agenda import actions as agenda
@@ -52,3 +53,26 @@ def test_the_purge_leaves_none_of_the_person_s_own_rows(camille):
     assert Citizen.objects.filter(pk=camille.pk).exists()
     assert Espace.objects.get(pk=camille.pk).state == EspaceState.PURGED
     assert trace.verify_chain(str(camille.pk)) is None
+
+
+def test_the_purge_leaves_no_way_to_reach_or_log_in(camille):
+    """The login is no data the law keeps: its contact details, password and passkeys go, the
+    identity row stays (the trace chain names it)."""
+    from mes.identity.models import Passkey, User
+
+    holder = citizen_actor(camille)
+    User.objects.filter(pk=camille.user_id).update(phone="0611111111")
+    Passkey.objects.create(
+        user=camille.user,
+        credential_id=b"cle",
+        public_key=b"pk",
+        name="Téléphone",
+        created_at=timezone.now(),
+    )
+    lifecycle.espace_close(actor=holder, citizen=camille, channel=lifecycle.ONLINE)
+    lifecycle.espace_purge(actor=system_actor("enrolement"), citizen=camille)
+    user = User.objects.get(pk=camille.user_id)
+    assert (user.is_active, user.email, user.phone) == (False, "", "")
+    assert not user.has_usable_password()
+    assert not Passkey.objects.filter(user=user).exists()
+    assert Citizen.objects.get(pk=camille.pk).email == ""
