@@ -224,18 +224,19 @@ def notice_for(espace: Espace, code: str, expires: datetime) -> notices.Notice:
         if espace.state in (S.NOT_NOTIFIED, S.NOTIFIED) and espace.notified_at
         else None
     )
-    # The mobile the person confirmed in their account first (portal.md §5.7), then the
-    # affiliation file's: a number changed since must not receive a code.
-    confirmed_phone = (
-        User.objects.filter(pk=to.user_id).values_list("phone", flat=True).first()
+    # The e-mail and mobile the person confirmed in their account first (at activation, or
+    # changed since, portal.md §5.7), then the affiliation file's: an address or a number
+    # given up since must not receive a code.
+    confirmed = (
+        User.objects.filter(pk=to.user_id).values_list("email", "phone").first()
         if to.user_id is not None
         else None
-    )
+    ) or ("", "")
     return notices.Notice(
         recipient_name=to.display_name,
         subject_name=person.display_name,
-        email=to.email,
-        phone=confirmed_phone or (to_espace.phone if to_espace else "") or espace.phone,
+        email=confirmed[0] or to.email,
+        phone=confirmed[1] or (to_espace.phone if to_espace else "") or espace.phone,
         address=(to_espace.address if to_espace else "") or espace.address,
         postcode=(to_espace.postcode if to_espace else "") or espace.postcode,
         city=(to_espace.city if to_espace else "") or espace.city,

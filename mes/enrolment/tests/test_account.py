@@ -75,3 +75,23 @@ def test_a_new_code_by_sms_goes_to_the_mobile_the_account_confirmed(bob_by_phone
             nir=bob.ins, vitale_serial="80250000021", birth_date=bob.birth_date, channel="sms"
         )
     assert sms.outbox[-1][0] == OLD and where.endswith(OLD[-2:])
+
+
+def test_a_new_code_by_e_mail_goes_to_the_address_confirmed_at_activation(bob):
+    """Bob confirmed another address than the affiliation file's when he activated: the code
+    that reopens his closed espace goes there."""
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from mes.enrolment import lifecycle
+    from mes.enrolment.models import Espace
+
+    User.objects.filter(pk=bob.user_id).update(email="bob.confirme@example.org")
+    lifecycle.espace_close(actor=citizen_actor(bob), citizen=bob, channel=lifecycle.ONLINE)
+    Espace.objects.filter(pk=bob.pk).update(vitale_serial="80250000021")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2)):
+        lifecycle.code_regenerate(
+            nir=bob.ins, vitale_serial="80250000021", birth_date=bob.birth_date, channel="email"
+        )
+    assert mail.outbox[-1].to == ["bob.confirme@example.org"]
