@@ -74,7 +74,7 @@ TWINS = (
 MINOR_FROM_PARENT_ACCOUNT = (
     "Le profil d'une personne mineure s'active depuis votre propre profil Mon espace santé : "
     "connectez-vous, puis ouvrez « Activer le profil d'un enfant » (Mon compte > "
-    "Informations de connexion) et saisissez ce code."
+    "Mes informations de connexion) et saisissez ce code."
 )
 
 

@@ -94,7 +94,7 @@ def notice_text(notice: Notice) -> str:
         (
             f"Pour activer le profil de {notice.subject_name} : connectez-vous à votre propre "
             "profil Mon espace santé, puis ouvrez « Activer le profil d'un enfant » (Mon compte "
-            "> Informations de connexion) et saisissez ce code."
+            "> Mes informations de connexion) et saisissez ce code."
             if notice.from_parent_account
             else "Pour activer le profil : page « Activer mon profil », avec ce code, le numéro "
             "de sécurité sociale et le numéro de série de la carte Vitale."
