@@ -34,3 +34,17 @@ def test_nobody_invites_a_person_whose_espace_is_closed(jacqueline, isabelle):
     assert not Notification.objects.filter(
         profile=isabelle, code=Notification.Code.CARER_INVITATION
     ).exists()
+
+
+def test_a_closed_aides_profile_leaves_the_aidants_switcher(jacqueline, isabelle):
+    """The aidant is offered only the profiles that can be opened: once the aidée's espace is
+    closed, it is no longer listed (as a represented child's is not)."""
+    from mes.carers.tests.conftest import delegate
+    from mes.portal.access import profiles_of
+
+    delegate(jacqueline, isabelle)
+    assert jacqueline in profiles_of(isabelle)
+    lifecycle.espace_close(
+        actor=citizen_actor(jacqueline), citizen=jacqueline, channel=lifecycle.ONLINE
+    )
+    assert profiles_of(isabelle) == [isabelle]
