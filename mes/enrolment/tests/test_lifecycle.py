@@ -194,6 +194,15 @@ def test_ines_walks_every_state(ines, dr_durand, settings, django_capture_on_com
         lifecycle.espace_activate(actor=citizen_actor(ines), code_id=row.pk, user=None)
         assert Espace.objects.get(pk=ines.pk).state == S.ACTIVE
         assert decide(citizen_actor(ines), Action.READ, ines, doc).allowed
+        # Each transition so far told her in her centre, in order.
+        assert lifecycle_labels(ines) == [
+            lifecycle.LABELS[S.NOTIFIED],
+            lifecycle.LABELS[S.CREATED],
+            lifecycle.LABELS[S.ACTIVE],
+            lifecycle.LABELS[S.SUSPENDED],
+            lifecycle.LABELS[S.CLOSED],
+            "Votre profil est rouvert : vos données archivées sont restaurées.",
+        ]
 
         # Closure with express deletion: purged after the grace period, not before.
         t_close2 = t_closed + timedelta(days=400)
@@ -209,6 +218,8 @@ def test_ines_walks_every_state(ines, dr_durand, settings, django_capture_on_com
 
     espace = Espace.objects.get(pk=ines.pk)
     assert espace.state == S.PURGED
+    # Her centre went with her data; the purge's own notice is all that is left.
+    assert lifecycle_labels(ines) == [lifecycle.LABELS[S.PURGED]]
     # Crypto-shredding: the key is gone, the blobs and documents too; the login is ended.
     assert PatientKey.objects.get(patient_id=ines.pk).wrapped_key is None
     assert not Document.objects.filter(patient=ines).exists()
