@@ -16,6 +16,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, Timezone
 
 from mes.access.actors import Actor, ActorKind
+from mes.access.decision import Action, decide
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -43,8 +44,9 @@ def _feed_actor(feed: CalendarFeed | None) -> Actor:
 
 @traced_action
 def feed_read(*, secret: str) -> bytes:
-    """The .ics of the feed this secret opens, or NotFound (a revoked or unknown secret,
-    traced: on the patient's chain when the feed existed)."""
+    """The .ics of the feed this secret opens, or NotFound (a revoked or unknown secret, or
+    one whose creator may no longer read the profile; traced on the patient's chain when the
+    feed existed)."""
     feed = (
         CalendarFeed.objects.select_related("patient", "created_by")
         .filter(secret_hash=feed_secret_hash(secret))
@@ -58,6 +60,14 @@ def feed_read(*, secret: str) -> bytes:
     if feed.revoked_at is not None:
         raise Refused.because(
             actor, TraceAction.CALENDAR_FEED_READ, feed.patient_id, "lien révoqué"
+        )
+    # The link reads as the person who made it, for as long as they may: a parent's link to
+    # a child's agenda stops at 18, an aidant's when the delegation ends, every link when the
+    # espace is closed (the one decision knows all three).
+    decision = decide(actor, Action.READ, feed.patient)
+    if not decision.allowed:
+        raise Refused.because(
+            actor, TraceAction.CALENDAR_FEED_READ, feed.patient_id, decision.reason
         )
     feed.last_used_at = timezone.now()
     feed.save(update_fields=["last_used_at"])

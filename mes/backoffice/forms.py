@@ -34,3 +34,13 @@ class CloseForm(BootstrapFormMixin, MesForm):
     express_deletion = forms.BooleanField(
         label="La personne demande aussi la suppression de ses données", required=False
     )
+
+
+class ReasonForm(BootstrapFormMixin, MesForm):
+    """The reason of a suspension, or of its lifting (kept in the history of states)."""
+
+    reason = forms.CharField(
+        label="Motif",
+        max_length=300,
+        error_messages={"required": "Indiquez le motif."},
+    )

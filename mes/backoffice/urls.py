@@ -13,5 +13,12 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("profils/<uuid:citizen_id>/code/", views.resend, name="resend"),
     path("profils/<uuid:citizen_id>/opposition/", views.oppose, name="oppose"),
+    path(
+        "profils/<uuid:citizen_id>/opposition/justificatif.pdf",
+        views.opposition_proof,
+        name="opposition_proof",
+    ),
     path("profils/<uuid:citizen_id>/cloture/", views.close, name="close"),
+    path("profils/<uuid:citizen_id>/suspension/", views.suspend, name="suspend"),
+    path("profils/<uuid:citizen_id>/suspension/levee/", views.lift, name="lift"),
 ]

@@ -5,6 +5,7 @@ ever shown here (the desk has no standing on any dossier)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -20,7 +21,7 @@ from mes.lib.errors import InvalidInput, NotFound
 from mes.web.login_code import OneTimeCodeStep, PasswordStep
 
 from .access import DeskRequest, support_view
-from .forms import CloseForm, DeskLoginForm, NirForm, ResendForm
+from .forms import CloseForm, DeskLoginForm, NirForm, ReasonForm, ResendForm
 
 PENDING_LOGIN_KEY = "desk_pending_login"
 
@@ -71,6 +72,7 @@ def search(request: DeskRequest) -> HttpResponse:
             "view": view,
             "resend_form": ResendForm(),
             "close_form": CloseForm(),
+            "reason_form": ReasonForm(),
         },
     )
 
@@ -125,3 +127,44 @@ def close(request: DeskRequest, citizen_id: uuid.UUID) -> HttpResponse:
     except EnrolmentRefused as refused:
         messages.error(request, str(refused))
     return _back(citizen_id)
+
+
+@require_http_methods(["GET"])
+@support_view
+def opposition_proof(request: DeskRequest, citizen_id: uuid.UUID) -> HttpResponse:
+    """The PDF proof of an opposition, asked on the phone: the agent sends or prints it."""
+    pdf = desk.desk_opposition_proof(actor=request.actor, citizen_id=citizen_id)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        'attachment; filename="justificatif-opposition-mon-espace-sante.pdf"'
+    )
+    return response
+
+
+def _with_reason(request: DeskRequest, citizen_id: uuid.UUID, step: Any, done: str) -> HttpResponse:
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Indiquez le motif.")
+        return _back(citizen_id)
+    try:
+        step(actor=request.actor, citizen_id=citizen_id, reason=form.cleaned_data["reason"])
+        messages.success(request, done)
+    except EnrolmentRefused as refused:
+        messages.error(request, str(refused))
+    return _back(citizen_id)
+
+
+@require_POST
+@support_view
+def suspend(request: DeskRequest, citizen_id: uuid.UUID) -> HttpResponse:
+    """A suspension decided by the Assurance Maladie (R1111-36), with its reason."""
+    return _with_reason(request, citizen_id, desk.desk_suspend, "Suspension enregistrée.")
+
+
+@require_POST
+@support_view
+def lift(request: DeskRequest, citizen_id: uuid.UUID) -> HttpResponse:
+    """The holder objects to the suspension on the phone, the cause being settled."""
+    return _with_reason(
+        request, citizen_id, desk.desk_lift_suspension, "Suspension levée : le profil est actif."
+    )

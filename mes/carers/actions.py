@@ -22,6 +22,7 @@ from mes.access.patients import decided_patient
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
+from mes.enrolment.policies import citizen_side_q
 from mes.identity.models import Citizen
 from mes.lib import ins as ins_lib
 from mes.lib.errors import InvalidInput
@@ -102,9 +103,14 @@ def _match(
         parsed = ins_lib.parse_ins(ins)
     except ins_lib.InvalidIns as error:
         raise InvalidInput(str(error), field="ins") from error
-    carer = Citizen.objects.filter(
-        ins=parsed.value, birth_date=birth_date, user__isnull=False, user__is_active=True
-    ).first()
+    # An activated espace, still open: a closed one receives nothing (mes-spec §3.1).
+    carer = (
+        Citizen.objects.filter(
+            ins=parsed.value, birth_date=birth_date, user__isnull=False, user__is_active=True
+        )
+        .filter(citizen_side_q())
+        .first()
+    )
     if (
         carer is None
         or carer.pk == aided.pk

@@ -6,6 +6,7 @@ data with an espace only while
   suspended or dereferenced service stops at once, an offline one too — it may still be unpaired);
 - the pairing is active and names this espace;
 - the re-approval deadline, if the service asked for new rights, has not passed;
+- the account that paired it is the holder's, or still one of their legal representatives;
 and then only for the data categories and actions of the purposes the citizen consented to.
 
 `mes.access.decision` asks `pairing_facts` and stays the one place that allows or refuses.
@@ -20,6 +21,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from mes.access.actors import Actor, ActorKind
+from mes.enrolment.models import LegalRepresentation
 from mes.identity.models import Citizen
 
 from .models import Consent, Pairing, PurposeExchange, Service
@@ -55,7 +57,19 @@ def pairing_refusal(pairing: Pairing, patient: Citizen, now: datetime | None = N
         return f"service {pairing.service.get_status_display().lower()}"
     if pairing_lapsed(pairing, now):
         return "mise à jour des autorisations non approuvée avant la date limite"
+    if pairing.granted_by_id != patient.user_id and not _still_represents(pairing, patient):
+        # Paired by a legal representative: it acts for them, and stops with their
+        # representation (the 18th birthday, mes-spec §3.5 [INF]).
+        return "la personne qui a synchronisé ce service ne représente plus le titulaire"
     return ""
+
+
+def _still_represents(pairing: Pairing, patient: Citizen) -> bool:
+    return (
+        LegalRepresentation.objects.current()
+        .filter(representative__user_id=pairing.granted_by_id, represented=patient)
+        .exists()
+    )
 
 
 def consented_exchanges(pairing: Pairing) -> frozenset[tuple[str, str]]:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from mes.access.actors import Actor, citizen_actor
 from mes.audit import trace
@@ -30,8 +33,10 @@ from .models import AccountSession
 logger = logging.getLogger("mes.enrolment")
 
 
-def _alert(user: User, what: str, *, old_email: str = "") -> None:
-    """The centre notification, and an e-mail to the old address (or the current one)."""
+def _alert(user: User, what: str, *, old_email: str = "", old_phone: str = "") -> None:
+    """The centre notification, and outside the service: an e-mail to the old address (or
+    the current one), and an SMS to the old mobile when it is the mobile that changed, or to
+    the mobile when there is no e-mail (the person must hear of it where they still read)."""
     citizen = Citizen.objects.filter(user=user).first()
     if citizen is not None:
         notify(profile=citizen, code=Notification.Code.SECURITY_ALERT, label=what)
@@ -48,6 +53,10 @@ def _alert(user: User, what: str, *, old_email: str = "") -> None:
             "changez votre mot de passe et appelez le 3422."
         )
         transaction.on_commit(lambda: _send(to, text))
+    phone = old_phone or ("" if to else user.phone)
+    if phone:
+        short = f"Mon espace santé : {what} Si ce n'est pas vous, appelez le 3422."
+        transaction.on_commit(lambda: _send_sms(phone, short))
 
 
 def _send(to: str, text: str) -> None:
@@ -55,6 +64,14 @@ def _send(to: str, text: str) -> None:
         send_mail("Alerte de sécurité – Mon espace santé", text, None, [to])
     except Exception:  # an alert that cannot leave must not undo the change
         logger.exception("security alert not delivered")
+
+
+def _send_sms(phone: str, text: str) -> None:
+    try:
+        send: Callable[[str, str], None] = import_string(settings.MES_SMS_BACKEND)
+        send(phone, text)
+    except Exception:  # an alert that cannot leave must not undo the change
+        logger.exception("security alert SMS not delivered")
 
 
 def password_change(*, actor: Actor, user: User, current: str, new: str) -> None:
@@ -118,7 +135,7 @@ def contact_change_finish(*, user: User, channel: str, value: str, code: str, ad
     """The code received on the new contact proves it; the change is made and the OLD
     e-mail address is told. Raises InvalidInput."""
     one_time_code_verify(user=user, code=code, address=address)
-    old_email = user.email
+    old_email, old_phone = user.email, user.phone
     with transaction.atomic():
         if channel == OneTimeCode.Channel.EMAIL:
             user.email = value
@@ -129,7 +146,7 @@ def contact_change_finish(*, user: User, channel: str, value: str, code: str, ad
             user.phone = value
             user.save(update_fields=["phone"])
             what = "Le numéro de mobile de votre compte Mon espace santé a été modifié."
-        _alert(user, what, old_email=old_email)
+        _alert(user, what, old_email=old_email, old_phone=old_phone if old_phone != value else "")
 
 
 def session_record(*, user: User, session_key: str, user_agent: str) -> None:
@@ -143,6 +160,16 @@ def sessions_of(user: User) -> list[AccountSession]:
     alive = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
     AccountSession.objects.filter(user=user).exclude(session_key__in=alive).delete()
     return list(AccountSession.objects.filter(user=user).order_by("-started_at"))
+
+
+def sessions_end_all(*, user_id: int) -> int:
+    """End every session of this login, without an alert of its own: the espace's
+    transition that calls it (suspension, closure, purge) notifies the person itself."""
+    rows = AccountSession.objects.filter(user_id=user_id)
+    keys = list(rows.values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    rows.delete()
+    return len(keys)
 
 
 def sessions_end_others(*, user: User, keep: str) -> int:

@@ -23,6 +23,7 @@ from mes.notifications.actions import notify
 from mes.notifications.models import Notification
 
 from .models import LegalRepresentation, ProfileShareRequest
+from .policies import citizen_side_q
 
 NO_MATCH = (
     "Ces informations ne correspondent à aucun profil Mon espace santé activé. Vérifiez le nom "
@@ -99,9 +100,12 @@ def profile_share_request(
         parsed = ins_lib.parse_ins(ins)
     except ins_lib.InvalidIns as error:
         raise InvalidInput(str(error), field="ins") from error
-    invitee = Citizen.objects.filter(
-        ins=parsed.value, birth_date=birth_date, user__isnull=False
-    ).first()
+    # An activated espace, still open: a closed one receives nothing (mes-spec §3.1).
+    invitee = (
+        Citizen.objects.filter(ins=parsed.value, birth_date=birth_date, user__isnull=False)
+        .filter(citizen_side_q())
+        .first()
+    )
     if (
         invitee is None
         or invitee.pk == represented.pk
@@ -156,6 +160,16 @@ def _invitation(actor: Actor, request_id: int, action: TraceAction) -> ProfileSh
             action,
             request.represented_id if request else None,
             "demande de partage adressée à une autre personne, ou close",
+        )
+    if (
+        not LegalRepresentation.objects.current()
+        .filter(representative_id=request.requested_by_id, represented_id=request.represented_id)
+        .exists()
+    ):
+        # Whoever asked must still manage the profile when the answer comes (not after the
+        # represented person's 18th birthday, nor after their own access ended).
+        raise Refused.because(
+            actor, action, request.represented_id, "l'auteur de la demande ne gère plus ce profil"
         )
     return request
 

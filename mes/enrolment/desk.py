@@ -17,7 +17,7 @@ from mes.identity.models import Citizen
 from mes.lib.errors import InvalidInput
 from mes.lib.ins import InvalidIns, parse_ins
 
-from . import lifecycle
+from . import lifecycle, notices
 from .models import Espace, EspaceEvent, EspaceState
 
 
@@ -37,6 +37,18 @@ class DeskView:
     @property
     def can_oppose(self) -> bool:
         return self.espace.state in lifecycle.ALLOWED_FROM[EspaceState.OPPOSED]
+
+    @property
+    def can_suspend(self) -> bool:
+        return self.espace.state in lifecycle.ALLOWED_FROM[EspaceState.SUSPENDED]
+
+    @property
+    def can_lift_suspension(self) -> bool:
+        return self.espace.state == EspaceState.SUSPENDED
+
+    @property
+    def has_opposition_proof(self) -> bool:
+        return self.espace.state == EspaceState.OPPOSED
 
     @property
     def can_close(self) -> bool:
@@ -93,8 +105,47 @@ def desk_close(*, actor: Actor, citizen_id: uuid.UUID, express_deletion: bool) -
     )
 
 
+def desk_suspend(*, actor: Actor, citizen_id: uuid.UUID, reason: str) -> Espace:
+    """A suspension decided by the Assurance Maladie (R1111-36: serious malfunction or fraud),
+    recorded by the agent with its reason; the holder is informed and may object within the
+    6 weeks before the closure."""
+    espace = _espace(actor, citizen_id)
+    return lifecycle.espace_suspend(
+        actor=actor, citizen=espace.citizen, reason=reason, channel=lifecycle.DESK
+    )
+
+
+def desk_lift_suspension(*, actor: Actor, citizen_id: uuid.UUID, reason: str) -> Espace:
+    """The holder's objection to a suspension, made on the phone, once the cause is settled:
+    the espace is active again."""
+    espace = _espace(actor, citizen_id)
+    return lifecycle.espace_lift_suspension(
+        actor=actor, citizen=espace.citizen, reason=reason, channel=lifecycle.PHONE
+    )
+
+
 def desk_resend_code(*, actor: Actor, citizen_id: uuid.UUID, channel: str) -> str:
     """A new provisional code by e-mail or SMS to the contact on file, or a letter (the
     returned description says where); older codes stop working."""
     espace = _espace(actor, citizen_id)
     return lifecycle.code_send(espace, channel=channel, actor=actor)
+
+
+@traced_action
+def desk_opposition_proof(*, actor: Actor, citizen_id: uuid.UUID) -> bytes:
+    """The proof of the opposition on record, asked on the phone (mes-spec §3.2: « justificatif
+    sur demande »), for the agent to send; NotFound when the espace is not opposed. Side
+    effect: a CONSULT_SUPPORT trace under the agent."""
+    espace = _espace(actor, citizen_id)
+    event = espace.events.filter(to_state=EspaceState.OPPOSED).last()
+    if espace.state != EspaceState.OPPOSED or event is None:
+        raise Refused.because(
+            actor, TraceAction.SUPPORT_CONSULT, espace.pk, "aucune opposition enregistrée"
+        )
+    trace.record(
+        actor=actor,
+        action=TraceAction.SUPPORT_CONSULT,
+        patient_id=espace.pk,
+        reason="justificatif d'opposition",
+    )
+    return notices.opposition_proof_of(event)

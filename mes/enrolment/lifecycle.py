@@ -21,6 +21,7 @@ from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model, ProtectedError, Q, QuerySet
@@ -30,14 +31,22 @@ from django.utils.crypto import salted_hmac
 from mes.access.actors import Actor, ActorKind, citizen_actor, system_actor
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
-from mes.identity.models import Citizen, User
+from mes.identity.lookup import fold
+from mes.identity.models import Citizen, Passkey, User
 from mes.lib.errors import InvalidInput
 from mes.lib.ins import InvalidIns, parse_ins
 from mes.notifications.actions import notify
 from mes.notifications.models import Notification
 
-from . import notices
-from .models import EnrolmentCode, Espace, EspaceEvent, EspaceState, LegalRepresentation
+from . import account, notices
+from .models import (
+    EnrolmentCode,
+    Espace,
+    EspaceEvent,
+    EspaceState,
+    LegalRepresentation,
+    ProfileShareRequest,
+)
 from .policies import EspaceUse, state_allows
 
 S = EspaceState
@@ -59,6 +68,13 @@ CODE_EXPIRED = "Votre code provisoire a expiré ou a déjà été utilisé. Dema
 TWINS = (
     "Plusieurs personnes rattachées à votre carte Vitale ont la même date de naissance. "
     "Indiquez aussi le prénom de la personne."
+)
+
+
+MINOR_FROM_PARENT_ACCOUNT = (
+    "Le profil d'une personne mineure s'active depuis votre propre profil Mon espace santé : "
+    "connectez-vous, puis ouvrez « Activer le profil d'un enfant » (Mon compte > "
+    "Mes informations de connexion) et saisissez ce code."
 )
 
 
@@ -98,6 +114,12 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     S.CLOSED: frozenset({S.CREATED, S.ACTIVE, S.SUSPENDED}),
     S.PURGED: frozenset({S.CLOSED}),
 }
+
+
+# The states a provisional code may activate (policies: EspaceUse.ACTIVATE).
+ACTIVATABLE = sorted(st for st in EspaceState.values if state_allows(st, EspaceUse.ACTIVATE))
+# The transitions after which the holder may no longer log in (policies: EspaceUse.LOGIN).
+_ENDS_THE_HOLDERS_ACCESS = frozenset({S.SUSPENDED, S.CLOSED, S.PURGED})
 
 
 def espace_of(citizen: Citizen, *, lock: bool = False) -> Espace:
@@ -146,6 +168,9 @@ def _transition(
     espace.state = to
     espace.state_changed_at = now
     espace.save()
+    if to in _ENDS_THE_HOLDERS_ACCESS and espace.citizen.user_id is not None:
+        # A session opened before must not outlive the access it was opened with.
+        account.sessions_end_all(user_id=espace.citizen.user_id)
     trace.record(
         actor=actor,
         action=action or TRACE_ACTIONS[to],
@@ -192,22 +217,43 @@ def notice_for(espace: Espace, code: str, expires: datetime) -> notices.Notice:
     person = espace.citizen
     to = espace.attached_to if _is_minor(person) and espace.attached_to else person
     to_espace = Espace.objects.filter(citizen=to).first() if to is not person else espace
+    # The first notice is written while the espace is still NOT_NOTIFIED (espace_notify
+    # sets notified_at first): it must say until when the person may oppose (§3.2).
     opposition_until = (
         espace.notified_at + settings.MES_ENROLMENT_OPPOSITION_WINDOW
-        if espace.state == S.NOTIFIED and espace.notified_at
+        if espace.state in (S.NOT_NOTIFIED, S.NOTIFIED) and espace.notified_at
         else None
     )
+    # The e-mail and mobile the person confirmed in their account first (at activation, or
+    # changed since, portal.md §5.7), then the affiliation file's: an address or a number
+    # given up since must not receive a code.
+    confirmed = (
+        User.objects.filter(pk=to.user_id).values_list("email", "phone").first()
+        if to.user_id is not None
+        else None
+    ) or ("", "")
     return notices.Notice(
         recipient_name=to.display_name,
         subject_name=person.display_name,
-        email=to.email,
-        phone=(to_espace.phone if to_espace else "") or espace.phone,
+        email=confirmed[0] or to.email,
+        phone=confirmed[1] or (to_espace.phone if to_espace else "") or espace.phone,
         address=(to_espace.address if to_espace else "") or espace.address,
         postcode=(to_espace.postcode if to_espace else "") or espace.postcode,
         city=(to_espace.city if to_espace else "") or espace.city,
         code=code,
         code_expires=expires,
         opposition_until=opposition_until,
+        from_parent_account=to is not person,
+    )
+
+
+def activated_by_a_representative(espace: Espace) -> bool:
+    """A minor's espace with a current legal representative is activated (or reopened) from
+    that representative's own account, never given a login of its own (mes-spec §3.2
+    « Newborns », §3.5)."""
+    return (
+        _is_minor(espace.citizen)
+        and LegalRepresentation.objects.current().filter(represented_id=espace.pk).exists()
     )
 
 
@@ -388,6 +434,8 @@ def espace_activate(*, actor: Actor, code_id: int, user: User | None) -> Espace:
             raise EnrolmentRefused("Ce profil est déjà activé : connectez-vous.")
         citizen = espace.citizen
         if user is not None:
+            if activated_by_a_representative(espace):
+                raise EnrolmentRefused(MINOR_FROM_PARENT_ACCOUNT)
             if citizen.user_id is not None and citizen.user_id != user.pk:
                 raise EnrolmentRefused("Ce profil a déjà un identifiant : connectez-vous.")
             citizen.user = user
@@ -439,12 +487,13 @@ def espace_activate_for_child(*, actor: Actor, code_id: int) -> Espace:
 
 def children_to_activate(parent: Citizen) -> list[Espace]:
     """The espaces a parent may activate from their own account: those of the persons they
-    currently represent, not yet active."""
+    currently represent that a code may activate (not yet active, opposed then reconsidered,
+    or closed and reopened within the archive period)."""
     represented = LegalRepresentation.objects.current().filter(representative=parent)
     return list(
         Espace.objects.select_related("citizen")
         .filter(citizen__in=represented.values("represented_id"))
-        .filter(state__in=[S.NOTIFIED, S.CREATED])
+        .filter(state__in=ACTIVATABLE)
         .order_by("citizen__birth_date")
     )
 
@@ -463,10 +512,11 @@ def code_regenerate(
     masked destination. Raises EnrolmentRefused."""
     found = candidates(nir=nir, vitale_serial=vitale_serial, birth_date=birth_date)
     if len(found) > 1:
-        wanted = first_name.strip().casefold()
+        wanted = fold(first_name)
         if not wanted:
             raise EnrolmentRefused(TWINS, field="first_name")
-        found = [e for e in found if e.citizen.first_name.casefold() == wanted]
+        # Without case or accents (« NOE » is Noé): people type names as they can.
+        found = [e for e in found if fold(e.citizen.first_name) == wanted]
     if len(found) != 1:
         raise EnrolmentRefused(NO_MATCH_REGENERATE)
     espace = found[0]
@@ -614,35 +664,55 @@ def espace_request_deletion(*, actor: Actor, citizen: Citizen, channel: str) -> 
         return espace
 
 
-def espace_suspend(*, actor: Actor, citizen: Citizen, reason: str) -> Espace:
-    """ACTIVE → SUSPENDED by the Assurance Maladie (serious malfunction or fraud, R1111-36);
-    without objection within 6 weeks the sweep closes it."""
-    if actor.kind not in (ActorKind.INSURER, ActorKind.SUPPORT, ActorKind.SYSTEM):
-        raise EnrolmentRefused("Seule l'Assurance Maladie suspend un profil.")
+_MAY_SUSPEND = (ActorKind.INSURER, ActorKind.SUPPORT, ActorKind.SYSTEM)
+
+
+def _suspension_reason(actor: Actor, reason: str) -> str:
+    if actor.kind not in _MAY_SUSPEND:
+        raise EnrolmentRefused("Seule l'Assurance Maladie suspend un profil ou lève sa suspension.")
+    if not reason.strip():
+        raise EnrolmentRefused("Indiquez le motif.", field="reason")
+    return reason.strip()[:300]
+
+
+def espace_suspend(*, actor: Actor, citizen: Citizen, reason: str, channel: str = DESK) -> Espace:
+    """ACTIVE → SUSPENDED by the Assurance Maladie (serious malfunction or fraud, R1111-36),
+    with its reason; the holder is informed, and without objection within 6 weeks the sweep
+    closes it. Only the insurer, the desk or the system; raises EnrolmentRefused."""
+    why = _suspension_reason(actor, reason)
     with transaction.atomic():
         espace = espace_of(citizen, lock=True)
         espace.suspended_at = timezone.now()
-        _transition(espace, S.SUSPENDED, actor=actor, channel=DESK, reason=reason)
+        _transition(espace, S.SUSPENDED, actor=actor, channel=channel, reason=why)
         return espace
 
 
-def espace_lift_suspension(*, actor: Actor, citizen: Citizen, reason: str) -> Espace:
-    """SUSPENDED → ACTIVE: the holder objected in time and the cause is settled."""
+def espace_lift_suspension(
+    *, actor: Actor, citizen: Citizen, reason: str, channel: str = DESK
+) -> Espace:
+    """SUSPENDED → ACTIVE: the holder objected in time (at the 3422) and the cause is settled.
+    Only the insurer, the desk or the system; raises EnrolmentRefused."""
+    why = _suspension_reason(actor, reason)
     with transaction.atomic():
         espace = espace_of(citizen, lock=True)
         if espace.state != S.SUSPENDED:
             raise EnrolmentRefused("Ce profil n'est pas suspendu.")
         espace.suspended_at = None
-        _transition(espace, S.ACTIVE, actor=actor, channel=DESK, reason=reason)
+        _transition(espace, S.ACTIVE, actor=actor, channel=channel, reason=why)
         return espace
 
 
 def _patient_data_relations() -> Iterator[tuple[type[Model], str]]:
     """Every model that holds a person's own data, found through its FK to Citizen named
-    `patient` or `profile` (authored rows in other people's dossiers are not theirs)."""
-    for rel in Citizen._meta.related_objects:
-        if rel.field.name in {"patient", "profile"}:
-            yield rel.related_model, rel.field.name
+    `patient` or `profile` (authored rows in other people's dossiers are not theirs).
+
+    Read from the models' own fields, not from Citizen._meta.related_objects: that list
+    leaves out the relations declared with related_name="+" (the profil médical rubrics, the
+    agenda's prevention records and iCalendar links…), whose rows would outlive the purge."""
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if field.related_model is Citizen and field.name in {"patient", "profile"}:
+                yield model, field.name
 
 
 def espace_purge(*, actor: Actor, citizen: Citizen) -> Espace:
@@ -675,11 +745,23 @@ def espace_purge(*, actor: Actor, citizen: Citizen) -> Espace:
         ).update(ended_at=timezone.now())
         EnrolmentCode.objects.filter(espace=espace).delete()
         if citizen.user_id:
-            User.objects.filter(pk=citizen.user_id).update(is_active=False)
+            _end_login(citizen.user_id)
+        Citizen.objects.filter(pk=citizen.pk).update(email="")
         espace.purge_due_at = None
         _transition(espace, S.PURGED, actor=actor, channel=AUTOMATIC)
     transaction.on_commit(lambda: _remove_blobs(citizen.pk))
     return espace
+
+
+def _end_login(user_id: int) -> None:
+    """The login is no data the law keeps: deactivated, its contact details, password and
+    passkeys gone (the identity row stays for the trace chain)."""
+    user = User.objects.get(pk=user_id)
+    user.is_active = False
+    user.email = user.phone = ""
+    user.set_unusable_password()
+    user.save(update_fields=["is_active", "email", "phone", "password"])
+    Passkey.objects.filter(user_id=user_id).delete()
 
 
 def _remove_blobs(patient_id: uuid.UUID) -> None:
@@ -710,6 +792,11 @@ def majority_reached(*, actor: Actor, citizen: Citizen) -> NoticeResult | None:
         ended = _minority_representations(citizen)
         parents = list(ended.values_list("representative_id", flat=True))
         ended.update(ended_at=now)
+        # A « Partage du profil » still unanswered would start a representation after the
+        # majority, one that would not end: it is closed with the parents' access.
+        ProfileShareRequest.objects.filter(
+            represented=citizen, accepted_at__isnull=True, closed_at__isnull=True
+        ).update(closed_at=now)
         espace.attached_to = None
         espace.save(update_fields=["attached_to"])
         trace.record(

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -20,6 +21,9 @@ from django.utils.module_loading import import_string
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
+
+if TYPE_CHECKING:
+    from .models import EspaceEvent
 
 logger = logging.getLogger("mes.enrolment")
 
@@ -59,6 +63,8 @@ class Notice:
     code: str
     code_expires: datetime
     opposition_until: datetime | None  # None: the espace already exists (new code, majority)
+    # A child's notice, to the parent: activated from the parent's own account (§3.2).
+    from_parent_account: bool = False
 
 
 def notice_text(notice: Notice) -> str:
@@ -85,8 +91,14 @@ def notice_text(notice: Notice) -> str:
         f"Votre code provisoire : {notice.code}",
         f"Il est valable jusqu'au {french_date(notice.code_expires)} et ne sert qu'une fois.",
         "",
-        "Pour activer le profil : page « Activer mon profil », avec ce code, le numéro de "
-        "sécurité sociale et le numéro de série de la carte Vitale.",
+        (
+            f"Pour activer le profil de {notice.subject_name} : connectez-vous à votre propre "
+            "profil Mon espace santé, puis ouvrez « Activer le profil d'un enfant » (Mon compte "
+            "> Mes informations de connexion) et saisissez ce code."
+            if notice.from_parent_account
+            else "Pour activer le profil : page « Activer mon profil », avec ce code, le numéro "
+            "de sécurité sociale et le numéro de série de la carte Vitale."
+        ),
         "Vous pourrez clôturer le profil à tout moment.",
         "",
         "Ne communiquez ce code à personne : ni l'Assurance Maladie ni un professionnel de "
@@ -184,3 +196,15 @@ def opposition_proof_pdf(*, name: str, birth_date: date, at: datetime, reference
     _page(pdf, "Justificatif d'opposition", [name], body)
     pdf.save()
     return buffer.getvalue()
+
+
+def opposition_proof_of(event: EspaceEvent) -> bytes:
+    """The proof of the opposition this history row records: the same PDF whether it was
+    asked online or at the 3422 (mes-spec §3.2)."""
+    citizen = event.espace.citizen
+    return opposition_proof_pdf(
+        name=citizen.display_name,
+        birth_date=citizen.birth_date,
+        at=event.at,
+        reference=f"OPP-{event.at:%Y%m%d}-{event.pk:08d}",
+    )

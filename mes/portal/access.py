@@ -42,6 +42,7 @@ def profiles_of(citizen: Citizen) -> list[Citizen]:
         Citizen.objects.filter(
             pk__in=CarerDelegation.objects.active().filter(carer=citizen).values("aided_id")
         )
+        .filter(citizen_side_q())  # an aidé's closed or suspended espace cannot be opened
         .exclude(pk__in=[p.pk for p in represented])
         .order_by("birth_date")
     )

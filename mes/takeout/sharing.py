@@ -209,6 +209,7 @@ EXPIRED = (
 )
 REVOKED = "Ce lien de partage a été désactivé par la personne qui l'a créé."
 LOCKED = "Ce lien de partage est bloqué après trop de codes d'accès erronés."
+UNAVAILABLE = "Ce lien de partage n'est plus disponible."
 WRONG_PASSCODE = "Code d'accès incorrect."
 PASSCODE_NEEDED = "Ce partage est protégé par un code d'accès."
 
@@ -262,6 +263,13 @@ def _attempt(token: str, passcode: str | None) -> Opened | LinkUnavailable | Non
     if link.expires_at <= timezone.now():
         _refuse_opening(link, "lien expiré")
         return LinkUnavailable(EXPIRED)
+    # What the author may still read of what they shared (through the one decision): nothing
+    # once the espace is closed, or their representation of the person ended.
+    author = citizen_actor(Citizen.objects.get(pk=link.created_by_id))
+    st = standing(author, link.patient)
+    if not st.may_read:
+        _refuse_opening(link, st.reason)
+        return LinkUnavailable(UNAVAILABLE)
     limit = settings.MES_SHARE_LINK_MAX_PASSCODE_FAILURES
     if link.passcode_hash:
         if link.failed_passcodes >= limit:
@@ -285,9 +293,6 @@ def _attempt(token: str, passcode: str | None) -> Opened | LinkUnavailable | Non
         patient_id=link.patient_id,
         document_title=link.label,
     )
-    # What the author may still read of what they shared (through the one decision).
-    author = citizen_actor(Citizen.objects.get(pk=link.created_by_id))
-    st = standing(author, link.patient)
     documents = list(
         documents_visible_to(author, link.patient, st).filter(pk__in=link.document_ids)
     )

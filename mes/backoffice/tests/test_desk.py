@@ -204,3 +204,86 @@ def test_the_desk_login_always_lands_on_the_search(client, sophie):
     assert client.session["desk_pending_login"]["next"] == ""
     response = client.post(reverse("backoffice:login_code"), {"code": emailed_code()})
     assert response.url == reverse("backoffice:search")
+
+
+def test_the_agent_gives_the_proof_of_an_opposition_asked_on_the_phone(desk, ines):
+    """mes-spec §3.2: an opposition at the 3422 gets its proof on request (the same PDF as
+    online), for the agent to send; the download is traced under the agent."""
+    proof = reverse("backoffice:opposition_proof", args=[ines.pk])
+    assert desk.get(proof).status_code == 404  # no opposition yet
+    desk.post(reverse("backoffice:oppose", args=[ines.pk]))
+    page = desk.get(reverse("backoffice:search"), {"nir": ines.ins}).content.decode()
+    assert proof in page
+    response = desk.get(proof)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert "attachment" in response["Content-Disposition"]
+    given = Trace.objects.filter(
+        patient_id=ines.pk, action=TraceAction.SUPPORT_CONSULT, reason="justificatif d'opposition"
+    ).get()
+    assert given.actor_id == "support:sophie.agent"
+
+
+def test_only_an_agent_gets_an_opposition_proof(client, ines, camille, dr_martin, sophie):
+    from mes.access.actors import citizen_actor
+    from mes.enrolment import lifecycle
+
+    lifecycle.espace_oppose(actor=citizen_actor(ines), espace=ines.espace, channel="en ligne")
+    proof = reverse("backoffice:opposition_proof", args=[ines.pk])
+    assert client.get(proof).status_code == 302  # anonymous: to the desk's login
+    for someone in (camille, dr_martin):
+        client.force_login(someone.user)
+        assert client.get(proof).status_code == 404
+    assert not Trace.objects.filter(action=TraceAction.SUPPORT_CONSULT).exists()
+
+
+def test_the_agent_records_a_suspension_and_the_holders_objection(desk, camille):
+    """R1111-36: the Assurance Maladie suspends an espace (serious malfunction or fraud) and
+    informs the holder; the holder objects at the 3422 and the suspension is lifted. Both are
+    recorded by the agent, with a reason, under the agent's identity."""
+    from mes.notifications.models import Notification
+
+    search = desk.get(reverse("backoffice:search"), {"nir": camille.ins}).content.decode()
+    assert reverse("backoffice:suspend", args=[camille.pk]) in search
+    assert reverse("backoffice:lift", args=[camille.pk]) not in search
+    response = desk.post(reverse("backoffice:suspend", args=[camille.pk]), {"reason": " "})
+    assert Espace.objects.filter(pk=camille.pk, state=EspaceState.SUSPENDED).count() == 0
+    assert "Indiquez le motif" in desk.get(response.url).content.decode()
+
+    desk.post(
+        reverse("backoffice:suspend", args=[camille.pk]),
+        {"reason": "usage frauduleux signalé"},
+    )
+    espace = Espace.objects.get(pk=camille.pk)
+    assert espace.state == EspaceState.SUSPENDED and espace.suspended_at is not None
+    suspended = Trace.objects.get(patient_id=camille.pk, action=TraceAction.ESPACE_SUSPENDED)
+    assert suspended.actor_id == "support:sophie.agent"
+    assert Notification.objects.filter(
+        profile=camille, code=Notification.Code.ESPACE_LIFECYCLE, label__contains="suspendu"
+    ).exists()
+    page = desk.get(reverse("backoffice:search"), {"nir": camille.ins}).content.decode()
+    assert "usage frauduleux signalé" in page
+    assert reverse("backoffice:lift", args=[camille.pk]) in page
+
+    desk.post(
+        reverse("backoffice:lift", args=[camille.pk]),
+        {"reason": "opposition de la titulaire au 3422, cause réglée"},
+    )
+    espace = Espace.objects.get(pk=camille.pk)
+    assert espace.state == EspaceState.ACTIVE and espace.suspended_at is None
+    event = espace.events.last()
+    assert event.channel == "3422" and "Sophie" in event.actor_name
+
+
+def test_only_the_assurance_maladie_or_the_desk_lifts_a_suspension(camille):
+    from mes.access.actors import Actor, ActorKind, citizen_actor
+    from mes.enrolment import lifecycle
+    from mes.enrolment.lifecycle import EnrolmentRefused
+
+    cnam = Actor(kind=ActorKind.INSURER, display_name="CNAM", national_id="CNAM")
+    lifecycle.espace_suspend(actor=cnam, citizen=camille, reason="fraude")
+    with pytest.raises(EnrolmentRefused):
+        lifecycle.espace_lift_suspension(
+            actor=citizen_actor(camille), citizen=camille, reason="moi"
+        )
+    assert Espace.objects.get(pk=camille.pk).state == EspaceState.SUSPENDED

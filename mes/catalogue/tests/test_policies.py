@@ -68,3 +68,18 @@ def test_only_apps_exchange_by_purpose(camille):
     from mes.access.actors import citizen_actor
 
     assert not decide_exchange(citizen_actor(camille), camille, *MEASURES_WRITE).allowed
+
+
+def test_a_parents_pairing_of_a_childs_espace_ends_with_the_representation(camille, louis):
+    """A service a parent paired with a child's espace acts for the parent: when the parent no
+    longer represents the child (the 18th birthday, mes-spec §3.5 [INF]), it stops, also
+    once the young adult has activated the espace themselves."""
+    from mes.enrolment.models import LegalRepresentation
+
+    pairing = pair(glucose_service(), louis, granted_by=camille.user)
+    assert decide_exchange(app_actor(pairing), louis, *MEASURES_WRITE).allowed
+    LegalRepresentation.objects.filter(represented=louis).update(ended_at=timezone.now())
+    refused = decide_exchange(app_actor(pairing), louis, *MEASURES_WRITE)
+    assert not refused.allowed
+    assert "ne représente plus" in refused.reason
+    assert not decide(app_actor(pairing), Action.READ, louis).allowed

@@ -194,6 +194,15 @@ def test_ines_walks_every_state(ines, dr_durand, settings, django_capture_on_com
         lifecycle.espace_activate(actor=citizen_actor(ines), code_id=row.pk, user=None)
         assert Espace.objects.get(pk=ines.pk).state == S.ACTIVE
         assert decide(citizen_actor(ines), Action.READ, ines, doc).allowed
+        # Each transition so far told her in her centre, in order.
+        assert lifecycle_labels(ines) == [
+            lifecycle.LABELS[S.NOTIFIED],
+            lifecycle.LABELS[S.CREATED],
+            lifecycle.LABELS[S.ACTIVE],
+            lifecycle.LABELS[S.SUSPENDED],
+            lifecycle.LABELS[S.CLOSED],
+            "Votre profil est rouvert : vos données archivées sont restaurées.",
+        ]
 
         # Closure with express deletion: purged after the grace period, not before.
         t_close2 = t_closed + timedelta(days=400)
@@ -209,6 +218,8 @@ def test_ines_walks_every_state(ines, dr_durand, settings, django_capture_on_com
 
     espace = Espace.objects.get(pk=ines.pk)
     assert espace.state == S.PURGED
+    # Her centre went with her data; the purge's own notice is all that is left.
+    assert lifecycle_labels(ines) == [lifecycle.LABELS[S.PURGED]]
     # Crypto-shredding: the key is gone, the blobs and documents too; the login is ended.
     assert PatientKey.objects.get(patient_id=ines.pk).wrapped_key is None
     assert not Document.objects.filter(patient=ines).exists()
@@ -340,6 +351,12 @@ def test_twins_on_one_card_give_their_first_name(camille):
             nir=camille.ins, vitale_serial=SERIAL, birth_date=born, first_name="noé"
         )
     assert espace.pk == twins[1].pk
+    # Typed without its accent, in capitals, the first name still tells the twins apart.
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=4)):
+        espace, _ = lifecycle.code_regenerate(
+            nir=camille.ins, vitale_serial=SERIAL, birth_date=born, first_name=" NOE "
+        )
+    assert espace.pk == twins[1].pk
     assert "Noé Garnier" in mail.outbox[-1].body
 
 
@@ -384,3 +401,19 @@ def test_a_person_older_than_enrolment_is_active_since_they_were_created(db):
         espace = lifecycle.espace_of(person)
     assert espace.state == EspaceState.ACTIVE
     assert espace.state_changed_at == datetime(2024, 3, 1, 9, tzinfo=UTC)
+
+
+def test_the_first_notice_says_how_and_until_when_to_oppose(ines):
+    """mes-spec §3.2: the notice tells the right to oppose and how, within 6 weeks from its
+    sending; a later code (a new one, the majority's) has no such paragraph."""
+    with time_machine.travel(T0, tick=False):
+        lifecycle.espace_notify(actor=system_actor("test"), citizen_id=ines.pk)
+    body = mail.outbox[-1].body
+    assert "vous y opposer jusqu'au 13 avril 2026" in body
+    assert "Je m'oppose à la création" in body and "3422" in body
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        lifecycle.espace_create(actor=system_actor("test"), espace=ines.espace)
+        lifecycle.code_regenerate(
+            nir=ines.ins, vitale_serial=SERIAL, birth_date=ines.birth_date, channel="email"
+        )
+    assert "vous y opposer" not in mail.outbox[-1].body

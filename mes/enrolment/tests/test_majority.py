@@ -68,3 +68,42 @@ def test_a_protected_adults_guardian_is_not_ended_by_the_sweep(camille, bob):
     )
     assert lifecycle.sweep().majorities == 0
     assert LegalRepresentation.objects.current().filter(represented=bob).exists()
+
+
+def test_a_share_of_the_childs_profile_still_pending_at_eighteen_cannot_be_accepted(camille, louis):
+    """A « Partage du profil » asked while Louis was a minor and answered after his 18th
+    birthday would start a representation after majority — one the sweep keeps, as a
+    guardianship's: it is refused, and the request closed at the birthday."""
+    from datetime import date
+
+    import pytest
+
+    from mes.conftest import make_citizen
+    from mes.enrolment import actions
+    from mes.enrolment.models import ProfileShareRequest
+    from mes.lib.errors import NotFound
+
+    pierre = make_citizen(
+        "pierre",
+        first13="1830675056078",
+        first_name="Pierre",
+        birth_name="Lefèvre",
+        birth_date=date(1983, 6, 2),
+        sex="M",
+    )
+    request = actions.profile_share_request(
+        actor=citizen_actor(camille),
+        represented_id=louis.pk,
+        birth_name="Lefèvre",
+        first_name="Pierre",
+        birth_date=date(1983, 6, 2),
+        ins=pierre.ins,
+        role="father",
+    )
+    birthday = louis.birth_date.replace(year=louis.birth_date.year + 18)
+    with time_machine.travel(datetime.combine(birthday, time(6, 0), PARIS), tick=False):
+        assert lifecycle.sweep().majorities == 1
+        with pytest.raises(NotFound):
+            actions.profile_share_accept(actor=citizen_actor(pierre), request_id=request.pk)
+    assert not LegalRepresentation.objects.filter(representative=pierre).exists()
+    assert not ProfileShareRequest.objects.get(pk=request.pk).pending

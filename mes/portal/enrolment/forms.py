@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
 from mes.identity.models import OneTimeCode, User
+from mes.lib.iban import is_iban
 from mes.lib.ins import InvalidIns, parse_ins
 from mes.web.forms import BootstrapFormMixin, MesForm
 
@@ -19,7 +20,6 @@ CHANNELS = [
     (OneTimeCode.Channel.EMAIL.value, "Par e-mail"),
     (OneTimeCode.Channel.SMS.value, "Par SMS"),
 ]
-_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
 
 
 def _looks_like_nir(bare: str) -> bool:
@@ -155,7 +155,7 @@ class CredentialsForm(BootstrapFormMixin, MesForm):
             raise ValidationError("L'identifiant ne peut pas être une adresse e-mail.")
         if _looks_like_nir(bare):
             raise ValidationError("L'identifiant ne peut pas être un numéro de sécurité sociale.")
-        if _IBAN.match(bare):
+        if is_iban(bare):
             raise ValidationError("L'identifiant ne peut pas être un IBAN.")
         if not re.fullmatch(r"[A-Za-z0-9.\-_]+", name):
             raise ValidationError("Utilisez seulement des lettres sans accent, chiffres, . - _")

@@ -22,7 +22,7 @@ from mes.access.actors import citizen_actor
 from mes.enrolment import lifecycle
 from mes.enrolment.lifecycle import EnrolmentRefused
 from mes.enrolment.models import EnrolmentCode, Espace, EspaceEvent, EspaceState
-from mes.enrolment.notices import opposition_proof_pdf
+from mes.enrolment.notices import opposition_proof_of
 from mes.identity.actions import LoginRefused, one_time_code_send, one_time_code_verify
 from mes.identity.models import User
 from mes.identity.throttle import client_address
@@ -105,7 +105,11 @@ def activation(request: HttpRequest) -> HttpResponse:
     form = CodeForm(_posted(request))
     if request.method == "POST" and form.is_valid() and (row := _checked_code(request, form)):
         espace = Espace.objects.select_related("citizen").get(pk=row.espace_id)
-        if espace.citizen.user_id is not None:
+        if lifecycle.activated_by_a_representative(espace):
+            # A child's espace gets no login of its own: the parent activates it from their
+            # account (the code stays unused for that).
+            form.add_error(None, lifecycle.MINOR_FROM_PARENT_ACCOUNT)
+        elif espace.citizen.user_id is not None:
             # A closed (or opposed) espace that had a login: reopening needs no new account.
             try:
                 lifecycle.espace_activate(
@@ -324,14 +328,7 @@ def opposition_done(request: HttpRequest) -> HttpResponse:
 def opposition_proof(request: HttpRequest) -> HttpResponse:
     """The PDF proof of the opposition just recorded in this browser."""
     event = _proof_event(request)
-    citizen = event.espace.citizen
-    pdf = opposition_proof_pdf(
-        name=citizen.display_name,
-        birth_date=citizen.birth_date,
-        at=event.at,
-        reference=f"OPP-{event.at:%Y%m%d}-{event.pk:08d}",
-    )
-    response = HttpResponse(pdf, content_type="application/pdf")
+    response = HttpResponse(opposition_proof_of(event), content_type="application/pdf")
     response["Content-Disposition"] = (
         'attachment; filename="justificatif-opposition-mon-espace-sante.pdf"'
     )

@@ -132,6 +132,16 @@ def test_an_identifiant_is_neither_email_nor_nir_nor_iban_nor_taken(
     assert not User.objects.filter(username=username).exists() or username == "camille"
 
 
+@pytest.mark.parametrize("username", ["le75parisienne", "jo12martinezzz", "FR76-ma-banque"])
+def test_an_identifiant_that_only_looks_like_an_iban_is_accepted(client, ines, username):
+    """An IBAN is told by its check digits (ISO 13616, mod 97), not by its shape: two letters
+    and two digits at the start of a name are no IBAN."""
+    step1(client, ines, code_of(mail.outbox[-1].body))
+    response = credentials(client, username=username)
+    assert response.status_code == 302, response.content.decode()
+    assert User.objects.filter(username=username).exists()
+
+
 def test_a_weak_or_personal_password_is_refused(client, ines):
     step1(client, ines, code_of(mail.outbox[-1].body))
     response = credentials(client, password="Garnier-2026!", password2="Garnier-2026!")
@@ -221,6 +231,66 @@ def test_a_parent_activates_her_childs_espace_with_its_code(client, camille, lou
         patient_id=louis.pk, action=TraceAction.ESPACE_ACTIVATED, outcome=TraceOutcome.ALLOWED
     )
     assert row.actor_id == camille.ins
+
+
+def _louis_notified(camille, louis):
+    Espace.objects.update_or_create(
+        citizen=louis,
+        defaults={
+            "state": EspaceState.NOT_NOTIFIED,
+            "vitale_serial": SERIAL,
+            "attached_to": camille,
+        },
+    )
+    lifecycle.espace_notify(actor=system_actor("test"), citizen_id=louis.pk)
+    return code_of(mail.outbox[-1].body)
+
+
+def test_a_childs_notice_and_the_public_page_send_the_parent_to_their_account(
+    client, camille, louis
+):
+    """mes-spec §3.2: a minor's espace is activated from the parent's own account, never
+    given a login of its own; the code is not used up by the refusal."""
+    code = _louis_notified(camille, louis)
+    notice = mail.outbox[-1].body
+    assert "Activer le profil d'un enfant" in notice and "votre propre profil" in notice
+    response = client.post(
+        reverse("portal:enrolment_activation"),
+        {
+            "code": code,
+            "nir": camille.ins,
+            "vitale_serial": SERIAL,
+            "birth_date": louis.birth_date.isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "depuis votre propre profil" in response.content.decode()
+    assert client.get(reverse("portal:enrolment_credentials")).status_code == 302
+    client.force_login(camille.user)
+    client.post(reverse("portal:enrolment_children"), {"code": code})
+    assert Espace.objects.get(pk=louis.pk).state == EspaceState.ACTIVE
+    assert louis.__class__.objects.get(pk=louis.pk).user_id is None
+
+
+def test_a_parent_reopens_a_childs_closed_espace_from_her_account(client, camille, louis):
+    """Closure, then reopening within the archive period (R1111-36), for a child: from the
+    parent's account, with a new code sent to her."""
+    from mes.access.actors import citizen_actor
+
+    code = _louis_notified(camille, louis)
+    row = lifecycle.match_code(lifecycle.children_to_activate(camille), code)
+    lifecycle.espace_activate_for_child(actor=citizen_actor(camille), code_id=row.pk)
+    lifecycle.espace_close(actor=citizen_actor(camille), citizen=louis, channel="en ligne")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2)):
+        lifecycle.code_regenerate(
+            nir=camille.ins, vitale_serial=SERIAL, birth_date=louis.birth_date, channel="email"
+        )
+    client.force_login(camille.user)
+    page = client.get(reverse("portal:enrolment_children")).content.decode()
+    assert "Louis Lefèvre" in page
+    client.post(reverse("portal:enrolment_children"), {"code": code_of(mail.outbox[-1].body)})
+    assert Espace.objects.get(pk=louis.pk).state == EspaceState.ACTIVE
+    assert Trace.objects.filter(patient_id=louis.pk, action=TraceAction.ESPACE_REOPENED).exists()
 
 
 def test_another_parent_cannot_use_a_childs_code(client, camille, louis, bob):

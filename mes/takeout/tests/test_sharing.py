@@ -197,3 +197,18 @@ def test_a_deleted_document_leaves_the_share(camille, docs):
     records.document_delete(actor=citizen_actor(camille), document_id=docs[0].pk)
     opened = sharing.share_link_open(token=link.token, passcode=None)
     assert [d.pk for d in opened.documents] == [docs[1].pk]
+
+
+def test_a_closed_espace_s_link_no_longer_opens(camille, docs):
+    """A closed espace lets nothing out (mes-spec §3.1): its links refuse, with a refused
+    trace, instead of opening on an empty share traced as an opening."""
+    from mes.enrolment import lifecycle
+
+    link = _link(camille, docs)
+    lifecycle.espace_close(actor=citizen_actor(camille), citizen=camille, channel="en ligne")
+    with pytest.raises(sharing.LinkUnavailable) as refused:
+        sharing.share_link_open(token=link.token, passcode=None)
+    assert refused.value.message == sharing.UNAVAILABLE
+    last = Trace.objects.filter(patient_id=camille.pk).order_by("-seq").first()
+    assert (last.action, last.outcome) == (TraceAction.SHARE_LINK_OPEN, TraceOutcome.REFUSED)
+    assert ShareLink.objects.get(pk=link.pk).opened_count == 0

@@ -58,3 +58,28 @@ def test_sophie_logs_in_with_a_code_and_finds_an_espace(page, live_server):
     page.get_by_label("Numéro de sécurité sociale de la personne").press("Enter")
     expect(page.get_by_text(re.compile("Informé"))).to_be_visible()
     check_a11y(page, "guichet-profil")
+
+    # The phone opposition, then its PDF proof for the caller.
+    page.get_by_role("button", name="Enregistrer l'opposition").click()
+    expect(page.get_by_text("Opposition enregistrée.")).to_be_visible()
+    # The pointer left where the clicked button was would hover the link drawn there: a
+    # hovered button is no state of the page to check.
+    page.mouse.move(0, 0)
+    check_a11y(page, "guichet-opposition")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("justificatif d'opposition")).click()
+    assert download.value.suggested_filename.endswith(".pdf")
+
+    # An active espace: a suspension by the Assurance Maladie, with its reason, then lifted.
+    Espace.objects.filter(pk=ines.pk).update(state=EspaceState.ACTIVE)
+    page.reload()
+    page.get_by_role("button", name="Enregistrer la suspension").click()
+    expect(page.get_by_text("Indiquez le motif.").first).to_be_visible()
+    page.get_by_label("Motif").fill("usage frauduleux signalé")
+    page.get_by_role("button", name="Enregistrer la suspension").click()
+    expect(page.get_by_text("Suspension enregistrée.")).to_be_visible()
+    page.mouse.move(0, 0)
+    check_a11y(page, "guichet-suspension")
+    page.get_by_label("Motif").fill("la titulaire s'y oppose, cause réglée")
+    page.get_by_role("button", name="Lever la suspension").click()
+    expect(page.get_by_text("Suspension levée")).to_be_visible()
