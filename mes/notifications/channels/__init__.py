@@ -23,28 +23,5 @@ One module per area:
 - dispatch: sending the outbox's e-mails and SMS (`dispatch_batch`, `enqueue_dispatch`);
 - letters: printing the pending letters (`print_letters`).
 
-The modules above are the places to import from. This package re-exports only the names other
-apps imported from the single module it replaces, so that code written against it (`from
-mes.notifications.channels import notify_through_channels`) keeps working.
+Import from the module that holds a name: the package itself exports nothing.
 """
-
-from __future__ import annotations
-
-from .dispatch import dispatch_pending
-from .many import Event, notify_many
-from .person import notify_once, notify_through_channels
-from .preferences import preferences_of, preferences_record
-from .set_based import notify_each, notify_events, notify_select
-
-__all__ = [
-    "Event",
-    "dispatch_pending",
-    "notify_each",
-    "notify_events",
-    "notify_many",
-    "notify_once",
-    "notify_select",
-    "notify_through_channels",
-    "preferences_of",
-    "preferences_record",
-]
