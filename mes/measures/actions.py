@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import decide_exchange
+from mes.access.patients import patient_or_refused
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
-from mes.lib.errors import InvalidInput, NotFound
+from mes.lib.errors import InvalidInput
 
 from . import profiles
 from .models import COMMENT_MAX, Measurement, MeasureTilePreference
@@ -373,9 +374,9 @@ def measurement_import(
             "import réservé aux traitements",
             document_title=label,
         )
-    patient = Citizen.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise NotFound()
+    patient = patient_or_refused(
+        actor, patient_id, refused_as=TraceAction.ADD_MEASURE, document_title=label
+    )
     if actor.kind is ActorKind.APP:
         decision = decide_exchange(actor, patient, "mesures", "ecriture")
         if not decision.allowed:

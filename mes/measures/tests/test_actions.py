@@ -263,6 +263,23 @@ def imported(camille, dr_martin):
     )
 
 
+def test_an_import_for_an_unknown_dossier_is_refused_and_traced(dr_martin):
+    with pytest.raises(NotFound):
+        actions.measurement_import(
+            actor=system_actor("import-documents"),
+            patient_id=uuid.uuid4(),
+            type_code="WEIGHT",
+            value="84",
+            effective_at=at(2025, 1, 10),
+            source=Measurement.Source.PROFESSIONAL,
+            author_label=dr_martin.display_name,
+        )
+    assert not Measurement.objects.exists()
+    row = Trace.objects.get(action=TraceAction.ADD_MEASURE)
+    assert row.outcome == TraceOutcome.REFUSED and row.reason == "dossier inconnu"
+    assert row.patient_id is None and row.document_title == "Poids"
+
+
 def test_a_professionals_value_is_read_only_for_the_citizen(camille, dr_martin):
     m = imported(camille, dr_martin)
     assert not m.editable_by_citizen and m.author_label == "Dr Anne Martin"
