@@ -230,9 +230,11 @@ def appointment_write(
     data: AppointmentInput,
     status: str,
     appointment_id: uuid.UUID | None = None,
+    hidden_from_representatives: bool = False,
 ) -> Appointment:
     """A professional or a paired app (through FHIR `Appointment`) creates or updates an
-    appointment.
+    appointment; `hidden_from_representatives`: a minor's secret care (a professional's only),
+    which the legal representatives never see (R1111-50).
 
     Precondition: the professional may read the dossier (policies). An update changes only an
     appointment written by the same professional's software or by them; the status is one of
@@ -276,6 +278,8 @@ def appointment_write(
     for name, value in _fields(data).items():
         setattr(appointment, name, value)
     appointment.status = status
+    # Only a professional decides a minor's secret care (an app writes for the citizen).
+    appointment.hidden_from_representatives = hidden_from_representatives and not from_app
     appointment.save()
     trace.record(
         actor=actor,

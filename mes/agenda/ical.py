@@ -24,6 +24,7 @@ from mes.prevention.schedule import ItemStatus
 
 from .actions import feed_secret_hash
 from .models import Appointment, CalendarFeed
+from .policies import visible_appointments
 from .selectors import calendar_for
 
 PARIS = "Europe/Paris"
@@ -72,10 +73,12 @@ def feed_read(*, secret: str) -> bytes:
     feed.last_used_at = timezone.now()
     feed.save(update_fields=["last_used_at"])
     trace.record(actor=actor, action=TraceAction.CALENDAR_FEED_READ, patient_id=feed.patient_id)
-    return build_calendar(feed)
+    return build_calendar(feed, actor)
 
 
-def build_calendar(feed: CalendarFeed) -> bytes:
+def build_calendar(feed: CalendarFeed, reader: Actor) -> bytes:
+    """The feed's .ics as `reader` (its creator) sees the agenda: a minor's secret care is not
+    in a parent's feed."""
     patient = feed.patient
     tz = ZoneInfo(PARIS)
     cal = Calendar()
@@ -87,7 +90,8 @@ def build_calendar(feed: CalendarFeed) -> bytes:
     cal.add_component(Timezone.from_tzid(PARIS))
     now = timezone.now()
     domain = settings.MES_ICAL_UID_DOMAIN
-    appointments = list(Appointment.objects.filter(patient=patient).select_related("professional"))
+    mine = Appointment.objects.filter(patient=patient).select_related("professional")
+    appointments = list(visible_appointments(mine, reader, patient))
     for a in appointments:
         if a.status == Appointment.Status.ENTERED_IN_ERROR:
             continue

@@ -85,6 +85,11 @@ class Appointment(models.Model):
     )
     # Who may change it: the practice software or app that wrote it (shown in the portal).
     source_software = models.CharField(max_length=200, blank=True)
+    # A minor's secret care (R1111-50, the DMP's INVISIBLE_REPRESENTANTS_LEGAUX): set by the
+    # professional who wrote it; the parents never see it, nor its reminder.
+    hidden_from_representatives = models.BooleanField(
+        "invisible aux représentants légaux", default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

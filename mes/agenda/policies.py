@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.db.models import QuerySet
+
 from mes.access.actors import AccessMode, Actor, ActorKind
 from mes.access.decision import Action, Standing, decide, decide_exchange
 from mes.access.patients import patient_or_refused
@@ -46,6 +48,17 @@ def _allowed(actor: Actor, action: Action, patient: Citizen) -> tuple[bool, str,
     if not decision.allowed:
         return False, decision.reason, st
     return action in (Action.READ, Action.DEPOSIT), "", st
+
+
+def visible_appointments(
+    appointments: QuerySet[Appointment], actor: Actor, patient: Citizen
+) -> QuerySet[Appointment]:
+    """The appointments of `patient` this actor may see: a minor's secret care stays hidden
+    from the legal representatives (R1111-50), as the documents do (the one decision's
+    standing says who sees it: the holder, the professionals, an app the holder paired)."""
+    if _allowed(actor, Action.READ, patient)[2].sees_hidden_from_representatives:
+        return appointments
+    return appointments.filter(hidden_from_representatives=False)
 
 
 def agenda_manageable(actor: Actor, patient: Citizen) -> bool:
@@ -106,6 +119,9 @@ def access_appointment(
         raise Refused.because(
             actor, refused_as, appointment.patient_id, reason, document_title=appointment.title
         )
+    if appointment.hidden_from_representatives and not st.sees_hidden_from_representatives:
+        # A minor's secret care: for the parents it does not exist (the refusal names nothing).
+        raise Refused.because(actor, refused_as, None, "rendez-vous inconnu")
     if trace_action is not None:
         trace.record(
             actor=actor,

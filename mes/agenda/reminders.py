@@ -87,6 +87,8 @@ def appointment_reminders(*, now: datetime) -> int:
             url=reverse("portal:appointment", args=[a.pk]),
             link_label="Voir le rendez-vous",
             key=appointment_key(a),
+            # A minor's secret care: told to the holder's centre only, never to the parents.
+            hidden_from_representatives=a.hidden_from_representatives,
         )
     return sent
 

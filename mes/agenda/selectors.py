@@ -30,7 +30,7 @@ from mes.vaccinations.models import Vaccination
 
 from .actions import personalised_prevention
 from .models import AgendaSettings, Appointment, PreventionRecord, UserReminder
-from .policies import access_agenda, agenda_manageable
+from .policies import access_agenda, agenda_manageable, visible_appointments
 
 # What is still to do, most urgent first: overdue, then by window start.
 OPEN_STATUSES = (ItemStatus.TO_DO, ItemStatus.PLANNED)
@@ -118,7 +118,8 @@ def agenda_of(*, actor: Actor, patient_id: uuid.UUID, now: datetime | None = Non
         actor, patient_id, action=Action.MANAGE, trace_action=TraceAction.CONSULT_AGENDA
     )
     now = now or timezone.now()
-    appointments = list(Appointment.objects.filter(patient=patient).select_related("professional"))
+    mine = Appointment.objects.filter(patient=patient).select_related("professional")
+    appointments = list(visible_appointments(mine, actor, patient))
     upcoming = [a for a in appointments if a.starts_at >= now and a.active]
     past = sorted(
         (a for a in appointments if a not in upcoming), key=lambda a: a.starts_at, reverse=True
@@ -142,7 +143,8 @@ def due_items(actor: Actor, profile: Citizen, limit: int = 3) -> list[Prevention
     unread counts; opening the agenda itself is traced."""
     if not agenda_manageable(actor, profile):
         return []
-    items = calendar_for(profile, timezone.localdate())
+    seen = visible_appointments(Appointment.objects.filter(patient=profile), actor, profile)
+    items = calendar_for(profile, timezone.localdate(), appointments=list(seen))
     open_items = sorted(
         (i for i in items if i.status in OPEN_STATUSES),
         key=lambda i: (not i.overdue, i.window_start),

@@ -24,6 +24,7 @@ from typing import Any
 from django.http import HttpResponse
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 
+from mes.access.actors import ActorKind
 from mes.access.decision import Action
 from mes.agenda import actions
 from mes.agenda.models import Appointment
@@ -38,6 +39,7 @@ from mes.fhir.core.http import (
     resource_uuid,
 )
 from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response
+from mes.fhir.mhd import systems
 from mes.fhir.mhd.references import local_id
 from mes.lib.errors import InvalidInput
 
@@ -80,10 +82,13 @@ def appointment_resource(a: Appointment) -> dict[str, Any]:
         participants.append({"actor": pro, "status": "accepted"})
     if a.address:
         participants.append({"actor": {"display": a.address}, "status": "accepted"})
+    meta: dict[str, Any] = {"lastUpdated": a.updated_at.isoformat(timespec="seconds")}
+    if a.hidden_from_representatives:
+        meta["security"] = [SECRET_CARE]
     resource: dict[str, Any] = {
         "resourceType": "Appointment",
         "id": str(a.pk),
-        "meta": {"lastUpdated": a.updated_at.isoformat(timespec="seconds")},
+        "meta": meta,
         "status": a.status,
         "start": a.starts_at.isoformat(timespec="seconds"),
         "participant": participants,
@@ -95,6 +100,35 @@ def appointment_resource(a: Appointment) -> dict[str, Any]:
     if a.note:
         resource["comment"] = a.note
     return resource
+
+
+# A minor's secret care, as the DMP labels a document (TRE_A07, R1111-50), in meta.security.
+SECRET_CARE = {
+    "system": systems.TRE_A07,
+    "code": "INVISIBLE_REPRESENTANTS_LEGAUX",
+    "display": "Non visible par les représentants légaux du patient",
+}
+
+
+def secret_care(body: dict[str, Any]) -> bool:
+    """Does the Appointment say it is a minor's secret care (meta.security, TRE_A07)? 422 for
+    another visibility code of TRE_A07, which an appointment does not take; labels of other
+    systems are not ours to read."""
+    hidden = False
+    meta = body.get("meta") or {}
+    for i, coding in enumerate(meta.get("security") or []):
+        if not systems.same_system(coding.get("system"), systems.TRE_A07):
+            continue
+        if coding.get("code") != SECRET_CARE["code"]:
+            raise FhirError(
+                422,
+                IssueCode.VALUE,
+                f"Code de visibilité « {coding.get('code')} » non applicable à un rendez-vous : "
+                "seul INVISIBLE_REPRESENTANTS_LEGAUX (soins d'un mineur gardés secrets) l'est.",
+                expression=f"Appointment.meta.security[{i}]",
+            )
+        hidden = True
+    return hidden
 
 
 def appointment_body(request: FhirRequest) -> dict[str, Any]:
@@ -166,7 +200,17 @@ def appointment_save(
     appointment_id: uuid.UUID | None,
 ) -> Any:
     """The appointment written by the request's actor (a professional, or a paired app) from a
-    FHIR Appointment's fields: 422 `value` for what the agenda refuses."""
+    FHIR Appointment's fields: 422 `value` for what the agenda refuses. Only a professional
+    keeps a minor's care secret from the parents (an app writes for the citizen)."""
+    hidden = secret_care(body)
+    if hidden and request.actor.kind is not ActorKind.PROFESSIONAL:
+        raise FhirError(
+            422,
+            IssueCode.BUSINESS_RULE,
+            "Seul un professionnel de santé peut rendre un rendez-vous invisible aux "
+            "représentants légaux.",
+            expression="Appointment.meta.security",
+        )
     try:
         data = actions.clean_appointment(**fields)
         return actions.appointment_write(
@@ -175,6 +219,7 @@ def appointment_save(
             data=data,
             status=str(body.get("status") or ""),
             appointment_id=appointment_id,
+            hidden_from_representatives=hidden,
         )
     except InvalidInput as error:
         raise FhirError(422, IssueCode.VALUE, str(error), expression="Appointment") from None

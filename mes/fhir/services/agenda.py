@@ -15,7 +15,7 @@ from django.http import HttpResponse
 
 from mes.access.decision import Action
 from mes.agenda.models import Appointment
-from mes.agenda.policies import access_agenda, access_appointment
+from mes.agenda.policies import access_agenda, access_appointment, visible_appointments
 from mes.audit.models import TraceAction
 from mes.fhir.core.http import resource_uuid
 from mes.fhir.core.outcome import fhir_response
@@ -56,7 +56,8 @@ def appointment_type(request: AppRequest) -> HttpResponse:
         action=Action.READ,
         trace_action=TraceAction.CONSULT_AGENDA,
     )
-    rows = Appointment.objects.filter(patient=patient).select_related("professional")
+    mine = Appointment.objects.filter(patient=patient).select_related("professional")
+    rows = visible_appointments(mine, request.actor, patient)
     entries = [{"resource": appointment_resource(a), "search": {"mode": "match"}} for a in rows]
     return fhir_response(
         {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}

@@ -73,12 +73,19 @@ def notify_once(
     key: str,
     url: str = "",
     link_label: str = "",
+    hidden_from_representatives: bool = False,
 ) -> bool:
     """`notify_through_channels` for an event with an idempotency key: True when this call
     told it, False when a notification with this key exists (another run, another worker told
     it). Call inside the caller's transaction."""
     return _notify_through_channels(
-        profile=profile, code=code, label=label, url=url, link_label=link_label, key=key
+        profile=profile,
+        code=code,
+        label=label,
+        url=url,
+        link_label=link_label,
+        key=key,
+        hidden_from_representatives=hidden_from_representatives,
     )[1]
 
 

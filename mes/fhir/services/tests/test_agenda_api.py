@@ -77,3 +77,22 @@ def test_the_agenda_needs_its_purpose_and_the_paired_espace(camille, bob):
         ).count()
         == 2
     )
+
+
+def test_an_app_cannot_keep_an_appointment_secret_from_the_parents(camille):
+    # A minor's secret care is a professional's decision (R1111-50): an app writes for the
+    # citizen, so the label is refused, and nothing is written.
+    raw, _ = paired_token(pair(glucose_service(), camille), scopes=SCOPES)
+    secret = {
+        "security": [
+            {"system": "urn:oid:1.2.250.1.213.1.1.4.13", "code": "INVISIBLE_REPRESENTANTS_LEGAUX"}
+        ]
+    }
+    refused = _send(
+        "post", "/fhir/services/Appointment", raw, _appointment(str(camille.pk), meta=secret)
+    )
+    assert refused.status_code == 422
+    issue = json.loads(refused.content)["issue"][0]
+    assert issue["code"] == "business-rule"
+    assert issue["expression"] == ["Appointment.meta.security"]
+    assert not Appointment.objects.exists()
