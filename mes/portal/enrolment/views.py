@@ -23,6 +23,7 @@ from mes.enrolment import lifecycle
 from mes.enrolment.lifecycle import EnrolmentRefused
 from mes.enrolment.models import EnrolmentCode, Espace, EspaceEvent, EspaceState
 from mes.enrolment.notices import opposition_proof_of
+from mes.identity import throttle
 from mes.identity.actions import LoginRefused, one_time_code_send, one_time_code_verify
 from mes.identity.models import User
 from mes.identity.throttle import client_address
@@ -58,18 +59,27 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) else -1
 
 
-def _throttled(request: HttpRequest) -> bool:
-    return int(request.session.get(FAILURES_KEY, 0)) >= SESSION_MAX_FAILURES
+def _throttled(request: HttpRequest) -> str:
+    """Why this browser, or its internet connection, must not try again now ("" when it may).
+
+    Per browser, a ceiling; per client address, the sign-in's own counter and doubling delay
+    (mes.identity.throttle), so that a script starting a new session for each try, or guessing
+    sign-ins and codes in turn, slows down all the same, while people elsewhere are untouched."""
+    if int(request.session.get(FAILURES_KEY, 0)) >= SESSION_MAX_FAILURES:
+        return TOO_MANY
+    wait = throttle.address_wait(client_address(request))
+    return throttle.wait_message(wait) if wait.required else ""
 
 
 def _failed(request: HttpRequest) -> None:
     request.session[FAILURES_KEY] = int(request.session.get(FAILURES_KEY, 0)) + 1
+    throttle.record_failure(throttle.Scope.ADDRESS, client_address(request))
 
 
 def _checked_code(request: HttpRequest, form: CodeForm) -> EnrolmentCode | None:
     """Step 1 shared by activation and opposition; the error goes on the form."""
-    if _throttled(request):
-        form.add_error(None, TOO_MANY)
+    if too_many := _throttled(request):
+        form.add_error(None, too_many)
         return None
     data = form.cleaned_data
     try:
@@ -227,8 +237,8 @@ def regenerate(request: HttpRequest) -> HttpResponse:
     twins); the code goes by e-mail or SMS to the contact on file."""
     form = RegenerateForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        if _throttled(request):
-            form.add_error(None, TOO_MANY)
+        if too_many := _throttled(request):
+            form.add_error(None, too_many)
         else:
             data = form.cleaned_data
             try:
@@ -389,8 +399,8 @@ def children(request: PortalRequest) -> HttpResponse:
     waiting = lifecycle.children_to_activate(request.citizen)
     form = ChildCodeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        if _throttled(request):
-            form.add_error(None, TOO_MANY)
+        if too_many := _throttled(request):
+            form.add_error(None, too_many)
         else:
             try:
                 row = lifecycle.match_code(waiting, form.cleaned_data["code"])

@@ -318,3 +318,21 @@ def test_the_demo_shows_the_card_data_of_the_person_to_activate(client, db, sett
     assert INES_INS in client.get(reverse("portal:enrolment")).content.decode()
     settings.MES_DEMO = False
     assert INES_INS not in client.get(reverse("portal:enrolment")).content.decode()
+
+
+def test_guessing_is_slowed_per_browser_and_per_internet_connection(client, ines):
+    """Ten failures stop a browser; a new session from the same address is slowed all the
+    same (the sign-in's address counter: a script cannot start afresh with each try); another
+    connection is untouched."""
+    for _ in range(10):
+        step1(client, ines, "ZZZZZ-ZZZZZ")
+    stopped = step1(client, ines, "ZZZZZ-ZZZZZ").content.decode()
+    assert "essais infructueux depuis ce navigateur" in stopped
+    client.cookies.clear()  # a new session, the same connection: its first try is the
+    step1(client, ines, "ZZZZZ-ZZZZZ")  # connection's 11th failure, past the free ones
+    client.cookies.clear()
+    slowed = step1(client, ines, "ZZZZZ-ZZZZZ").content.decode()
+    assert "depuis votre connexion internet. Réessayez dans" in slowed
+    elsewhere = step1(client.__class__(REMOTE_ADDR="192.0.2.77"), ines, "ZZZZZ-ZZZZZ")
+    assert "Réessayez dans" not in elsewhere.content.decode()
+    assert "essais infructueux" not in elsewhere.content.decode()
