@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from mes.conftest import make_citizen
+from mes.enrolment.models import LegalRepresentation
+
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
 TODAY = date(2026, 12, 7)
@@ -17,3 +20,20 @@ TODAY = date(2026, 12, 7)
 def fixed_day():
     with time_machine.travel(NOW, tick=False):
         yield
+
+
+@pytest.fixture
+def baby(camille):
+    # Born on 1 December 2026: the 2nd-week examination opens on 8 December (tomorrow).
+    child = make_citizen(
+        None,
+        first13="1261275056099",
+        first_name="Lina",
+        birth_name="Lefèvre",
+        birth_date=date(2026, 12, 1),
+        sex="F",
+    )
+    LegalRepresentation.objects.create(
+        representative=camille, represented=child, role=LegalRepresentation.Role.MOTHER
+    )
+    return child

@@ -7,7 +7,7 @@ SMS or letter to the holder or to a child's parents."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -18,8 +18,7 @@ from mes.agenda.models import Campaign
 from mes.agenda.tests.test_campaigns import senior
 from mes.agenda.tests.test_reminders import add, said
 from mes.agenda.tests.test_situations import DUE
-from mes.conftest import make_citizen
-from mes.enrolment.models import Espace, EspaceState, LegalRepresentation
+from mes.enrolment.models import Espace, EspaceState
 from mes.notifications.models import Delivery, Notification
 
 from .conftest import NOW, TODAY
@@ -34,38 +33,21 @@ def put_in(person, state: str) -> None:
     )
 
 
-@pytest.fixture
-def newborn(camille):
-    """Camille's daughter, born on 1 December 2026: her 2nd-week examination opens tomorrow."""
-    child = make_citizen(
-        None,
-        first13="2261275056097",
-        first_name="Jade",
-        birth_name="Lefèvre",
-        birth_date=date(2026, 12, 1),
-        sex="F",
-    )
-    LegalRepresentation.objects.create(
-        representative=camille, represented=child, role=LegalRepresentation.Role.MOTHER
-    )
-    return child
-
-
 @pytest.mark.parametrize("state", EVERY_STATE)
-def test_a_childs_prevention_reminder_only_when_her_espace_is_open(newborn, camille, state):
+def test_a_childs_prevention_reminder_only_when_her_espace_is_open(baby, camille, state):
     put_in(camille, EspaceState.ACTIVE)
-    put_in(newborn, state)
+    put_in(baby, state)
     reminders.prevention_reminders(today=TODAY)
     told = state == EspaceState.ACTIVE
-    assert ("EXAM_ENF_02" in said(newborn)) is told
+    assert ("EXAM_ENF_02" in said(baby)) is told
     # The mother is told beyond the centre only of what her daughter's centre holds.
     assert Delivery.objects.filter(recipient=camille).exists() is told
 
 
-def test_an_espace_without_a_row_predates_enrolment_and_is_reminded(newborn):
-    assert not Espace.objects.filter(citizen=newborn).exists()
+def test_an_espace_without_a_row_predates_enrolment_and_is_reminded(baby):
+    assert not Espace.objects.filter(citizen=baby).exists()
     reminders.prevention_reminders(today=TODAY)
-    assert "EXAM_ENF_02" in said(newborn)
+    assert "EXAM_ENF_02" in said(baby)
 
 
 @pytest.mark.parametrize("state", EVERY_STATE)

@@ -13,7 +13,6 @@ from django.core import mail
 from mes.access.actors import citizen_actor
 from mes.agenda import actions, reminders
 from mes.conftest import make_citizen
-from mes.enrolment.models import LegalRepresentation
 from mes.notifications.channels.dispatch import dispatch_pending
 from mes.notifications.models import Delivery, Notification
 
@@ -70,23 +69,6 @@ def test_a_moved_appointment_is_reminded_again(camille):
         ),
     )
     assert reminders.appointment_reminders(now=NOW) == 1
-
-
-@pytest.fixture
-def baby(camille):
-    # Born on 1 December 2026: the 2nd-week examination opens on 8 December (tomorrow).
-    child = make_citizen(
-        None,
-        first13="1261275056099",
-        first_name="Lina",
-        birth_name="Lefèvre",
-        birth_date=date(2026, 12, 1),
-        sex="F",
-    )
-    LegalRepresentation.objects.create(
-        representative=camille, represented=child, role=LegalRepresentation.Role.MOTHER
-    )
-    return child
 
 
 def test_a_child_examination_is_reminded_to_the_parent_the_day_before(camille, baby):
