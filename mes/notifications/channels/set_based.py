@@ -190,7 +190,10 @@ _NAME = (
 # generic text. The equivalence with notify_many is tested row for row (mes/notifications/
 # tests). Every lookup goes through an index whatever the size of the tables: the holders by
 # the primary key, the representatives by the represented person, the mobile by its user's key
-# (a subquery, never a hash of every account). The source is materialised once; the rows of
+# (a subquery, never a hash of every account). The mobile is looked up only for whom it can
+# matter (SMS chosen, or no e-mail: a letter then depends on it) and the address only for a
+# letter, each once per row (the `OFFSET 0` keeps the planner from copying the subquery into
+# every place it is used): most people told have an e-mail and nothing else to read. The source is materialised once; the rows of
 # account holders and the others are inserted by two INSERTs of it, so that the holders to
 # tell are the first's RETURNING, never found again by joining the inserted rows to the
 # source (a join the planner, blind to a CTE's size, would run as a nested loop).
@@ -227,9 +230,7 @@ told(profile_id, code, key, pid, own, email, user_id, name) AS (
     WHERE r.started_at <= %(now)s AND (r.ended_at IS NULL OR r.ended_at > %(now)s)
 ),
 contact AS (
-    SELECT t.*, coalesce((SELECT u.phone FROM {_USER_TABLE} u WHERE u.id = t.user_id), '') AS phone,
-           CAST(%(rules)s AS JSONB) -> t.code AS rule
-    FROM told t
+    SELECT t.*, CAST(%(rules)s AS JSONB) -> t.code AS rule FROM told t
 ),
 queued AS (
     INSERT INTO {Delivery._meta.db_table} (key, recipient_id, channel, category, destination,
@@ -243,14 +244,24 @@ queued AS (
     FROM contact t
     LEFT JOIN {ChannelPreference._meta.db_table} cp
            ON cp.citizen_id = t.pid AND cp.category = t.rule ->> 'category'
-    LEFT JOIN {PostalAddress._meta.db_table} a ON a.citizen_id = t.pid
+    CROSS JOIN LATERAL (
+        SELECT m.phone,
+               CASE WHEN CAST(t.rule ->> 'letters' AS BOOLEAN) AND t.email = '' AND m.phone = ''
+                    THEN (SELECT a.lines FROM {PostalAddress._meta.db_table} a
+                          WHERE a.citizen_id = t.pid)
+               END AS address
+        FROM (SELECT CASE WHEN coalesce(cp.sms, false) OR t.email = ''
+                          THEN coalesce((SELECT u.phone FROM {_USER_TABLE} u
+                                         WHERE u.id = t.user_id), '')
+                          ELSE '' END AS phone
+              OFFSET 0) m
+        OFFSET 0
+    ) k
     CROSS JOIN LATERAL (VALUES
         ('{Channel.EMAIL.value}', t.email,
          (coalesce(cp.email, true) OR CAST(t.rule ->> 'mandatory' AS BOOLEAN)) AND t.email <> ''),
-        ('{Channel.SMS.value}', t.phone, coalesce(cp.sms, false) AND t.phone <> ''),
-        ('{Channel.LETTER.value}', t.name || E'\\n' || a.lines,
-         CAST(t.rule ->> 'letters' AS BOOLEAN) AND t.email = '' AND t.phone = ''
-         AND a.citizen_id IS NOT NULL)
+        ('{Channel.SMS.value}', k.phone, coalesce(cp.sms, false) AND k.phone <> ''),
+        ('{Channel.LETTER.value}', t.name || E'\\n' || k.address, k.address IS NOT NULL)
     ) AS ch(channel, destination, chosen)
     WHERE ch.chosen
     ON CONFLICT (key) DO NOTHING

@@ -1,7 +1,8 @@
 """The set-based writer of notifications (`notify_select`, through `notify_each` for a
 campaign's slice and `notify_events` for reminders of their own texts) writes exactly the rows
 that `notify_many` writes for the same events, whoever the people are: holders with an e-mail,
-with SMS chosen, with e-mail turned off, with neither but an address (a letter), with nothing;
+with SMS chosen, with e-mail turned off, with neither but an address (a letter), with nothing,
+with a mobile only (SMS chosen or not: no letter for someone a mobile reaches);
 a child without an account told through its current representatives (not a past one); and,
 once written, the same keys again add nothing, neither to the centre nor to the outbox."""
 
@@ -61,9 +62,16 @@ def population(db: Any) -> list[Citizen]:
     nothing = person(5)
     child = person(6, account=False)
     past = person(7, email="old@example.org")
+    mobile_only = person(8, phone="+33633333333")
+    texted_only = person(9, phone="+33644444444")
+    for someone in (mobile_only, texted_only):
+        PostalAddress.objects.create(citizen=someone, lines="3 place du Marché\n69001 Lyon")
     for category in (Category.APPOINTMENTS, Category.SECURITY, Category.MESSAGES):
         ChannelPreference.objects.create(citizen=sms, category=category, email=True, sms=True)
         ChannelPreference.objects.create(citizen=quiet, category=category, email=False, sms=False)
+        ChannelPreference.objects.create(
+            citizen=texted_only, category=category, email=True, sms=True
+        )
     LegalRepresentation.objects.create(
         representative=plain, represented=child, role=LegalRepresentation.Role.MOTHER
     )
@@ -76,7 +84,7 @@ def population(db: Any) -> list[Citizen]:
         role=LegalRepresentation.Role.GUARDIAN,
         ended_at=timezone.now() - timedelta(days=1),
     )
-    return [plain, sms, quiet, letter, nothing, child, past]
+    return [plain, sms, quiet, letter, nothing, child, past, mobile_only, texted_only]
 
 
 def _written(run: Any, prefix: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -149,8 +157,11 @@ def test_notify_each_writes_the_rows_of_notify_many(population, code):
     deliveries, notes = by_each
     assert len(notes) == len(population)  # everyone in their centre, the child included
     told = {(d[1], d[2]) for d in deliveries}
-    plain, sms, quiet, _letter, _nothing, child, _past = population
+    plain, sms, quiet, _letter, _nothing, child, _past, mobile_only, texted_only = population
     assert (plain.pk, "email") in told and (sms.pk, "sms") in told
+    # A mobile and an address: the mobile reaches them, so never a letter; an SMS if chosen.
+    assert mobile_only.pk not in {d[1] for d in deliveries}
+    assert {d[2] for d in deliveries if d[1] == texted_only.pk} == {"sms"}
     about_child = {d[1] for d in deliveries if d[0].startswith(f"{child.pk}:")}
     assert about_child == {plain.pk, sms.pk}  # not `past`, no longer a representative
     letters = [d for d in deliveries if d[2] == "courrier"]
