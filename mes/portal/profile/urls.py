@@ -4,7 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from mes.medical_profile.rubrics import Rubric
 
-from . import views as v
+from .views import blood_group, entries, home, lifestyle, organ_donation, professionals
 
 # (path segment, rubric, url name of the list, url name stem of one entry)
 RUBRICS = (
@@ -33,36 +33,51 @@ def _rubric_patterns() -> list[URLPattern | URLResolver]:
     for segment, rubric, list_name, item in RUBRICS:
         kw = {"rubric": rubric}
         out += [
-            path(f"{segment}/", v.rubric_list, kw, name=list_name),
-            path(f"{segment}/ajouter/", v.entry_add, kw, name=f"{item}_add"),
-            path(f"{segment}/<uuid:entry_id>/modifier/", v.entry_edit, kw, name=f"{item}_edit"),
+            path(f"{segment}/", entries.rubric_list, kw, name=list_name),
+            path(f"{segment}/ajouter/", entries.entry_add, kw, name=f"{item}_add"),
             path(
-                f"{segment}/<uuid:entry_id>/supprimer/", v.entry_delete, kw, name=f"{item}_delete"
+                f"{segment}/<uuid:entry_id>/modifier/", entries.entry_edit, kw, name=f"{item}_edit"
+            ),
+            path(
+                f"{segment}/<uuid:entry_id>/supprimer/",
+                entries.entry_delete,
+                kw,
+                name=f"{item}_delete",
             ),
         ]
         if rubric is not Rubric.CONTACTS:
-            out.append(path(f"{segment}/rien-a-ajouter/", v.not_concerned, kw, name=f"{item}_none"))
+            out.append(
+                path(f"{segment}/rien-a-ajouter/", entries.not_concerned, kw, name=f"{item}_none")
+            )
     return out
 
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", v.profile, name="profile"),
-    path("identite/", v.identity, name="profile_identity"),
+    path("", home.profile, name="profile"),
+    path("identite/", home.identity, name="profile_identity"),
     *_rubric_patterns(),
-    path("groupe-sanguin/", v.blood_group, name="profile_blood_group"),
-    path("groupe-sanguin/supprimer/", v.blood_group_delete, name="profile_blood_group_delete"),
-    path("professionnels-de-sante/", v.professionals, name="profile_professionals"),
+    path("groupe-sanguin/", blood_group.blood_group, name="profile_blood_group"),
+    path(
+        "groupe-sanguin/supprimer/",
+        blood_group.blood_group_delete,
+        name="profile_blood_group_delete",
+    ),
+    path("professionnels-de-sante/", professionals.professionals, name="profile_professionals"),
     path(
         "professionnels-de-sante/<uuid:entry_id>/supprimer/",
-        v.professional_delete,
+        professionals.professional_delete,
         name="profile_professional_delete",
     ),
-    path("don-organes/", v.organ_donation, name="profile_organ_donation"),
-    path("habitudes-de-vie/", v.lifestyle, name="profile_lifestyle"),
-    path("habitudes-de-vie/<str:section>/", v.lifestyle_section, name="profile_lifestyle_section"),
+    path("don-organes/", organ_donation.organ_donation, name="profile_organ_donation"),
+    path("habitudes-de-vie/", lifestyle.lifestyle, name="profile_lifestyle"),
+    path(
+        "habitudes-de-vie/<str:section>/",
+        lifestyle.lifestyle_section,
+        name="profile_lifestyle_section",
+    ),
     path(
         "habitudes-de-vie/<str:section>/<str:question>/supprimer/",
-        v.lifestyle_delete,
+        lifestyle.lifestyle_delete,
         name="profile_lifestyle_delete",
     ),
 ]
