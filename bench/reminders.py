@@ -230,15 +230,51 @@ def _backend_cpu() -> float | None:
         return None
 
 
-def _cpu() -> tuple[float, float | None]:
-    return time.process_time(), _backend_cpu()
+def _wal_position() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_current_wal_insert_lsn()")
+        return str(cur.fetchone()[0])
 
 
-def _cpu_since(start: tuple[float, float | None]) -> dict[str, float | None]:
-    client, server = _cpu()
+def _wal_bytes_since(position: str) -> int:
+    """The write-ahead log written since `position` (by anyone: nothing else runs)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [position])
+        return int(cur.fetchone()[0])
+
+
+def _a_day_passes() -> None:
+    """What happens between two daily runs, for both sides: checkpoints (every 5 minutes at
+    least). After one, the first change of each page is logged whole (full_page_writes): the
+    citizen pages the foreign keys' checks lock, the index pages the notifications go into.
+    Without it, whether the timed run pays for those images would depend on when the server
+    last checkpointed by itself."""
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cur:
+            cur.execute("CHECKPOINT")
+    except DatabaseError as exc:  # a role without pg_checkpoint, on a shared server
+        print(f"attention : pas de CHECKPOINT avant la mesure ({exc})", file=sys.stderr)
+
+
+_Start = tuple[float, float | None, str]
+
+
+def _cpu() -> _Start:
+    return time.process_time(), _backend_cpu(), _wal_position()
+
+
+def _cpu_since(start: _Start) -> dict[str, float | None]:
+    client, server, _ = _cpu()
     return {
         "client": round(client - start[0], 4),
         "server": None if server is None or start[1] is None else round(server - start[1], 4),
+        "wal_bytes": _wal_bytes_since(start[2]),
     }
 
 
@@ -281,6 +317,7 @@ def _baseline(day: date) -> tuple[float, int, dict[str, float | None]]:
         )
     # Yesterday's rows first, untimed, as the sweep's (see _sweep).
     _baseline_insert(day - timedelta(days=1), TODAY - timedelta(days=1))
+    _a_day_passes()
     cpu = _cpu()
     start = time.perf_counter()
     rows = _baseline_insert(day, TODAY)
@@ -311,6 +348,7 @@ def _sweep() -> tuple[float, int, int, int, dict[str, float | None], dict[str, i
         # foreign keys' prepared checks) is not the daily cost. The baseline gets the same.
         reminders.prevention_reminders(today=TODAY - timedelta(days=1))
         before = _outbox()
+        _a_day_passes()
         cpu = _cpu()
         start = time.perf_counter()
         candidates, notified = reminders.prevention_reminders(today=TODAY)
@@ -324,6 +362,10 @@ def _sweep() -> tuple[float, int, int, int, dict[str, float | None], dict[str, i
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     return elapsed, candidates, notified, peak, spent, outbox
+
+
+def _mb(size: float | None) -> str:
+    return "?" if size is None else f"{size / 2**20:.1f} MB"
 
 
 def _cpu_total(cpu: dict[str, float | None]) -> float | None:
@@ -406,7 +448,9 @@ def main(argv: list[str] | None = None) -> None:
         f"({base:.3f} s, {base_rows} rows)\n"
         f"ratio    {result['ratio']}   peak RSS {result['peak_rss_mb']} MB\n"
         f"CPU      sweep {_cpu_text(sweep_cpu)}, baseline {_cpu_text(base_cpu)}, "
-        f"ratio {result['cpu_ratio']}"
+        f"ratio {result['cpu_ratio']}\n"
+        f"WAL      sweep {_mb(sweep_cpu['wal_bytes'])}, baseline {_mb(base_cpu['wal_bytes'])} "
+        "(each run after a checkpoint, as a day later)"
     )
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"reminders-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
