@@ -226,11 +226,9 @@ def entry_add(request: PortalRequest, rubric: Rubric) -> HttpResponse:
     return _form_page(request, ui, form, None)
 
 
-@patient_view
-def entry_edit(request: PortalRequest, rubric: Rubric, entry_id: uuid.UUID) -> HttpResponse:
-    """« Modifier »: only the citizen side's own entries; anything else is a 404."""
-    ui = UI[rubric]
-    form_class = FORMS[rubric.value]
+def _entry_to_change(request: PortalRequest, rubric: Rubric, entry_id: uuid.UUID) -> ProfileEntry:
+    """The entry about to be changed or deleted, through the policy (a 404 for anything not
+    on the citizen's side), its own profile shown."""
     entry = policies.access_entry(
         request.actor,
         rubrics.MODELS[rubric],
@@ -240,6 +238,15 @@ def entry_edit(request: PortalRequest, rubric: Rubric, entry_id: uuid.UUID) -> H
         trace_action=TraceAction.CONSULT_PROFILE,
     )
     show_entry_profile(request, entry)
+    return entry
+
+
+@patient_view
+def entry_edit(request: PortalRequest, rubric: Rubric, entry_id: uuid.UUID) -> HttpResponse:
+    """« Modifier »: only the citizen side's own entries; anything else is a 404."""
+    ui = UI[rubric]
+    form_class = FORMS[rubric.value]
+    entry = _entry_to_change(request, rubric, entry_id)
     treatments = [t for t in _treatments(request, rubric) if t.pk != entry.pk]
     if request.method == "POST":
         form = form_class(request.POST, treatments=treatments, birth_date=entry.patient.birth_date)
@@ -259,15 +266,7 @@ def entry_delete(request: PortalRequest, rubric: Rubric, entry_id: uuid.UUID) ->
         actions.entry_delete(actor=request.actor, rubric=rubric, entry_id=entry_id)
         messages.success(request, ui.deleted)
         return redirect(ui.list_url)
-    entry = policies.access_entry(
-        request.actor,
-        rubrics.MODELS[rubric],
-        entry_id,
-        write=True,
-        label=rubrics.LABELS[rubric],
-        trace_action=TraceAction.CONSULT_PROFILE,
-    )
-    show_entry_profile(request, entry)
+    entry = _entry_to_change(request, rubric, entry_id)
     return render(request, "portal/profile/entry_delete.html", {"ui": ui, "view": describe(entry)})
 
 
