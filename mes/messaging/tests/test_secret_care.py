@@ -321,3 +321,26 @@ def test_portal_denials(
     if who == "bob":
         refused = Trace.objects.get(patient_id=lea.pk, outcome=TraceOutcome.REFUSED)
         assert refused.actor_id == bob.ins
+
+
+def test_portal_mixed_conversation_shows_the_parent_only_the_rest(
+    client: Any, lea: Citizen, camille: Citizen, box: Any
+) -> None:
+    first = receive(lea, mail(subject="Bilan", body="Résultats normaux."))
+    later = receive(lea, mail(body="Parlons de la pilule.", in_reply_to=first.message_id))
+    Message.objects.filter(pk=later.pk).update(hidden_from_representatives=True)
+    url = reverse("portal:messaging_conversation", args=[first.conversation_id])
+
+    page = _as(client, camille, lea).get(url).content.decode()
+    assert "Résultats normaux." in page and "pilule" not in page
+    assert "Ce message n'autorise pas la réponse." in page and 'name="intent"' not in page
+    r = client.post(
+        reverse("portal:messaging_reply", args=[first.conversation_id]),
+        {"intent": "send", "body": "Question"},
+    )
+    assert r.status_code == 400
+    assert not Message.objects.filter(direction=Message.Direction.FROM_PATIENT).exists()
+    assert Message.objects.get(pk=later.pk).read_at is None
+
+    page = _as(client, lea, lea).get(url).content.decode()
+    assert "Résultats normaux." in page and "pilule" in page and 'name="intent"' in page

@@ -26,6 +26,7 @@ from mes.messaging.policies import (
     access_conversation,
     access_inbox,
     conversations_visible_to,
+    is_secret,
     sees_secret_care,
     unread_filter,
     visible_messages,
@@ -126,6 +127,8 @@ def _conversation_context(
     )
     last_in = next((m for m in reversed(msgs) if m.direction == Message.Direction.TO_PATIENT), None)
     no_reply = last_in is not None and last_in.reply_mode == Message.ReplyMode.NO_REPLY
+    # A parent never answers onto the minor's secret care (the action refuses it too).
+    no_reply = no_reply or (not sees_secret_care(request.actor, conv.patient) and is_secret(conv))
     can_reply = not conv.is_closed and not no_reply and conv.counterpart.active
     draft = Draft.objects.filter(conversation=conv).first()
     if form is None:
