@@ -344,3 +344,23 @@ def test_portal_mixed_conversation_shows_the_parent_only_the_rest(
 
     page = _as(client, lea, lea).get(url).content.decode()
     assert "Résultats normaux." in page and "pilule" in page and 'name="intent"' in page
+
+
+def test_a_bounce_of_the_minors_secret_answer_tells_the_minor_only(
+    lea: Citizen, camille: Citizen, box: Any
+) -> None:
+    secret = secret_message(lea)
+    answer = actions.message_reply(
+        actor=citizen_actor(lea),
+        conversation_id=secret.conversation_id,
+        outgoing=Outgoing(body="Merci"),
+    )
+    actions.bounce_receive(
+        actor=citizen_actor(lea),
+        patient_ins=lea.ins,
+        original_message_id=answer.message_id,
+        reason="550 boîte inconnue",
+    )
+    note = Notification.objects.get(code=Notification.Code.MESSAGE_NOT_DELIVERED)
+    assert note.profile == lea and note.hidden_from_representatives
+    assert not Delivery.objects.filter(recipient=camille).exists()
