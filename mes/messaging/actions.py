@@ -38,11 +38,23 @@ from mes.vault import store
 
 from . import content
 from .models import Attachment, Conversation, Draft, Mailbox, Message
-from .policies import access_attachment, access_conversation, citizen_may, mailboxes_of
+from .policies import (
+    access_attachment,
+    access_conversation,
+    citizen_may,
+    is_secret,
+    mailboxes_of,
+    sees_secret_care,
+    visible_messages,
+)
 
 logger = logging.getLogger(__name__)
 
 BODY_MAX = 20_000  # characters of a citizen's message
+# The header a professional's software marks a minor's secret care with (mes.mssante.parsing
+# reads it; the Web PS writes it): the HL7 MetaDMPMSS flag INVISIBLE_REP_LEGAUX (mes-spec §4.1)
+# under our own prefix, Y or N; the MSSanté specifications define none [GAP].
+HIDDEN_FROM_REPS_HEADER = "X-MES-INVISIBLE-REP-LEGAUX"
 SUBJECT_MAX = 255
 # A citizen attaches PDF, JPEG or PNG (wave2.md §1.1, mes-spec §7.4 [INF]), checked by content.
 CITIZEN_FILE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
@@ -56,6 +68,21 @@ class UnknownSender(InvalidInput):
 
 class UnknownRecipient(NotFound):
     """No espace behind this patient address."""
+
+
+class SecretCareForAdult(InvalidInput):
+    """A message marked for a minor's secret care sent to someone 18 or over: there are no
+    legal representatives to keep it from, and the label would be false (R1111-50)."""
+
+
+HIDDEN_FROM_REPS_ADULT = (
+    "Seul un message à un patient mineur peut être rendu invisible à ses représentants légaux."
+)
+
+
+def secret_care_allowed(patient: Citizen) -> bool:
+    """Only a minor's messages may be kept from the legal representatives (as documents)."""
+    return patient.age_on(timezone.localdate()) < 18
 
 
 # --- addresses and actors ----------------------------------------------------------------
@@ -132,16 +159,20 @@ def pharmacy_mailboxes(query: str = "") -> QuerySet[Mailbox]:
 # --- notifications ---------------------------------------------------------------------------
 
 
-def _tell_new_message(patient: Citizen, conv: Conversation, sender: Mailbox) -> None:
+def _tell_new_message(
+    patient: Citizen, conv: Conversation, sender: Mailbox, *, secret: bool = False
+) -> None:
     """The centre, then the channels each recipient chose for messages (portal.md §7.3,
-    « Messagerie »): the holder, or a represented person's representatives. The e-mail or SMS
-    says only that a notification is waiting: no sender, no subject, no health data."""
+    « Messagerie »): the holder, or a represented person's representatives — never about a
+    minor's secret care (`secret`: the minor alone is told, R1111-50). The e-mail or SMS says
+    only that a notification is waiting: no sender, no subject, no health data."""
     notify_through_channels(
         profile=patient,
         code=Notification.Code.NEW_MESSAGE,
         label=f"Nouveau message de {sender.display_name}",
         url=reverse("portal:messaging_conversation", args=[conv.pk]),
         link_label="Lire le message",
+        hidden_from_representatives=secret,
     )
 
 
@@ -174,6 +205,9 @@ class IncomingMail:
     end_of_exchange: bool = False  # X-MSS-MES: FIN
     no_reply: bool = False
     files: list[IncomingFile] = field(default_factory=list)
+    # A minor's secret care: INVISIBLE_REPRESENTANTS_LEGAUX in the XDM metadata, or the
+    # X-MES-INVISIBLE-REP-LEGAUX header (mes.mssante.parsing).
+    hidden_from_representatives: bool = False
 
 
 def espace_of(ins: str) -> Citizen | None:
@@ -269,6 +303,12 @@ def message_receive(*, actor: Actor, patient_ins: str, mail: IncomingMail) -> Me
     reply stores nothing twice). Side effects: encrypted blobs, RECEPTION_MESSAGE trace, the
     notification and an alert that says only that a message is waiting. Any failure stores
     nothing (rows rolled back, blobs removed).
+
+    A minor's secret care (`mail.hidden_from_representatives`, R1111-50) is refused for a
+    patient of 18 or over (SecretCareForAdult). A conversation is secret whole or not at all:
+    a secret message never joins a conversation the parents read (it opens its own), and a
+    message threaded into a secret conversation is secret. Its trace and notification are then
+    kept from the legal representatives.
     """
     patient = espace_of(patient_ins)
     if patient is None:
@@ -278,6 +318,8 @@ def message_receive(*, actor: Actor, patient_ins: str, mail: IncomingMail) -> Me
         raise UnknownSender("Expéditeur absent de l'annuaire MSSanté ou boîte désactivée.")
     if not mail.message_id or len(mail.message_id) > 255:
         raise InvalidInput("Message-ID absent ou invalide.")
+    if mail.hidden_from_representatives and not secret_care_allowed(patient):
+        raise SecretCareForAdult(HIDDEN_FROM_REPS_ADULT)
     for text in (mail.subject, mail.body_text, mail.body_html, mail.sender_address):
         if content.has_control_characters(text):
             raise InvalidInput("Caractères de contrôle refusés dans le message.")
@@ -291,6 +333,12 @@ def message_receive(*, actor: Actor, patient_ins: str, mail: IncomingMail) -> Me
     def work(written: list[uuid.UUID]) -> Message:
         now = timezone.now()
         conv = _thread_of(patient, mail)
+        secret = mail.hidden_from_representatives
+        if conv is not None:
+            conv_secret = is_secret(conv)
+            if secret and not conv_secret:
+                conv = None  # the parents read that conversation: the secret opens its own
+            secret = secret or conv_secret
         subject = (mail.subject or "(sans objet)").strip()[:SUBJECT_MAX]
         if conv is None:
             conv = Conversation.objects.create(
@@ -329,6 +377,7 @@ def message_receive(*, actor: Actor, patient_ins: str, mail: IncomingMail) -> Me
             ),
             at=mail.at or now,
             delivery=Message.Delivery.RECEIVED,
+            hidden_from_representatives=secret,
         )
         _store_attachments(message, files, written)
         trace.record(
@@ -336,6 +385,7 @@ def message_receive(*, actor: Actor, patient_ins: str, mail: IncomingMail) -> Me
             action=TraceAction.RECEIVE_MESSAGE,
             patient_id=patient.pk,
             document_title=subject,
+            hidden_from_representatives=secret,
         )
         if mail.end_of_exchange:
             trace.record(
@@ -343,8 +393,9 @@ def message_receive(*, actor: Actor, patient_ins: str, mail: IncomingMail) -> Me
                 action=TraceAction.CLOSE_CONVERSATION,
                 patient_id=patient.pk,
                 document_title=subject,
+                hidden_from_representatives=secret,
             )
-        _tell_new_message(patient, conv, sender)
+        _tell_new_message(patient, conv, sender, secret=secret)
         return message
 
     return _with_blob_cleanup(patient.pk, work)
@@ -381,6 +432,7 @@ def _mark_failed(message: Message, reason: str) -> None:
         label=f"Votre message « {message.subject[:80]} » n'a pas pu être distribué.",
         url=reverse("portal:messaging_conversation", args=[message.conversation_id]),
         link_label="Voir la conversation",
+        hidden_from_representatives=message.hidden_from_representatives,
     )
 
 
@@ -396,7 +448,10 @@ def conversation_read(*, actor: Actor, conversation_id: uuid.UUID) -> Conversati
         if actor.kind is ActorKind.CITIZEN
         else Message.Direction.FROM_PATIENT
     )
-    conv.messages.filter(direction=incoming, read_at__isnull=True).update(read_at=timezone.now())
+    # A parent opening the conversation leaves the minor's secret messages unread for the minor.
+    visible_messages(actor, conv).filter(direction=incoming, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
     return conv
 
 
@@ -414,6 +469,7 @@ def attachment_content(*, actor: Actor, attachment_id: uuid.UUID) -> tuple[Attac
         action=TraceAction.CONSULT_MESSAGE,
         patient_id=conv.patient_id,
         document_title=att.filename,
+        hidden_from_representatives=att.message.hidden_from_representatives,
     )
     return att, data
 
@@ -429,6 +485,10 @@ def attachment_save_to_documents(
     att = access_attachment(actor, attachment_id, action=Action.MANAGE)
     if att.message.direction != Message.Direction.TO_PATIENT or att.document_id is not None:
         raise InvalidInput("Seule une pièce jointe reçue peut être enregistrée.")
+    if att.message.hidden_from_representatives:
+        # A document the citizen side adds is read by the representatives, and only a
+        # professional may label one INVISIBLE_REPRESENTANTS_LEGAUX (mes.records).
+        raise InvalidInput(HIDDEN_ATTACHMENT_NOT_SAVED)
     if att.mime_type not in filetypes.EXTENSIONS:
         raise InvalidInput(
             "Ajout aux documents impossible : la pièce-jointe est trop lourde ou de type non "
@@ -452,6 +512,12 @@ def attachment_save_to_documents(
     att.saved_document = doc
     att.save(update_fields=["saved_document"])
     return doc
+
+
+HIDDEN_ATTACHMENT_NOT_SAVED = (
+    "Ce fichier relève de soins confidentiels : l'enregistrer dans vos documents le rendrait "
+    "visible à vos représentants légaux. Vous pouvez le télécharger."
+)
 
 
 # --- the citizen writes ------------------------------------------------------------------------
@@ -522,6 +588,8 @@ def _write(
 ) -> Message:
     body = _check_body(out.body)
     files, docs = _checked_files(actor, conv.patient, out)
+    # The minor's answer in a conversation of secret care is secret care too.
+    secret = is_secret(conv)
 
     def work(written: list[uuid.UUID]) -> Message:
         now = timezone.now()
@@ -541,6 +609,7 @@ def _write(
             at=now,
             read_at=now,
             delivery=Message.Delivery.PENDING,
+            hidden_from_representatives=secret,
         )
         _store_attachments(message, files, written)
         for doc in docs:
@@ -559,6 +628,7 @@ def _write(
             action=TraceAction.SEND_MESSAGE,
             patient_id=conv.patient_id,
             document_title=conv.subject,
+            hidden_from_representatives=secret,
         )
         message_id = message.pk
         transaction.on_commit(lambda: _enqueue_delivery(message_id))
@@ -576,21 +646,28 @@ def _enqueue_delivery(message_id: uuid.UUID, run_after: datetime | None = None) 
     task.enqueue(str(message_id))
 
 
+NO_REPLY = "Ce message n'autorise pas la réponse."
+
+
 @traced_action
 def message_reply(*, actor: Actor, conversation_id: uuid.UUID, outgoing: Outgoing) -> Message:
     """The citizen answers in a conversation (ENVOI_MESSAGE), then the worker sends it.
 
     Refused (InvalidInput, nothing stored) when the professional closed the exchange, when the
-    last message allows no reply, or when the counterpart mailbox is no longer active.
+    last message allows no reply, or when the counterpart mailbox is no longer active. A
+    legal representative never replies into a conversation holding the minor's secret care
+    (told as « no reply », nothing more).
     """
     conv = access_conversation(actor, conversation_id, action=Action.MANAGE, trace_action=None)
     if conv.is_closed:
         raise InvalidInput(
             "Le professionnel a mis fin aux échanges : vous ne pouvez plus répondre."
         )
+    if not sees_secret_care(actor, conv.patient) and is_secret(conv):
+        raise InvalidInput(NO_REPLY)
     last_in = conv.messages.filter(direction=Message.Direction.TO_PATIENT).order_by("-at").first()
     if last_in is not None and last_in.reply_mode == Message.ReplyMode.NO_REPLY:
-        raise InvalidInput("Ce message n'autorise pas la réponse.")
+        raise InvalidInput(NO_REPLY)
     if not conv.counterpart.active:
         raise InvalidInput("Ce professionnel n'utilise plus cette messagerie.")
     to = [conv.counterpart.address]
@@ -681,6 +758,7 @@ def conversation_trash(*, actor: Actor, conversation_id: uuid.UUID) -> None:
         action=TraceAction.DELETE_CONVERSATION,
         patient_id=conv.patient_id,
         document_title=conv.subject,
+        hidden_from_representatives=is_secret(conv),
     )
 
 
@@ -702,6 +780,7 @@ def conversation_close(*, actor: Actor, conversation_id: uuid.UUID) -> Conversat
             action=TraceAction.CLOSE_CONVERSATION,
             patient_id=conv.patient_id,
             document_title=conv.subject,
+            hidden_from_representatives=is_secret(conv),
         )
     return conv
 
@@ -821,11 +900,16 @@ def professional_submit(
     files: Sequence[tuple[str, bytes]] = (),
     conversation_id: uuid.UUID | None = None,
     end_of_exchange: bool = False,
+    hidden_from_representatives: bool = False,
 ) -> str:
     """The Web PS sends a professional's message as any MSSanté client would: a MIME mail over
     SMTP to the gateway (MES_WEBPS_SMTP_*), with the MSSanté headers. Returns its Message-ID.
     The gateway stores it (and traces RECEPTION_MESSAGE); its refusals come back as
-    InvalidInput in French."""
+    InvalidInput in French.
+
+    hidden_from_representatives: a minor's secret care, sent as the
+    X-MES-INVISIBLE-REP-LEGAUX: Y header; refused here for a patient of 18 or over (the gateway
+    refuses it again: it decides)."""
     import smtplib
     import ssl
 
@@ -841,6 +925,10 @@ def professional_submit(
     patient_ins = "".join(patient_ins.split())
     if not (len(patient_ins) == 15 and patient_ins.isdigit()):
         raise InvalidInput("Le matricule INS compte 15 chiffres.", field="ins")
+    if hidden_from_representatives:
+        patient = espace_of(patient_ins)
+        if patient is not None and not secret_care_allowed(patient):
+            raise SecretCareForAdult(HIDDEN_FROM_REPS_ADULT, field="hidden_from_representatives")
     domain = box.address.rpartition("@")[2]
     message_id = f"<{uuid.uuid4().hex}@{domain}>"
     headers = {"Message-ID": message_id, "X-MSS-NIL": settings.MES_MSSANTE_NIL}
@@ -851,6 +939,8 @@ def professional_submit(
             headers["References"] = f"{last.references} {last.message_id}".strip()[-10_000:]
     if end_of_exchange:
         headers["X-MSS-MES"] = "FIN"
+    if hidden_from_representatives:
+        headers[HIDDEN_FROM_REPS_HEADER] = "Y"
     email = EmailMessage(
         subject=subject,
         body=body,
@@ -882,6 +972,10 @@ def professional_submit(
         raise InvalidInput("Aucun espace santé n'est ouvert à cette adresse.", field="ins") from exc
     except smtplib.SMTPResponseException as exc:
         code = exc.smtp_code
+        if hidden_from_representatives and b"majeur" in (exc.smtp_error or b""):
+            raise SecretCareForAdult(
+                HIDDEN_FROM_REPS_ADULT, field="hidden_from_representatives"
+            ) from exc
         if 500 <= code < 600:
             raise InvalidInput(f"Message refusé par la messagerie ({code}).") from exc
         raise InvalidInput("La messagerie est momentanément indisponible, réessayez.") from exc

@@ -154,6 +154,10 @@ class Message(models.Model):
     delivery = models.CharField(max_length=10, choices=Delivery.choices)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     delivery_error = models.CharField(max_length=300, blank=True)
+    # A minor's secret care (L1111-5, R1111-50: TRE_A07 INVISIBLE_REPRESENTANTS_LEGAUX): set by
+    # the professional who writes, or inherited from the conversation; the legal representatives
+    # never see it (mes.messaging.policies).
+    hidden_from_representatives = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at"]

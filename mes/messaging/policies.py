@@ -6,13 +6,21 @@ representatives read a profile's messages (READ) and write from it (MANAGE). The
 side is the messaging's own rule: a professional reaches the conversations of the mailboxes they
 hold (their nominative BAL, and the organisational or applicative BAL of their structure) — an
 MSSanté exchange is not an access to the dossier, so no habilitation matrix applies.
+
+A minor's secret care (L1111-5, R1111-50): a message a professional marked
+INVISIBLE_REPRESENTANTS_LEGAUX is read by the minor and by the professionals of the
+conversation, never by the legal representatives. Who sees it is the standing of the one dossier
+decision (`sees_hidden_from_representatives`), read here once and applied by every read path:
+the list, a conversation, its messages, its files, the unread marks, the data download. A
+conversation whose every message is secret does not exist for the parents; its traces are
+hidden from them too, as the DMP hides the traces of secret care (mes-spec §5.8).
 """
 
 from __future__ import annotations
 
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from mes.access.actors import Actor, ActorKind
 from mes.access.decision import Action, decide
@@ -22,7 +30,13 @@ from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
 from mes.identity.models import Citizen
 
-from .models import Attachment, Conversation, Mailbox
+from .models import Attachment, Conversation, Mailbox, Message
+
+# What the parents' refusal says in the trace (they are answered « not found », like anything
+# unknown; the minor reads the attempt in their history, the parents never do).
+HIDDEN_FROM_REPS_REFUSAL = (
+    "soins sous secret du mineur : invisible aux représentants légaux (R1111-50)"
+)
 
 
 def mailboxes_of(actor: Actor) -> QuerySet[Mailbox]:
@@ -37,10 +51,48 @@ def mailboxes_of(actor: Actor) -> QuerySet[Mailbox]:
 
 def citizen_may(actor: Actor, patient: Citizen, action: Action) -> tuple[bool, str]:
     """The holder or a legal representative, as the dossier decision says."""
+    ok, why, _ = _citizen_may(actor, patient, action)
+    return ok, why
+
+
+def _citizen_may(actor: Actor, patient: Citizen, action: Action) -> tuple[bool, str, bool]:
+    """citizen_may, and whether this citizen sees the minor's secret care (the standing)."""
     if actor.kind is not ActorKind.CITIZEN:
-        return False, "réservé au titulaire ou à son représentant légal"
+        return False, "réservé au titulaire ou à son représentant légal", False
     decision = decide(actor, action, patient)
-    return decision.allowed, decision.reason
+    return decision.allowed, decision.reason, decision.standing.sees_hidden_from_representatives
+
+
+def sees_secret_care(actor: Actor, patient: Citizen) -> bool:
+    """Does this actor read the minor's secret-care messages of this profile? The citizen side
+    as the dossier decision's standing says (the holder yes, a legal representative or a carer
+    no: R1111-50); a professional reaches only the conversations of the mailboxes they hold,
+    where they are the other party, and reads them whole. Pure: no trace."""
+    if actor.kind is ActorKind.PROFESSIONAL:
+        return True
+    if actor.kind is ActorKind.CITIZEN:
+        return _citizen_may(actor, patient, Action.READ)[2]
+    return False
+
+
+def is_secret(conv: Conversation) -> bool:
+    """Does this conversation hold a minor's secret care? (Its traces are then hidden from the
+    legal representatives; a message written into it is secret too.)"""
+    return conv.messages.filter(hidden_from_representatives=True).exists()
+
+
+def visible_messages(actor: Actor, conv: Conversation) -> QuerySet[Message]:
+    """The messages of a reached conversation the actor reads (after access_conversation)."""
+    messages = conv.messages.all()
+    if sees_secret_care(actor, conv.patient):
+        return messages
+    return messages.filter(hidden_from_representatives=False)
+
+
+def _with_visible_message(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """The conversations that hold at least one message not kept from the representatives."""
+    shown = Message.objects.filter(conversation=OuterRef("pk"), hidden_from_representatives=False)
+    return qs.filter(Exists(shown))
 
 
 @traced_action
@@ -58,7 +110,14 @@ def _conversation_allowed(actor: Actor, conv: Conversation, action: Action) -> t
     if actor.kind is ActorKind.CITIZEN:
         if conv.trashed_at is not None:
             return False, "conversation supprimée par l'usager"
-        return citizen_may(actor, conv.patient, action)
+        ok, why, sees_secret = _citizen_may(actor, conv.patient, action)
+        if (
+            ok
+            and not sees_secret
+            and not _with_visible_message(Conversation.objects.filter(pk=conv.pk)).exists()
+        ):
+            return False, HIDDEN_FROM_REPS_REFUSAL
+        return ok, why
     if actor.kind is ActorKind.PROFESSIONAL:
         if mailboxes_of(actor).filter(pk=conv.counterpart_id).exists():
             return True, ""
@@ -91,13 +150,19 @@ def access_conversation(
         raise Refused.because(actor, refusal_action, None, "conversation inconnue")
     ok, why = _conversation_allowed(actor, conv, action)
     if not ok:
-        raise Refused.because(actor, refusal_action, conv.patient_id, why)
+        # A parent refused a secret conversation: traced on the minor's chain, out of the
+        # parents' sight, with nothing that names it.
+        secret = why == HIDDEN_FROM_REPS_REFUSAL
+        raise Refused.because(
+            actor, refusal_action, conv.patient_id, why, hidden_from_representatives=secret
+        )
     if trace_action is not None:
         trace.record(
             actor=actor,
             action=trace_action,
             patient_id=conv.patient_id,
             document_title=conv.subject,
+            hidden_from_representatives=is_secret(conv),
         )
     return conv
 
@@ -107,13 +172,35 @@ def access_attachment(actor: Actor, attachment_id: uuid.UUID, *, action: Action)
     att = Attachment.objects.select_related("message").filter(pk=attachment_id).first()
     if att is None:
         raise Refused.because(actor, TraceAction.CONSULT_MESSAGE, None, "pièce jointe inconnue")
-    access_conversation(actor, att.message.conversation_id, action=action, trace_action=None)
+    conv = access_conversation(actor, att.message.conversation_id, action=action, trace_action=None)
+    if att.message.hidden_from_representatives and not sees_secret_care(actor, conv.patient):
+        raise Refused.because(
+            actor,
+            TraceAction.CONSULT_MESSAGE,
+            conv.patient_id,
+            HIDDEN_FROM_REPS_REFUSAL,
+            hidden_from_representatives=True,
+        )
+    att.message.conversation = conv
     return att
 
 
 def conversations_visible_to(actor: Actor, patient: Citizen) -> QuerySet[Conversation]:
-    """A profile's conversations as the citizen side lists them (after access_inbox)."""
-    return Conversation.objects.filter(patient=patient, trashed_at__isnull=True)
+    """A profile's conversations as the citizen side lists them (after access_inbox): not put
+    in the bin, and for a legal representative none made only of the minor's secret care."""
+    qs = Conversation.objects.filter(patient=patient, trashed_at__isnull=True)
+    if sees_secret_care(actor, patient):
+        return qs
+    return _with_visible_message(qs)
+
+
+def unread_filter(actor: Actor, patient: Citizen) -> Q:
+    """What counts as an unread message of `patient` for this citizen (a Q on Message): what
+    the professional side sent and nobody opened, the secret care only for who may read it."""
+    q = Q(direction=Message.Direction.TO_PATIENT, read_at__isnull=True)
+    if not sees_secret_care(actor, patient):
+        q &= Q(hidden_from_representatives=False)
+    return q
 
 
 def professional_conversations(actor: Actor) -> QuerySet[Conversation]:

@@ -16,7 +16,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from django.utils import timezone
 
-from mes.messaging.actions import IncomingFile, IncomingMail
+from mes.messaging.actions import HIDDEN_FROM_REPS_HEADER, IncomingFile, IncomingMail
 
 from . import xdm
 
@@ -94,8 +94,11 @@ def parse(data: bytes, *, max_bytes: int) -> IncomingMail | Bounce:
     if html is not None:
         body_html = _text(html)  # type: ignore[arg-type]
     files: list[IncomingFile] = []
+    secret_care = _secret_care_header(msg)
     for part in msg.iter_attachments():
-        files.extend(_files_of(part, max_bytes=max_bytes))
+        found, labelled = _files_of(part, max_bytes=max_bytes)
+        files.extend(found)
+        secret_care = secret_care or labelled
     mes = _header(msg, "X-MSS-MES").upper()
     refs = _ids(_header(msg, "References"))
     in_reply_to = (_ids(_header(msg, "In-Reply-To")) or [""])[0]
@@ -115,7 +118,19 @@ def parse(data: bytes, *, max_bytes: int) -> IncomingMail | Bounce:
         mss_nil=_header(msg, "X-MSS-NIL"),
         end_of_exchange=mes == "FIN",
         files=files,
+        hidden_from_representatives=secret_care,
     )
+
+
+def _secret_care_header(msg: EmailMessage) -> bool:
+    """X-MES-INVISIBLE-REP-LEGAUX: Y marks a minor's secret care, for software that sends no
+    XDM archive (docs/decisions.md, Messagerie); anything but Y or N is refused."""
+    values = {str(v).strip().upper() for v in msg.get_all(HIDDEN_FROM_REPS_HEADER, [])}
+    if not values <= {"Y", "N"}:
+        raise Malformed(f"En-tête {HIDDEN_FROM_REPS_HEADER} invalide : Y ou N attendu.")
+    if len(values) > 1:
+        raise Malformed(f"En-tête {HIDDEN_FROM_REPS_HEADER} contradictoire.")
+    return values == {"Y"}
 
 
 def _subject(subject: str) -> str:
@@ -126,7 +141,9 @@ def _subject(subject: str) -> str:
     return subject
 
 
-def _files_of(part: EmailMessage, *, max_bytes: int) -> list[IncomingFile]:
+def _files_of(part: EmailMessage, *, max_bytes: int) -> tuple[list[IncomingFile], bool]:
+    """The files of one attachment (an XDM archive's documents, or the file itself), and
+    whether one is labelled INVISIBLE_REPRESENTANTS_LEGAUX in METADATA.XML."""
     filename = part.get_filename() or "piece-jointe"
     try:
         payload = part.get_payload(decode=True)
@@ -139,7 +156,7 @@ def _files_of(part: EmailMessage, *, max_bytes: int) -> list[IncomingFile]:
             docs = xdm.read(payload, max_bytes=max_bytes)
         except xdm.XdmError as exc:
             raise Malformed(str(exc)) from exc
-        return [
+        files = [
             IncomingFile(
                 filename=d.title if "." in d.title else d.path.rsplit("/", 1)[-1],
                 content=d.content,
@@ -148,7 +165,9 @@ def _files_of(part: EmailMessage, *, max_bytes: int) -> list[IncomingFile]:
             )
             for d in docs
         ]
-    return [IncomingFile(filename=filename, content=payload, declared_type=part.get_content_type())]
+        return files, any(d.secret_care for d in docs)
+    file = IncomingFile(filename=filename, content=payload, declared_type=part.get_content_type())
+    return [file], False
 
 
 def _bounce(msg: EmailMessage) -> Bounce:

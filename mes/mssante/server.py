@@ -4,7 +4,8 @@ Mail is accepted for `<INS>@<patient domain>` only, from the operator domains of
 blanche. Each recipient is checked at RCPT; at DATA the message is parsed and stored (rows and
 encrypted blobs committed) before the 250. Every refusal stores nothing:
 
-    550 5.1.1  unknown or closed espace          550 5.7.1  sender outside the trust space
+    550 5.1.1  unknown or closed espace          550 5.7.1  sender outside the trust space,
+                                                            or secret care for an adult
     552 5.3.4  too large (SIZE or DATA)          554 5.6.0  malformed (MIME, XDM, NUL ...)
     451 4.3.0  temporary failure (database, storage): the sender retries
 
@@ -48,6 +49,12 @@ UNKNOWN_ESPACE = "550 5.1.1 Destinataire inconnu : aucun espace santé ouvert à
 SENDER_REFUSED = "550 5.7.1 Expéditeur hors de l'espace de confiance MSSanté"
 MALFORMED = "554 5.6.0 Message illisible"
 TEMPORARY = "451 4.3.0 Erreur temporaire, réessayez plus tard"
+# A minor's secret care (INVISIBLE_REPRESENTANTS_LEGAUX) for a patient of 18 or over: refused
+# for good, as the DMP refuses the label on an adult's document (nothing stored).
+HIDDEN_FROM_REPS_ADULT = (
+    "550 5.7.1 Invisibilite aux representants legaux refusee : le patient est majeur, "
+    "seul le message a un mineur peut la porter"
+)
 
 
 def _ascii(text: str) -> str:
@@ -157,6 +164,8 @@ def _deliver_one(
         return UNKNOWN_ESPACE
     except actions.UnknownSender:
         return "550 5.7.1 Expediteur absent de l'annuaire MSSante ou boite desactivee"
+    except actions.SecretCareForAdult:
+        return HIDDEN_FROM_REPS_ADULT
     except InvalidInput as exc:
         return f"554 5.6.0 {exc}"
     except (DatabaseError, VaultError, OSError):

@@ -16,6 +16,11 @@ from defusedxml import ElementTree
 
 RIM = "{urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0}"
 TYPE_CODE_SCHEME = "urn:uuid:f0306f51-975f-434e-a61c-c59651d33983"
+# XDSDocumentEntry.confidentialityCode (IHE ITI TF-3 §4.2.5.1); the DMP puts there, besides the
+# HL7 N/R/V, the TRE_A07 visibility codes (mes-spec §5.3), INVISIBLE_REPRESENTANTS_LEGAUX among
+# them: a minor's secret care, R1111-50.
+CONFIDENTIALITY_SCHEME = "urn:uuid:f4f85eac-e6cb-4883-b524-f2705394840f"
+INVISIBLE_REPS = "INVISIBLE_REPRESENTANTS_LEGAUX"
 MAX_ENTRIES = 200
 
 
@@ -30,6 +35,12 @@ class XdmDocument:
     mime_type: str
     type_code: str
     content: bytes
+    confidentiality: frozenset[str] = frozenset()  # the confidentialityCode codes
+
+    @property
+    def secret_care(self) -> bool:
+        """Labelled INVISIBLE_REPRESENTANTS_LEGAUX: not for the legal representatives."""
+        return INVISIBLE_REPS in self.confidentiality
 
 
 def _slot(element: object, name: str) -> str:
@@ -70,9 +81,12 @@ def read(data: bytes, *, max_bytes: int) -> list[XdmDocument]:
             if path not in names:
                 raise XdmError(f"Document XDM absent de l'archive : {uri[:80]}.")
             type_code = ""
+            confidentiality: set[str] = set()
             for cls in entry.findall(f"{RIM}Classification"):
                 if cls.get("classificationScheme") == TYPE_CODE_SCHEME:
                     type_code = cls.get("nodeRepresentation", "")
+                elif cls.get("classificationScheme") == CONFIDENTIALITY_SCHEME:
+                    confidentiality.add(cls.get("nodeRepresentation", "").strip().upper())
             name = entry.find(f"{RIM}Name/{RIM}LocalizedString")
             title = name.get("value", "") if name is not None else ""
             documents.append(
@@ -82,6 +96,7 @@ def read(data: bytes, *, max_bytes: int) -> list[XdmDocument]:
                     mime_type=entry.get("mimeType", ""),
                     type_code=type_code,
                     content=archive.read(path),
+                    confidentiality=frozenset(confidentiality),
                 )
             )
     if not documents:
@@ -89,11 +104,22 @@ def read(data: bytes, *, max_bytes: int) -> list[XdmDocument]:
     return documents
 
 
-def build(documents: list[tuple[str, str, str, bytes]], type_code: str = "11488-4") -> bytes:
+def build(
+    documents: list[tuple[str, str, str, bytes]],
+    type_code: str = "11488-4",
+    *,
+    confidentiality: tuple[str, ...] = ("N",),
+) -> bytes:
     """An XDM archive of (filename, title, mime, content): what practice software sends; used by
-    the Web PS, the demo and the tests."""
+    the Web PS, the demo and the tests. confidentiality: each document's confidentialityCode
+    codes (HL7 N/R/V, TRE_A07 such as INVISIBLE_REPRESENTANTS_LEGAUX)."""
     entries = []
     for i, (filename, title, mime, _) in enumerate(documents, start=1):
+        labels = "".join(
+            f'<rim:Classification classificationScheme="{CONFIDENTIALITY_SCHEME}" '
+            f'classifiedObject="Document{i:02d}" nodeRepresentation={quoteattr(code)}/>'
+            for code in confidentiality
+        )
         entries.append(
             f'<rim:ExtrinsicObject id="Document{i:02d}" mimeType={quoteattr(mime)} '
             'objectType="urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1">'
@@ -102,7 +128,8 @@ def build(documents: list[tuple[str, str, str, bytes]], type_code: str = "11488-
             f"<rim:Name><rim:LocalizedString value={quoteattr(title)}/></rim:Name>"
             f'<rim:Classification classificationScheme="{TYPE_CODE_SCHEME}" '
             f'classifiedObject="Document{i:02d}" nodeRepresentation={quoteattr(type_code)}/>'
-            "</rim:ExtrinsicObject>"
+            + labels
+            + "</rim:ExtrinsicObject>"
         )
     metadata = (
         '<?xml version="1.0" encoding="UTF-8"?>'

@@ -288,15 +288,18 @@ def _summary_pdf(
     )
 
 
-def messaging_part(profile: Citizen) -> list[tuple[str, bytes]]:
+def messaging_part(actor: Actor, profile: Citizen) -> list[tuple[str, bytes]]:
     """The messaging part of one profile, as (file name, bytes): `conversations.json` (every
     conversation not put in the bin, each message with its date, direction, sender, subject and
     text) and each attachment, decrypted, under `<conversation>/pieces-jointes/`. File names
-    are made here, never taken from the sender. A note when there is no conversation."""
-    from mes.messaging.models import Conversation
+    are made here, never taken from the sender. A note when there is no conversation.
+    What the requester reads in the messagerie only: a parent's download of a child's espace
+    never holds the minor's secret care (mes.messaging.policies, R1111-50)."""
+    from mes.messaging.policies import conversations_visible_to, sees_secret_care
 
+    secret_shown = sees_secret_care(actor, profile)
     conversations = (
-        Conversation.objects.filter(patient=profile, trashed_at__isnull=True)
+        conversations_visible_to(actor, profile)
         .select_related("counterpart__professional", "counterpart__organisation")
         .prefetch_related("messages__attachments", "messages__sender__professional")
         .order_by("created_at")
@@ -307,6 +310,8 @@ def messaging_part(profile: Citizen) -> list[tuple[str, bytes]]:
         folder = f"{number:03d}-{slugify(conv.subject)[:40] or 'conversation'}"
         messages = []
         for message in conv.messages.all():
+            if message.hidden_from_representatives and not secret_shown:
+                continue
             attachments = []
             for attachment in message.attachments.all():
                 stem = slugify(attachment.filename.rsplit(".", 1)[0])[:40] or "piece-jointe"
@@ -417,7 +422,7 @@ def _profile_into(z: _Zip, actor: Actor, profile: Citizen) -> None:
         f"{folder}/dossier-medical/synthese.pdf",
         _summary_pdf(profile, documents, counts),
     )
-    for name, data in messaging_part(profile):
+    for name, data in messaging_part(actor, profile):
         z.add("messaging", f"{folder}/messagerie/{name}", data)
     z.add("account", f"{folder}/compte/compte.json", _json(account_data(profile)))
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -22,7 +22,15 @@ from mes.lib.errors import InvalidInput
 from mes.medical_profile import synthesis
 from mes.messaging import actions
 from mes.messaging.models import Conversation, Draft, Mailbox, Message
-from mes.messaging.policies import access_conversation, access_inbox, conversations_visible_to
+from mes.messaging.policies import (
+    access_conversation,
+    access_inbox,
+    conversations_visible_to,
+    is_secret,
+    sees_secret_care,
+    unread_filter,
+    visible_messages,
+)
 from mes.records.models import Document
 from mes.records.policies import documents_visible_to
 from mes.vault.store import VaultError
@@ -75,14 +83,18 @@ def inbox(request: PortalRequest) -> HttpResponse:
     patient = access_inbox(request.actor, request.profile.pk)
     unread_only = request.GET.get("non-lus") == "1"
     unread = Message.objects.filter(
-        conversation=OuterRef("pk"), direction=Message.Direction.TO_PATIENT, read_at__isnull=True
+        unread_filter(request.actor, patient), conversation=OuterRef("pk")
     )
+    # Files of the messages this citizen reads (a parent never counts the minor's secret care).
+    files = Q()
+    if not sees_secret_care(request.actor, patient):
+        files = Q(messages__hidden_from_representatives=False)
     qs = (
         conversations_visible_to(request.actor, patient)
         .select_related("counterpart__professional", "counterpart__organisation")
         .annotate(
             has_unread=Exists(unread),
-            n_files=Count("messages__attachments", distinct=True),
+            n_files=Count("messages__attachments", filter=files, distinct=True),
             has_draft=Exists(Draft.objects.filter(conversation=OuterRef("pk"))),
         )
         .order_by("-last_message_at")
@@ -109,12 +121,14 @@ def _conversation_context(
     request: PortalRequest, conv: Conversation, form: ReplyForm | None = None
 ) -> dict[str, Any]:
     msgs = list(
-        conv.messages.select_related(
-            "sender__professional", "sender__organisation"
-        ).prefetch_related("attachments")
+        visible_messages(request.actor, conv)
+        .select_related("sender__professional", "sender__organisation")
+        .prefetch_related("attachments")
     )
     last_in = next((m for m in reversed(msgs) if m.direction == Message.Direction.TO_PATIENT), None)
     no_reply = last_in is not None and last_in.reply_mode == Message.ReplyMode.NO_REPLY
+    # A parent never answers onto the minor's secret care (the action refuses it too).
+    no_reply = no_reply or (not sees_secret_care(request.actor, conv.patient) and is_secret(conv))
     can_reply = not conv.is_closed and not no_reply and conv.counterpart.active
     draft = Draft.objects.filter(conversation=conv).first()
     if form is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from mes.messaging.actions import BODY_MAX, SUBJECT_MAX
@@ -37,6 +39,18 @@ def _end() -> forms.BooleanField:
     )
 
 
+HIDDEN_FROM_REPS_LABEL = "Invisible aux représentants légaux (soins sous secret, art. L1111-5 CSP)"
+
+
+def _hidden_from_representatives(help_text: str) -> forms.BooleanField:
+    return forms.BooleanField(
+        label=HIDDEN_FROM_REPS_LABEL,
+        required=False,
+        help_text=help_text,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+
 class ProMessageForm(MesForm):
     ins = forms.CharField(
         label="Matricule INS du patient",
@@ -56,6 +70,11 @@ class ProMessageForm(MesForm):
     )
     attachments = _files()
     end = _end()
+    # The patient is known once the INS is sent: the gateway refuses the label for an adult.
+    hidden_from_representatives = _hidden_from_representatives(
+        "Pour un patient mineur qui demande le secret (contraception, IVG, santé sexuelle…) : "
+        "ses parents ne verront ni le message ni la conversation. Refusé pour un patient majeur."
+    )
 
 
 class ProReplyForm(MesForm):
@@ -66,3 +85,13 @@ class ProReplyForm(MesForm):
     )
     attachments = _files()
     end = _end()
+    hidden_from_representatives = _hidden_from_representatives(
+        "Ses parents ne verront pas ce message : il ouvre une conversation confidentielle."
+    )
+
+    def __init__(self, *args: Any, may_hide: bool = False, **kwargs: Any) -> None:
+        """may_hide: the patient is a minor and the conversation is not already confidential
+        (the field is then offered; otherwise it does not exist and nothing posted sets it)."""
+        super().__init__(*args, **kwargs)
+        if not may_hide:
+            del self.fields["hidden_from_representatives"]

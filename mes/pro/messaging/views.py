@@ -7,15 +7,20 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mes.lib.errors import InvalidInput
 from mes.messaging import actions
-from mes.messaging.models import Message
-from mes.messaging.policies import access_conversation, mailboxes_of, professional_conversations
+from mes.messaging.models import Conversation, Message
+from mes.messaging.policies import (
+    access_conversation,
+    is_secret,
+    mailboxes_of,
+    professional_conversations,
+)
 from mes.web.downloads import attachment_response, file_name
 
 from ..access import ProRequest, professional_view
@@ -41,6 +46,7 @@ def mailbox(request: ProRequest) -> HttpResponse:
                 body=data["body"],
                 files=[(f.name, f.read()) for f in data["attachments"]],
                 end_of_exchange=data["end"],
+                hidden_from_representatives=data["hidden_from_representatives"],
             )
         except InvalidInput as exc:
             form.add_input_error(exc)
@@ -56,7 +62,14 @@ def mailbox(request: ProRequest) -> HttpResponse:
     conversations = (
         professional_conversations(request.actor)
         .select_related("patient", "counterpart")
-        .annotate(unread=unread)
+        .annotate(
+            unread=unread,
+            secret=Exists(
+                Message.objects.filter(
+                    conversation=OuterRef("pk"), hidden_from_representatives=True
+                )
+            ),
+        )
         .order_by("-last_message_at")[:PAGE_SIZE]
     )
     return render_pro(
@@ -74,10 +87,11 @@ def conversation(request: ProRequest, conversation_id: uuid.UUID) -> HttpRespons
     over SMTP like the first message."""
     if request.method == "POST":
         conv = access_conversation(request.actor, conversation_id, trace_action=None)
-        form = ProReplyForm(request.POST, request.FILES)
+        secret = is_secret(conv)
+        form = ProReplyForm(request.POST, request.FILES, may_hide=_may_hide(conv, secret))
         if form.is_valid():
             try:
-                actions.professional_submit(
+                message_id = actions.professional_submit(
                     actor=request.actor,
                     patient_ins=conv.patient.ins,
                     subject=f"RE: {conv.subject}"[:255],
@@ -85,16 +99,21 @@ def conversation(request: ProRequest, conversation_id: uuid.UUID) -> HttpRespons
                     files=[(f.name, f.read()) for f in form.cleaned_data["attachments"]],
                     conversation_id=conv.pk,
                     end_of_exchange=form.cleaned_data["end"],
+                    hidden_from_representatives=form.cleaned_data.get(
+                        "hidden_from_representatives", False
+                    ),
                 )
             except InvalidInput as exc:
                 form.add_input_error(exc)
             else:
                 messages.success(request, "Réponse envoyée.")
-                return redirect("pro:messaging_conversation", conv.pk)
+                # A confidential reply opens its own conversation (mes.messaging.actions).
+                return redirect("pro:messaging_conversation", _stored_in(conv, message_id))
         status = 400
     else:
         conv = actions.conversation_read(actor=request.actor, conversation_id=conversation_id)
-        form = ProReplyForm()
+        secret = is_secret(conv)
+        form = ProReplyForm(may_hide=_may_hide(conv, secret))
         status = 200
     msgs = conv.messages.select_related("sender__professional", "sender__organisation")
     return render_pro(
@@ -104,9 +123,27 @@ def conversation(request: ProRequest, conversation_id: uuid.UUID) -> HttpRespons
             "conversation": conv,
             "messages_list": msgs.prefetch_related("attachments"),
             "form": form,
+            "secret": secret,
         },
         status=status,
     )
+
+
+def _may_hide(conv: Conversation, secret: bool) -> bool:
+    """Offer « invisible aux représentants légaux » on a reply: to a minor, in a conversation
+    their parents read (a confidential conversation's replies are confidential anyway)."""
+    return not secret and actions.secret_care_allowed(conv.patient)
+
+
+def _stored_in(conv: Conversation, message_id: str) -> uuid.UUID:
+    """The conversation the gateway stored a reply in: this one, or the confidential one it
+    opened."""
+    stored = (
+        Message.objects.filter(conversation__patient_id=conv.patient_id, message_id=message_id)
+        .values_list("conversation_id", flat=True)
+        .first()
+    )
+    return stored or conv.pk
 
 
 @require_POST
