@@ -193,10 +193,11 @@ _NAME = (
 # (a subquery, never a hash of every account). The mobile is looked up only for whom it can
 # matter (SMS chosen, or no e-mail: a letter then depends on it) and the address only for a
 # letter, each once per row (the `OFFSET 0` keeps the planner from copying the subquery into
-# every place it is used): most people told have an e-mail and nothing else to read. The source is materialised once; the rows of
-# account holders and the others are inserted by two INSERTs of it, so that the holders to
-# tell are the first's RETURNING, never found again by joining the inserted rows to the
-# source (a join the planner, blind to a CTE's size, would run as a nested loop).
+# every place it is used): most people told have an e-mail and nothing else to read. The
+# source is materialised once; the rows of account holders and the others are inserted by two
+# INSERTs of it, so that the holders to tell are the first's RETURNING, never found again by
+# joining the inserted rows to the source (a join the planner, blind to a CTE's size, would
+# run as a nested loop).
 _NOTIFY_COLUMNS = """(profile_id, code, label, url, link_label, created_at, read_at,
         hidden_from_representatives, key)"""
 _NOTIFY_SQL = f"""
