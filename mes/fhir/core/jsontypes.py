@@ -7,7 +7,14 @@ the model rewrites what it coerces): a size of « 14.0 » or `null` made `int()`
 dateTime of 0 was taken for « absent ». FHIR JSON (R4 §2.6.2) is strict, and so are we: after the
 model accepted a request, `json_type_problems` walks the model and the JSON side by side and names
 every element whose JSON type is not FHIR's (null included: an absent element is left out).
-Arrays of primitives may hold null (paired with their `_element` array), as FHIR allows.
+An array of primitives may hold null only where its `_element` twin holds something at the same
+place, and the reverse, as FHIR allows (R4 §2.6.2.1); anywhere else a null is named.
+
+It names the empty objects and arrays too (`{}`, `[]`: « empty objects and arrays are not
+allowed », R4 §2.6.2), flagged `empty`: the readers take them for absent, which is what the
+sender meant or not, so a request reports them beside what its readers then find (a required
+element missing...), in one OperationOutcome, where a wrong type stops the reading (the readers
+would misread it).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import functools
 import types
 import typing
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -86,9 +93,39 @@ def _json_name(value: Any) -> str:
     return "un tableau" if isinstance(value, list) else "un objet"
 
 
-def json_type_problems(model: BaseModel, raw: Any, where: str) -> Iterator[tuple[str, str]]:
-    """(expression, message) for every element of `raw` (the JSON `model` was validated from)
-    whose JSON type is not the one FHIR R4 gives it. Walked without recursion."""
+class JsonProblem(NamedTuple):
+    """One element of a request that is not FHIR JSON: where (FHIRPath), what, and whether it
+    is only empty (`{}`, `[]`: read as absent, so the reading may go on)."""
+
+    where: str
+    message: str
+    empty: bool = False
+
+
+NULL = "null n'est pas une valeur FHIR : un élément absent est omis."
+NULL_IN_ARRAY = (
+    "null dans un tableau n'est admis que face à une extension de l'élément au même rang "
+    "(tableau « _{key} »)."
+)
+UNEQUAL_TWINS = "les tableaux « {key} » et « _{key} » ont la même longueur (un rang par valeur)."
+EMPTY_OBJECT = "objet vide : FHIR JSON n'en admet pas, un élément absent est omis."
+EMPTY_ARRAY = "tableau vide : FHIR JSON n'en admet pas, un élément absent est omis."
+
+
+def _twin(key: str) -> str:
+    """The other half of a primitive's pair: `_given` for `given`, `given` for `_given`."""
+    return key[1:] if key.startswith("_") else f"_{key}"
+
+
+def _paired(json_node: dict[str, Any], key: str, n: int) -> bool:
+    """Is there something at rank `n` of the twin array (a null's only licence)?"""
+    twin = json_node.get(_twin(key))
+    return isinstance(twin, list) and n < len(twin) and twin[n] is not None
+
+
+def json_type_problems(model: BaseModel, raw: Any, where: str) -> Iterator[JsonProblem]:
+    """Every element of `raw` (the JSON `model` was validated from) whose JSON type is not the
+    one FHIR R4 gives it, or that is empty. Walked without recursion."""
     stack: list[tuple[BaseModel, Any, str]] = [(model, raw, where)]
     while stack:
         node, json_node, at = stack.pop()
@@ -99,16 +136,27 @@ def json_type_problems(model: BaseModel, raw: Any, where: str) -> Iterator[tuple
                 continue
             sent, here = json_node[key], f"{at}.{key}"
             if sent is None:
-                yield here, "null n'est pas une valeur FHIR : un élément absent est omis."
+                yield JsonProblem(here, NULL)
                 continue
+            # (`{}` where a primitive is expected is a wrong type, below.)
+            if sent == [] or (sent == {} and kind is None):
+                yield JsonProblem(here, EMPTY_ARRAY if sent == [] else EMPTY_OBJECT, True)
+                continue
+            items = sent if isinstance(sent, list) else [sent]
+            twin = json_node.get(_twin(key))
+            if key.startswith("_") and isinstance(twin, list) and len(twin) != len(items):
+                yield JsonProblem(here, UNEQUAL_TWINS.format(key=key[1:]))
+            for n, item in enumerate(items):
+                place = f"{here}[{n}]" if isinstance(sent, list) else here
+                if item is None:
+                    if not _paired(json_node, key, n):
+                        yield JsonProblem(place, NULL_IN_ARRAY.format(key=key.lstrip("_")))
+                elif item == {} and kind is None:
+                    yield JsonProblem(place, EMPTY_OBJECT, True)
+                elif kind is not None and not _fits(kind, item):
+                    message = f"type JSON attendu : {EXPECTED[kind]} (reçu : {_json_name(item)})."
+                    yield JsonProblem(place, message)
             if kind is not None:
-                for n, item in enumerate(sent if isinstance(sent, list) else [sent]):
-                    if item is not None and not _fits(kind, item):
-                        place = f"{here}[{n}]" if isinstance(sent, list) else here
-                        yield (
-                            place,
-                            (f"type JSON attendu : {EXPECTED[kind]} (reçu : {_json_name(item)})."),
-                        )
                 continue
             value = getattr(node, name, None)
             if isinstance(value, BaseModel):

@@ -21,7 +21,6 @@ from mes.fhir.core.http import resource_uuid
 from mes.fhir.core.outcome import fhir_response
 from mes.fhir.resources.appointment import (
     appointment_body,
-    appointment_fields,
     appointment_resource,
     appointment_save,
 )
@@ -33,12 +32,11 @@ AGENDA, READ, WRITE = "agenda", "lecture", "ecriture"
 
 def _save(request: AppRequest, appointment_id: uuid.UUID | None) -> Appointment:
     request.professional = None
-    body = appointment_body(request)
-    patient_id, fields = appointment_fields(request, body)
+    incoming = appointment_body(request)
     trace_as = TraceAction.UPDATE_APPOINTMENT if appointment_id else TraceAction.ADD_APPOINTMENT
-    check_espace(request, str(patient_id), trace_as)
+    check_espace(request, str(incoming.patient_id), trace_as)
     require_exchange(request, AGENDA, WRITE, trace_as)
-    return appointment_save(request, body, patient_id, fields, appointment_id)
+    return appointment_save(request, incoming, appointment_id)
 
 
 @app_endpoint(methods=("GET", "POST"))
