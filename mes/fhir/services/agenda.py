@@ -15,7 +15,7 @@ from django.http import HttpResponse
 
 from mes.access.decision import Action
 from mes.agenda.models import Appointment
-from mes.agenda.policies import access_agenda, access_appointment, visible_appointments
+from mes.agenda.policies import access_appointment, agenda_access, visible_appointments
 from mes.audit.models import TraceAction
 from mes.fhir.core.http import resource_uuid
 from mes.fhir.core.outcome import fhir_response
@@ -48,14 +48,14 @@ def appointment_type(request: AppRequest) -> HttpResponse:
         return response
     check_espace(request, request.GET.get("patient"), TraceAction.CONSULT_AGENDA)
     require_exchange(request, AGENDA, READ, TraceAction.CONSULT_AGENDA)
-    patient = access_agenda(
+    reached = agenda_access(
         request.actor,
         request.pairing.patient_id,
         action=Action.READ,
         trace_action=TraceAction.CONSULT_AGENDA,
     )
-    mine = Appointment.objects.filter(patient=patient).select_related("professional")
-    rows = visible_appointments(mine, request.actor, patient)
+    mine = Appointment.objects.filter(patient=reached.patient).select_related("professional")
+    rows = visible_appointments(mine, reached.standing)
     entries = [{"resource": appointment_resource(a), "search": {"mode": "match"}} for a in rows]
     return fhir_response(
         {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
