@@ -123,9 +123,43 @@ def _paired(json_node: dict[str, Any], key: str, n: int) -> bool:
     return isinstance(twin, list) and n < len(twin) and twin[n] is not None
 
 
+def _primitives(
+    json_node: dict[str, Any], key: str, kind: str, sent: Any, here: str
+) -> Iterator[JsonProblem]:
+    """The problems of a primitive element, or of each value of an array of them."""
+    if type(sent) is not list:
+        if not _fits(kind, sent):
+            yield JsonProblem(here, _wrong_type(kind, sent))
+        return
+    for n, item in enumerate(sent):
+        if item is None:
+            if not _paired(json_node, key, n):
+                yield JsonProblem(f"{here}[{n}]", NULL_IN_ARRAY.format(key=key))
+        elif not _fits(kind, item):
+            yield JsonProblem(f"{here}[{n}]", _wrong_type(kind, item))
+
+
+def _extensions(json_node: dict[str, Any], key: str, sent: Any, here: str) -> Iterator[JsonProblem]:
+    """The problems of an array of a primitive array's extensions (`_given`): one rank per
+    value of its twin, a null only facing a value."""
+    if type(sent) is not list:
+        return
+    twin = json_node.get(key[1:])
+    if isinstance(twin, list) and len(twin) != len(sent):
+        yield JsonProblem(here, UNEQUAL_TWINS.format(key=key[1:]))
+    for n, item in enumerate(sent):
+        if item is None and not _paired(json_node, key, n):
+            yield JsonProblem(f"{here}[{n}]", NULL_IN_ARRAY.format(key=key[1:]))
+
+
+def _wrong_type(kind: str, value: Any) -> str:
+    return f"type JSON attendu : {EXPECTED[kind]} (reçu : {_json_name(value)})."
+
+
 def json_type_problems(model: BaseModel, raw: Any, where: str) -> Iterator[JsonProblem]:
     """Every element of `raw` (the JSON `model` was validated from) whose JSON type is not the
-    one FHIR R4 gives it, or that is empty. Walked without recursion."""
+    one FHIR R4 gives it, or that is empty. Walked without recursion; the rare cases (null,
+    empty, an extension array) are tested only on what is falsy or begins with « _ »."""
     stack: list[tuple[BaseModel, Any, str]] = [(model, raw, where)]
     while stack:
         node, json_node, at = stack.pop()
@@ -135,35 +169,26 @@ def json_type_problems(model: BaseModel, raw: Any, where: str) -> Iterator[JsonP
             if key not in json_node:
                 continue
             sent, here = json_node[key], f"{at}.{key}"
-            if sent is None:
-                yield JsonProblem(here, NULL)
-                continue
-            # (`{}` where a primitive is expected is a wrong type, below.)
-            if sent == [] or (sent == {} and kind is None):
-                yield JsonProblem(here, EMPTY_ARRAY if sent == [] else EMPTY_OBJECT, True)
-                continue
-            items = sent if isinstance(sent, list) else [sent]
-            twin = json_node.get(_twin(key))
-            if key.startswith("_") and isinstance(twin, list) and len(twin) != len(items):
-                yield JsonProblem(here, UNEQUAL_TWINS.format(key=key[1:]))
-            for n, item in enumerate(items):
-                place = f"{here}[{n}]" if isinstance(sent, list) else here
-                if item is None:
-                    if not _paired(json_node, key, n):
-                        yield JsonProblem(place, NULL_IN_ARRAY.format(key=key.lstrip("_")))
-                elif item == {} and kind is None:
-                    yield JsonProblem(place, EMPTY_OBJECT, True)
-                elif kind is not None and not _fits(kind, item):
-                    message = f"type JSON attendu : {EXPECTED[kind]} (reçu : {_json_name(item)})."
-                    yield JsonProblem(place, message)
+            if not sent:
+                if sent is None:
+                    yield JsonProblem(here, NULL)
+                    continue
+                # (`{}` where a primitive is expected is a wrong type, below; 0, false and
+                # "" are values.)
+                if type(sent) is list or (type(sent) is dict and kind is None):
+                    yield JsonProblem(here, EMPTY_ARRAY if sent == [] else EMPTY_OBJECT, True)
+                    continue
             if kind is not None:
+                yield from _primitives(json_node, key, kind, sent, here)
                 continue
+            if key[0] == "_":
+                yield from _extensions(json_node, key, sent, here)
             value = getattr(node, name, None)
             if isinstance(value, BaseModel):
                 stack.append((value, sent, here))
-            elif isinstance(value, list) and isinstance(sent, list):
-                stack.extend(
-                    (child, json_child, f"{here}[{n}]")
-                    for n, (child, json_child) in enumerate(zip(value, sent, strict=False))
-                    if isinstance(child, BaseModel)
-                )
+            elif isinstance(value, list) and type(sent) is list:
+                for n, (child, json_child) in enumerate(zip(value, sent, strict=False)):
+                    if not json_child and type(json_child) is dict:
+                        yield JsonProblem(f"{here}[{n}]", EMPTY_OBJECT, True)
+                    if isinstance(child, BaseModel):
+                        stack.append((child, json_child, f"{here}[{n}]"))
