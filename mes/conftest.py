@@ -129,6 +129,21 @@ def louis(camille: Citizen) -> Citizen:
 
 
 @pytest.fixture
+def pierre(db: Any) -> Citizen:
+    """Louis's father, with his own activated espace, not (yet) his legal representative: the
+    other parent a « Partage du profil » names (portal.md §6)."""
+    return make_citizen(
+        "pierre",
+        first13="1830675056078",
+        first_name="Pierre",
+        birth_name="Lefèvre",
+        birth_date=date(1983, 6, 2),
+        sex="M",
+        email="pierre@example.org",
+    )
+
+
+@pytest.fixture
 def bob(db: Any) -> Citizen:
     return make_citizen(
         "bob",

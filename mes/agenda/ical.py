@@ -16,7 +16,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, Timezone
 
 from mes.access.actors import Actor, ActorKind
-from mes.access.decision import Action, decide
+from mes.access.decision import Action, Standing, decide
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
 from mes.audit.models import TraceAction
@@ -73,12 +73,12 @@ def feed_read(*, secret: str) -> bytes:
     feed.last_used_at = timezone.now()
     feed.save(update_fields=["last_used_at"])
     trace.record(actor=actor, action=TraceAction.CALENDAR_FEED_READ, patient_id=feed.patient_id)
-    return build_calendar(feed, actor)
+    return build_calendar(feed, decision.standing)
 
 
-def build_calendar(feed: CalendarFeed, reader: Actor) -> bytes:
-    """The feed's .ics as `reader` (its creator) sees the agenda: a minor's secret care is not
-    in a parent's feed."""
+def build_calendar(feed: CalendarFeed, reader: Standing) -> bytes:
+    """The feed's .ics as its creator sees the agenda, by the standing the read was decided
+    on (`reader`): a minor's secret care is not in a parent's feed."""
     patient = feed.patient
     tz = ZoneInfo(PARIS)
     cal = Calendar()
@@ -91,7 +91,7 @@ def build_calendar(feed: CalendarFeed, reader: Actor) -> bytes:
     now = timezone.now()
     domain = settings.MES_ICAL_UID_DOMAIN
     mine = Appointment.objects.filter(patient=patient).select_related("professional")
-    appointments = list(visible_appointments(mine, reader, patient))
+    appointments = list(visible_appointments(mine, reader))
     for a in appointments:
         if a.status == Appointment.Status.ENTERED_IN_ERROR:
             continue

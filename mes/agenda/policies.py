@@ -14,6 +14,7 @@ Refusals raise NotFound, exactly as for what does not exist.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
@@ -51,31 +52,51 @@ def _allowed(actor: Actor, action: Action, patient: Citizen) -> tuple[bool, str,
 
 
 def visible_appointments(
-    appointments: QuerySet[Appointment], actor: Actor, patient: Citizen
+    appointments: QuerySet[Appointment], standing: Standing
 ) -> QuerySet[Appointment]:
-    """The appointments of `patient` this actor may see: a minor's secret care stays hidden
-    from the legal representatives (R1111-50), as the documents do (the one decision's
-    standing says who sees it: the holder, the professionals, an app the holder paired)."""
-    if _allowed(actor, Action.READ, patient)[2].sees_hidden_from_representatives:
+    """The appointments an actor of this `standing` (the one its access to the agenda was
+    decided with: access_agenda, the iCalendar feed's read) may see: a minor's secret care
+    stays hidden from the legal representatives (R1111-50), as the documents do. The decision
+    is the caller's, made once per request, never made again here."""
+    if standing.sees_hidden_from_representatives:
         return appointments
     return appointments.filter(hidden_from_representatives=False)
 
 
+def manageable_standing(actor: Actor, patient: Citizen) -> Standing | None:
+    """The standing of a citizen who may manage this agenda, None otherwise. Pure (no trace),
+    for menus and summary tiles."""
+    if actor.kind is not ActorKind.CITIZEN:
+        return None
+    ok, _, st = _allowed(actor, Action.MANAGE, patient)
+    return st if ok else None
+
+
 def agenda_manageable(actor: Actor, patient: Citizen) -> bool:
     """May this citizen manage this agenda? Pure (no trace), for menus."""
-    return actor.kind is ActorKind.CITIZEN and _allowed(actor, Action.MANAGE, patient)[0]
+    return manageable_standing(actor, patient) is not None
+
+
+@dataclass(frozen=True)
+class AgendaAccess:
+    """An agenda the actor reached, with the standing it was decided on (for what follows in
+    the same request: which appointments it sees)."""
+
+    patient: Citizen
+    standing: Standing
 
 
 @traced_action
-def access_agenda(
+def agenda_access(
     actor: Actor,
     patient_id: uuid.UUID,
     *,
     action: Action,
     trace_action: TraceAction | None,
     refused_as: TraceAction | None = None,
-) -> Citizen:
-    """The patient whose agenda the actor may reach for this action, or NotFound (traced).
+) -> AgendaAccess:
+    """The agenda the actor may reach for this action and the standing decided, or NotFound
+    (traced).
 
     action: MANAGE (the citizen side), READ or DEPOSIT (a professional, appointments only).
     trace_action: written when allowed (None: the caller's action traces itself); a refusal is
@@ -93,7 +114,22 @@ def access_agenda(
             patient_id=patient.pk,
             matrix_version=st.matrix_version,
         )
-    return patient
+    return AgendaAccess(patient, st)
+
+
+def access_agenda(
+    actor: Actor,
+    patient_id: uuid.UUID,
+    *,
+    action: Action,
+    trace_action: TraceAction | None,
+    refused_as: TraceAction | None = None,
+) -> Citizen:
+    """The patient whose agenda the actor may reach for this action, or NotFound (traced):
+    agenda_access, for callers that need only the patient."""
+    return agenda_access(
+        actor, patient_id, action=action, trace_action=trace_action, refused_as=refused_as
+    ).patient
 
 
 @traced_action

@@ -30,7 +30,7 @@ from mes.vaccinations.models import Vaccination
 
 from .actions import personalised_prevention
 from .models import AgendaSettings, Appointment, PreventionRecord, UserReminder
-from .policies import access_agenda, agenda_manageable, visible_appointments
+from .policies import agenda_access, manageable_standing, visible_appointments
 
 # What is still to do, most urgent first: overdue, then by window start.
 OPEN_STATUSES = (ItemStatus.TO_DO, ItemStatus.PLANNED)
@@ -114,12 +114,13 @@ def agenda_of(*, actor: Actor, patient_id: uuid.UUID, now: datetime | None = Non
     Upcoming: booked appointments from now on; past: the history of consultations (every
     appointment before now, and any not booked any more).
     """
-    patient = access_agenda(
+    reached = agenda_access(
         actor, patient_id, action=Action.MANAGE, trace_action=TraceAction.CONSULT_AGENDA
     )
+    patient = reached.patient
     now = now or timezone.now()
     mine = Appointment.objects.filter(patient=patient).select_related("professional")
-    appointments = list(visible_appointments(mine, actor, patient))
+    appointments = list(visible_appointments(mine, reached.standing))
     upcoming = [a for a in appointments if a.starts_at >= now and a.active]
     past = sorted(
         (a for a in appointments if a not in upcoming), key=lambda a: a.starts_at, reverse=True
@@ -141,9 +142,10 @@ def due_items(actor: Actor, profile: Citizen, limit: int = 3) -> list[Prevention
     """« Examens à réaliser » for the home page: the first `limit` items to do of a profile the
     actor manages (empty otherwise). Not traced: the holder's own summary tile, like the
     unread counts; opening the agenda itself is traced."""
-    if not agenda_manageable(actor, profile):
+    st = manageable_standing(actor, profile)
+    if st is None:
         return []
-    seen = visible_appointments(Appointment.objects.filter(patient=profile), actor, profile)
+    seen = visible_appointments(Appointment.objects.filter(patient=profile), st)
     items = calendar_for(profile, timezone.localdate(), appointments=list(seen))
     open_items = sorted(
         (i for i in items if i.status in OPEN_STATUSES),

@@ -5,9 +5,10 @@ keep from his parents stays hidden from them throughout."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from django.core import mail
 
@@ -15,8 +16,15 @@ from mes.access.actors import citizen_actor
 from mes.access.decision import Action, Role, decide, standing
 from mes.audit.models import Trace, TraceAction
 from mes.conftest import authorise, make_pdf, pro
-from mes.enrolment import lifecycle
-from mes.enrolment.models import EnrolmentCode, Espace, EspaceState, LegalRepresentation
+from mes.enrolment import actions, lifecycle
+from mes.enrolment.models import (
+    EnrolmentCode,
+    Espace,
+    EspaceState,
+    LegalRepresentation,
+    ProfileShareRequest,
+)
+from mes.lib.errors import NotFound
 from mes.records import actions as records
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -70,27 +78,12 @@ def test_a_protected_adults_guardian_is_not_ended_by_the_sweep(camille, bob):
     assert LegalRepresentation.objects.current().filter(represented=bob).exists()
 
 
-def test_a_share_of_the_childs_profile_still_pending_at_eighteen_cannot_be_accepted(camille, louis):
+def test_a_share_of_the_childs_profile_still_pending_at_eighteen_cannot_be_accepted(
+    camille, louis, pierre
+):
     """A « Partage du profil » asked while Louis was a minor and answered after his 18th
     birthday would start a representation after majority — one the sweep keeps, as a
     guardianship's: it is refused, and the request closed at the birthday."""
-    from datetime import date
-
-    import pytest
-
-    from mes.conftest import make_citizen
-    from mes.enrolment import actions
-    from mes.enrolment.models import ProfileShareRequest
-    from mes.lib.errors import NotFound
-
-    pierre = make_citizen(
-        "pierre",
-        first13="1830675056078",
-        first_name="Pierre",
-        birth_name="Lefèvre",
-        birth_date=date(1983, 6, 2),
-        sex="M",
-    )
     request = actions.profile_share_request(
         actor=citizen_actor(camille),
         represented_id=louis.pk,

@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 
 from mes.access.actors import citizen_actor
-from mes.conftest import make_citizen
 from mes.enrolment import actions, lifecycle
 from mes.enrolment.models import ProfileShareRequest
 from mes.lib.errors import InvalidInput
@@ -18,15 +17,7 @@ from mes.notifications.models import Notification
 pytestmark = pytest.mark.django_db
 
 
-def test_the_management_is_not_offered_to_a_closed_espace(camille, louis):
-    pierre = make_citizen(
-        "pierre",
-        first13="1830675056078",
-        first_name="Pierre",
-        birth_name="Lefèvre",
-        birth_date=date(1983, 6, 2),
-        sex="M",
-    )
+def test_the_management_is_not_offered_to_a_closed_espace(camille, louis, pierre):
     lifecycle.espace_close(actor=citizen_actor(pierre), citizen=pierre, channel=lifecycle.ONLINE)
     with pytest.raises(InvalidInput) as refused:
         actions.profile_share_request(

@@ -25,7 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from lxml import etree
 from pydantic import ValidationError
 
-from .outcome import FHIR_JSON, FhirError, IssueCode, issue, operation_outcome
+from .outcome import FHIR_JSON, MAX_ISSUES, FhirError, IssueCode, issue, operation_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +41,6 @@ _FORMATS = {
     **{t: "json" for t in JSON_TYPES},
     **{t: "xml" for t in XML_TYPES},
 }
-# Reported FHIR validation problems of one XML body, at most (as for a JSON bundle).
-MAX_ISSUES = 50
 
 
 def is_xml(content_type: str | None) -> bool:

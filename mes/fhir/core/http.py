@@ -8,7 +8,8 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
 from django.http import HttpResponse
 from django.urls import reverse
@@ -19,10 +20,11 @@ from mes.lib.errors import NotFound
 from .access import FhirRequest
 from .formats import BODY_TYPES, JSON_TYPES, XML_TYPES, negotiated, parse_body
 from .jsontypes import json_type_problems
-from .outcome import FhirError, IssueCode, not_supported
+from .outcome import MAX_ISSUES, FhirError, IssueCode, not_supported, together
 
 __all__ = ["BODY_TYPES", "JSON_TYPES", "XML_TYPES", "parse_body"]
 NIL = uuid.UUID(int=0)  # a patient nobody has: the policy refuses it (and traces it) as unknown
+T = TypeVar("T")
 
 
 def fhir_base(request: FhirRequest) -> str:
@@ -55,10 +57,12 @@ def read_resource(request: FhirRequest, limit: int) -> Any:
     return parse_body(request.content_type, read_body(request, limit))
 
 
-def conform(model: Any, resource: dict[str, Any], name: str) -> None:
-    """422 `structure` when the FHIR R4 model refuses `resource`, naming the first element it
-    refuses, or saying an element has the wrong JSON type (the models raise more than
-    ValidationError on those, and accept some that FHIR JSON does not: jsontypes)."""
+def conform(model: Any, resource: dict[str, Any], name: str, read: Callable[[], T]) -> T:
+    """`read()` (the reading of `resource`) once `resource` is FHIR R4: 422 `structure` when the
+    FHIR R4 model refuses it, naming the first element it refuses; 422 `structure`
+    (FHIR_INVALIDE) naming every element whose JSON type is not FHIR's (the models raise more
+    than ValidationError on some, and accept some that FHIR JSON does not: jsontypes), before
+    anything is read; the empty objects and arrays named beside the problem `read` finds."""
     try:
         validated = model.model_validate(resource)
     except ValidationError as error:
@@ -78,15 +82,36 @@ def conform(model: Any, resource: dict[str, Any], name: str) -> None:
             f"{name} non conforme à FHIR R4 : un élément n'a pas le type JSON attendu.",
             expression=name,
         ) from None
-    # The model coerces some JSON types (« 30 » for an integer, null for absent) that the
-    # readers, which read the JSON, would misread: FHIR's own types or 422 (jsontypes).
-    for where, message in json_type_problems(validated, resource, name):
-        raise FhirError(
+    return read_conforming(validated, resource, f"{name} non conforme à FHIR R4 —", read)
+
+
+def read_conforming(validated: Any, resource: Any, title: str, read: Callable[[], T]) -> T:
+    """`read()` once the JSON of `resource` (which the model accepted as `validated`) is in
+    FHIR's own types, every problem in one 422: a wrong type or a null stops before the reading
+    (the readers read the JSON, and would misread it: « 30 » for an integer, null for absent);
+    an empty object or array, which the readers take for absent, is named beside what `read`
+    then finds (a required element missing...)."""
+    name = type(validated).__name__
+    problems = list(islice(json_type_problems(validated, resource, name), MAX_ISSUES))
+    errors = [
+        FhirError(
             422,
             IssueCode.STRUCTURE,
-            f"{name} non conforme à FHIR R4 — {where} : {message}",
-            expression=where,
+            f"{title} {p.where} : {p.message}",
+            expression=p.where,
+            detail="FHIR_INVALIDE",
         )
+        for p in problems
+    ]
+    if not all(p.empty for p in problems):
+        raise together(errors)
+    try:
+        found = read()
+    except FhirError as error:
+        raise together([*errors, error]) from None
+    if errors:
+        raise together(errors)
+    return found
 
 
 def _too_large(limit: int) -> FhirError:

@@ -18,7 +18,7 @@ that a refusal reveals nothing (DESIGN.md §4).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +28,8 @@ from django.http import HttpResponse
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 # Realm of the Bearer challenges (RFC 6750 §3).
 REALM = "mes-dmp"
+# An OperationOutcome lists at most this many problems of one request (a JSON or XML body).
+MAX_ISSUES = 50
 
 
 class IssueCode(StrEnum):
@@ -250,3 +252,19 @@ class FhirError(Exception):
             self.status,
             headers=self.headers,
         )
+
+
+def together(errors: Sequence[FhirError], kind: type[FhirError] = FhirError) -> FhirError:
+    """One FhirError answering every problem of `errors`, in their order (issue 12 §1): the
+    first's code and text, every issue (at most MAX_ISSUES), 422 when any of them is."""
+    if len(errors) == 1:
+        return errors[0]
+    first = errors[0]
+    return kind(
+        422 if any(e.status == 422 for e in errors) else first.status,
+        first.code,
+        first.diagnostics,
+        expression=first.expression,
+        detail=first.detail,
+        issues=[i for e in errors for i in e.issues][:MAX_ISSUES],
+    )

@@ -54,7 +54,15 @@ from mes.fhir.core.access import patient_by_ins, strict_ins
 from mes.fhir.core.formats import to_xml
 from mes.fhir.core.http import parse_body, parse_json
 from mes.fhir.core.jsontypes import json_type_problems
-from mes.fhir.core.outcome import XDS_CODES, FhirError, IssueCode, issue, json_bytes
+from mes.fhir.core.outcome import (
+    MAX_ISSUES,
+    XDS_CODES,
+    FhirError,
+    IssueCode,
+    issue,
+    json_bytes,
+    together,
+)
 from mes.identity.models import Citizen
 from mes.lib import codes, filetypes, prepared
 from mes.lib import ins as ins_lib
@@ -81,8 +89,6 @@ UNSUPPORTED_RELATION = {
 }
 
 
-# An OperationOutcome lists at most this many of the validation errors of one bundle.
-MAX_ISSUES = 50
 # The XDS error code of a metadata fault, when no more precise one applies (ITI TF-3 4.2.4.1).
 METADATA_ERROR = "XDSRegistryMetadataError"
 
@@ -103,9 +109,12 @@ def fault(
 
 class Problems:
     """Every problem of a request, so that the OperationOutcome lists them all (issue 12 §1)
-    instead of the first: checks run `with problems.collecting():`, then `raise_any()`."""
+    instead of the first: checks run `with problems.collecting():`, then `raise_any()`.
+    `structure`: what was found before the reading (empty elements), listed first, and not in
+    `errors` (which says whether the reading itself found something)."""
 
-    def __init__(self) -> None:
+    def __init__(self, structure: list[FhirError] | None = None) -> None:
+        self.structure = structure or []
         self.errors: list[FhirError] = []
 
     def add(self, error: FhirError) -> None:
@@ -119,24 +128,12 @@ class Problems:
             self.errors.append(error)
 
     def raise_any(self) -> None:
-        if not self.errors:
+        found = [*self.structure, *self.errors]
+        if not found:
             return
-        if len(self.errors) == 1:
-            raise self.errors[0]
-        first = self.errors[0]
-        status = 422 if any(e.status == 422 for e in self.errors) else first.status
         # An unknown patient among the problems: still traced by the view (UnknownPatient).
-        kind = (
-            UnknownPatient if any(isinstance(e, UnknownPatient) for e in self.errors) else FhirError
-        )
-        raise kind(
-            status,
-            first.code,
-            first.diagnostics,
-            expression=first.expression,
-            detail=first.detail,
-            issues=[i for e in self.errors for i in e.issues],
-        )
+        unknown = any(isinstance(e, UnknownPatient) for e in self.errors)
+        raise together(found, UnknownPatient if unknown else FhirError)
 
 
 @dataclass
@@ -203,9 +200,11 @@ def _not_fhir(where: str, message: str) -> FhirError:
     )
 
 
-def _validate_fhir(data: dict[str, Any]) -> None:
+def _validate_fhir(data: dict[str, Any]) -> list[FhirError]:
     """The bundle is FHIR R4 (the model accepts it) in FHIR's own JSON types (the model coerces
-    some that the reader below would then misread: jsontypes). Every problem is listed."""
+    some that the reader below would then misread: jsontypes). Every problem is listed; the
+    empty objects and arrays (read as absent) are returned, to be listed with what the reading
+    finds."""
     problems = Problems()
     try:
         bundle = Bundle.model_validate(data)
@@ -223,9 +222,13 @@ def _validate_fhir(data: dict[str, Any]) -> None:
             detail="FHIR_INVALIDE",
         ) from None
     else:
-        for where, message in islice(json_type_problems(bundle, data, "Bundle"), MAX_ISSUES):
+        found = list(islice(json_type_problems(bundle, data, "Bundle"), MAX_ISSUES))
+        for where, message, _ in found:
             problems.add(_not_fhir(where, message))
+        if all(p.empty for p in found):
+            return problems.errors
     problems.raise_any()
+    return []
 
 
 def _codes(concept: Any) -> list[tuple[str | None, str]]:
@@ -842,8 +845,7 @@ def read_bundle(
     listing every problem found, each with its XDS code (issue 12 §1); UnknownPatient when
     the bundle is otherwise right but names nobody the DMP knows."""
     data = _parse(raw, content_type)
-    _validate_fhir(data)
-    problems = Problems()
+    problems = Problems(_validate_fhir(data))
     _header(data, problems)
     entries: list[dict[str, Any]] = data.get("entry") or []
     binaries, bundle_patients = _index_entries(entries, problems)

@@ -22,7 +22,7 @@ import errno
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, QuerySet, Window
@@ -57,10 +57,10 @@ from mes.fhir.core.http import (
     fhir_base,
     parse_body,
     read_body,
+    read_conforming,
     resource_uuid,
     unsupported_media,
 )
-from mes.fhir.core.jsontypes import json_type_problems
 from mes.fhir.core.outcome import FHIR_JSON, FhirError, IssueCode, fhir_response, operation_outcome
 from mes.identity.models import Citizen
 from mes.lib import filetypes
@@ -75,6 +75,8 @@ from . import authors, bundle, manage, search
 from . import document_reference as dr
 from . import patch as mhd_patch
 from .references import local_id
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 # A full disk or an exhausted quota under the blob store (drills/disk_full.py).
@@ -291,8 +293,8 @@ def _document_reference_read(request: FhirRequest, resource_id: str) -> HttpResp
     return fhir_response(dr.render(doc, base=fhir_base(request)))
 
 
-def _patched(request: FhirRequest, before: dict[str, Any]) -> dict[str, Any]:
-    """The DocumentReference once the request's patch is applied (nothing is saved here)."""
+def _patched(request: FhirRequest, before: dict[str, Any]) -> mhd_patch.PatchIntent:
+    """What the request's patch asks of the DocumentReference `before` (nothing is saved)."""
     if request.content_type not in (JSON_PATCH, *BODY_TYPES):
         raise FhirError(
             415,
@@ -309,25 +311,31 @@ def _patched(request: FhirRequest, before: dict[str, Any]) -> dict[str, Any]:
             raise FhirError(
                 400, IssueCode.STRUCTURE, "Un FHIRPath Patch est une ressource Parameters."
             )
-        _valid(Parameters, body, "Parameters non conforme à FHIR R4 (FHIRPath Patch).")
-        after = mhd_patch.apply_fhirpath_patch(before, body)
+        after = _valid(
+            Parameters,
+            body,
+            "Parameters non conforme à FHIR R4 (FHIRPath Patch).",
+            lambda: mhd_patch.apply_fhirpath_patch(before, body),
+        )
     # What the patch makes must still be a DocumentReference (types included) before its
     # meaning is read.
-    _valid(DocumentReference, after, "Le PATCH produirait un DocumentReference non conforme.")
-    return after
+    return _valid(
+        DocumentReference,
+        after,
+        "Le PATCH produirait un DocumentReference non conforme.",
+        lambda: mhd_patch.intent(before, after),
+    )
 
 
-def _valid(model: Any, data: dict[str, Any], message: str) -> None:
-    """422 `structure` with `message` unless `data` is FHIR R4, in FHIR's JSON types (the
-    patch readers read the JSON, not what the model coerced it into: jsontypes)."""
+def _valid(model: Any, data: dict[str, Any], message: str, read: Callable[[], T]) -> T:
+    """`read()` once `data` is FHIR R4 in FHIR's JSON types (the patch readers read the JSON,
+    not what the model coerced it into), else 422 `structure` with `message`; an empty element
+    is named beside what `read` finds (jsontypes, `read_conforming`)."""
     try:
         validated = model.model_validate(data)
     except Exception:
         raise FhirError(422, IssueCode.STRUCTURE, message) from None
-    for where, problem in json_type_problems(validated, data, model.__name__):
-        raise FhirError(
-            422, IssueCode.STRUCTURE, f"{message} {where} : {problem}", expression=where
-        )
+    return read_conforming(validated, data, message, read)
 
 
 @fhir_endpoint(scopes=[SCOPE_DOCUMENT_WRITE], methods=["PATCH"])
@@ -337,8 +345,7 @@ def _document_reference_patch(request: FhirRequest, resource_id: str) -> HttpRes
     doc = access_document(request.actor, pk, action=Action.READ, trace_action=None)
     base = fhir_base(request)
     before = dr.render(doc, base=base)
-    after = _patched(request, before)
-    intent = mhd_patch.intent(before, after)
+    intent = _patched(request, before)
     if intent.superseded:
         raise FhirError(
             422,

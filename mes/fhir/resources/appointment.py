@@ -18,6 +18,7 @@ the place (`actor.display` of a Location, the address).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -131,9 +132,21 @@ def secret_care(body: dict[str, Any]) -> bool:
     return hidden
 
 
-def appointment_body(request: FhirRequest) -> dict[str, Any]:
-    """The request's Appointment (JSON or XML), valid FHIR R4: 400 for another resource, 422
-    naming the first element the model refuses."""
+@dataclass(frozen=True)
+class IncomingAppointment:
+    """What an incoming Appointment says, read once it is valid FHIR R4: the patient, the
+    action's fields, and whether it is a minor's secret care."""
+
+    body: dict[str, Any]
+    patient_id: uuid.UUID
+    fields: dict[str, Any]
+    hidden: bool
+
+
+def appointment_body(request: FhirRequest) -> IncomingAppointment:
+    """The request's Appointment (JSON or XML), valid FHIR R4, read: 400 for another resource,
+    422 naming the first element the model refuses, or every element that is not FHIR JSON
+    with what the reading finds (conform)."""
     body = read_resource(request, MAX_RESOURCE_BYTES)
     if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
         raise FhirError(
@@ -142,8 +155,12 @@ def appointment_body(request: FhirRequest) -> dict[str, Any]:
             "Le corps doit être une ressource Appointment FHIR R4 en JSON.",
             expression="resourceType",
         )
-    conform(FhirAppointment, body, "Appointment")
-    return body
+
+    def read() -> IncomingAppointment:
+        patient_id, fields = appointment_fields(request, body)
+        return IncomingAppointment(body, patient_id, fields, secret_care(body))
+
+    return conform(FhirAppointment, body, "Appointment", read)
 
 
 def appointment_fields(
@@ -187,23 +204,13 @@ def appointment_fields(
     }
 
 
-def _save(request: FhirRequest, body: dict[str, Any], appointment_id: uuid.UUID | None) -> Any:
-    patient_id, fields = appointment_fields(request, body)
-    return appointment_save(request, body, patient_id, fields, appointment_id)
-
-
 def appointment_save(
-    request: FhirRequest,
-    body: dict[str, Any],
-    patient_id: uuid.UUID,
-    fields: dict[str, Any],
-    appointment_id: uuid.UUID | None,
+    request: FhirRequest, incoming: IncomingAppointment, appointment_id: uuid.UUID | None
 ) -> Any:
     """The appointment written by the request's actor (a professional, or a paired app) from a
     FHIR Appointment's fields: 422 `value` for what the agenda refuses. Only a professional
     keeps a minor's care secret from the parents (an app writes for the citizen)."""
-    hidden = secret_care(body)
-    if hidden and request.actor.kind is not ActorKind.PROFESSIONAL:
+    if incoming.hidden and request.actor.kind is not ActorKind.PROFESSIONAL:
         raise FhirError(
             422,
             IssueCode.BUSINESS_RULE,
@@ -212,14 +219,14 @@ def appointment_save(
             expression="Appointment.meta.security",
         )
     try:
-        data = actions.clean_appointment(**fields)
+        data = actions.clean_appointment(**incoming.fields)
         return actions.appointment_write(
             actor=request.actor,
-            patient_id=patient_id,
+            patient_id=incoming.patient_id,
             data=data,
-            status=str(body.get("status") or ""),
+            status=str(incoming.body.get("status") or ""),
             appointment_id=appointment_id,
-            hidden_from_representatives=hidden,
+            hidden_from_representatives=incoming.hidden,
         )
     except InvalidInput as error:
         raise FhirError(422, IssueCode.VALUE, str(error), expression="Appointment") from None
@@ -262,7 +269,7 @@ def _search(request: FhirRequest) -> HttpResponse:
 
 @fhir_endpoint(scopes=[SCOPE_APPOINTMENT_WRITE], methods=["POST"])
 def _create(request: FhirRequest) -> HttpResponse:
-    appointment = _save(request, appointment_body(request), None)
+    appointment = appointment_save(request, appointment_body(request), None)
     response = fhir_response(appointment_resource(appointment), status=201)
     response["Location"] = f"{fhir_base(request)}Appointment/{appointment.pk}"
     return response
@@ -281,13 +288,13 @@ def _read(request: FhirRequest, resource_id: str) -> HttpResponse:
 
 @fhir_endpoint(scopes=[SCOPE_APPOINTMENT_WRITE], methods=["PUT"])
 def _update(request: FhirRequest, resource_id: str) -> HttpResponse:
-    body = appointment_body(request)
+    incoming = appointment_body(request)
     pk = resource_uuid(resource_id)
-    if body.get("id") and body["id"] != resource_id:
+    if incoming.body.get("id") and incoming.body["id"] != resource_id:
         raise FhirError(
             400, IssueCode.VALUE, "L'id du corps diffère de l'URL.", expression="Appointment.id"
         )
-    appointment = _save(request, body, pk)
+    appointment = appointment_save(request, incoming, pk)
     appointment.refresh_from_db()
     return fhir_response(appointment_resource(appointment))
 

@@ -300,9 +300,13 @@ def _json_resource(request: FhirRequest) -> dict[str, Any]:
     return body
 
 
-def _check_r4(resource: dict[str, Any]) -> None:
-    """422 `structure` for what is not a valid R4 Immunization, naming the first faulty
-    element; 422 `required` without a date (the model names no element for occurrence[x])."""
+def _check_r4(
+    request: FhirRequest, resource: dict[str, Any]
+) -> tuple[dict[str, Any], uuid.UUID, uuid.UUID | None]:
+    """`resource` read (_read_immunization) once it is a valid R4 Immunization: 422
+    `structure` naming the first faulty element (or every element that is not FHIR JSON,
+    beside what the reading finds: conform); 422 `required` without a date (the model names
+    no element for occurrence[x])."""
     if not any(resource.get(f"occurrence{kind}") for kind in ("DateTime", "String")):
         raise FhirError(
             422,
@@ -310,7 +314,9 @@ def _check_r4(resource: dict[str, Any]) -> None:
             "La date de vaccination (occurrenceDateTime) est obligatoire.",
             expression="Immunization.occurrenceDateTime",
         )
-    conform(Immunization, resource, "Immunization")
+    return conform(
+        Immunization, resource, "Immunization", lambda: _read_immunization(request, resource)
+    )
 
 
 def _immunization_patient(request: FhirRequest, resource: dict[str, Any]) -> uuid.UUID:
@@ -375,10 +381,10 @@ def _vaccinator(request: FhirRequest, resource: dict[str, Any]) -> uuid.UUID | N
 _REQUIRED_FIELDS = {"occurrenceDateTime", "vaccineCode"}
 
 
-@fhir_endpoint(scopes=[SCOPE_IMMUNIZATION_WRITE], methods=["POST"])
-def _immunization_create(request: FhirRequest) -> HttpResponse:
-    resource = _json_resource(request)
-    _check_r4(resource)
+def _read_immunization(
+    request: FhirRequest, resource: dict[str, Any]
+) -> tuple[dict[str, Any], uuid.UUID, uuid.UUID | None]:
+    """The carnet's fields, the patient and the vaccinator an incoming Immunization names."""
     try:
         fields = immunization_to_fields(resource)
     except InvalidInput as error:
@@ -389,8 +395,13 @@ def _immunization_create(request: FhirRequest) -> HttpResponse:
             str(error),
             expression=f"Immunization.{error.field}" if error.field else "Immunization",
         ) from None
-    patient_id = _immunization_patient(request, resource)
-    vaccinator_id = _vaccinator(request, resource)
+    return fields, _immunization_patient(request, resource), _vaccinator(request, resource)
+
+
+@fhir_endpoint(scopes=[SCOPE_IMMUNIZATION_WRITE], methods=["POST"])
+def _immunization_create(request: FhirRequest) -> HttpResponse:
+    resource = _json_resource(request)
+    fields, patient_id, vaccinator_id = _check_r4(request, resource)
     open_emergency_access(request, patient_id)
     try:
         vaccination = vaccination_actions.vaccination_record_by_professional(

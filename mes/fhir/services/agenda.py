@@ -15,13 +15,12 @@ from django.http import HttpResponse
 
 from mes.access.decision import Action
 from mes.agenda.models import Appointment
-from mes.agenda.policies import access_agenda, access_appointment, visible_appointments
+from mes.agenda.policies import access_appointment, agenda_access, visible_appointments
 from mes.audit.models import TraceAction
 from mes.fhir.core.http import resource_uuid
 from mes.fhir.core.outcome import fhir_response
 from mes.fhir.resources.appointment import (
     appointment_body,
-    appointment_fields,
     appointment_resource,
     appointment_save,
 )
@@ -33,12 +32,11 @@ AGENDA, READ, WRITE = "agenda", "lecture", "ecriture"
 
 def _save(request: AppRequest, appointment_id: uuid.UUID | None) -> Appointment:
     request.professional = None
-    body = appointment_body(request)
-    patient_id, fields = appointment_fields(request, body)
+    incoming = appointment_body(request)
     trace_as = TraceAction.UPDATE_APPOINTMENT if appointment_id else TraceAction.ADD_APPOINTMENT
-    check_espace(request, str(patient_id), trace_as)
+    check_espace(request, str(incoming.patient_id), trace_as)
     require_exchange(request, AGENDA, WRITE, trace_as)
-    return appointment_save(request, body, patient_id, fields, appointment_id)
+    return appointment_save(request, incoming, appointment_id)
 
 
 @app_endpoint(methods=("GET", "POST"))
@@ -50,14 +48,14 @@ def appointment_type(request: AppRequest) -> HttpResponse:
         return response
     check_espace(request, request.GET.get("patient"), TraceAction.CONSULT_AGENDA)
     require_exchange(request, AGENDA, READ, TraceAction.CONSULT_AGENDA)
-    patient = access_agenda(
+    reached = agenda_access(
         request.actor,
         request.pairing.patient_id,
         action=Action.READ,
         trace_action=TraceAction.CONSULT_AGENDA,
     )
-    mine = Appointment.objects.filter(patient=patient).select_related("professional")
-    rows = visible_appointments(mine, request.actor, patient)
+    mine = Appointment.objects.filter(patient=reached.patient).select_related("professional")
+    rows = visible_appointments(mine, reached.standing)
     entries = [{"resource": appointment_resource(a), "search": {"mode": "match"}} for a in rows]
     return fhir_response(
         {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}

@@ -10,24 +10,9 @@ from django.urls import reverse
 
 from mes.access.actors import citizen_actor
 from mes.audit.models import Trace, TraceAction, TraceOutcome
-from mes.conftest import make_citizen
 from mes.enrolment.models import LegalRepresentation, ProfileShareRequest
 from mes.notifications.models import Notification
 from mes.portal.access import PROFILE_SESSION_KEY
-
-
-@pytest.fixture
-def pierre(db):
-    """Louis's father, with his own activated espace."""
-    return make_citizen(
-        "pierre",
-        first13="1830675056078",
-        first_name="Pierre",
-        birth_name="Lefèvre",
-        birth_date=date(1983, 6, 2),
-        sex="M",
-        email="pierre@example.org",
-    )
 
 
 def _as(client, citizen, profile=None):

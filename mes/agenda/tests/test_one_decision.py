@@ -1,0 +1,92 @@
+"""One access decision per read of an agenda: what the agenda shows (a minor's secret care
+hidden from the parents) follows the standing its access was decided on, never a second
+decision. The traces name the access, not the decisions: a spy on `standing` (what every
+decision computes, mes.access.decision) counts them; the trace is still the one of the read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from unittest import mock
+
+import pytest
+from django.test import Client
+
+from mes.access import decision
+from mes.access.actors import citizen_actor
+from mes.agenda import actions, ical, selectors
+from mes.agenda.models import Appointment
+from mes.audit.models import Trace, TraceAction, TraceOutcome
+from mes.catalogue.testing import glucose_service, pair, paired_token
+
+from .conftest import PARIS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def decisions() -> Iterator[mock.MagicMock]:
+    with mock.patch.object(decision, "standing", wraps=decision.standing) as spy:
+        yield spy
+
+
+@pytest.fixture
+def two_appointments(louis):
+    """Louis's ordinary appointment, and his secret care (hidden from his parents)."""
+    for title, hidden in (("Orthodontiste", False), ("Consultation secrète", True)):
+        Appointment.objects.create(
+            patient=louis,
+            starts_at=datetime(2026, 12, 15, 9, 30, tzinfo=PARIS),
+            title=title,
+            hidden_from_representatives=hidden,
+        )
+
+
+def _reads(patient, action: TraceAction) -> list[tuple[str, str]]:
+    return list(
+        Trace.objects.filter(patient_id=patient.pk, action=action).values_list(
+            "actor_id", "outcome"
+        )
+    )
+
+
+def test_the_mother_opens_her_son_s_agenda_on_one_decision(
+    camille, louis, two_appointments, decisions
+):
+    agenda = selectors.agenda_of(actor=citizen_actor(camille), patient_id=louis.pk)
+    assert decisions.call_count == 1
+    assert [a.title for a in agenda.upcoming + agenda.past] == ["Orthodontiste"]
+    assert _reads(louis, TraceAction.CONSULT_AGENDA) == [(camille.ins, TraceOutcome.ALLOWED)]
+
+
+def test_the_home_tile_decides_once(camille, louis, two_appointments, decisions):
+    selectors.due_items(citizen_actor(camille), louis)
+    assert decisions.call_count == 1
+
+
+def test_the_icalendar_feed_reads_on_one_decision(camille, louis, two_appointments):
+    _, secret = actions.calendar_feed_create(actor=citizen_actor(camille), patient_id=louis.pk)
+    with mock.patch.object(decision, "standing", wraps=decision.standing) as spy:
+        feed = ical.feed_read(secret=secret)
+    assert spy.call_count == 1
+    assert b"Orthodontiste" in feed and "secrète".encode() not in feed
+    # (The feed's reader is traced as the link, « ical ».)
+    assert _reads(louis, TraceAction.CALENDAR_FEED_READ) == [("ical", TraceOutcome.ALLOWED)]
+
+
+def test_a_paired_app_s_search_decides_no_more_than_its_gate_and_its_access(camille):
+    """The app route's gate (the purpose and the token's scope) decides, then the agenda's
+    access: what it shows follows that decision, not a third one."""
+    raw, _ = paired_token(pair(glucose_service(), camille), scopes="patient/Appointment.cruds")
+    Appointment.objects.create(
+        patient=camille, starts_at=datetime(2026, 12, 15, 9, 30, tzinfo=PARIS), title="Bilan"
+    )
+    with mock.patch.object(decision, "standing", wraps=decision.standing) as spy:
+        listing = Client().get("/fhir/services/Appointment", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert listing.status_code == 200
+    assert json.loads(listing.content)["total"] == 1
+    assert spy.call_count == 2
+    assert Trace.objects.filter(
+        patient_id=camille.pk, action=TraceAction.CONSULT_AGENDA, actor_kind="app"
+    ).exists()
