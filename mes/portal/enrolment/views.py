@@ -108,13 +108,23 @@ def _checked_code(
 @require_http_methods(["GET"])
 @public_view
 def home(request: HttpRequest) -> HttpResponse:
-    """« Mon profil Mon espace santé » before any account: activate, oppose, a new code. In
-    demo mode, the card data of the demo's person to activate (her code is in the outbox)."""
+    """« Mon profil Mon espace santé » before any account: activate, oppose, close without
+    activating, a new code. In demo mode, the card data of the demo's person to activate and
+    of the one whose created espace may be closed (their codes are in the outbox)."""
     demo = None
     if settings.MES_DEMO:
         from mes.demo import story_enrolment as story
 
-        demo = {"nir": story.INES_INS, "serial": story.INES_SERIAL, "born": story.INES_BIRTH}
+        demo = {
+            "nir": story.INES_INS,
+            "serial": story.INES_SERIAL,
+            "born": story.INES_BIRTH,
+            "closure": {
+                "nir": story.NADIA_INS,
+                "serial": story.NADIA_SERIAL,
+                "born": story.NADIA_BIRTH,
+            },
+        }
     return render(request, "portal/enrolment/home.html", {"demo": demo})
 
 

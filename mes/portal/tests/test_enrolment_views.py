@@ -313,11 +313,13 @@ def test_another_parent_cannot_use_a_childs_code(client, camille, louis, bob):
 
 def test_the_demo_shows_the_card_data_of_the_person_to_activate(client, db, settings):
     settings.MES_DEMO = True
-    from mes.demo.story_enrolment import INES_INS
+    from mes.demo.story_enrolment import INES_INS, NADIA_INS
 
-    assert INES_INS in client.get(reverse("portal:enrolment")).content.decode()
+    page = client.get(reverse("portal:enrolment")).content.decode()
+    assert INES_INS in page and NADIA_INS in page  # to activate; to close without activating
     settings.MES_DEMO = False
-    assert INES_INS not in client.get(reverse("portal:enrolment")).content.decode()
+    page = client.get(reverse("portal:enrolment")).content.decode()
+    assert INES_INS not in page and NADIA_INS not in page
 
 
 def test_guessing_is_slowed_per_browser_and_per_internet_connection(client, ines):
