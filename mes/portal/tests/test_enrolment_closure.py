@@ -323,13 +323,16 @@ def test_an_espace_closed_at_the_desk_between_the_steps_keeps_its_code(created):
     assert Espace.objects.get(pk=nadia.pk).events.filter(to_state=EspaceState.CLOSED).count() == 1
 
 
-def test_another_browser_or_person_gets_no_step_and_no_proof(client, created, bob):
+def test_another_browser_or_person_gets_no_step_and_no_proof(client, created, bob, dr_durand):
+    """Anonymous, another patient signed in, an unrelated professional signed in: none of
+    them reaches the confirmation or the proof of a closure made in another browser."""
     nadia, code = created
     step1(client, nadia, code)
     confirm(client)
-    anonymous, signed_in = Client(), Client()
-    signed_in.force_login(bob.user)
-    for browser in (anonymous, signed_in):
+    anonymous, patient, professional = Client(), Client(), Client()
+    patient.force_login(bob.user)
+    professional.force_login(dr_durand.user)
+    for browser in (anonymous, patient, professional):
         response = browser.get(reverse("portal:enrolment_closure_code_confirm"))
         assert response.status_code == 302
         assert response.url == reverse("portal:enrolment_closure_code")
