@@ -84,6 +84,11 @@ NOT_CLOSABLE_WITH_CODE: dict[str, str] = {
     EspaceState.CLOSED: "Ce profil est déjà clôturé.",
 }
 
+CLOSURE_STATE_CHANGED = (
+    "Ce profil a changé d'état depuis la saisie du code : il ne peut plus être clôturé ici. "
+    "S'il est activé, connectez-vous pour le clôturer ; sinon, appelez le 3422."
+)
+
 MINOR_FROM_PARENT_ACCOUNT = (
     "Le profil d'une personne mineure s'active depuis votre propre profil Mon espace santé : "
     "connectez-vous, puis ouvrez « Activer le profil d'un enfant » (Mon compte > "
@@ -661,8 +666,9 @@ def closure_code_check(
 
     Only an espace created and never activated is closed this way (EspaceUse.CLOSE_WITH_CODE):
     an active one signs in to close, a notified one is opposed, an opposed or closed one has
-    nothing to close. Their right code is answered like an unknown one, so that the form tells
-    nothing of the state, and the refusal is traced on the person's chain. Raises
+    nothing to close. The refusal is traced on the person's chain; the answer names the state
+    only to whoever typed a code still unused (the holder: NOT_CLOSABLE_WITH_CODE), anyone
+    else, and an active espace always, gets the answer of an unknown code. Raises
     EnrolmentRefused."""
     found = candidates(nir=nir, vitale_serial=vitale_serial, birth_date=birth_date)
     row = _code_row(found, code)
@@ -693,22 +699,33 @@ def espace_close_with_code(
     MES_ENROLMENT_ARCHIVE_DURATION, express deletion on request); the code is used up, so a
     reopening within the archive period takes a new one. Returns the history row of the
     closure (its proof). Raises EnrolmentRefused (the code used meanwhile, or the espace no
-    longer in a state closed this way: then nothing changes, the code included)."""
+    longer in a state closed this way: then nothing changes, the code included, and the
+    refusal is traced)."""
     with transaction.atomic():
         espace = _use_code(code_id)
         espace = Espace.objects.select_for_update().select_related("citizen").get(pk=espace.pk)
-        if not state_allows(espace.state, EspaceUse.CLOSE_WITH_CODE):
-            raise EnrolmentRefused(NO_MATCH)
-        espace_close(
+        if state_allows(espace.state, EspaceUse.CLOSE_WITH_CODE):
+            espace_close(
+                actor=actor,
+                citizen=espace.citizen,
+                channel=ONLINE,
+                express_deletion=express_deletion,
+            )
+            # The transition's row, not the express deletion's (after it, CLOSED → CLOSED).
+            return EspaceEvent.objects.filter(
+                espace=espace, from_state=S.CREATED, to_state=S.CLOSED
+            ).latest("at", "pk")
+        # Changed since step 1 (closed at the desk...): undo the code's use, then trace.
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        trace.record(
             actor=actor,
-            citizen=espace.citizen,
-            channel=ONLINE,
-            express_deletion=express_deletion,
+            action=TraceAction.ESPACE_CLOSED,
+            outcome=TraceOutcome.REFUSED,
+            patient_id=espace.pk,
+            reason=REFUSALS[EspaceUse.CLOSE_WITH_CODE],
         )
-        # The transition's row, not the express deletion's (written after it, CLOSED → CLOSED).
-        return EspaceEvent.objects.filter(
-            espace=espace, from_state=S.CREATED, to_state=S.CLOSED
-        ).latest("at", "pk")
+    raise EnrolmentRefused(CLOSURE_STATE_CHANGED)
 
 
 def _ask_deletion(espace: Espace, *, actor: Actor, channel: str) -> None:

@@ -317,9 +317,11 @@ def test_an_espace_closed_at_the_desk_between_the_steps_keeps_its_code(created):
         citizen=nadia,
         channel=lifecycle.DESK,
     )
-    with pytest.raises(lifecycle.EnrolmentRefused):
+    with pytest.raises(lifecycle.EnrolmentRefused, match="a changé d'état"):
         lifecycle.espace_close_with_code(actor=citizen_actor(nadia), code_id=row.pk)
     assert EnrolmentCode.objects.get(pk=row.pk).used_at is None
+    [refused] = refusals(nadia)
+    assert refused.actor_id == nadia.ins and "jamais activé" in refused.reason
     assert Espace.objects.get(pk=nadia.pk).events.filter(to_state=EspaceState.CLOSED).count() == 1
 
 
