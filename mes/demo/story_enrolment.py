@@ -48,28 +48,14 @@ AGENT_EMAIL = "sophie.martin@3422.example.org"
 def load_enrolment_stories(today: date | None = None) -> dict[str, int]:
     created: dict[str, int] = {}
     with transaction.atomic():
-        ines = Citizen.objects.filter(ins=INES_INS).first()
-        if ines is None:
-            ines = Citizen.objects.create(
-                ins=INES_INS,
-                birth_name="Garnier",
-                first_names="Inès Marie",
-                first_name="Inès",
-                birth_date=INES_BIRTH,
-                sex="F",
-                birth_place_insee="75056",
-                email="ines.garnier@example.org",
-            )
-            PrivacySettings.objects.create(patient=ines)
-            Espace.objects.create(
-                citizen=ines,
-                state=EspaceState.NOT_NOTIFIED,
-                vitale_serial=INES_SERIAL,
-                phone="0611223344",
-                address="12 rue des Lilas",
-                postcode="75011",
-                city="Paris",
-            )
+        ines, made = _person(
+            INES_INS,
+            ("Garnier", "Inès Marie", "Inès", INES_BIRTH, "ines.garnier@example.org"),
+            serial=INES_SERIAL,
+            phone="0611223344",
+            address=("12 rue des Lilas", "75011"),
+        )
+        if made:
             created["profils à activer"] = 1
         espace = Espace.objects.get(pk=ines.pk)
         if espace.state == EspaceState.NOT_NOTIFIED:
@@ -94,6 +80,43 @@ def load_enrolment_stories(today: date | None = None) -> dict[str, int]:
     return created
 
 
+def _person(
+    ins: str,
+    names: tuple[str, str, str, date, str],
+    *,
+    serial: str,
+    phone: str,
+    address: tuple[str, str],
+) -> tuple[Citizen, bool]:
+    """The demo person of this INS, and whether this load made her: a woman born in Paris,
+    known to the Assurance Maladie (card, address) and not informed yet (NOT_NOTIFIED)."""
+    known = Citizen.objects.filter(ins=ins).first()
+    if known is not None:
+        return known, False
+    birth_name, first_names, first_name, born, email = names
+    citizen = Citizen.objects.create(
+        ins=ins,
+        birth_name=birth_name,
+        first_names=first_names,
+        first_name=first_name,
+        birth_date=born,
+        sex="F",
+        birth_place_insee="75056",
+        email=email,
+    )
+    PrivacySettings.objects.create(patient=citizen)
+    Espace.objects.create(
+        citizen=citizen,
+        state=EspaceState.NOT_NOTIFIED,
+        vitale_serial=serial,
+        phone=phone,
+        address=address[0],
+        postcode=address[1],
+        city="Paris",
+    )
+    return citizen, True
+
+
 def _fresh_code(espace: Espace) -> bool:
     """A new code by e-mail for an espace still waiting for its holder, when none works."""
     if espace.state not in (EspaceState.NOTIFIED, EspaceState.CREATED) or (
@@ -109,27 +132,14 @@ def _fresh_code(espace: Espace) -> bool:
 def _load_nadia(created: dict[str, int]) -> None:
     """Nadia: informed seven weeks ago, no opposition, so her espace is created; never
     activated. Her history is dated as the timer would have written it."""
-    nadia = Citizen.objects.filter(ins=NADIA_INS).first()
-    if nadia is None:
-        nadia = Citizen.objects.create(
-            ins=NADIA_INS,
-            birth_name="Roux",
-            first_names="Nadia Claire",
-            first_name="Nadia",
-            birth_date=NADIA_BIRTH,
-            sex="F",
-            birth_place_insee="75056",
-            email="nadia.roux@example.org",
-        )
-        PrivacySettings.objects.create(patient=nadia)
-        Espace.objects.create(
-            citizen=nadia,
-            state=EspaceState.NOT_NOTIFIED,
-            vitale_serial=NADIA_SERIAL,
-            address="4 place des Vosges",
-            postcode="75004",
-            city="Paris",
-        )
+    nadia, made = _person(
+        NADIA_INS,
+        ("Roux", "Nadia Claire", "Nadia", NADIA_BIRTH, "nadia.roux@example.org"),
+        serial=NADIA_SERIAL,
+        phone="",
+        address=("4 place des Vosges", "75004"),
+    )
+    if made:
         created["profils créés jamais activés"] = 1
     espace = Espace.objects.get(pk=nadia.pk)
     if espace.state == EspaceState.NOT_NOTIFIED:

@@ -622,15 +622,21 @@ def _check_citizen_may_close(actor: Actor, citizen: Citizen) -> None:
 
     if decide(actor, Action.CLOSE_ESPACE, citizen).allowed:
         return
+    _closure_refused(actor, citizen.pk, "clôture refusée : ni titulaire ni représentant légal")
+    raise EnrolmentRefused("Profil introuvable.")
+
+
+def _closure_refused(actor: Actor, patient_id: uuid.UUID, reason: str) -> None:
+    """The refused closure's trace on the person's chain, committed on its own (the caller
+    then raises, which must not take the trace with it)."""
     with transaction.atomic():
         trace.record(
             actor=actor,
             action=TraceAction.ESPACE_CLOSED,
             outcome=TraceOutcome.REFUSED,
-            patient_id=citizen.pk,
-            reason="clôture refusée : ni titulaire ni représentant légal",
+            patient_id=patient_id,
+            reason=reason,
         )
-    raise EnrolmentRefused("Profil introuvable.")
 
 
 def espace_close(
@@ -675,12 +681,8 @@ def closure_code_check(
     if row is not None:
         state = next(e.state for e in found if e.pk == row.espace_id)
         if not state_allows(state, EspaceUse.CLOSE_WITH_CODE):
-            trace.record(
-                actor=system_actor("enrolement"),
-                action=TraceAction.ESPACE_CLOSED,
-                outcome=TraceOutcome.REFUSED,
-                patient_id=row.espace_id,
-                reason=REFUSALS[EspaceUse.CLOSE_WITH_CODE],
+            _closure_refused(
+                system_actor("enrolement"), row.espace_id, REFUSALS[EspaceUse.CLOSE_WITH_CODE]
             )
             usable = row.used_at is None and row.expires_at > timezone.now()
             # A code still unused proves the holder: tell them where to go. An active
@@ -717,14 +719,7 @@ def espace_close_with_code(
             ).latest("at", "pk")
         # Changed since step 1 (closed at the desk...): undo the code's use, then trace.
         transaction.set_rollback(True)
-    with transaction.atomic():
-        trace.record(
-            actor=actor,
-            action=TraceAction.ESPACE_CLOSED,
-            outcome=TraceOutcome.REFUSED,
-            patient_id=espace.pk,
-            reason=REFUSALS[EspaceUse.CLOSE_WITH_CODE],
-        )
+    _closure_refused(actor, espace.pk, REFUSALS[EspaceUse.CLOSE_WITH_CODE])
     raise EnrolmentRefused(CLOSURE_STATE_CHANGED)
 
 

@@ -5,7 +5,6 @@ each denial with its trace."""
 from __future__ import annotations
 
 import io
-import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -23,14 +22,9 @@ from mes.enrolment import lifecycle
 from mes.enrolment.models import EnrolmentCode, Espace, EspaceState
 from mes.identity.models import Citizen, User
 
-SERIAL = "802500000212"
+from .test_enrolment_views import SERIAL, _louis_notified, code_of
+
 NO_MATCH = "ne permettent pas de retrouver un profil"
-
-
-def code_of(body: str) -> str:
-    match = re.search(r"([A-Z0-9]{5}-[A-Z0-9]{5})", body)
-    assert match
-    return match.group(1)
 
 
 def informed(first13: str = "2900375056045", first_name: str = "Nadia") -> tuple[Citizen, str]:
@@ -186,16 +180,7 @@ def test_a_closed_espace_reopens_with_a_new_code(client, created):
 
 def test_a_parent_closes_a_childs_created_espace_with_the_childs_code(client, camille, louis):
     """As for opposition, each person separately, the notice's data: the parent's card."""
-    Espace.objects.update_or_create(
-        citizen=louis,
-        defaults={
-            "state": EspaceState.NOT_NOTIFIED,
-            "vitale_serial": SERIAL,
-            "attached_to": camille,
-        },
-    )
-    lifecycle.espace_notify(actor=system_actor("test"), citizen_id=louis.pk)
-    code = code_of(mail.outbox[-1].body)
+    code = _louis_notified(camille, louis)
     lifecycle.espace_create(actor=system_actor("test"), espace=Espace.objects.get(pk=louis.pk))
     response = client.post(
         reverse("portal:enrolment_closure_code"),
