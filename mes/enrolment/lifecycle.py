@@ -7,6 +7,8 @@ NOT_NOTIFIED ─notice─► NOTIFIED ─6 weeks─► CREATED ─activate─►
                        │  └─activate early─► ACTIVE     ▲  suspend/lift ◄─► SUSPENDED ─6 w─► CLOSED
                        └─oppose─► OPPOSED ─change of mind (activate)─┘     CLOSED ─reopen─► ACTIVE
 ```
+A CREATED espace never activated is also closed directly, with its provisional code
+(`espace_close_with_code`); an active one is closed signed in (`espace_close`).
 """
 
 from __future__ import annotations
