@@ -7,6 +7,8 @@ NOT_NOTIFIED ─notice─► NOTIFIED ─6 weeks─► CREATED ─activate─►
                        │  └─activate early─► ACTIVE     ▲  suspend/lift ◄─► SUSPENDED ─6 w─► CLOSED
                        └─oppose─► OPPOSED ─change of mind (activate)─┘     CLOSED ─reopen─► ACTIVE
 ```
+A CREATED espace never activated is also closed directly, with its provisional code
+(`espace_close_with_code`); an active one is closed signed in (`espace_close`).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from .models import (
     LegalRepresentation,
     ProfileShareRequest,
 )
-from .policies import EspaceUse, state_allows
+from .policies import REFUSALS, EspaceUse, state_allows
 
 S = EspaceState
 # An unambiguous alphabet (no 0/O, 1/I/L): the code is typed from a letter.
@@ -70,6 +72,24 @@ TWINS = (
     "Indiquez aussi le prénom de la personne."
 )
 
+
+# Closing with the code (closure_code_check), for a holder whose espace is in another state.
+NOT_CLOSABLE_WITH_CODE: dict[str, str] = {
+    EspaceState.NOTIFIED: (
+        "Ce profil n'est pas encore créé : il n'y a rien à clôturer. Pour qu'il ne soit pas "
+        "créé, opposez-vous à sa création avec ce même code."
+    ),
+    EspaceState.OPPOSED: (
+        "L'opposition à la création de ce profil est enregistrée : il n'y a pas de profil à "
+        "clôturer."
+    ),
+    EspaceState.CLOSED: "Ce profil est déjà clôturé.",
+}
+
+CLOSURE_STATE_CHANGED = (
+    "Ce profil a changé d'état depuis la saisie du code : il ne peut plus être clôturé ici. "
+    "S'il est activé, connectez-vous pour le clôturer ; sinon, appelez le 3422."
+)
 
 MINOR_FROM_PARENT_ACCOUNT = (
     "Le profil d'une personne mineure s'active depuis votre propre profil Mon espace santé : "
@@ -344,8 +364,9 @@ def _locked(espace: Espace, now: datetime) -> bool:
     return espace.code_locked_until is not None and espace.code_locked_until > now
 
 
-def _count_code_failure(espaces: list[Espace]) -> str:
-    """A wrong code on known card data counts toward the lock of each espace concerned."""
+def _count_code_failure(espaces: list[Espace], action: TraceAction) -> str:
+    """A wrong code on known card data counts toward the lock of each espace concerned; the
+    refusal is traced as the step it was tried for (`action`)."""
     now = timezone.now()
     message = NO_MATCH
     with transaction.atomic():
@@ -361,7 +382,7 @@ def _count_code_failure(espaces: list[Espace]) -> str:
             row.save(update_fields=["code_failures", "code_locked_until"])
             trace.record(
                 actor=system_actor("enrolement"),
-                action=TraceAction.ESPACE_ACTIVATED,
+                action=action,
                 outcome=TraceOutcome.REFUSED,
                 patient_id=row.pk,
                 reason=reason,
@@ -388,8 +409,21 @@ def code_check(*, nir: str, vitale_serial: str, birth_date: date, code: str) -> 
     return match_code(found, code)
 
 
-def match_code(found: list[Espace], code: str) -> EnrolmentCode:
-    """The unused code among these espaces' latest codes, or EnrolmentRefused (counted)."""
+def _code_row(found: list[Espace], code: str) -> EnrolmentCode | None:
+    """The row of this code among these espaces' latest codes, used or not (no side effect)."""
+    normal = code.replace("-", "").replace(" ", "").upper()
+    for espace in found:
+        for row in EnrolmentCode.objects.filter(espace=espace).order_by("-created_at")[:3]:
+            if hmac.compare_digest(row.code_hash, _code_hash(espace.pk, normal)):
+                return row
+    return None
+
+
+def match_code(
+    found: list[Espace], code: str, *, action: TraceAction = TraceAction.ESPACE_ACTIVATED
+) -> EnrolmentCode:
+    """The unused code among these espaces' latest codes, or EnrolmentRefused (counted, and
+    traced as `action`: the step the code was typed for)."""
     now = timezone.now()
     if not found:
         raise EnrolmentRefused(NO_MATCH)
@@ -397,15 +431,13 @@ def match_code(found: list[Espace], code: str) -> EnrolmentCode:
         if _locked(espace, now):
             assert espace.code_locked_until is not None
             raise EnrolmentRefused(locked_message(espace.code_locked_until))
-    normal = code.replace("-", "").replace(" ", "").upper()
-    for espace in found:
-        for row in EnrolmentCode.objects.filter(espace=espace).order_by("-created_at")[:3]:
-            if hmac.compare_digest(row.code_hash, _code_hash(espace.pk, normal)):
-                if row.used_at is not None or row.expires_at <= now:
-                    raise EnrolmentRefused(CODE_EXPIRED)
-                Espace.objects.filter(pk=espace.pk).update(code_failures=0)
-                return row
-    raise EnrolmentRefused(_count_code_failure(found))
+    row = _code_row(found, code)
+    if row is None:
+        raise EnrolmentRefused(_count_code_failure(found, action))
+    if row.used_at is not None or row.expires_at <= now:
+        raise EnrolmentRefused(CODE_EXPIRED)
+    Espace.objects.filter(pk=row.espace_id).update(code_failures=0)
+    return row
 
 
 def _use_code(code_id: int) -> Espace:
@@ -592,15 +624,21 @@ def _check_citizen_may_close(actor: Actor, citizen: Citizen) -> None:
 
     if decide(actor, Action.CLOSE_ESPACE, citizen).allowed:
         return
+    _closure_refused(actor, citizen.pk, "clôture refusée : ni titulaire ni représentant légal")
+    raise EnrolmentRefused("Profil introuvable.")
+
+
+def _closure_refused(actor: Actor, patient_id: uuid.UUID, reason: str) -> None:
+    """The refused closure's trace on the person's chain, committed on its own (the caller
+    then raises, which must not take the trace with it)."""
     with transaction.atomic():
         trace.record(
             actor=actor,
             action=TraceAction.ESPACE_CLOSED,
             outcome=TraceOutcome.REFUSED,
-            patient_id=citizen.pk,
-            reason="clôture refusée : ni titulaire ni représentant légal",
+            patient_id=patient_id,
+            reason=reason,
         )
-    raise EnrolmentRefused("Profil introuvable.")
 
 
 def espace_close(
@@ -625,6 +663,66 @@ def espace_close(
         if express_deletion:
             _ask_deletion(espace, actor=actor, channel=channel)
         return espace
+
+
+def closure_code_check(
+    *, nir: str, vitale_serial: str, birth_date: date, code: str
+) -> EnrolmentCode:
+    """Step 1 of closing online without activating (mes-spec §3.4 « at any time, directly »):
+    the provisional code with the card data, as for activation (`code_check`: one message
+    for any mismatch, wrong codes counted toward the espace's lock).
+
+    Only an espace created and never activated is closed this way (EspaceUse.CLOSE_WITH_CODE):
+    an active one signs in to close, a notified one is opposed, an opposed or closed one has
+    nothing to close. The refusal is traced on the person's chain; the answer names the state
+    only to whoever typed a code still unused (the holder: NOT_CLOSABLE_WITH_CODE), anyone
+    else, and an active espace always, gets the answer of an unknown code. Raises
+    EnrolmentRefused."""
+    found = candidates(nir=nir, vitale_serial=vitale_serial, birth_date=birth_date)
+    row = _code_row(found, code)
+    if row is not None:
+        state = next(e.state for e in found if e.pk == row.espace_id)
+        if not state_allows(state, EspaceUse.CLOSE_WITH_CODE):
+            _closure_refused(
+                system_actor("enrolement"), row.espace_id, REFUSALS[EspaceUse.CLOSE_WITH_CODE]
+            )
+            usable = row.used_at is None and row.expires_at > timezone.now()
+            # A code still unused proves the holder: tell them where to go. An active
+            # espace's code is used up, so an active espace is always answered as unknown.
+            raise EnrolmentRefused(
+                NOT_CLOSABLE_WITH_CODE.get(state, NO_MATCH) if usable else NO_MATCH
+            )
+    return match_code(found, code, action=TraceAction.ESPACE_CLOSED)
+
+
+def espace_close_with_code(
+    *, actor: Actor, code_id: int, express_deletion: bool = False
+) -> EspaceEvent:
+    """CREATED → CLOSED by the holder who proved who they are with a checked provisional code
+    (`closure_code_check`), without activating first. The one closure (`espace_close`: archive
+    MES_ENROLMENT_ARCHIVE_DURATION, express deletion on request); the code is used up, so a
+    reopening within the archive period takes a new one. Returns the history row of the
+    closure (its proof). Raises EnrolmentRefused (the code used meanwhile, or the espace no
+    longer in a state closed this way: then nothing changes, the code included, and the
+    refusal is traced)."""
+    with transaction.atomic():
+        espace = _use_code(code_id)
+        espace = Espace.objects.select_for_update().select_related("citizen").get(pk=espace.pk)
+        if state_allows(espace.state, EspaceUse.CLOSE_WITH_CODE):
+            espace_close(
+                actor=actor,
+                citizen=espace.citizen,
+                channel=ONLINE,
+                express_deletion=express_deletion,
+            )
+            # The transition's row, not the express deletion's (after it, CLOSED → CLOSED).
+            return EspaceEvent.objects.filter(
+                espace=espace, from_state=S.CREATED, to_state=S.CLOSED
+            ).latest("at", "pk")
+        # Changed since step 1 (closed at the desk...): undo the code's use, then trace.
+        transaction.set_rollback(True)
+    _closure_refused(actor, espace.pk, REFUSALS[EspaceUse.CLOSE_WITH_CODE])
+    raise EnrolmentRefused(CLOSURE_STATE_CHANGED)
 
 
 def _ask_deletion(espace: Espace, *, actor: Actor, channel: str) -> None:

@@ -1,5 +1,6 @@
 """What the person receives about their espace: the notice with a provisional code (by e-mail,
-or by post where there is no e-mail: mes-spec §3.2), a new code, the proof of opposition.
+or by post where there is no e-mail: mes-spec §3.2), a new code, the proofs of opposition
+and of closure.
 
 No NIR, INS or health data ever goes in an e-mail, an SMS or a letter's text: the person is
 named, the code is given, the rest is on the portal.
@@ -173,13 +174,22 @@ def letters_pdf(notices: Sequence[Notice]) -> bytes:
     return buffer.getvalue()
 
 
-def opposition_proof_pdf(*, name: str, birth_date: date, at: datetime, reference: str) -> bytes:
-    """The proof of opposition (« justificatif d'opposition », mes-spec §3.2)."""
+def _proof_pdf(*, title: str, name: str, body: Sequence[str]) -> bytes:
+    """One page of proof, addressed to the person: what was recorded, when, its reference."""
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
-    pdf.setTitle("Justificatif d'opposition à la création de Mon espace santé")
-    body = "\n".join(
-        [
+    pdf.setTitle(f"{title} – Mon espace santé")
+    _page(pdf, title, [name], "\n".join(body))
+    pdf.save()
+    return buffer.getvalue()
+
+
+def opposition_proof_pdf(*, name: str, birth_date: date, at: datetime, reference: str) -> bytes:
+    """The proof of opposition (« justificatif d'opposition », mes-spec §3.2)."""
+    return _proof_pdf(
+        title="Justificatif d'opposition",
+        name=name,
+        body=[
             f"Nous attestons que l'opposition à la création du profil Mon espace santé de {name}, "
             f"né(e) le {french_date(birth_date)}, a été enregistrée le {french_date(at)} à "
             f"{timezone.localtime(at):%H:%M}.",
@@ -191,11 +201,8 @@ def opposition_proof_pdf(*, name: str, birth_date: date, at: datetime, reference
             "ligne ou au 3422.",
             "",
             f"Référence : {reference}",
-        ]
+        ],
     )
-    _page(pdf, "Justificatif d'opposition", [name], body)
-    pdf.save()
-    return buffer.getvalue()
 
 
 def opposition_proof_of(event: EspaceEvent) -> bytes:
@@ -207,4 +214,50 @@ def opposition_proof_of(event: EspaceEvent) -> bytes:
         birth_date=citizen.birth_date,
         at=event.at,
         reference=f"OPP-{event.at:%Y%m%d}-{event.pk:08d}",
+    )
+
+
+def closure_proof_of(event: EspaceEvent) -> bytes:
+    """The proof of the closure this history row records (« justificatif de clôture »): when,
+    until when the data are archived and may come back (R1111-36, mes-spec §3.4), or when
+    they are deleted if the person asked for it at closure."""
+    espace = event.espace
+    name = espace.citizen.display_name
+    archived_until = event.at + settings.MES_ENROLMENT_ARCHIVE_DURATION
+    deleted_on = (
+        espace.purge_due_at
+        if espace.deletion_requested_at is not None
+        and espace.deletion_requested_at >= event.at
+        and espace.purge_due_at is not None
+        else None
+    )
+    future = (
+        [
+            "Vous avez demandé la suppression des données sans attendre : elles seront "
+            f"supprimées définitivement le {french_date(deleted_on)}. Jusque-là, vous pouvez "
+            "encore changer d'avis en rouvrant le profil avec un nouveau code provisoire (en "
+            "ligne ou au 3422).",
+        ]
+        if deleted_on
+        else [
+            "Plus personne n'accède au profil ni n'y dépose de document. Les données sont "
+            f"archivées jusqu'au {french_date(archived_until)}, puis supprimées.",
+            "",
+            "D'ici là, vous pouvez rouvrir le profil avec un nouveau code provisoire (en ligne "
+            "ou au 3422) : les données archivées sont alors restaurées. Vous pouvez aussi "
+            "demander leur suppression sans attendre, au 3422.",
+        ]
+    )
+    return _proof_pdf(
+        title="Justificatif de clôture",
+        name=name,
+        body=[
+            f"Nous attestons que le profil Mon espace santé de {name}, né(e) le "
+            f"{french_date(espace.citizen.birth_date)}, a été clôturé le {french_date(event.at)} "
+            f"à {timezone.localtime(event.at):%H:%M}.",
+            "",
+            *future,
+            "",
+            f"Référence : CLO-{event.at:%Y%m%d}-{event.pk:08d}",
+        ],
     )

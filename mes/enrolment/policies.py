@@ -26,6 +26,9 @@ class EspaceUse(StrEnum):
     ACTIVATE = "activate"  # the code provisoire leads to an active espace
     OPPOSE = "oppose"  # opposition to creation (before it)
     CLOSE = "close"  # the holder closes
+    # The holder closes online with the provisional code, without activating first: only an
+    # espace created by the timer and never activated (an active one signs in to close).
+    CLOSE_WITH_CODE = "close_with_code"
 
 
 _S = EspaceState
@@ -41,6 +44,7 @@ _ALLOWED: dict[EspaceUse, frozenset[str]] = {
     EspaceUse.ACTIVATE: frozenset({_S.NOTIFIED, _S.CREATED, _S.OPPOSED, _S.CLOSED}),
     EspaceUse.OPPOSE: frozenset({_S.NOT_NOTIFIED, _S.NOTIFIED}),
     EspaceUse.CLOSE: frozenset({_S.CREATED, _S.ACTIVE, _S.SUSPENDED}),
+    EspaceUse.CLOSE_WITH_CODE: frozenset({_S.CREATED}),
 }
 # Never seen by professionals: no espace (yet, or any more).
 HIDDEN_FROM_PROFESSIONALS = frozenset(
@@ -55,6 +59,7 @@ REFUSALS: dict[EspaceUse, str] = {
     EspaceUse.ACTIVATE: "ce profil ne peut pas être activé",
     EspaceUse.OPPOSE: "le profil est déjà créé : il peut être clôturé",
     EspaceUse.CLOSE: "ce profil n'est pas ouvert",
+    EspaceUse.CLOSE_WITH_CODE: "clôture sans connexion réservée à un profil créé jamais activé",
 }
 
 

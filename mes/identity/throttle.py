@@ -20,6 +20,7 @@ import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -117,16 +118,23 @@ def identifier_needs_code_first(identifier: str, *, now: datetime | None = None)
     return len(failures) >= settings.MES_SIGNIN_ACCOUNT_FREE_FAILURES
 
 
-def wait_message(wait: Wait) -> str:
-    """« Trop de tentatives… Réessayez dans N secondes / minutes. »"""
+class Attempt(StrEnum):
+    """What was being tried, for the wait message: the sign-in, or the enrolment pages' entry
+    of a provisional code or of the carte Vitale data (they share the address counter)."""
+
+    SIGN_IN = "de connexion"
+    CODE = "de saisie de code"
+    CARD = "de saisie de carte Vitale"
+
+
+def wait_message(wait: Wait, attempt: Attempt = Attempt.SIGN_IN) -> str:
+    """« Trop de tentatives de connexion… Réessayez dans N secondes / minutes. »"""
     if wait.seconds < 60:
         amount = f"{wait.seconds} seconde{'s' if wait.seconds > 1 else ''}"
     else:
         minutes = math.ceil(wait.seconds / 60)
         amount = f"{minutes} minute{'s' if minutes > 1 else ''}"
-    return (
-        f"Trop de tentatives de connexion depuis votre connexion internet. Réessayez dans {amount}."
-    )
+    return f"Trop de tentatives {attempt} depuis votre connexion internet. Réessayez dans {amount}."
 
 
 def token_wait(address: str, client_id: str, *, now: datetime | None = None) -> Wait:

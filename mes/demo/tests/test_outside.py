@@ -43,6 +43,7 @@ def test_the_banner_names_every_door_and_every_login(demo: None) -> None:
     # The support desk's agent and Inès's activation are in the README's table: printed too.
     assert "  sophie.3422 " in text
     assert "Inès Garnier" in text
+    assert "Nadia Roux" in text and "http://127.0.0.1:8000/enrolement/cloture/" in text
 
 
 def test_the_printed_commands_name_a_uv_that_exists(

@@ -97,6 +97,20 @@ def test_an_address_past_its_allowance_waits_a_doubling_delay(camille, settings,
         assert throttle.address_wait(ATTACKER).seconds == 4
 
 
+@pytest.mark.parametrize(
+    ("attempt", "words"),
+    [
+        (throttle.Attempt.SIGN_IN, "Trop de tentatives de connexion"),
+        (throttle.Attempt.CODE, "Trop de tentatives de saisie de code"),
+        (throttle.Attempt.CARD, "Trop de tentatives de saisie de carte Vitale"),
+    ],
+)
+def test_the_wait_message_names_what_was_tried(attempt, words):
+    """The enrolment pages share the sign-in's address counter, not its wording."""
+    message = throttle.wait_message(throttle.Wait(seconds=120), attempt)
+    assert message == f"{words} depuis votre connexion internet. Réessayez dans 2 minutes."
+
+
 def test_the_delay_is_bounded(db, settings):
     now = timezone.now()
     for _ in range(settings.MES_SIGNIN_ADDRESS_FREE_FAILURES + 40):

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
@@ -202,7 +203,32 @@ class ConfirmForm(BootstrapFormMixin, MesForm):
     )
 
 
-class ClosureForm(ConfirmForm):
+def archive_years() -> int:
+    """MES_ENROLMENT_ARCHIVE_DURATION in whole years, as the pages say it (« 10 ans »)."""
+    return round(settings.MES_ENROLMENT_ARCHIVE_DURATION.days / 365.25)
+
+
+class ClosureChoiceForm(ConfirmForm):
+    """The confirmation of a closure and the choice of express deletion (R1111-36), the same
+    whether the holder is signed in or proves who they are with the provisional code."""
+
+    express_deletion = forms.BooleanField(label="", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # From the settings the closure applies (lifecycle.espace_close): one rule, one text.
+        years = archive_years()
+        days = settings.MES_ENROLMENT_DELETION_GRACE.days
+        field = self.fields["express_deletion"]
+        field.label = f"Supprimer aussi mes données sans attendre {years} ans"
+        field.help_text = (
+            f"Sans cette case, vos données sont archivées {years} ans : vous pouvez rouvrir "
+            "votre profil pendant ce temps. Avec elle, elles sont supprimées définitivement "
+            f"sous {days} jours."
+        )
+
+
+class ClosureForm(ClosureChoiceForm):
     password = forms.CharField(
         label="Votre mot de passe",
         help_text="Par sécurité, saisissez de nouveau votre mot de passe (portal.md §5.6).",
@@ -211,13 +237,7 @@ class ClosureForm(ConfirmForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": "Saisissez votre mot de passe."},
     )
-    express_deletion = forms.BooleanField(
-        label="Supprimer aussi mes données sans attendre 10 ans",
-        required=False,
-        help_text="Sans cette case, vos données sont archivées 10 ans : vous pouvez rouvrir "
-        "votre profil pendant ce temps. Avec elle, elles sont supprimées définitivement "
-        "sous 7 jours.",
-    )
+    field_order = ["confirm", "password", "express_deletion"]
 
 
 class ChildCodeForm(BootstrapFormMixin, MesForm):

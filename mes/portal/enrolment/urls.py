@@ -15,5 +15,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("opposition/enregistree/", views.opposition_done, name="enrolment_opposition_done"),
     path("opposition/justificatif.pdf", views.opposition_proof, name="enrolment_opposition_proof"),
     path("cloture/accueil/", views.closure, name="enrolment_closure"),
+    path("cloture/", views.closure_with_code, name="enrolment_closure_code"),
+    path(
+        "cloture/confirmation/",
+        views.closure_with_code_confirm,
+        name="enrolment_closure_code_confirm",
+    ),
+    path("cloture/enregistree/", views.closure_with_code_done, name="enrolment_closure_code_done"),
+    path(
+        "cloture/justificatif.pdf",
+        views.closure_with_code_proof,
+        name="enrolment_closure_code_proof",
+    ),
     path("enfants/", views.children, name="enrolment_children"),
 ]

@@ -1,7 +1,8 @@
 """The espace's life seen by the citizen (portal.md §5.6, mes-spec §3, wave2 §1.6): activation
 without an account (code provisoire + card, then identifiant, password and a confirmed contact),
-a new provisional code, opposition with its PDF proof, closure, and a parent activating a
-child's espace from their own account.
+a new provisional code, opposition with its PDF proof, closure (signed in, or with the code for
+an espace created and never activated, with its PDF proof), and a parent activating a child's
+espace from their own account.
 
 Between steps the session holds only ids (the checked code, the pending login): nothing is
 activated until the last step, and the provisional code is used up only then.
@@ -9,6 +10,7 @@ activated until the last step, and the provisional code is used up only then.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +24,7 @@ from mes.access.actors import citizen_actor
 from mes.enrolment import lifecycle
 from mes.enrolment.lifecycle import EnrolmentRefused
 from mes.enrolment.models import EnrolmentCode, Espace, EspaceEvent, EspaceState
-from mes.enrolment.notices import opposition_proof_of
+from mes.enrolment.notices import closure_proof_of, opposition_proof_of
 from mes.identity import throttle
 from mes.identity.actions import LoginRefused, one_time_code_send, one_time_code_verify
 from mes.identity.models import User
@@ -34,15 +36,18 @@ from mes.web.forms import OneTimeCodeForm
 from ..access import PortalRequest, patient_view
 from .forms import (
     ChildCodeForm,
+    ClosureChoiceForm,
     ClosureForm,
     CodeForm,
     ConfirmForm,
     CredentialsForm,
     RegenerateForm,
+    archive_years,
 )
 
 ACTIVATION_KEY = "mes_enrolment_activation"
 OPPOSITION_KEY = "mes_enrolment_opposition"
+CLOSURE_KEY = "mes_enrolment_closure"
 PROOF_KEY = "mes_enrolment_proof"
 FAILURES_KEY = "mes_enrolment_failures"
 SESSION_MAX_FAILURES = 10  # on top of the per-espace lock: one browser cannot spray codes
@@ -59,7 +64,7 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) else -1
 
 
-def _throttled(request: HttpRequest) -> str:
+def _throttled(request: HttpRequest, attempt: throttle.Attempt = throttle.Attempt.CODE) -> str:
     """Why this browser, or its internet connection, must not try again now ("" when it may).
 
     Per browser, a ceiling; per client address, the sign-in's own counter and doubling delay
@@ -68,7 +73,7 @@ def _throttled(request: HttpRequest) -> str:
     if int(request.session.get(FAILURES_KEY, 0)) >= SESSION_MAX_FAILURES:
         return TOO_MANY
     wait = throttle.address_wait(client_address(request))
-    return throttle.wait_message(wait) if wait.required else ""
+    return throttle.wait_message(wait, attempt) if wait.required else ""
 
 
 def _failed(request: HttpRequest) -> None:
@@ -76,14 +81,19 @@ def _failed(request: HttpRequest) -> None:
     throttle.record_failure(throttle.Scope.ADDRESS, client_address(request))
 
 
-def _checked_code(request: HttpRequest, form: CodeForm) -> EnrolmentCode | None:
-    """Step 1 shared by activation and opposition; the error goes on the form."""
+def _checked_code(
+    request: HttpRequest,
+    form: CodeForm,
+    check: Callable[..., EnrolmentCode] = lifecycle.code_check,
+) -> EnrolmentCode | None:
+    """Step 1 shared by activation, opposition and closure with the code (`check`: the
+    lifecycle's check for that step); the error goes on the form."""
     if too_many := _throttled(request):
         form.add_error(None, too_many)
         return None
     data = form.cleaned_data
     try:
-        return lifecycle.code_check(
+        return check(
             nir=data["nir"],
             vitale_serial=data["vitale_serial"],
             birth_date=data["birth_date"],
@@ -98,13 +108,23 @@ def _checked_code(request: HttpRequest, form: CodeForm) -> EnrolmentCode | None:
 @require_http_methods(["GET"])
 @public_view
 def home(request: HttpRequest) -> HttpResponse:
-    """« Mon profil Mon espace santé » before any account: activate, oppose, a new code. In
-    demo mode, the card data of the demo's person to activate (her code is in the outbox)."""
+    """« Mon profil Mon espace santé » before any account: activate, oppose, close without
+    activating, a new code. In demo mode, the card data of the demo's person to activate and
+    of the one whose created espace may be closed (their codes are in the outbox)."""
     demo = None
     if settings.MES_DEMO:
         from mes.demo import story_enrolment as story
 
-        demo = {"nir": story.INES_INS, "serial": story.INES_SERIAL, "born": story.INES_BIRTH}
+        demo = {
+            "nir": story.INES_INS,
+            "serial": story.INES_SERIAL,
+            "born": story.INES_BIRTH,
+            "closure": {
+                "nir": story.NADIA_INS,
+                "serial": story.NADIA_SERIAL,
+                "born": story.NADIA_BIRTH,
+            },
+        }
     return render(request, "portal/enrolment/home.html", {"demo": demo})
 
 
@@ -237,7 +257,7 @@ def regenerate(request: HttpRequest) -> HttpResponse:
     twins); the code goes by e-mail or SMS to the contact on file."""
     form = RegenerateForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        if too_many := _throttled(request):
+        if too_many := _throttled(request, throttle.Attempt.CARD):
             form.add_error(None, too_many)
         else:
             data = form.cleaned_data
@@ -275,14 +295,7 @@ def opposition(request: HttpRequest) -> HttpResponse:
 @public_view
 def opposition_confirm(request: HttpRequest) -> HttpResponse:
     """Step 2: who the opposition is for, and the confirmation."""
-    pending = request.session.get(OPPOSITION_KEY)
-    row = (
-        EnrolmentCode.objects.select_related("espace__citizen")
-        .filter(pk=_int((pending or {}).get("code_id")), used_at__isnull=True)
-        .first()
-        if isinstance(pending, dict)
-        else None
-    )
+    row = _pending_code(request, OPPOSITION_KEY)
     if row is None:
         return redirect("portal:enrolment_opposition")
     espace = row.espace
@@ -310,13 +323,30 @@ def opposition_confirm(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _proof_event(request: HttpRequest) -> EspaceEvent:
+def _pending_code(request: HttpRequest, key: str) -> EnrolmentCode | None:
+    """The code checked at step 1 of this walk in this browser, while still unused."""
+    pending = request.session.get(key)
+    if not isinstance(pending, dict):
+        return None
+    row = (
+        EnrolmentCode.objects.select_related("espace__citizen")
+        .filter(pk=_int(pending.get("code_id")), used_at__isnull=True)
+        .first()
+    )
+    if row is None or str(row.espace_id) != pending.get("espace"):
+        request.session.pop(key, None)
+        return None
+    return row
+
+
+def _proof_event(request: HttpRequest, state: EspaceState) -> EspaceEvent:
+    """The opposition or closure just recorded in this browser (never another's)."""
     proof = request.session.get(PROOF_KEY)
     if not isinstance(proof, dict):
         raise NotFound()
     event = (
         EspaceEvent.objects.select_related("espace__citizen")
-        .filter(pk=_int(proof.get("event")), to_state=EspaceState.OPPOSED)
+        .filter(pk=_int(proof.get("event")), to_state=state)
         .first()
     )
     if event is None or str(event.espace_id) != proof.get("espace"):
@@ -327,7 +357,7 @@ def _proof_event(request: HttpRequest) -> EspaceEvent:
 @require_http_methods(["GET"])
 @public_view
 def opposition_done(request: HttpRequest) -> HttpResponse:
-    event = _proof_event(request)
+    event = _proof_event(request, EspaceState.OPPOSED)
     return render(
         request, "portal/enrolment/opposition_done.html", {"person": event.espace.citizen}
     )
@@ -337,10 +367,95 @@ def opposition_done(request: HttpRequest) -> HttpResponse:
 @public_view
 def opposition_proof(request: HttpRequest) -> HttpResponse:
     """The PDF proof of the opposition just recorded in this browser."""
-    event = _proof_event(request)
+    event = _proof_event(request, EspaceState.OPPOSED)
     response = HttpResponse(opposition_proof_of(event), content_type="application/pdf")
     response["Content-Disposition"] = (
         'attachment; filename="justificatif-opposition-mon-espace-sante.pdf"'
+    )
+    return response
+
+
+def _closure_terms() -> dict[str, int]:
+    """What closure means, from the settings the closure applies (lifecycle.espace_close)."""
+    return {
+        "archive_years": archive_years(),
+        "deletion_days": settings.MES_ENROLMENT_DELETION_GRACE.days,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@public_view
+def closure_with_code(request: HttpRequest) -> HttpResponse:
+    """Closing an espace created and never activated, without activating it (mes-spec §3.4
+    « at any time, directly »): step 1, the provisional code with the card data, as for
+    opposition. An active espace signs in to close: its code is answered as an unknown one."""
+    form = CodeForm(_posted(request))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (row := _checked_code(request, form, lifecycle.closure_code_check))
+    ):
+        request.session[CLOSURE_KEY] = {"code_id": row.pk, "espace": str(row.espace_id)}
+        return redirect("portal:enrolment_closure_code_confirm")
+    return render(request, "portal/enrolment/closure_code.html", {"form": form, **_closure_terms()})
+
+
+@require_http_methods(["GET", "POST"])
+@public_view
+def closure_with_code_confirm(request: HttpRequest) -> HttpResponse:
+    """Step 2: whose profile, what closure means, express deletion or not, the confirmation."""
+    row = _pending_code(request, CLOSURE_KEY)
+    if row is None:
+        return redirect("portal:enrolment_closure_code")
+    espace = row.espace
+    form = ClosureChoiceForm(_posted(request))
+    form.fields[
+        "confirm"
+    ].label = f"Je veux clôturer le profil Mon espace santé de {espace.citizen.display_name}"
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = lifecycle.espace_close_with_code(
+                actor=citizen_actor(espace.citizen),
+                code_id=row.pk,
+                express_deletion=form.cleaned_data["express_deletion"],
+            )
+        except EnrolmentRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            request.session.pop(CLOSURE_KEY, None)
+            request.session[PROOF_KEY] = {"espace": str(espace.pk), "event": event.pk}
+            return redirect("portal:enrolment_closure_code_done")
+    return render(
+        request,
+        "portal/enrolment/closure_code_confirm.html",
+        {"form": form, "person": espace.citizen, **_closure_terms()},
+    )
+
+
+@require_http_methods(["GET"])
+@public_view
+def closure_with_code_done(request: HttpRequest) -> HttpResponse:
+    event = _proof_event(request, EspaceState.CLOSED)
+    espace = event.espace
+    return render(
+        request,
+        "portal/enrolment/closure_code_done.html",
+        {
+            "person": espace.citizen,
+            "deleted_on": espace.purge_due_at if espace.deletion_requested_at else None,
+            **_closure_terms(),
+        },
+    )
+
+
+@require_http_methods(["GET"])
+@public_view
+def closure_with_code_proof(request: HttpRequest) -> HttpResponse:
+    """The PDF proof of the closure just recorded in this browser."""
+    event = _proof_event(request, EspaceState.CLOSED)
+    response = HttpResponse(closure_proof_of(event), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        'attachment; filename="justificatif-cloture-mon-espace-sante.pdf"'
     )
     return response
 
@@ -363,7 +478,12 @@ def closure(request: PortalRequest) -> HttpResponse:
             return render(
                 request,
                 "portal/enrolment/closure.html",
-                {"form": form, "profile": profile, "own": request.is_own_profile},
+                {
+                    "form": form,
+                    "profile": profile,
+                    "own": request.is_own_profile,
+                    **_closure_terms(),
+                },
             )
         try:
             lifecycle.espace_close(
@@ -379,8 +499,8 @@ def closure(request: PortalRequest) -> HttpResponse:
                 logout(request)
                 messages.success(
                     request,
-                    "Votre profil est clôturé. Vous pouvez le rouvrir pendant 10 ans depuis "
-                    "« Activer mon profil », sauf si vous avez demandé la suppression.",
+                    f"Votre profil est clôturé. Vous pouvez le rouvrir pendant {archive_years()} "
+                    "ans depuis « Activer mon profil », sauf si vous avez demandé la suppression.",
                 )
                 return redirect("portal:enrolment")
             messages.success(request, f"Le profil de {profile.display_name} est clôturé.")
@@ -388,7 +508,12 @@ def closure(request: PortalRequest) -> HttpResponse:
     return render(
         request,
         "portal/enrolment/closure.html",
-        {"form": form, "profile": profile, "own": request.is_own_profile},
+        {
+            "form": form,
+            "profile": profile,
+            "own": request.is_own_profile,
+            **_closure_terms(),
+        },
     )
 
 
@@ -399,7 +524,7 @@ def children(request: PortalRequest) -> HttpResponse:
     waiting = lifecycle.children_to_activate(request.citizen)
     form = ChildCodeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        if too_many := _throttled(request):
+        if too_many := _throttled(request, throttle.Attempt.CODE):
             form.add_error(None, too_many)
         else:
             try:

@@ -313,11 +313,13 @@ def test_another_parent_cannot_use_a_childs_code(client, camille, louis, bob):
 
 def test_the_demo_shows_the_card_data_of_the_person_to_activate(client, db, settings):
     settings.MES_DEMO = True
-    from mes.demo.story_enrolment import INES_INS
+    from mes.demo.story_enrolment import INES_INS, NADIA_INS
 
-    assert INES_INS in client.get(reverse("portal:enrolment")).content.decode()
+    page = client.get(reverse("portal:enrolment")).content.decode()
+    assert INES_INS in page and NADIA_INS in page  # to activate; to close without activating
     settings.MES_DEMO = False
-    assert INES_INS not in client.get(reverse("portal:enrolment")).content.decode()
+    page = client.get(reverse("portal:enrolment")).content.decode()
+    assert INES_INS not in page and NADIA_INS not in page
 
 
 def test_guessing_is_slowed_per_browser_and_per_internet_connection(client, ines):
@@ -332,7 +334,23 @@ def test_guessing_is_slowed_per_browser_and_per_internet_connection(client, ines
     step1(client, ines, "ZZZZZ-ZZZZZ")  # connection's 11th failure, past the free ones
     client.cookies.clear()
     slowed = step1(client, ines, "ZZZZZ-ZZZZZ").content.decode()
-    assert "depuis votre connexion internet. Réessayez dans" in slowed
+    assert "Trop de tentatives de saisie de code depuis votre connexion internet." in slowed
+    assert "Réessayez dans" in slowed
     elsewhere = step1(client.__class__(REMOTE_ADDR="192.0.2.77"), ines, "ZZZZZ-ZZZZZ")
     assert "Réessayez dans" not in elsewhere.content.decode()
     assert "essais infructueux" not in elsewhere.content.decode()
+
+
+def test_a_new_code_asked_too_often_names_the_card_entry(client, ines, settings):
+    """« Générer un nouveau code » tries card data, not a code: its wait says so."""
+    settings.MES_SIGNIN_ADDRESS_FREE_FAILURES = 1
+    wrong = {
+        "nir": ines.ins,
+        "vitale_serial": "11111111",
+        "birth_date": ines.birth_date.isoformat(),
+        "channel": "email",
+    }
+    for _ in range(2):
+        client.post(reverse("portal:enrolment_regenerate"), wrong)
+    slowed = client.post(reverse("portal:enrolment_regenerate"), wrong).content.decode()
+    assert "Trop de tentatives de saisie de carte Vitale depuis votre connexion internet" in slowed

@@ -191,6 +191,11 @@ class Command(BaseCommand):
             f"{base}/enrolement/ avec les données de carte affichées en démonstration et "
             "le code provisoire de la boîte d'envoi."
         )
+        out(
+            "  Nadia Roux n'a jamais activé son profil, créé faute d'opposition : clôturez-le "
+            f"sans l'activer sur {base}/enrolement/cloture/ avec les données de carte "
+            "affichées sur /enrolement/ et le code provisoire de la boîte d'envoi."
+        )
         out("")
         out(
             "Après le mot de passe, un code à usage unique est envoyé : il s'affiche dans "

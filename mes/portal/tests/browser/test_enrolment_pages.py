@@ -1,6 +1,6 @@
 """The espace's life in a real browser (Chromium, axe at 1280 and 390 px): Inès activates her
 espace with the code of her notice, Hugo opposes the creation of his and downloads the proof,
-Camille closes hers."""
+Nadia closes hers, created and never activated, with her code, Camille closes hers signed in."""
 
 from __future__ import annotations
 
@@ -88,6 +88,38 @@ def test_hugo_opposes_and_gets_his_proof(page, live_server):
         page.get_by_role("link", name=re.compile("justificatif")).click()
     assert download.value.suggested_filename.endswith(".pdf")
     assert Espace.objects.get(pk=hugo.pk).state == EspaceState.OPPOSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nadia_closes_her_never_activated_espace_with_her_code(page, live_server):
+    nadia, code = informed("2920575056033", "Nadia", date(1992, 5, 20), "nadia@example.org")
+    lifecycle.espace_create(actor=system_actor("test"), espace=Espace.objects.get(pk=nadia.pk))
+    page.goto(f"{live_server.url}/enrolement/")
+    page.get_by_role("link", name="Clôturer mon profil sans l'activer").click()
+    page.wait_for_url("**/enrolement/cloture/")
+    check_a11y(page, "enrolement-cloture-code")
+    fill_card(page, nadia, "ZZZZZ-ZZZZZ")
+    page.get_by_role("button", name="Continuer").click()
+    expect(page.get_by_role("alert")).to_contain_text("ne permettent pas de retrouver un profil")
+    check_a11y(page, "enrolement-cloture-code-erreur")
+    page.get_by_label("Code provisoire").fill(code)
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url("**/cloture/confirmation/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Nadia Garnier")
+    expect(page.get_by_text("archivées pendant 10 ans", exact=False).first).to_be_visible()
+    check_a11y(page, "enrolement-cloture-code-confirmation")
+    page.get_by_role("button", name="Clôturer le profil").click()  # the box unticked
+    expect(page.get_by_role("alert")).to_contain_text("Cochez la case pour confirmer")
+    assert Espace.objects.get(pk=nadia.pk).state == EspaceState.CREATED
+    page.get_by_label(re.compile("^Je veux clôturer le profil")).check()
+    page.get_by_role("button", name="Clôturer le profil").click()
+    page.wait_for_url("**/cloture/enregistree/")
+    expect(page.get_by_role("status")).to_contain_text("est clôturé")
+    check_a11y(page, "enrolement-cloture-code-enregistree")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("justificatif de clôture")).click()
+    assert download.value.suggested_filename == "justificatif-cloture-mon-espace-sante.pdf"
+    assert Espace.objects.get(pk=nadia.pk).state == EspaceState.CLOSED
 
 
 @pytest.mark.django_db(transaction=True)
