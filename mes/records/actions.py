@@ -223,6 +223,9 @@ def document_deposit(
     """
     patient, st = access_dossier(actor, patient_id, action=Action.DEPOSIT, trace_action=None)
     now = timezone.now()
+    # The day in France (TIME_ZONE): from midnight to 1 or 2 a.m. it is already tomorrow there
+    # while UTC says today, and a document of that day is not « in the future ».
+    today = timezone.localdate(now)
     title = check_name(
         title,
         label="Nom du document",
@@ -245,10 +248,10 @@ def document_deposit(
     if not type_code:
         raise InvalidInput("Le type de document est obligatoire.", field="type")
     t = _check_type_for_author(type_code, st.role, actor)
-    if hidden_from_representatives and patient.age_on(now.date()) >= 18:
+    if hidden_from_representatives and patient.age_on(today) >= 18:
         raise InvalidInput("Seul le document d'un mineur peut être caché à ses représentants.")
     mime = _check_content(content, max_bytes or settings.MES_UPLOAD_MAX_BYTES)
-    if service_date and service_date > now.date():
+    if service_date and service_date > today:
         raise InvalidInput("La date du document ne peut pas être dans le futur.", "service_date")
     unique_id = _check_unique_id(unique_id) if unique_id is not None else _new_unique_id()
     packed_events = _check_event_codes(event_codes)
@@ -298,7 +301,7 @@ def document_deposit(
         sha256=hashlib.sha256(content).hexdigest(),
         # IHE XDS/MHD carry the SHA-1 of the bytes (attachment.hash): an identifier, not a seal.
         sha1=hashlib.sha1(content, usedforsecurity=False).hexdigest(),
-        service_date=service_date or now.date(),
+        service_date=service_date or today,
         created_at=created_at or now,
         deposited_at=now,
         masked_from_professionals=masked,
@@ -442,7 +445,7 @@ def document_update(
         cat = doc.category_info
     elif cat is None or not cat.choosable:
         raise InvalidInput("Choisissez une catégorie de document.", field="category")
-    if service_date > timezone.now().date():
+    if service_date > timezone.localdate():
         raise InvalidInput("La date du document ne peut pas être dans le futur.", "service_date")
     born = doc.patient.birth_date
     if service_date < born:

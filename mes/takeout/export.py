@@ -389,8 +389,8 @@ def account_data(profile: Citizen) -> dict[str, Any]:
         "proches_aidants": [
             {
                 "aidant": d.carer.display_name,
-                "depuis": d.started_at.date().isoformat(),
-                "jusqu_au": d.ends_at.date().isoformat(),
+                "depuis": timezone.localtime(d.started_at).date().isoformat(),
+                "jusqu_au": timezone.localtime(d.ends_at).date().isoformat(),
             }
             for d in CarerDelegation.objects.active().filter(aided=profile).select_related("carer")
         ],

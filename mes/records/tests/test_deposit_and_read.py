@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
+import time_machine
 
 from mes.access.actors import AccessMode
 from mes.audit.models import Trace, TraceAction, TraceOutcome
@@ -154,3 +157,38 @@ def test_unknown_type_code_is_refused(camille, dr_martin):
             type_code="NIMPORTE",
         )
     assert not Document.objects.exists()
+
+
+# 23:30 in UTC is 00:30 the next day in Paris (TIME_ZONE): the document's day is France's.
+JUST_AFTER_MIDNIGHT_IN_PARIS = datetime(2026, 12, 7, 23, 30, tzinfo=UTC)
+
+
+def test_a_document_of_the_day_just_after_midnight_in_france_is_not_in_the_future(
+    camille, dr_martin
+):
+    with time_machine.travel(JUST_AFTER_MIDNIGHT_IN_PARIS, tick=False):
+        dated = actions.document_deposit(
+            actor=pro(dr_martin),
+            patient_id=camille.pk,
+            content=make_pdf("Compte rendu"),
+            title="Compte rendu de consultation",
+            type_code="11488-4",
+            service_date=date(2026, 12, 8),
+        )
+        undated = actions.document_deposit(
+            actor=pro(dr_martin),
+            patient_id=camille.pk,
+            content=make_pdf("Ordonnance"),
+            title="Ordonnance",
+            type_code="57833-6",
+        )
+        with pytest.raises(InvalidInput, match="futur"):
+            actions.document_deposit(
+                actor=pro(dr_martin),
+                patient_id=camille.pk,
+                content=make_pdf("Demain"),
+                title="Compte rendu de demain",
+                type_code="11488-4",
+                service_date=date(2026, 12, 9),
+            )
+    assert dated.service_date == undated.service_date == date(2026, 12, 8)
