@@ -82,8 +82,9 @@ def _outgoing(request: PortalRequest, form: ReplyForm | NewMessageForm) -> actio
 @patient_view
 def inbox(request: PortalRequest) -> HttpResponse:
     """« Messagerie de santé »: the profile's conversations, 50 a page, unread filter."""
-    inbox_ = inbox_access(request.actor, request.profile.pk)
-    patient, sees_secret = inbox_.patient, inbox_.sees_secret_care
+    # One decision: what the list shows of the minor's secret care follows the access's.
+    reached = inbox_access(request.actor, request.profile.pk)
+    patient, sees_secret = reached.patient, reached.sees_secret_care
     unread_only = request.GET.get("non-lus") == "1"
     unread = Message.objects.filter(
         unread_filter(request.actor, patient, sees_secret=sees_secret), conversation=OuterRef("pk")
