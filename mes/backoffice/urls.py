@@ -19,6 +19,11 @@ urlpatterns = [
         name="opposition_proof",
     ),
     path("profils/<uuid:citizen_id>/cloture/", views.close, name="close"),
+    path(
+        "profils/<uuid:citizen_id>/cloture/justificatif.pdf",
+        views.closure_proof,
+        name="closure_proof",
+    ),
     path("profils/<uuid:citizen_id>/suspension/", views.suspend, name="suspend"),
     path("profils/<uuid:citizen_id>/suspension/levee/", views.lift, name="lift"),
 ]

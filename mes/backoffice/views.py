@@ -129,16 +129,27 @@ def close(request: DeskRequest, citizen_id: uuid.UUID) -> HttpResponse:
     return _back(citizen_id)
 
 
+def _pdf(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @require_http_methods(["GET"])
 @support_view
 def opposition_proof(request: DeskRequest, citizen_id: uuid.UUID) -> HttpResponse:
     """The PDF proof of an opposition, asked on the phone: the agent sends or prints it."""
     pdf = desk.desk_opposition_proof(actor=request.actor, citizen_id=citizen_id)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        'attachment; filename="justificatif-opposition-mon-espace-sante.pdf"'
-    )
-    return response
+    return _pdf(pdf, "justificatif-opposition-mon-espace-sante.pdf")
+
+
+@require_http_methods(["GET"])
+@support_view
+def closure_proof(request: DeskRequest, citizen_id: uuid.UUID) -> HttpResponse:
+    """The PDF proof of a closure, recorded at the desk or done online with the code: the
+    agent sends or prints it for the holder."""
+    pdf = desk.desk_closure_proof(actor=request.actor, citizen_id=citizen_id)
+    return _pdf(pdf, "justificatif-cloture-mon-espace-sante.pdf")
 
 
 def _with_reason(request: DeskRequest, citizen_id: uuid.UUID, step: Any, done: str) -> HttpResponse:

@@ -32,6 +32,7 @@ from .story_measures import load_measure_stories
 from .story_messaging import load_messaging_story
 from .story_partner_app import load_partner_app_story
 from .story_profile import load_profile_stories
+from .story_secret_care import load_secret_care_story
 from .story_shell import load_shell_stories
 from .story_signin import load_signin_stories
 from .story_takeout import load_takeout_stories
@@ -81,6 +82,8 @@ def _load_all(today: date | None) -> LoadReport:
     for what, n in load_enrolment_stories(today).items():
         report.add(what, n)
     for what, n in load_messaging_story().items():
+        report.add(what, n)
+    for what, n in load_secret_care_story(today).items():
         report.add(what, n)
     for what, n in load_agenda_stories(today).items():
         report.add(what, n)

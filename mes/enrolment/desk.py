@@ -51,6 +51,10 @@ class DeskView:
         return self.espace.state == EspaceState.OPPOSED
 
     @property
+    def has_closure_proof(self) -> bool:
+        return self.espace.state == EspaceState.CLOSED
+
+    @property
     def can_close(self) -> bool:
         return self.espace.state in lifecycle.ALLOWED_FROM[EspaceState.CLOSED]
 
@@ -131,21 +135,49 @@ def desk_resend_code(*, actor: Actor, citizen_id: uuid.UUID, channel: str) -> st
     return lifecycle.code_send(espace, channel=channel, actor=actor)
 
 
+def _recorded(
+    actor: Actor, citizen_id: uuid.UUID, state: EspaceState, *, missing: str, given: str
+) -> EspaceEvent:
+    """The history row that put the espace in `state`, where it still is, for its proof;
+    Refused (traced: `missing`) otherwise. The proof's handing over is traced under the agent
+    (`given`): the row says when and how, never any health content. A CLOSED → CLOSED row
+    (the express deletion asked after the closure) is not the closure."""
+    espace = _espace(actor, citizen_id)
+    event = espace.events.filter(to_state=state).exclude(from_state=state).last()
+    if espace.state != state or event is None:
+        raise Refused.because(actor, TraceAction.SUPPORT_CONSULT, espace.pk, missing)
+    trace.record(
+        actor=actor, action=TraceAction.SUPPORT_CONSULT, patient_id=espace.pk, reason=given
+    )
+    return event
+
+
 @traced_action
 def desk_opposition_proof(*, actor: Actor, citizen_id: uuid.UUID) -> bytes:
     """The proof of the opposition on record, asked on the phone (mes-spec §3.2: « justificatif
     sur demande »), for the agent to send; NotFound when the espace is not opposed. Side
     effect: a CONSULT_SUPPORT trace under the agent."""
-    espace = _espace(actor, citizen_id)
-    event = espace.events.filter(to_state=EspaceState.OPPOSED).last()
-    if espace.state != EspaceState.OPPOSED or event is None:
-        raise Refused.because(
-            actor, TraceAction.SUPPORT_CONSULT, espace.pk, "aucune opposition enregistrée"
-        )
-    trace.record(
-        actor=actor,
-        action=TraceAction.SUPPORT_CONSULT,
-        patient_id=espace.pk,
-        reason="justificatif d'opposition",
+    event = _recorded(
+        actor,
+        citizen_id,
+        EspaceState.OPPOSED,
+        missing="aucune opposition enregistrée",
+        given="justificatif d'opposition",
     )
     return notices.opposition_proof_of(event)
+
+
+@traced_action
+def desk_closure_proof(*, actor: Actor, citizen_id: uuid.UUID) -> bytes:
+    """The proof of the closure on record (« justificatif de clôture », mes-spec §3.4), for the
+    agent to send: the same PDF whether the closure was asked on the phone or done online with
+    the provisional code; NotFound when the espace is not closed. Side effect: a
+    CONSULT_SUPPORT trace under the agent."""
+    event = _recorded(
+        actor,
+        citizen_id,
+        EspaceState.CLOSED,
+        missing="aucune clôture enregistrée",
+        given="justificatif de clôture",
+    )
+    return notices.closure_proof_of(event)

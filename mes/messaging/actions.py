@@ -39,12 +39,13 @@ from mes.vault import store
 from . import content
 from .models import Attachment, Conversation, Draft, Mailbox, Message
 from .policies import (
+    ConversationAccess,
     access_attachment,
     access_conversation,
     citizen_may,
+    conversation_access,
     is_secret,
     mailboxes_of,
-    sees_secret_care,
     visible_messages,
 )
 
@@ -440,19 +441,27 @@ def _mark_failed(message: Message, reason: str) -> None:
 
 
 @traced_action
-def conversation_read(*, actor: Actor, conversation_id: uuid.UUID) -> Conversation:
-    """Open a conversation (CONSULT_MESSAGE); what the other side sent is now read."""
-    conv = access_conversation(actor, conversation_id, action=Action.READ)
+def conversation_open(*, actor: Actor, conversation_id: uuid.UUID) -> ConversationAccess:
+    """Open a conversation (CONSULT_MESSAGE) on one decision; what the other side sent and the
+    actor reads is now read. With whether that decision shows the minor's secret care, for
+    what the same request shows of it (visible_messages)."""
+    reached = conversation_access(actor, conversation_id, action=Action.READ)
+    conv = reached.conversation
     incoming = (
         Message.Direction.TO_PATIENT
         if actor.kind is ActorKind.CITIZEN
         else Message.Direction.FROM_PATIENT
     )
     # A parent opening the conversation leaves the minor's secret messages unread for the minor.
-    visible_messages(actor, conv).filter(direction=incoming, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
-    return conv
+    visible_messages(actor, conv, sees_secret=reached.sees_secret_care).filter(
+        direction=incoming, read_at__isnull=True
+    ).update(read_at=timezone.now())
+    return reached
+
+
+def conversation_read(*, actor: Actor, conversation_id: uuid.UUID) -> Conversation:
+    """conversation_open, for callers that need only the conversation."""
+    return conversation_open(actor=actor, conversation_id=conversation_id).conversation
 
 
 @traced_action
@@ -658,12 +667,13 @@ def message_reply(*, actor: Actor, conversation_id: uuid.UUID, outgoing: Outgoin
     legal representative never replies into a conversation holding the minor's secret care
     (told as « no reply », nothing more).
     """
-    conv = access_conversation(actor, conversation_id, action=Action.MANAGE, trace_action=None)
+    reached = conversation_access(actor, conversation_id, action=Action.MANAGE, trace_action=None)
+    conv = reached.conversation
     if conv.is_closed:
         raise InvalidInput(
             "Le professionnel a mis fin aux échanges : vous ne pouvez plus répondre."
         )
-    if not sees_secret_care(actor, conv.patient) and is_secret(conv):
+    if not reached.sees_secret_care and is_secret(conv):
         raise InvalidInput(NO_REPLY)
     last_in = conv.messages.filter(direction=Message.Direction.TO_PATIENT).order_by("-at").first()
     if last_in is not None and last_in.reply_mode == Message.ReplyMode.NO_REPLY:

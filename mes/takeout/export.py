@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from mes.access.actors import Actor, ActorKind, citizen_actor
-from mes.access.decision import Action, decide, standing
+from mes.access.decision import Action, Standing, decide, standing
 from mes.access.models import PrivacySettings, ProfessionalAccess
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
@@ -288,18 +288,19 @@ def _summary_pdf(
     )
 
 
-def messaging_part(actor: Actor, profile: Citizen) -> list[tuple[str, bytes]]:
+def messaging_part(actor: Actor, profile: Citizen, st: Standing) -> list[tuple[str, bytes]]:
     """The messaging part of one profile, as (file name, bytes): `conversations.json` (every
     conversation not put in the bin, each message with its date, direction, sender, subject and
     text) and each attachment, decrypted, under `<conversation>/pieces-jointes/`. File names
     are made here, never taken from the sender. A note when there is no conversation.
     What the requester reads in the messagerie only: a parent's download of a child's espace
-    never holds the minor's secret care (mes.messaging.policies, R1111-50)."""
-    from mes.messaging.policies import conversations_visible_to, sees_secret_care
+    never holds the minor's secret care (mes.messaging.policies, R1111-50), as `st` (the
+    standing the profile is read with) says: no decision of its own."""
+    from mes.messaging.policies import conversations_visible_to
 
-    secret_shown = sees_secret_care(actor, profile)
+    secret_shown = st.sees_hidden_from_representatives
     conversations = (
-        conversations_visible_to(actor, profile)
+        conversations_visible_to(actor, profile, sees_secret=secret_shown)
         .select_related("counterpart__professional", "counterpart__organisation")
         .prefetch_related("messages__attachments", "messages__sender__professional")
         .order_by("created_at")
@@ -422,7 +423,7 @@ def _profile_into(z: _Zip, actor: Actor, profile: Citizen) -> None:
         f"{folder}/dossier-medical/synthese.pdf",
         _summary_pdf(profile, documents, counts),
     )
-    for name, data in messaging_part(actor, profile):
+    for name, data in messaging_part(actor, profile, st):
         z.add("messaging", f"{folder}/messagerie/{name}", data)
     z.add("account", f"{folder}/compte/compte.json", _json(account_data(profile)))
 

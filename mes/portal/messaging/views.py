@@ -23,11 +23,13 @@ from mes.medical_profile import synthesis
 from mes.messaging import actions
 from mes.messaging.models import Conversation, Draft, Mailbox, Message
 from mes.messaging.policies import (
+    ConversationAccess,
     access_conversation,
     access_inbox,
+    conversation_access,
     conversations_visible_to,
+    inbox_access,
     is_secret,
-    sees_secret_care,
     unread_filter,
     visible_messages,
 )
@@ -80,17 +82,19 @@ def _outgoing(request: PortalRequest, form: ReplyForm | NewMessageForm) -> actio
 @patient_view
 def inbox(request: PortalRequest) -> HttpResponse:
     """« Messagerie de santé »: the profile's conversations, 50 a page, unread filter."""
-    patient = access_inbox(request.actor, request.profile.pk)
+    # One decision: what the list shows of the minor's secret care follows the access's.
+    reached = inbox_access(request.actor, request.profile.pk)
+    patient, sees_secret = reached.patient, reached.sees_secret_care
     unread_only = request.GET.get("non-lus") == "1"
     unread = Message.objects.filter(
-        unread_filter(request.actor, patient), conversation=OuterRef("pk")
+        unread_filter(request.actor, patient, sees_secret=sees_secret), conversation=OuterRef("pk")
     )
     # Files of the messages this citizen reads (a parent never counts the minor's secret care).
     files = Q()
-    if not sees_secret_care(request.actor, patient):
+    if not sees_secret:
         files = Q(messages__hidden_from_representatives=False)
     qs = (
-        conversations_visible_to(request.actor, patient)
+        conversations_visible_to(request.actor, patient, sees_secret=sees_secret)
         .select_related("counterpart__professional", "counterpart__organisation")
         .annotate(
             has_unread=Exists(unread),
@@ -118,17 +122,20 @@ def inbox(request: PortalRequest) -> HttpResponse:
 
 
 def _conversation_context(
-    request: PortalRequest, conv: Conversation, form: ReplyForm | None = None
+    request: PortalRequest, reached: ConversationAccess, form: ReplyForm | None = None
 ) -> dict[str, Any]:
+    """What the conversation page shows, as the access that let the citizen in decided (the
+    minor's secret care for the minor only): no second decision."""
+    conv, sees_secret = reached.conversation, reached.sees_secret_care
     msgs = list(
-        visible_messages(request.actor, conv)
+        visible_messages(request.actor, conv, sees_secret=sees_secret)
         .select_related("sender__professional", "sender__organisation")
         .prefetch_related("attachments")
     )
     last_in = next((m for m in reversed(msgs) if m.direction == Message.Direction.TO_PATIENT), None)
     no_reply = last_in is not None and last_in.reply_mode == Message.ReplyMode.NO_REPLY
     # A parent never answers onto the minor's secret care (the action refuses it too).
-    no_reply = no_reply or (not sees_secret_care(request.actor, conv.patient) and is_secret(conv))
+    no_reply = no_reply or (not sees_secret and is_secret(conv))
     can_reply = not conv.is_closed and not no_reply and conv.counterpart.active
     draft = Draft.objects.filter(conversation=conv).first()
     if form is None:
@@ -151,10 +158,10 @@ def _conversation_context(
 @patient_view
 def conversation(request: PortalRequest, conversation_id: uuid.UUID) -> HttpResponse:
     """One conversation; opening it marks what the professional sent as read."""
-    conv = actions.conversation_read(actor=request.actor, conversation_id=conversation_id)
-    _show_profile_of(request, conv)
+    reached = actions.conversation_open(actor=request.actor, conversation_id=conversation_id)
+    _show_profile_of(request, reached.conversation)
     return render(
-        request, "portal/messaging/conversation.html", _conversation_context(request, conv)
+        request, "portal/messaging/conversation.html", _conversation_context(request, reached)
     )
 
 
@@ -162,7 +169,8 @@ def conversation(request: PortalRequest, conversation_id: uuid.UUID) -> HttpResp
 @patient_view
 def reply(request: PortalRequest, conversation_id: uuid.UUID) -> HttpResponse:
     """Send the reply, or keep it as the conversation's draft, or discard the draft."""
-    conv = access_conversation(request.actor, conversation_id, trace_action=None)
+    reached = conversation_access(request.actor, conversation_id, trace_action=None)
+    conv = reached.conversation
     _show_profile_of(request, conv)
     intent = request.POST.get("intent", "send")
     if intent == "discard":
@@ -188,7 +196,7 @@ def reply(request: PortalRequest, conversation_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "portal/messaging/conversation.html",
-        _conversation_context(request, conv, form),
+        _conversation_context(request, reached, form),
         status=400,
     )
 

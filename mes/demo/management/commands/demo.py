@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from mes.demo import dataset, loading
 from mes.demo.story_enrolment import AGENT
 from mes.demo.story_partner_app import PARTNER_PORT, PARTNER_URL
+from mes.demo.story_secret_care import MOTHER, TEENAGER
 
 STOP_GRACE_SECONDS = 10
 
@@ -181,6 +182,8 @@ class Command(BaseCommand):
         out(f"Identifiants (mot de passe commun : {dataset.DEMO_PASSWORD}) :")
         for login in dataset.logins():
             out(f"  {login.username:<12} {login.who}")
+        for person in (TEENAGER, MOTHER):
+            out(f"  {person.username:<12} {person.who}")
         out(
             f"  {AGENT:<12} Sophie Martin, conseillère du 3422 : retrouve un profil par son NIR, "
             f"son état et son historique, sans jamais voir de données de santé "

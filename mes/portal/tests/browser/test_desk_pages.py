@@ -83,3 +83,12 @@ def test_sophie_logs_in_with_a_code_and_finds_an_espace(page, live_server):
     page.get_by_label("Motif").fill("la titulaire s'y oppose, cause réglée")
     page.get_by_role("button", name="Lever la suspension").click()
     expect(page.get_by_text("Suspension levée")).to_be_visible()
+
+    # A closure asked on the phone, then its PDF proof for the caller.
+    page.get_by_role("button", name="Enregistrer la clôture").click()
+    expect(page.get_by_text("Clôture enregistrée.")).to_be_visible()
+    page.mouse.move(0, 0)
+    check_a11y(page, "guichet-cloture")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("justificatif de clôture")).click()
+    assert download.value.suggested_filename == "justificatif-cloture-mon-espace-sante.pdf"
