@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from mes.access.actors import AccessMode, Actor, ActorKind
-from mes.access.decision import Action, Standing, decide, decide_exchange
+from mes.access.decision import Action, Decision, Role, Standing, decide, decide_exchange
 from mes.access.patients import patient_or_refused
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
@@ -114,6 +114,31 @@ def agenda_access(
             patient_id=patient.pk,
             matrix_version=st.matrix_version,
         )
+    return AgendaAccess(patient, st)
+
+
+@traced_action
+def exchanged_agenda(
+    actor: Actor, patient: Citizen, exchange: Decision, *, trace_action: TraceAction
+) -> AgendaAccess:
+    """A paired app's read of this agenda on the decision its request's gate already made
+    (mes.fhir.services.access.require_exchange: decide_exchange(actor, patient, "agenda",
+    "lecture")), or NotFound (traced). That decision IS the rule agenda_access applies to an app
+    (`_allowed`: the agenda purpose consented, the pairing standing); deciding it again would
+    compute the same standing twice. Nothing is taken on trust: the decision must be allowed
+    and its standing an app's with the agenda read consented (fail closed otherwise)."""
+    st = exchange.standing
+    if not (
+        actor.kind is ActorKind.APP
+        and exchange.allowed
+        and st.role is Role.APP
+        and ("agenda", "lecture") in st.exchanges
+    ):
+        reason = exchange.reason or "finalité non consentie (agenda, lecture)"
+        raise Refused.because(actor, trace_action, patient.pk, reason)
+    trace.record(
+        actor=actor, action=trace_action, patient_id=patient.pk, matrix_version=st.matrix_version
+    )
     return AgendaAccess(patient, st)
 
 

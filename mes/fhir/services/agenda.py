@@ -15,7 +15,7 @@ from django.http import HttpResponse
 
 from mes.access.decision import Action
 from mes.agenda.models import Appointment
-from mes.agenda.policies import access_appointment, agenda_access, visible_appointments
+from mes.agenda.policies import access_appointment, exchanged_agenda, visible_appointments
 from mes.audit.models import TraceAction
 from mes.fhir.core.http import resource_uuid
 from mes.fhir.core.outcome import fhir_response
@@ -47,12 +47,12 @@ def appointment_type(request: AppRequest) -> HttpResponse:
         response["Location"] = f"Appointment/{appointment.pk}"
         return response
     check_espace(request, request.GET.get("patient"), TraceAction.CONSULT_AGENDA)
-    require_exchange(request, AGENDA, READ, TraceAction.CONSULT_AGENDA)
-    reached = agenda_access(
-        request.actor,
-        request.pairing.patient_id,
-        action=Action.READ,
-        trace_action=TraceAction.CONSULT_AGENDA,
+    # One decision: the gate's (the agenda purpose consented, the pairing standing; then the
+    # token's scope, which is no decision on the espace) is the one the agenda's access applies
+    # to an app, so the access uses it rather than deciding again (exchanged_agenda).
+    exchange = require_exchange(request, AGENDA, READ, TraceAction.CONSULT_AGENDA)
+    reached = exchanged_agenda(
+        request.actor, request.pairing.patient, exchange, trace_action=TraceAction.CONSULT_AGENDA
     )
     mine = Appointment.objects.filter(patient=reached.patient).select_related("professional")
     rows = visible_appointments(mine, reached.standing)
