@@ -35,6 +35,10 @@ def _save(request: AppRequest, appointment_id: uuid.UUID | None) -> Appointment:
     incoming = appointment_body(request)
     trace_as = TraceAction.UPDATE_APPOINTMENT if appointment_id else TraceAction.ADD_APPOINTMENT
     check_espace(request, str(incoming.patient_id), trace_as)
+    # The gate answers the apps' own refusals (403 « Consent not given », the token's scope);
+    # the write's action then decides again, inside the transaction that writes (mes/agenda
+    # actions decide and write atomically, as every action): kept, not merged (the search
+    # below, which writes nothing, decides once).
     require_exchange(request, AGENDA, WRITE, trace_as)
     return appointment_save(request, incoming, appointment_id)
 
