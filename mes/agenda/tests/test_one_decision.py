@@ -120,3 +120,55 @@ def test_the_app_s_agenda_access_takes_no_other_decision_than_an_agenda_read(cam
     assert not Trace.objects.filter(
         patient_id=camille.pk, action=TraceAction.CONSULT_AGENDA, outcome=TraceOutcome.ALLOWED
     ).exists()
+
+
+def test_a_paired_app_s_appointment_read_decides_once(camille, pierre, louis, two_appointments):
+    """One appointment through the apps' door: the gate's decision, then the appointment within
+    that agenda; another espace's appointment, or a minor's secret care for an app a parent
+    paired, is not found (traced), as before."""
+    service = glucose_service()
+    raw, _ = paired_token(pair(service, camille), scopes="patient/Appointment.cruds")
+    mine = Appointment.objects.create(
+        patient=camille, starts_at=datetime(2026, 12, 15, 9, 30, tzinfo=PARIS), title="Bilan"
+    )
+    theirs = Appointment.objects.create(
+        patient=pierre, starts_at=datetime(2026, 12, 15, 9, 30, tzinfo=PARIS), title="Kiné"
+    )
+
+    def read(token: str, appointment: Appointment) -> int:
+        return (
+            Client()
+            .get(
+                f"/fhir/services/Appointment/{appointment.pk}", HTTP_AUTHORIZATION=f"Bearer {token}"
+            )
+            .status_code
+        )
+
+    with mock.patch.object(decision, "standing", wraps=decision.standing) as spy:
+        assert read(raw, mine) == 200
+    assert spy.call_count == 1
+    assert (
+        Trace.objects.filter(
+            patient_id=camille.pk,
+            action=TraceAction.CONSULT_APPOINTMENT,
+            outcome=TraceOutcome.ALLOWED,
+            actor_kind="app",
+        ).count()
+        == 1
+    )
+    assert read(raw, theirs) == 404
+    assert Trace.objects.filter(
+        patient_id=pierre.pk,
+        action=TraceAction.CONSULT_APPOINTMENT,
+        outcome=TraceOutcome.REFUSED,
+        reason__contains="autre espace",
+    ).exists()
+    # Louis's espace, paired by his mother: his secret care does not exist for her app.
+    parent_raw, _ = paired_token(
+        pair(service, louis, granted_by=camille.user),
+        scopes="patient/Appointment.cruds",
+    )
+    secret = Appointment.objects.get(patient=louis, hidden_from_representatives=True)
+    ordinary = Appointment.objects.get(patient=louis, hidden_from_representatives=False)
+    assert read(parent_raw, ordinary) == 200
+    assert read(parent_raw, secret) == 404

@@ -73,8 +73,20 @@ def appointment_instance(request: AppRequest, resource_id: str) -> HttpResponse:
         appointment = _save(request, pk)
         appointment.refresh_from_db()
         return fhir_response(appointment_resource(appointment))
-    require_exchange(request, AGENDA, READ, TraceAction.CONSULT_APPOINTMENT)
+    # One decision, as for the search: the gate's, then the appointment within that agenda.
+    exchange = require_exchange(request, AGENDA, READ, TraceAction.CONSULT_APPOINTMENT)
+    reached = exchanged_agenda(
+        request.actor,
+        request.pairing.patient,
+        exchange,
+        trace_action=None,
+        refused_as=TraceAction.CONSULT_APPOINTMENT,
+    )
     appointment = access_appointment(
-        request.actor, pk, action=Action.READ, trace_action=TraceAction.CONSULT_APPOINTMENT
+        request.actor,
+        pk,
+        action=Action.READ,
+        trace_action=TraceAction.CONSULT_APPOINTMENT,
+        reached=reached,
     )
     return fhir_response(appointment_resource(appointment))
