@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from mes.access.actors import AccessMode, Actor, ActorKind
-from mes.access.decision import Action, Standing, decide, decide_exchange
+from mes.access.decision import Action, Decision, Role, Standing, decide, decide_exchange
 from mes.access.patients import patient_or_refused
 from mes.audit import trace
 from mes.audit.guard import Refused, traced_action
@@ -117,6 +117,43 @@ def agenda_access(
     return AgendaAccess(patient, st)
 
 
+@traced_action
+def exchanged_agenda(
+    actor: Actor,
+    patient: Citizen,
+    exchange: Decision,
+    *,
+    trace_action: TraceAction | None,
+    refused_as: TraceAction | None = None,
+) -> AgendaAccess:
+    """A paired app's read of this agenda on the decision its request's gate already made
+    (mes.fhir.services.access.require_exchange: decide_exchange(actor, patient, "agenda",
+    "lecture")), or NotFound (traced). That decision IS the rule agenda_access applies to an app
+    (`_allowed`: the agenda purpose consented, the pairing standing); deciding it again would
+    compute the same standing twice. Nothing is taken on trust: the decision must be allowed
+    and its standing an app's with the agenda read consented (fail closed otherwise).
+    trace_action: written when allowed (None: the caller traces what it reads: an appointment,
+    access_appointment); a refusal is traced under refused_as, else trace_action."""
+    refused_as = refused_as or trace_action or TraceAction.CONSULT_AGENDA
+    st = exchange.standing
+    if not (
+        actor.kind is ActorKind.APP
+        and exchange.allowed
+        and st.role is Role.APP
+        and ("agenda", "lecture") in st.exchanges
+    ):
+        reason = exchange.reason or "finalité non consentie (agenda, lecture)"
+        raise Refused.because(actor, refused_as, patient.pk, reason)
+    if trace_action is not None:
+        trace.record(
+            actor=actor,
+            action=trace_action,
+            patient_id=patient.pk,
+            matrix_version=st.matrix_version,
+        )
+    return AgendaAccess(patient, st)
+
+
 def access_agenda(
     actor: Actor,
     patient_id: uuid.UUID,
@@ -141,16 +178,26 @@ def access_appointment(
     trace_action: TraceAction | None,
     refused_as: TraceAction | None = None,
     for_update: bool = False,
+    reached: AgendaAccess | None = None,
 ) -> Appointment:
-    """One appointment the actor may reach for this action, or NotFound (traced)."""
+    """One appointment the actor may reach for this action, or NotFound (traced).
+
+    reached: the agenda this request already reached for a read (exchanged_agenda): the
+    appointment must be in it, and its standing is the one decided (no second decision)."""
     refused_as = refused_as or trace_action or TraceAction.CONSULT_APPOINTMENT
+    if reached is not None and action is not Action.READ:
+        raise ValueError("an agenda reached for a read decides only reads")
     qs = Appointment.objects.select_related("patient", "professional")
     if for_update:
         qs = qs.select_for_update(of=("self",))
     appointment = qs.filter(pk=appointment_id).first()
     if appointment is None:
         raise Refused.because(actor, refused_as, None, "rendez-vous inconnu")
-    ok, reason, st = _allowed(actor, action, appointment.patient)
+    if reached is None:
+        ok, reason, st = _allowed(actor, action, appointment.patient)
+    else:
+        same = appointment.patient_id == reached.patient.pk
+        ok, reason, st = same, "" if same else "rendez-vous d'un autre espace", reached.standing
     if not ok:
         raise Refused.because(
             actor, refused_as, appointment.patient_id, reason, document_title=appointment.title

@@ -57,19 +57,28 @@ def read_resource(request: FhirRequest, limit: int) -> Any:
     return parse_body(request.content_type, read_body(request, limit))
 
 
-def conform(model: Any, resource: dict[str, Any], name: str, read: Callable[[], T]) -> T:
-    """`read()` (the reading of `resource`) once `resource` is FHIR R4: 422 `structure` when the
-    FHIR R4 model refuses it, naming the first element it refuses; 422 `structure`
-    (FHIR_INVALIDE) naming every element whose JSON type is not FHIR's (the models raise more
-    than ValidationError on some, and accept some that FHIR JSON does not: jsontypes), before
-    anything is read; the empty objects and arrays named beside the problem `read` finds."""
+def conform(model: Any, resource: Any, name: str, read: Callable[[], T], *, status: int = 422) -> T:
+    """`read()` (the reading of `resource`) once `resource` is FHIR R4: `status` (422 unless the
+    endpoint answers its shape faults otherwise) `structure` when the FHIR R4 model refuses it,
+    naming the first element it refuses; `status` `structure` (FHIR_INVALIDE) naming every
+    element whose JSON type is not FHIR's (the models raise more than ValidationError on some,
+    and accept some that FHIR JSON does not: jsontypes), before anything is read; the empty
+    objects and arrays named beside the problem `read` finds."""
+    errors = conforming(model, resource, name, status=status)
+    return read_beside(errors, read)
+
+
+def conforming(model: Any, resource: Any, name: str, *, status: int = 422) -> list[FhirError]:
+    """The empty objects and arrays of `resource` (one FhirError each, for the caller to answer
+    beside what its reading finds), once the FHIR R4 `model` accepts it and its JSON types are
+    FHIR's: else `status` `structure`, every problem at once (conform)."""
     try:
         validated = model.model_validate(resource)
     except ValidationError as error:
         errors = error.errors()
         where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
         raise FhirError(
-            422,
+            status,
             IssueCode.STRUCTURE,
             f"{name} non conforme à FHIR R4"
             + (f" : élément « {where} » invalide ou manquant." if where else "."),
@@ -77,12 +86,12 @@ def conform(model: Any, resource: dict[str, Any], name: str, read: Callable[[], 
         ) from None
     except Exception:
         raise FhirError(
-            422,
+            status,
             IssueCode.STRUCTURE,
             f"{name} non conforme à FHIR R4 : un élément n'a pas le type JSON attendu.",
             expression=name,
         ) from None
-    return read_conforming(validated, resource, f"{name} non conforme à FHIR R4 —", read)
+    return empty_elements(validated, resource, f"{name} non conforme à FHIR R4 —", status=status)
 
 
 def read_conforming(validated: Any, resource: Any, title: str, read: Callable[[], T]) -> T:
@@ -91,11 +100,20 @@ def read_conforming(validated: Any, resource: Any, title: str, read: Callable[[]
     (the readers read the JSON, and would misread it: « 30 » for an integer, null for absent);
     an empty object or array, which the readers take for absent, is named beside what `read`
     then finds (a required element missing...)."""
+    return read_beside(empty_elements(validated, resource, title), read)
+
+
+def empty_elements(
+    validated: Any, resource: Any, title: str, *, status: int = 422
+) -> list[FhirError]:
+    """The empty objects and arrays of `resource` (which the model accepted as `validated`),
+    one FhirError each; raises `status` with every problem when one is more than empty (a
+    wrong JSON type, a null)."""
     name = type(validated).__name__
     problems = list(islice(json_type_problems(validated, resource, name), MAX_ISSUES))
     errors = [
         FhirError(
-            422,
+            status,
             IssueCode.STRUCTURE,
             f"{title} {p.where} : {p.message}",
             expression=p.where,
@@ -105,6 +123,12 @@ def read_conforming(validated: Any, resource: Any, title: str, read: Callable[[]
     ]
     if not all(p.empty for p in problems):
         raise together(errors)
+    return errors
+
+
+def read_beside(errors: list[FhirError], read: Callable[[], T]) -> T:
+    """`read()`, and the problems it finds after `errors` (the empty elements) in one answer;
+    `errors` alone when the reading finds nothing (nothing read is kept)."""
     try:
         found = read()
     except FhirError as error:

@@ -38,7 +38,7 @@ from mes.fhir.core.access import (
     open_emergency_access,
     parse_ins_token,
 )
-from mes.fhir.core.http import BODY_TYPES, parse_body, read_body, unsupported_media
+from mes.fhir.core.http import BODY_TYPES, conform, parse_body, read_body, unsupported_media
 from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response
 from mes.identity.lookup import patient_identity, patient_search_by_parsed_ins
 from mes.identity.models import Citizen
@@ -169,32 +169,32 @@ def patient_read(request: FhirRequest, patient_id: str) -> HttpResponse:
 
 
 def _boolean_parameter(request: FhirRequest, name: str) -> bool:
-    """A boolean from a Parameters body (empty body: False)."""
+    """A boolean from a Parameters body (empty body: False). A body that is not a FHIR R4
+    Parameters in FHIR's JSON types is refused (400 `structure`, every problem named: conform),
+    an empty element beside what the reading finds, before anything is decided."""
     body = read_body(request, 64 * 1024)
     if not body.strip():
         return False
     if request.content_type not in BODY_TYPES:
         raise unsupported_media(request)
     raw = parse_body(request.content_type, body)
-    try:
-        parameters = Parameters.model_validate(raw)
-    except Exception as error:
-        raise FhirError(
-            400,
-            IssueCode.STRUCTURE,
-            "Le corps doit être une ressource Parameters FHIR R4 en JSON valide.",
-            expression="Parameters",
-        ) from error
-    for parameter in parameters.parameter or []:
-        if parameter.name == name:
-            if parameter.valueBoolean is None:
+    return conform(Parameters, raw, "Parameters", lambda: _read_boolean(raw, name), status=400)
+
+
+def _read_boolean(raw: dict[str, Any], name: str) -> bool:
+    """The parameter `name` of a conforming Parameters (False when absent): 422 `value` when
+    it carries anything but a valueBoolean."""
+    for parameter in raw.get("parameter") or []:
+        if parameter.get("name") == name:
+            value = parameter.get("valueBoolean")
+            if not isinstance(value, bool):
                 raise FhirError(
                     422,
                     IssueCode.VALUE,
                     f"Le paramètre {name} attend une valeur booléenne (valueBoolean).",
                     expression=f"Parameters.parameter.where(name='{name}')",
                 )
-            return bool(parameter.valueBoolean)
+            return value
     return False
 
 

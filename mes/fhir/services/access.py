@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from mes.access.actors import Actor
-from mes.access.decision import decide_exchange
+from mes.access.decision import Decision, decide_exchange
 from mes.audit import trace
 from mes.audit.models import TraceAction, TraceOutcome
 from mes.catalogue.actors import app_actor
@@ -118,9 +118,10 @@ def check_espace(request: AppRequest, named: str | None, action: TraceAction) ->
 
 def require_exchange(
     request: AppRequest, category: str, action: str, trace_as: TraceAction
-) -> None:
+) -> Decision:
     """The pairing stands and allows this (category, action) now, and the token's scope covers
-    it; else 403, traced."""
+    it; else 403, traced. Returns the decision (decide_exchange on the paired espace), for a
+    policy that applies the same rule to use rather than decide again (exchanged_agenda)."""
     decision = decide_exchange(request.actor, request.pairing.patient, category, action)
     if not decision.allowed:
         _refuse(request, trace_as, decision.reason)
@@ -150,3 +151,4 @@ def require_exchange(
                 )
             },
         )
+    return decision

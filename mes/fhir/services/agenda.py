@@ -15,7 +15,7 @@ from django.http import HttpResponse
 
 from mes.access.decision import Action
 from mes.agenda.models import Appointment
-from mes.agenda.policies import access_appointment, agenda_access, visible_appointments
+from mes.agenda.policies import access_appointment, exchanged_agenda, visible_appointments
 from mes.audit.models import TraceAction
 from mes.fhir.core.http import resource_uuid
 from mes.fhir.core.outcome import fhir_response
@@ -35,6 +35,10 @@ def _save(request: AppRequest, appointment_id: uuid.UUID | None) -> Appointment:
     incoming = appointment_body(request)
     trace_as = TraceAction.UPDATE_APPOINTMENT if appointment_id else TraceAction.ADD_APPOINTMENT
     check_espace(request, str(incoming.patient_id), trace_as)
+    # The gate answers the apps' own refusals (403 « Consent not given », the token's scope);
+    # the write's action then decides again, inside the transaction that writes (mes/agenda
+    # actions decide and write atomically, as every action): kept, not merged (the search
+    # below, which writes nothing, decides once).
     require_exchange(request, AGENDA, WRITE, trace_as)
     return appointment_save(request, incoming, appointment_id)
 
@@ -47,12 +51,12 @@ def appointment_type(request: AppRequest) -> HttpResponse:
         response["Location"] = f"Appointment/{appointment.pk}"
         return response
     check_espace(request, request.GET.get("patient"), TraceAction.CONSULT_AGENDA)
-    require_exchange(request, AGENDA, READ, TraceAction.CONSULT_AGENDA)
-    reached = agenda_access(
-        request.actor,
-        request.pairing.patient_id,
-        action=Action.READ,
-        trace_action=TraceAction.CONSULT_AGENDA,
+    # One decision: the gate's (the agenda purpose consented, the pairing standing; then the
+    # token's scope, which is no decision on the espace) is the one the agenda's access applies
+    # to an app, so the access uses it rather than deciding again (exchanged_agenda).
+    exchange = require_exchange(request, AGENDA, READ, TraceAction.CONSULT_AGENDA)
+    reached = exchanged_agenda(
+        request.actor, request.pairing.patient, exchange, trace_action=TraceAction.CONSULT_AGENDA
     )
     mine = Appointment.objects.filter(patient=reached.patient).select_related("professional")
     rows = visible_appointments(mine, reached.standing)
@@ -69,8 +73,20 @@ def appointment_instance(request: AppRequest, resource_id: str) -> HttpResponse:
         appointment = _save(request, pk)
         appointment.refresh_from_db()
         return fhir_response(appointment_resource(appointment))
-    require_exchange(request, AGENDA, READ, TraceAction.CONSULT_APPOINTMENT)
+    # One decision, as for the search: the gate's, then the appointment within that agenda.
+    exchange = require_exchange(request, AGENDA, READ, TraceAction.CONSULT_APPOINTMENT)
+    reached = exchanged_agenda(
+        request.actor,
+        request.pairing.patient,
+        exchange,
+        trace_action=None,
+        refused_as=TraceAction.CONSULT_APPOINTMENT,
+    )
     appointment = access_appointment(
-        request.actor, pk, action=Action.READ, trace_action=TraceAction.CONSULT_APPOINTMENT
+        request.actor,
+        pk,
+        action=Action.READ,
+        trace_action=TraceAction.CONSULT_APPOINTMENT,
+        reached=reached,
     )
     return fhir_response(appointment_resource(appointment))

@@ -22,12 +22,13 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.urls import reverse
+from fhir.resources.R4B.documentreference import DocumentReference
 
 from mes.access.decision import Action
 from mes.audit import trace
 from mes.audit.models import TraceAction
 from mes.catalogue.models import ProfileShare
-from mes.fhir.core.http import read_resource
+from mes.fhir.core.http import conform, read_resource
 from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response
 from mes.lib import codes
 from mes.lib.errors import InvalidInput, NotFound
@@ -100,6 +101,19 @@ def _service_date(resource: dict[str, Any]) -> date | None:
         ) from None
 
 
+def _incoming(resource: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of `document_deposit` an app's DocumentReference carries (422 for a
+    missing or undecodable document, an invalid date)."""
+    content, title = _attachment(resource)
+    return {
+        "content": content,
+        "title": title or "Document",
+        "type_code": _type_code(resource),
+        "service_date": _service_date(resource),
+        "description": str(resource.get("description") or "")[:500],
+    }
+
+
 def as_resource(request: AppRequest, doc: Document) -> dict[str, Any]:
     """The DocumentReference as the app reads it: the espace's id, never the INS."""
     t = codes.type_codes().get(doc.type_code)
@@ -160,18 +174,16 @@ def document_reference(request: AppRequest) -> HttpResponse:
     resource = read_resource(request, BODY_LIMIT)
     if not isinstance(resource, dict) or resource.get("resourceType") != "DocumentReference":
         raise FhirError(422, IssueCode.STRUCTURE, "DocumentReference attendu.")
+    # The body's shape before the espace and the purpose, as on every FHIR write: a faulty
+    # body is answered the same whichever espace it names (conform: every problem at once).
+    incoming = conform(
+        DocumentReference, resource, "DocumentReference", lambda: _incoming(resource)
+    )
     check_espace(request, _subject(resource), TraceAction.DEPOSIT_DOC)
     require_exchange(request, DOCUMENTS, WRITE, TraceAction.DEPOSIT_DOC)
-    content, title = _attachment(resource)
     try:
         doc = document_deposit(
-            actor=request.actor,
-            patient_id=request.pairing.patient_id,
-            content=content,
-            title=title or "Document",
-            type_code=_type_code(resource),
-            service_date=_service_date(resource),
-            description=str(resource.get("description") or "")[:500],
+            actor=request.actor, patient_id=request.pairing.patient_id, **incoming
         )
     except InvalidInput as error:
         raise FhirError(

@@ -27,13 +27,14 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpResponse
+from fhir.resources.R4B.bundle import Bundle
 
 from mes.audit import trace
 from mes.audit.guard import Refused
 from mes.audit.models import TraceAction
 from mes.catalogue.models import Service, ServiceDevice
-from mes.fhir.core.http import read_resource
-from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response, issue
+from mes.fhir.core.http import conforming, read_resource
+from mes.fhir.core.outcome import FhirError, IssueCode, fhir_response, issue, together
 from mes.lib.errors import InvalidInput
 from mes.measures import profiles
 from mes.measures.actions import measurement_import
@@ -61,8 +62,9 @@ def _under(oid: str, root: str) -> bool:
 class _Problems:
     """Every problem of the Bundle, answered at once (422) — or the first OID conflict (409)."""
 
-    def __init__(self) -> None:
-        self.issues: list[dict[str, Any]] = []
+    def __init__(self, empties: list[FhirError]) -> None:
+        # The Bundle's empty elements first (conforming), then what its reading finds.
+        self.issues: list[dict[str, Any]] = [i for e in empties for i in e.issues]
         self.conflict: str = ""
 
     def add(self, diagnostics: str, expression: str, code: IssueCode = IssueCode.INVALID) -> None:
@@ -80,9 +82,16 @@ class _Problems:
             raise FhirError(409, IssueCode.CONFLICT, self.conflict)
 
 
-def _entries(bundle: Any, problems: _Problems) -> tuple[dict[str, Any], dict[str, Any]]:
+def _conforming(bundle: Any) -> list[FhirError]:
+    """The empty elements of a FHIR R4 Bundle, once its JSON types are FHIR's (else 422
+    `structure`, every problem at once: mes.fhir.core.http.conforming); its Observation and
+    its Device are walked as what they are (R4 §2.6.2)."""
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise FhirError(422, IssueCode.STRUCTURE, "Bundle attendu (resourceType Bundle).")
+    return conforming(Bundle, bundle, "Bundle")
+
+
+def _entries(bundle: dict[str, Any], problems: _Problems) -> tuple[dict[str, Any], dict[str, Any]]:
     if bundle.get("type") != "transaction":
         problems.add("Bundle.type doit être « transaction ».", "Bundle.type")
     raw_entries = bundle.get("entry")
@@ -245,8 +254,12 @@ def _app_observation(m: Measurement) -> dict[str, Any]:
 def transaction_bundle(request: AppRequest) -> HttpResponse:
     """POST /fhir/services/: the PCH-01 transaction of one measure."""
     bundle = read_resource(request, BODY_LIMIT)
-    problems = _Problems()
-    obs_entry, device_entry = _entries(bundle, problems)
+    empties = _conforming(bundle)
+    problems = _Problems(empties)
+    try:
+        obs_entry, device_entry = _entries(bundle, problems)
+    except FhirError as error:
+        raise together([*empties, error]) from None
     observation = obs_entry["resource"]
     check_espace(request, _subject_espace(observation), TraceAction.ADD_MEASURE)
     require_exchange(request, MEASURES, WRITE, TraceAction.ADD_MEASURE)

@@ -275,10 +275,12 @@ def test_an_emergency_access_lasts_its_session(fhir_client_for, dr_durand, camil
 
 
 def parameters(**values: bool) -> dict[str, Any]:
-    return {
-        "resourceType": "Parameters",
-        "parameter": [{"name": k, "valueBoolean": v} for k, v in values.items()],
-    }
+    """A Parameters body; without values, no `parameter` at all (an empty array is not FHIR
+    JSON, R4 §2.6.2)."""
+    body: dict[str, Any] = {"resourceType": "Parameters"}
+    if values:
+        body["parameter"] = [{"name": k, "valueBoolean": v} for k, v in values.items()]
+    return body
 
 
 def test_dr_durand_declares_camilles_consent(fhir_client_for, dr_durand, camille):

@@ -26,7 +26,7 @@ def _agp(espace_id: str) -> dict:
         "status": "current",
         "type": {"coding": [{"code": "DOCPAT06"}]},
         "subject": {"reference": f"Patient/{espace_id}"},
-        "date": "2026-12-06",
+        "date": "2026-12-06T23:59:00+01:00",  # an instant (R4 DocumentReference.date)
         "content": [
             {
                 "attachment": {
