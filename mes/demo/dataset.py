@@ -82,6 +82,49 @@ class Person:
         return with_key(self.first13)
 
 
+@dataclass(frozen=True)
+class MadeCitizen:
+    citizen: Citizen
+    new: tuple[str, ...]  # what was created now: « utilisateurs », « usagers »
+
+
+def demo_citizen(p: Person, password_hash: str) -> MadeCitizen:
+    """A demo person's citizen row and login (when they have a username), found by INS and
+    username or created: the one way every story makes its people (idempotent)."""
+    citizen = Citizen.objects.filter(ins=p.ins).first()
+    if citizen is not None:
+        return MadeCitizen(citizen, ())
+    new: list[str] = []
+    user = None
+    if p.username:
+        user = User.objects.filter(username=p.username).first()
+        if user is None:
+            user = User.objects.create(
+                username=p.username,
+                password=password_hash,
+                email=p.email,
+                first_name=p.first_name,
+                last_name=p.used_name or p.birth_name,
+                phone=p.phone,
+                kind=User.Kind.CITIZEN,
+            )
+            new.append("utilisateurs")
+    citizen = Citizen.objects.create(
+        user=user,
+        ins=p.ins,
+        birth_name=p.birth_name,
+        used_name=p.used_name,
+        first_names=p.first_names,
+        first_name=p.first_name,
+        birth_date=p.birth_date,
+        sex=p.sex,
+        birth_place_insee=p.first13[5:10],
+        email=p.email,
+    )
+    new.append("usagers")
+    return MadeCitizen(citizen, tuple(new))
+
+
 # Phone numbers in the ranges ARCEP reserves for fiction (06 39 98 xx xx, 01 99 00 xx xx).
 PEOPLE = (
     Person(
@@ -1171,38 +1214,12 @@ class _Loader:
 
     def people(self) -> None:
         for p in PEOPLE:
-            citizen = Citizen.objects.filter(ins=p.ins).first()
-            if citizen is None:
-                user = None
-                if p.username:
-                    user = User.objects.filter(username=p.username).first()
-                    if user is None:
-                        user = User.objects.create(
-                            username=p.username,
-                            password=self.password_hash,
-                            email=p.email,
-                            first_name=p.first_name,
-                            last_name=p.used_name or p.birth_name,
-                            phone=p.phone,
-                            kind=User.Kind.CITIZEN,
-                        )
-                        self.report.add("utilisateurs")
-                citizen = Citizen.objects.create(
-                    user=user,
-                    ins=p.ins,
-                    birth_name=p.birth_name,
-                    used_name=p.used_name,
-                    first_names=p.first_names,
-                    first_name=p.first_name,
-                    birth_date=p.birth_date,
-                    sex=p.sex,
-                    birth_place_insee=p.first13[5:10],
-                    email=p.email,
-                )
-                self.report.add("usagers")
-            self.citizens[p.key] = citizen
+            made = demo_citizen(p, self.password_hash)
+            for kind in made.new:
+                self.report.add(kind)
+            self.citizens[p.key] = made.citizen
             _, created = PrivacySettings.objects.get_or_create(
-                patient=citizen,
+                patient=made.citizen,
                 defaults={"onboarded_at": self.at(-30) if p.onboarded else None},
             )
             if created:

@@ -18,17 +18,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
 from mes.access.actors import system_actor
 from mes.access.models import PrivacySettings
 from mes.enrolment.models import LegalRepresentation
-from mes.identity.models import Citizen, Professional, User
+from mes.identity.models import Citizen, Professional
 from mes.messaging import actions
 from mes.messaging.models import Message
 
-from .dataset import DEMO_PASSWORD, PARIS, PROS, Person
+from .dataset import DEMO_PASSWORD, PARIS, PROS, Person, demo_citizen
 from .story_messaging import pro_address
 
 # Phone numbers in the range ARCEP reserves for fiction, after the dataset's.
@@ -68,32 +69,10 @@ ORDINARY_SUBJECT = "Certificat d'aptitude au sport"
 
 def _citizen(p: Person) -> tuple[Citizen, bool]:
     """The demo person with her login, her welcome pages already seen; whether made now."""
-    known = Citizen.objects.filter(ins=p.ins).first()
-    if known is not None:
-        return known, False
-    assert p.username is not None
-    user = User.objects.create_user(
-        username=p.username,
-        password=DEMO_PASSWORD,
-        email=p.email,
-        first_name=p.first_name,
-        last_name=p.birth_name,
-        phone=p.phone,
-        kind=User.Kind.CITIZEN,
-    )
-    citizen = Citizen.objects.create(
-        user=user,
-        ins=p.ins,
-        birth_name=p.birth_name,
-        first_names=p.first_names,
-        first_name=p.first_name,
-        birth_date=p.birth_date,
-        sex=p.sex,
-        birth_place_insee=p.first13[5:10],
-        email=p.email,
-    )
-    PrivacySettings.objects.create(patient=citizen, onboarded_at=timezone.now())
-    return citizen, True
+    made = demo_citizen(p, make_password(DEMO_PASSWORD))
+    if made.new:
+        PrivacySettings.objects.create(patient=made.citizen, onboarded_at=timezone.now())
+    return made.citizen, bool(made.new)
 
 
 def _letter(
