@@ -235,7 +235,7 @@ def notice_for(espace: Espace, code: str, expires: datetime) -> notices.Notice:
     """Where the espace's notice goes: to the person, or for a minor to the parent the child
     is attached to (mes-spec §3.3)."""
     person = espace.citizen
-    to = espace.attached_to if _is_minor(person) and espace.attached_to else person
+    to = espace.attached_to if person.is_minor() and espace.attached_to else person
     to_espace = Espace.objects.filter(citizen=to).first() if to is not person else espace
     # The first notice is written while the espace is still NOT_NOTIFIED (espace_notify
     # sets notified_at first): it must say until when the person may oppose (§3.2).
@@ -272,13 +272,9 @@ def activated_by_a_representative(espace: Espace) -> bool:
     that representative's own account, never given a login of its own (mes-spec §3.2
     « Newborns », §3.5)."""
     return (
-        _is_minor(espace.citizen)
+        espace.citizen.is_minor()
         and LegalRepresentation.objects.current().filter(represented_id=espace.pk).exists()
     )
-
-
-def _is_minor(citizen: Citizen, today: date | None = None) -> bool:
-    return citizen.age_on(today or timezone.localdate()) < settings.MES_MAJORITY_AGE
 
 
 # --- The notice and the opposition window --------------------------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 from mes.lib import codes, rpps
 from mes.lib.ins import OID_INS_NIA, OID_INS_NIR
@@ -95,6 +97,11 @@ class Citizen(models.Model):
     def age_on(self, day: date) -> int:
         b = self.birth_date
         return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    def is_minor(self, day: date | None = None) -> bool:
+        """Under the age of majority (MES_MAJORITY_AGE) on `day`, France's today by default:
+        the one test behind a minor's secret care, the parents' management, the majority."""
+        return self.age_on(day or timezone.localdate()) < settings.MES_MAJORITY_AGE
 
 
 class Organisation(models.Model):

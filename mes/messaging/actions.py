@@ -83,7 +83,7 @@ HIDDEN_FROM_REPS_ADULT = (
 
 def secret_care_allowed(patient: Citizen) -> bool:
     """Only a minor's messages may be kept from the legal representatives (as documents)."""
-    return patient.age_on(timezone.localdate()) < 18
+    return patient.is_minor()
 
 
 # --- addresses and actors ----------------------------------------------------------------

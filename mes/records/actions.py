@@ -248,7 +248,7 @@ def document_deposit(
     if not type_code:
         raise InvalidInput("Le type de document est obligatoire.", field="type")
     t = _check_type_for_author(type_code, st.role, actor)
-    if hidden_from_representatives and patient.age_on(today) >= 18:
+    if hidden_from_representatives and not patient.is_minor(today):
         raise InvalidInput("Seul le document d'un mineur peut être caché à ses représentants.")
     mime = _check_content(content, max_bytes or settings.MES_UPLOAD_MAX_BYTES)
     if service_date and service_date > today:

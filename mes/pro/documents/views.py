@@ -213,7 +213,7 @@ def document_deposit(request: ProRequest, patient_id: uuid.UUID) -> HttpResponse
     person = patient_of(request, patient_id)
     # The refusal (a blocked professional) is traced and looks like a missing page.
     access_dossier(request.actor, person.pk, action=Action.DEPOSIT, trace_action=None)
-    minor = person.age_on(timezone.localdate()) < 18
+    minor = person.is_minor()
     replaceable = _replaceable(request, person)
     if request.method == "POST":
         form = DepositForm(request.POST, request.FILES, minor=minor, replaceable=replaceable)

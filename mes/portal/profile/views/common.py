@@ -7,9 +7,6 @@ from mes.medical_profile.models import ProfileEntry
 
 from ...access import PROFILE_SESSION_KEY, PortalRequest
 
-# Directives anticipées are for adults only (portal.md §4.1).
-MAJORITY = 18
-
 
 def first_name(profile: Citizen) -> str:
     return profile.used_first_name or profile.first_name

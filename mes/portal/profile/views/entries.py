@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mes.audit.models import TraceAction
@@ -22,7 +21,7 @@ from mes.medical_profile.rubrics import Rubric
 
 from ...access import PortalRequest, patient_view
 from ..forms import FORMS, ProfileForm
-from .common import MAJORITY, first_name, show_entry_profile, third_person_name
+from .common import first_name, show_entry_profile, third_person_name
 from .words import PREFETCH, UI, EntryView, RubricUI, describe
 
 
@@ -44,7 +43,7 @@ def rubric_list(request: PortalRequest, rubric: Rubric) -> HttpResponse:
     if rubric is Rubric.CONTACTS:
         context["blocks"] = _entourage_blocks(views, own=request.is_own_profile)
         context["people"] = _entourage_people(views)
-        context["adult"] = page.patient.age_on(timezone.localdate()) >= MAJORITY
+        context["adult"] = not page.patient.is_minor()
         context["trusted"] = next((v for v in views if v.entry.is_trusted), None)  # type: ignore[attr-defined]
     return render(request, ui.template, context)
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from mes.medical_profile import policies, rubrics
 from mes.medical_profile.overview import overview
 
 from ...access import PortalRequest, patient_view
-from .common import MAJORITY, first_name
+from .common import first_name
 
 
 @patient_view
@@ -22,7 +21,7 @@ def profile(request: PortalRequest) -> HttpResponse:
         "portal/profile/home.html",
         {
             "overview": overview(patient),
-            "adult": patient.age_on(timezone.localdate()) >= MAJORITY,
+            "adult": not patient.is_minor(),
             "prenom": first_name(patient),
         },
     )
